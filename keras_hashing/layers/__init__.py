@@ -1,1 +1,4 @@
-"""keras_hashing.layers."""
+"""Custom layers."""
+
+from keras_hashing.layers.sign_ste import SignSTE
+from keras_hashing.layers.sign_ste import sign_codes

@@ -1,1 +1,5 @@
-"""keras_hashing.optimizers."""
+"""Optimisers reproducing the originals' update rules."""
+
+from keras_hashing.optimizers.tf1_momentum import DEEPHASH_MULTIPLIERS
+from keras_hashing.optimizers.tf1_momentum import TF1Momentum
+from keras_hashing.optimizers.tf1_momentum import deephash_optimizer

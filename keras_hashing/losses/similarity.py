@@ -1,0 +1,40 @@
+"""Pairwise label similarity and the DeepHash balance weights, shared by the pairwise losses."""
+
+from keras import ops
+
+
+def label_similarity(labels_a, labels_b=None):
+    """Pairwise similarity `s_ij = clip(y_i . y_j, 0, 1)` of multi-hot label rows.
+
+    Two items are similar when they share at least one label, as in every thulab/DeepHash
+    loss (spec §6, "common facts").
+
+    Args:
+        labels_a: `(N, L)` multi-hot labels.
+        labels_b: optional `(M, L)` labels; defaults to `labels_a` (the in-batch case).
+
+    Returns:
+        `(N, M)` float tensor of 0/1 similarities.
+    """
+    labels_a = ops.cast(ops.convert_to_tensor(labels_a), "float32")
+    labels_b = labels_a if labels_b is None else ops.cast(ops.convert_to_tensor(labels_b), "float32")
+    return ops.clip(ops.matmul(labels_a, ops.transpose(labels_b)), 0.0, 1.0)
+
+
+def balance_weights(similarity):
+    """DeepHash's pair weights `|s - 1| + (sum|2s - 1| / sum s) * s`.
+
+    For binary `s` this is 1 for a dissimilar pair and `#pairs / #similar pairs` for a similar
+    one: only similar pairs are up-weighted (spec §10.12, kept exactly). Every entry of
+    `similarity` counts, the diagonal included, whatever the caller later averages over.
+    """
+    total = ops.sum(ops.abs(2.0 * similarity - 1.0))
+    # A batch with no similar pair has nothing to up-weight; the original divides by zero here
+    # (0 * inf = NaN). The guard only changes that degenerate batch.
+    num_similar = ops.maximum(ops.sum(similarity), 1e-12)
+    return ops.abs(similarity - 1.0) + (total / num_similar) * similarity
+
+
+def off_diagonal_mask(num_rows):
+    """Float `(N, N)` mask that is 0 on the diagonal and 1 elsewhere."""
+    return 1.0 - ops.eye(num_rows, dtype="float32")

@@ -1,0 +1,122 @@
+"""The shape every single-modal hashing model shares: preprocessor -> backbone -> hash layer."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_hashing.layers.sign_ste import sign_codes
+
+
+def _check_code_length(code_length):
+    if isinstance(code_length, bool) or not isinstance(code_length, (int, np.integer)):
+        raise ValueError(f"`code_length` must be a positive integer, found {code_length!r}.")
+    if code_length <= 0:
+        raise ValueError(f"`code_length` must be a positive integer, found {code_length}.")
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class HashingModel(keras.Model):
+    """Base class: optional preprocessor, a backbone and a dense hash layer (fc8).
+
+    `call` returns the real-valued outputs `z` (after tanh when `with_tanh`), which the losses
+    and the retrieval metrics "by feature" use; `encode` returns `{-1, +1}` codes.
+
+    When the preprocessor produces several views per image at inference (AlexNet's 10 crops,
+    `num_views = 10`), the views are laid out view-major as in the original and the model averages
+    the post-tanh outputs over them (spec §3.4). Training always sees one view.
+
+    Subclasses implement `compute_loss(x, y, y_pred, sample_weight, training)`.
+
+    Args:
+        backbone: a `keras.Model` mapping (preprocessed) inputs to `(N, F)` features.
+        code_length: int, the number of bits `D` (the width of the hash layer).
+        with_tanh: bool, default True. Apply tanh to the hash layer.
+        preprocessor: optional layer applied before the backbone (e.g. `CaffeCrop`).
+        num_labels: optional int. When given, label batches of another width raise an error.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+    """
+
+    def __init__(
+        self,
+        backbone,
+        code_length,
+        with_tanh=True,
+        preprocessor=None,
+        num_labels=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_code_length(code_length)
+        if num_labels is not None and (not isinstance(num_labels, (int, np.integer)) or num_labels <= 0):
+            raise ValueError(f"`num_labels` must be a positive integer or None, found {num_labels!r}.")
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.code_length = int(code_length)
+        self.with_tanh = bool(with_tanh)
+        self.num_labels = None if num_labels is None else int(num_labels)
+        # fc8 of the original: plain (not truncated) Normal(0, 0.01) weights, zero bias (spec §3.4).
+        self.hash_layer = keras.layers.Dense(
+            self.code_length,
+            kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
+            bias_initializer="zeros",
+            name="hash_layer",
+        )
+
+    @property
+    def num_views(self):
+        """Views per input the preprocessor makes at inference (1 without one)."""
+        return int(getattr(self.preprocessor, "num_views", 1) or 1)
+
+    def call(self, inputs, training=False):
+        x = inputs
+        if self.preprocessor is not None:
+            x = self.preprocessor(x, training=training)
+        features = self.backbone(x, training=training)
+        outputs = self.hash_layer(features)
+        if self.with_tanh:
+            outputs = ops.tanh(outputs)
+        if not training and self.num_views > 1:
+            outputs = ops.mean(ops.reshape(outputs, (self.num_views, -1, self.code_length)), axis=0)
+        return outputs
+
+    def check_labels(self, labels):
+        """Raise when a label batch does not have the model's label width."""
+        if labels is None:
+            raise ValueError(
+                f"{type(self).__name__} is supervised: `fit` needs (inputs, labels) batches, "
+                "found no labels."
+            )
+        width = labels.shape[-1]
+        if self.num_labels is not None and width is not None and width != self.num_labels:
+            raise ValueError(
+                f"{type(self).__name__} was built for num_labels={self.num_labels}, "
+                f"but the label batch has shape {tuple(labels.shape)} (width {width})."
+            )
+
+    def encode(self, inputs, batch_size=None, verbose=0):
+        """`{-1, +1}` int8 codes `(N, code_length)` for NumPy arrays or a `tf.data.Dataset`."""
+        outputs = self.predict(inputs, batch_size=batch_size, verbose=verbose)
+        return np.asarray(ops.convert_to_numpy(sign_codes(outputs)), dtype=np.int8)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "backbone": keras.saving.serialize_keras_object(self.backbone),
+                "code_length": self.code_length,
+                "with_tanh": self.with_tanh,
+                "preprocessor": None
+                if self.preprocessor is None
+                else keras.saving.serialize_keras_object(self.preprocessor),
+                "num_labels": self.num_labels,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        if config.get("preprocessor") is not None:
+            config["preprocessor"] = keras.saving.deserialize_keras_object(config["preprocessor"])
+        return cls(**config)

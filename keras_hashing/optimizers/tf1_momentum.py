@@ -1,0 +1,118 @@
+"""TF1 `MomentumOptimizer` semantics with Caffe-style per-variable gradient multipliers."""
+
+import fnmatch
+
+import keras
+from keras import ops
+
+# thulab/DeepHash scales the gradients of every pretrained bias by 2 and of the last layer
+# (fc8, here `hash_layer`) by 10 for the kernel and 20 for the bias (spec §3.6). First match wins.
+DEEPHASH_MULTIPLIERS = (
+    ("*hash_layer*/kernel", 10.0),
+    ("*hash_layer*/bias", 20.0),
+    ("*/bias", 2.0),
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class TF1Momentum(keras.optimizers.Optimizer):
+    """Momentum SGD exactly as TF1's `MomentumOptimizer`, with gradient multipliers.
+
+    TF1 keeps an accumulator of raw gradients and scales it by the *current* rate:
+
+        a <- momentum * a + m_v * g
+        v <- v - lr_t * a
+
+    Keras' `SGD(momentum=...)` instead accumulates `-lr * g`, so the two disagree as soon as the
+    learning rate changes (spec §3.7). `m_v` is the multiplier of variable `v`: the first
+    `(pattern, multiplier)` whose `fnmatch` pattern matches `v.path` (default 1).
+
+    Args:
+        learning_rate: float or `keras.optimizers.schedules.LearningRateSchedule`, default 0.01.
+            thulab/DeepHash uses `ExponentialDecay(lr, decay_step, factor, staircase=True)`.
+        momentum: float in [0, 1), default 0.9.
+        gradient_multipliers: sequence of `(pattern, multiplier)` pairs, default
+            `DEEPHASH_MULTIPLIERS` (x10/x20 on `hash_layer`, x2 on other biases).
+        name: string, default "tf1_momentum".
+        **kwargs: the base optimizer's arguments (`clipnorm`, `global_clipnorm`, ...).
+
+    Example:
+    >>> schedule = keras.optimizers.schedules.ExponentialDecay(
+    ...     0.005, decay_steps=10000, decay_rate=0.1, staircase=True)
+    >>> optimizer = TF1Momentum(schedule, momentum=0.9)
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.01,
+        momentum=0.9,
+        gradient_multipliers=DEEPHASH_MULTIPLIERS,
+        name="tf1_momentum",
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"`momentum` must be in [0, 1), found momentum={momentum!r}.")
+        self.momentum = float(momentum)
+        multipliers = []
+        for entry in gradient_multipliers or ():
+            if len(entry) != 2:
+                raise ValueError(
+                    "`gradient_multipliers` entries must be (pattern, multiplier) pairs, "
+                    f"found {entry!r}."
+                )
+            multipliers.append((str(entry[0]), float(entry[1])))
+        self.gradient_multipliers = tuple(multipliers)
+
+    def multiplier_for(self, variable):
+        """The gradient multiplier that applies to `variable` (matched on its `path`)."""
+        path = getattr(variable, "path", variable.name)
+        for pattern, multiplier in self.gradient_multipliers:
+            if fnmatch.fnmatch(path, pattern):
+                return multiplier
+        return 1.0
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._accumulators = [
+            self.add_variable_from_reference(variable, "accumulator") for variable in var_list
+        ]
+        self._multipliers = [self.multiplier_for(variable) for variable in var_list]
+
+    def update_step(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        learning_rate = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        multiplier = self._multipliers[index]
+        if multiplier != 1.0:
+            gradient = gradient * multiplier
+        accumulator = self._accumulators[index]
+        self.assign(accumulator, self.momentum * accumulator + gradient)
+        self.assign_sub(variable, learning_rate * accumulator)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "momentum": self.momentum,
+                "gradient_multipliers": [list(entry) for entry in self.gradient_multipliers],
+            }
+        )
+        return config
+
+
+def deephash_optimizer(learning_rate, decay_step, decay_factor, momentum=0.9, **kwargs):
+    """The optimiser every thulab/DeepHash method trains with.
+
+    TF1 momentum 0.9 on a staircase exponential decay `lr * decay_factor ** floor(t / decay_step)`
+    of the update counter, with the x1/x2/x10/x20 gradient multipliers (spec §3.6-3.7).
+    """
+    if decay_step <= 0:
+        raise ValueError(f"`decay_step` must be positive, found {decay_step!r}.")
+    schedule = keras.optimizers.schedules.ExponentialDecay(
+        float(learning_rate), decay_steps=int(decay_step), decay_rate=float(decay_factor),
+        staircase=True,
+    )
+    return TF1Momentum(schedule, momentum=momentum, **kwargs)
