@@ -6,6 +6,12 @@ from keras import ops
 
 from keras_hashing.layers.sign_ste import sign_codes
 
+try:  # Keras divides each replica's loss by the replica count so that summed gradients average.
+    from keras.src.losses.loss import scale_loss_for_distribution
+except ImportError:  # pragma: no cover - a future Keras without the private helper
+    def scale_loss_for_distribution(value):
+        return value
+
 
 def _check_code_length(code_length):
     if isinstance(code_length, bool) or not isinstance(code_length, (int, np.integer)):
@@ -25,7 +31,8 @@ class HashingModel(keras.Model):
     `num_views = 10`), the views are laid out view-major as in the original and the model averages
     the post-tanh outputs over them (spec §3.4). Training always sees one view.
 
-    Subclasses implement `compute_loss(x, y, y_pred, sample_weight, training)`.
+    Subclasses implement `hashing_loss(x, y, y_pred, sample_weight, training)`; the base
+    `compute_loss` adds any regularisation losses and scales for `tf.distribute` replicas.
 
     Args:
         backbone: a `keras.Model` mapping (preprocessed) inputs to `(N, F)` features.
@@ -78,6 +85,18 @@ class HashingModel(keras.Model):
         if not training and self.num_views > 1:
             outputs = ops.mean(ops.reshape(outputs, (self.num_views, -1, self.code_length)), axis=0)
         return outputs
+
+    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+        """The method's objective on one batch; subclasses implement it."""
+        raise NotImplementedError(f"{type(self).__name__} must implement `hashing_loss`.")
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        total = self.hashing_loss(x, y, y_pred, sample_weight=sample_weight, training=training)
+        if self.losses:
+            total = total + ops.sum(self.losses)
+        # Under MirroredStrategy the in-batch pairwise losses see the pairs of each replica's
+        # slice only; the replica losses are averaged (README, "Several devices").
+        return scale_loss_for_distribution(total)
 
     def check_labels(self, labels):
         """Raise when a label batch does not have the model's label width."""

@@ -1,7 +1,6 @@
 """DCH: Deep Cauchy Hashing (thulab/DeepHash `model/dch`)."""
 
 import keras
-from keras import ops
 
 from keras_hashing.losses.cauchy import _check_gamma
 from keras_hashing.losses.cauchy import cauchy_cross_entropy
@@ -66,17 +65,13 @@ class DCH(HashingModel):
         self.cauchy_tracker = keras.metrics.Mean(name="cauchy_loss")
         self.quantization_tracker = keras.metrics.Mean(name="q_loss")
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
         self.check_labels(y)
         cauchy = cauchy_cross_entropy(y, y_pred, gamma=self.gamma, normed=self.normed)
         quantization = quantization_loss(y_pred)
         self.cauchy_tracker.update_state(cauchy)
         self.quantization_tracker.update_state(quantization)
-        total = cauchy + self.q_lambda * quantization
-        # Regularisation losses of the backbone, if any (the original has none).
-        if self.losses:
-            total = total + ops.sum(self.losses)
-        return total
+        return cauchy + self.q_lambda * quantization
 
     def get_config(self):
         config = super().get_config()

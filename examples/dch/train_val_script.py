@@ -1,0 +1,224 @@
+"""DCH: train and evaluate, with the flags and defaults of thulab/DeepHash's example.
+
+    python examples/dch/train_val_script.py --dataset fashion_mnist --output-dim 32
+    python examples/dch/train_val_script.py --dataset cifar10 --data-dir ~/data \
+        --model-weights pretrained/reference_pretrain.npy --gpus 0,1
+
+Departures from the original (each one is an explicit choice, see README):
+- `--finetune-all` parses true/false (the original's `type=bool` could never be false);
+- `--data-dir` is user-expanded; `--log-dir/<name>` is kept, not deleted, so a run can resume;
+- evaluation batches are not padded by overlapping the last batch (a static-graph artefact);
+- ties in rankings are broken by database index (`--tie-break numpy` for the original order).
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+# Set by --gpus before TensorFlow starts, as the original does with CUDA_VISIBLE_DEVICES.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+
+def str2bool(value):
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "y", "t"):
+        return True
+    if lowered in ("0", "false", "no", "n", "f"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, found {value!r}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description="Deep Cauchy Hashing (DCH)")
+    parser.add_argument("--lr", "--learning-rate", default=0.005, type=float)
+    parser.add_argument("--output-dim", default=64, type=int)
+    parser.add_argument("--gamma", default=20.0, type=float)
+    parser.add_argument("--iter-num", default=2000, type=int)
+    parser.add_argument("--q-lambda", default=0.0, type=float)
+    parser.add_argument("--dataset", default="cifar10", type=str,
+                        help="cifar10, nuswide_81, coco (list files under --data-dir), "
+                             "fashion_mnist (offline), or tfds:<name>")
+    parser.add_argument("--gpus", default="0", type=str)
+    parser.add_argument("--log-dir", default="tflog", type=str)
+    parser.add_argument("-b", "--batch-size", default=128, type=int)
+    parser.add_argument("-vb", "--val-batch-size", default=16, type=int)
+    parser.add_argument("--decay-step", default=10000, type=int)
+    parser.add_argument("--decay-factor", default=0.1, type=float)
+    tanh = parser.add_mutually_exclusive_group()
+    tanh.add_argument("--with-tanh", dest="with_tanh", action="store_true", default=True)
+    tanh.add_argument("--without-tanh", dest="with_tanh", action="store_false")
+    parser.add_argument("--img-model", default="alexnet", type=str,
+                        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn "
+                             "(28x28; the default for fashion_mnist)")
+    parser.add_argument("--model-weights", type=str,
+                        default="pretrained/reference_pretrain.npy",
+                        help="AlexNet .npy dict (conv1..fc7, fc8 optional) or a .keras model")
+    parser.add_argument("--finetune-all", default=True, type=str2bool)
+    parser.add_argument("--save-dir", default="./models/", type=str)
+    parser.add_argument("--data-dir", default="~/data/", type=str)
+    parser.add_argument("-e", "--evaluate", action="store_true", default=False)
+    # Additions of the port.
+    parser.add_argument("--eval-every", default=0, type=int,
+                        help="epochs between RetrievalEvaluation runs during training (0: off)")
+    parser.add_argument("--tie-break", default="index", choices=["index", "numpy"])
+    parser.add_argument("--seed", default=0, type=int)
+    parser.add_argument("--cpu-replicas", default=0, type=int,
+                        help="mirror over this many logical CPU devices (testing without GPUs)")
+    parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
+    parser.add_argument("--no-plots", action="store_true", default=False)
+    return parser
+
+
+def file_name(args):
+    return f"lr_{args.lr}_cqlambda_{args.q_lambda}_gamma_{args.gamma}_dataset_{args.dataset.replace(':', '_')}"
+
+
+def build_model(args, data):
+    import keras
+
+    from keras_hashing import backbones
+    from keras_hashing.layers import CaffeCrop
+    from keras_hashing.models import DCH
+
+    img_model = args.img_model
+    if data.input_kind == "gray28" and img_model == "alexnet":
+        img_model = "small_cnn"  # AlexNet needs 256x256 colour images; say so once.
+        print("fashion_mnist images are 28x28: using --img-model small_cnn")
+    if img_model == "alexnet":
+        weights = args.model_weights if args.model_weights.endswith(".npy") else None
+        if weights and not os.path.exists(weights):
+            raise SystemExit(
+                f"--model-weights {weights} does not exist; see pretrained/README.md for "
+                "reference_pretrain.npy, or pass --model-weights none to start from random weights."
+            )
+        backbone = backbones.AlexNet(weights=weights)
+        model = DCH(backbone, args.output_dim, gamma=args.gamma, q_lambda=args.q_lambda,
+                    with_tanh=args.with_tanh, preprocessor=CaffeCrop(seed=args.seed),
+                    num_labels=data.num_labels, name="dch")
+        if weights:
+            model.load_deephash_weights(weights)
+    elif img_model == "small_cnn":
+        if data.input_kind != "gray28":
+            raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
+        model = DCH(backbones.SmallCNN(), args.output_dim, gamma=args.gamma,
+                    q_lambda=args.q_lambda, with_tanh=args.with_tanh,
+                    num_labels=data.num_labels, name="dch")
+    else:
+        raise SystemExit(f"cannot use such CNN model as {args.img_model}")
+    if not args.finetune_all:
+        model.backbone.trainable = False
+    return model
+
+
+def train(args, data, strategy, run_dir):
+    import keras
+
+    from keras_hashing.callbacks import RetrievalEvaluation
+    from keras_hashing.callbacks import StopAtStep
+    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
+    from keras_hashing.optimizers import deephash_optimizer
+
+    steps_per_epoch = data.num_train // args.batch_size
+    if steps_per_epoch == 0:
+        raise SystemExit(f"batch size {args.batch_size} exceeds the {data.num_train} training items.")
+    epochs = math.ceil(args.iter_num / steps_per_epoch)
+    with strategy.scope():
+        model = build_model(args, data)
+        model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
+    backup_dir = os.path.join(run_dir, "backup")
+    callbacks = [
+        TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
+        keras.callbacks.BackupAndRestore(backup_dir),
+        StopAtStep(args.iter_num),
+        keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))),
+    ]
+    if args.eval_every:
+        callbacks.append(RetrievalEvaluation((data.query, data.query_labels),
+                                             (data.database, data.database_labels), R=data.R,
+                                             every_n_epochs=args.eval_every,
+                                             tie_break=args.tie_break))
+    start = time.time()
+    model.fit(data.train.repeat(), steps_per_epoch=steps_per_epoch, epochs=epochs,
+              callbacks=callbacks, verbose=2)
+    elapsed = time.time() - start
+    print(f"trained {int(model.optimizer.iterations.numpy())} iterations in {elapsed:.1f} s")
+    path = os.path.join(args.save_dir, file_name(args) + ".keras")
+    model.save(path)
+    print(f"model saved to {path}")
+    if getattr(model.backbone, "name", "") == "alexnet":
+        model.export_deephash_weights(path[: -len(".keras")] + ".npy")
+    return model, path
+
+
+def evaluate(args, data, model, run_dir):
+    import numpy as np
+
+    from keras_hashing.metrics import deephash_report
+    from keras_hashing.metrics import map_after_sign
+    from keras_hashing.metrics import plot_precision_recall_curves
+
+    start = time.time()
+    database_outputs = model.predict(data.database, verbose=0)
+    encode_seconds = time.time() - start
+    query_outputs = model.predict(data.query, verbose=0)
+    report = deephash_report(query_outputs, data.query_labels, database_outputs,
+                             data.database_labels, data.R, tie_break=args.tie_break,
+                             with_curves=True)
+    precision, recall, curve_map = report.pop("curves")
+    if not args.no_plots:
+        plot_precision_recall_curves(precision, recall, curve_map,
+                                     os.path.join(run_dir, "precision_recall.png"))
+    extra = {
+        "i2i_after_sign@1000": float(map_after_sign(query_outputs, data.query_labels,
+                                                    database_outputs, data.database_labels,
+                                                    min(1000, len(database_outputs)),
+                                                    tie_break=args.tie_break)),
+        "encode_images_per_s": len(database_outputs) / max(encode_seconds, 1e-9),
+    }
+    np.savez(os.path.join(run_dir, "codes.npz"), query_outputs=query_outputs,
+             database_outputs=database_outputs, query_labels=data.query_labels,
+             database_labels=data.database_labels)
+    return report, extra
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    args.data_dir = os.path.expanduser(args.data_dir)
+    from keras_hashing.distribute import training_strategy
+
+    strategy = training_strategy(args.gpus, cpu_replicas=args.cpu_replicas)
+
+    import keras
+
+    from keras_hashing.data.registry import load_retrieval_data
+
+    keras.utils.set_random_seed(args.seed)
+    data_dir = None if args.dataset == "fashion_mnist" and args.data_dir == os.path.expanduser("~/data/") else args.data_dir
+    data = load_retrieval_data(args.dataset, data_dir=data_dir, batch_size=args.batch_size,
+                               val_batch_size=args.val_batch_size, seed=args.seed,
+                               on_error=args.on_bad_image)
+    run_dir = os.path.join(args.save_dir, file_name(args))
+    os.makedirs(run_dir, exist_ok=True)
+    if args.evaluate:
+        if args.model_weights.endswith(".keras"):
+            model = keras.models.load_model(args.model_weights)
+        else:
+            with strategy.scope():
+                model = build_model(args, data)
+    else:
+        model, _ = train(args, data, strategy, run_dir)
+    report, extra = evaluate(args, data, model, run_dir)
+    print(report)
+    for key, value in extra.items():
+        print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Named retrieval datasets as the example scripts use them: train / query / database."""
+
+import dataclasses
+import os
+from typing import Any
+
+# thulab/DeepHash's label widths and mAP cut-offs (spec §7.7, §8.1).
+LABEL_DIMS = {"cifar10": 10, "cub": 200, "nuswide_81": 81, "nuswide_21": 21, "coco": 80,
+              "imagenet": 100, "cifar10_zero_shot": 10, "fashion_mnist": 10}
+RS = {"cifar10": 54000, "nuswide_81": 5000, "nuswide_21": 5000, "coco": 5000, "imagenet": 5000,
+      "cifar10_zero_shot": 15000}
+
+
+@dataclasses.dataclass
+class RetrievalData:
+    """A retrieval benchmark ready for `fit`, `predict` and the metrics.
+
+    Attributes:
+        name: dataset name.
+        train: tf.data of `(inputs, labels)` training batches (shuffled each epoch, full batches).
+        num_train: number of training items.
+        query, database: tf.data of inputs only, in file order.
+        query_labels, database_labels: NumPy label matrices aligned with `query` and `database`.
+        R: the mAP cut-off.
+        num_labels: label width.
+        input_kind: "caffe256" (256x256 BGR uint8 images for AlexNet + CaffeCrop) or
+            "gray28" (float32 (28, 28, 1) in [0, 1] for SmallCNN).
+    """
+
+    name: str
+    train: Any
+    num_train: int
+    query: Any
+    query_labels: Any
+    database: Any
+    database_labels: Any
+    R: int
+    num_labels: int
+    input_kind: str
+
+
+def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, seed=None,
+                        on_error="raise", validation=None):
+    """Loads `fashion_mnist`, a DeepHash list-file dataset, or `tfds:<name>`.
+
+    Args:
+        name: "fashion_mnist" (the offline default: Debian's `dataset-fashion-mnist`), a DeepHash
+            dataset name whose lists live in `<data_dir>/<name>/{train,test,database}.txt`
+            (cifar10, nuswide_81, coco, ...), or "tfds:<name>" for tensorflow-datasets.
+        data_dir: root folder; for Fashion-MNIST the IDX folder (default: the Debian location).
+        batch_size: training batch size.
+        val_batch_size: batch size of the query and database passes.
+        seed: shuffling seed.
+        on_error: "raise" or "skip" for unreadable images in list files.
+        validation: optional int; with Fashion-MNIST, hold this many training images out as the
+            query set and use the rest of the training images as the database, so that
+            hyperparameters are chosen without touching the real query set.
+
+    Returns:
+        A `RetrievalData`.
+    """
+    from keras_hashing.data import pipelines
+
+    if name == "fashion_mnist":
+        from keras_hashing.data.fashion_mnist import load_fashion_mnist
+
+        split = load_fashion_mnist(data_dir)
+        train_images, train_labels = split.train_images, split.train_labels
+        query_images, query_labels = split.query_images, split.query_labels
+        database_images, database_labels = split.database_images, split.database_labels
+        if validation:
+            train_part, held_out = split.validation_split(int(validation), seed=0 if seed is None else seed)
+            train_images, train_labels = split.train_images[train_part], split.train_labels[train_part]
+            query_images, query_labels = split.train_images[held_out], split.train_labels[held_out]
+            database_images, database_labels = train_images, train_labels
+        to_inputs = pipelines.fashion_mnist_inputs
+        return RetrievalData(
+            name=name,
+            train=pipelines.array_dataset(to_inputs(train_images), train_labels, batch_size,
+                                          training=True, shuffle_seed=seed),
+            num_train=len(train_images),
+            query=pipelines.array_dataset(to_inputs(query_images), None, val_batch_size, training=False),
+            query_labels=query_labels,
+            database=pipelines.array_dataset(to_inputs(database_images), None, val_batch_size,
+                                             training=False),
+            database_labels=database_labels,
+            R=len(database_images),
+            num_labels=train_labels.shape[1],
+            input_kind="gray28",
+        )
+    if name.startswith("tfds:"):
+        from keras_hashing.data import tfds
+
+        return tfds.load_retrieval_data(name[len("tfds:"):], data_dir=data_dir, batch_size=batch_size,
+                                        val_batch_size=val_batch_size, seed=seed)
+
+    from keras_hashing.data.image_list import image_list_dataset
+    from keras_hashing.data.image_list import read_image_list
+
+    if data_dir is None:
+        raise ValueError(f"Dataset {name!r} is read from list files: pass --data-dir.")
+    root = os.path.join(os.path.expanduser(data_dir), name)
+    num_labels = LABEL_DIMS.get(name)
+    lists = {part: os.path.join(root, f"{part}.txt") for part in ("train", "test", "database")}
+    for part, path in lists.items():
+        if not os.path.exists(path):
+            raise ValueError(f"Dataset {name!r}: the {part} list {path} does not exist.")
+
+    def evaluation(path):
+        _, labels = read_image_list(path, num_labels=num_labels, data_root=root)
+        dataset = image_list_dataset(path, root, num_labels, val_batch_size, training=False,
+                                     on_error=on_error, labels=False)
+        return dataset, labels.astype("float32")
+
+    train = image_list_dataset(lists["train"], root, num_labels, batch_size, training=True,
+                               shuffle_seed=seed, on_error=on_error)
+    num_train = len(read_image_list(lists["train"], num_labels=num_labels, data_root=root)[0])
+    query, query_labels = evaluation(lists["test"])
+    database, database_labels = evaluation(lists["database"])
+    return RetrievalData(name=name, train=train, num_train=num_train, query=query,
+                         query_labels=query_labels, database=database,
+                         database_labels=database_labels, R=RS.get(name, len(database_labels)),
+                         num_labels=num_labels or query_labels.shape[1], input_kind="caffe256")
