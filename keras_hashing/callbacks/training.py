@@ -34,6 +34,10 @@ class StopAtStep(keras.callbacks.Callback):
     def get_config(self):
         return {"total_steps": self.total_steps}
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class TerminateOnNonFiniteLoss(keras.callbacks.Callback):
@@ -72,3 +76,7 @@ class TerminateOnNonFiniteLoss(keras.callbacks.Callback):
 
     def get_config(self):
         return {"checkpoint_hint": self.checkpoint_hint}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
