@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 from keras_hashing import backbones  # noqa: E402,F401
 from keras_hashing import baselines  # noqa: E402,F401
 from keras_hashing import callbacks  # noqa: E402,F401
+from keras_hashing import index  # noqa: E402,F401
 from keras_hashing import layers  # noqa: E402,F401
 from keras_hashing import losses  # noqa: E402,F401
 from keras_hashing import metrics  # noqa: E402,F401

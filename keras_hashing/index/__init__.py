@@ -1,1 +1,4 @@
-"""keras_hashing.index."""
+"""Binary-code indexes for serving Hamming search."""
+
+from keras_hashing.index.hamming_index import HammingIndex
+from keras_hashing.index.hamming_index import pack_codes

@@ -74,6 +74,22 @@ class HashingModel(keras.Model):
         """Views per input the preprocessor makes at inference (1 without one)."""
         return int(getattr(self.preprocessor, "num_views", 1) or 1)
 
+    def build(self, input_shape):
+        # Creates every weight up front (so a strategy scope or a weight file sees them all).
+        # A preprocessor without shape inference leaves the sublayers to build on first call.
+        try:
+            shape = tuple(input_shape)
+            if self.preprocessor is not None:
+                if not self.preprocessor.built:
+                    self.preprocessor.build(shape)
+                shape = tuple(self.preprocessor.compute_output_shape(shape))
+            if not self.backbone.built:
+                self.backbone.build(shape)
+            self.hash_layer.build(tuple(self.backbone.compute_output_shape(shape)))
+        except NotImplementedError:
+            pass
+        self.built = True
+
     def call(self, inputs, training=False):
         x = inputs
         if self.preprocessor is not None:
