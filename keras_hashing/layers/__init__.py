@@ -2,3 +2,4 @@
 
 from keras_hashing.layers.sign_ste import SignSTE
 from keras_hashing.layers.sign_ste import sign_codes
+from keras_hashing.layers.codebook import Codebook

@@ -1,0 +1,99 @@
+"""DCH on the Fashion-MNIST protocol at 16/32/64 bits, beside the LSH/PCAH/ITQ yardsticks.
+
+    python benchmarks/bench_dch.py                 # the full table (about 15 min on 2 CPU cores)
+    python benchmarks/bench_dch.py --bits 32 --iter-num 200   # a quick look
+
+Protocol (shared/benchmark_protocol.md): 5 000 training images, 1 000 queries, 69 000 database
+items; mAP@ALL over Hamming ranking with ties by database index. Hyperparameters are the DCH
+example's defaults (lr 0.005, batch 128, gamma 20, 2 000 iterations); nothing is selected on the
+query set.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bits", default="16,32,64")
+    parser.add_argument("--iter-num", type=int, default=2000)
+    parser.add_argument("--lr", type=float, default=0.005)
+    parser.add_argument("--gamma", type=float, default=20.0)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-baselines", action="store_true")
+    args = parser.parse_args()
+
+    import keras
+    import numpy as np
+
+    from keras_hashing import baselines
+    from keras_hashing.backbones import SmallCNN
+    from keras_hashing.callbacks import StopAtStep
+    from keras_hashing.data.registry import load_retrieval_data
+    from keras_hashing.metrics import map_after_sign
+    from keras_hashing.metrics import precision_recall_at_radius
+    from keras_hashing.models import DCH
+    from keras_hashing.optimizers import deephash_optimizer
+
+    data = load_retrieval_data("fashion_mnist", batch_size=args.batch_size, val_batch_size=1000,
+                               seed=args.seed)
+    rows = []
+    for bits in [int(b) for b in args.bits.split(",")]:
+        keras.utils.set_random_seed(args.seed)
+        model = DCH(SmallCNN(), code_length=bits, gamma=args.gamma, num_labels=10, name="dch")
+        model.compile(optimizer=deephash_optimizer(args.lr, 10000, 0.1))
+        steps = data.num_train // args.batch_size
+        epochs = -(-args.iter_num // steps)
+        start = time.time()
+        model.fit(data.train.repeat(), steps_per_epoch=steps, epochs=epochs, verbose=0,
+                  callbacks=[StopAtStep(args.iter_num)])
+        train_seconds = time.time() - start
+        start = time.time()
+        database = model.predict(data.database, verbose=0)
+        encode_rate = len(database) / (time.time() - start)
+        query = model.predict(data.query, verbose=0)
+        rows.append(_row(f"DCH {bits}", query, database, data, map_after_sign,
+                         precision_recall_at_radius, train_seconds, encode_rate))
+    if not args.no_baselines:
+        from keras_hashing.data.fashion_mnist import load_fashion_mnist
+
+        split = load_fashion_mnist()
+
+        def pixels(images):
+            return images.reshape(len(images), -1).astype("float32") / 255.0
+
+        for name in ("LSH", "PCAH", "ITQ"):
+            for bits in [int(b) for b in args.bits.split(",")]:
+                start = time.time()
+                method = baselines.get(name, bits, seed=0) if name != "PCAH" else baselines.get(name, bits)
+                method.fit(pixels(split.train_images))
+                train_seconds = time.time() - start
+                start = time.time()
+                database = method.encode(pixels(split.database_images)).astype("float32")
+                encode_rate = len(database) / (time.time() - start)
+                query = method.encode(pixels(split.query_images)).astype("float32")
+                rows.append(_row(f"{name} {bits}", query, database, data, map_after_sign,
+                                 precision_recall_at_radius, train_seconds, encode_rate))
+    header = f"{'method':<10} {'mAP@ALL':>8} {'mAP@1000':>9} {'P@r<=2':>7} {'train s':>8} {'enc img/s':>10}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(f"{row[0]:<10} {row[1]:8.4f} {row[2]:9.4f} {row[3]:7.4f} {row[4]:8.1f} {row[5]:10.0f}")
+
+
+def _row(name, query, database, data, map_after_sign, precision_recall_at_radius, train_seconds,
+         encode_rate):
+    args = (query, data.query_labels, database, data.database_labels)
+    map_all = map_after_sign(*args, len(database))
+    map_1000 = map_after_sign(*args, 1000)
+    precision, _, _ = precision_recall_at_radius(*args, radius=2)
+    return (name, map_all, map_1000, precision, train_seconds, encode_rate)
+
+
+if __name__ == "__main__":
+    main()

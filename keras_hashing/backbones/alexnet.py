@@ -1,0 +1,164 @@
+"""thulab/DeepHash's CaffeNet-ordered AlexNet (`img_alexnet_layers`), up to fc7."""
+
+import keras
+from keras import ops
+
+from keras_hashing.backbones.base import LayerWeightsMixin
+from keras_hashing.backbones.weights import ALEXNET_LAYERS
+from keras_hashing.backbones.weights import load_alexnet_npy
+from keras_hashing.layers.local_response_normalization import LocalResponseNormalization
+
+GROUPED_CONV_IMPLEMENTATIONS = ("groups", "split")
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class GroupedConv2D(keras.layers.Conv2D):
+    """`Conv2D(groups=g)` that can also run as g separate convolutions concatenated.
+
+    Both implementations hold the same kernel `(kh, kw, in/g, filters)` and bias: group `i`
+    convolves input-channel slice `i` with output-channel slice `i` of the kernel (Caffe's
+    `group`, spec deephash.md §3.2), so weight files load unchanged whichever runs.
+
+    Args:
+        filters, kernel_size, ...: as `keras.layers.Conv2D` (`groups` is required).
+        implementation: "groups" (one grouped convolution) or "split" (slice, convolve,
+            concatenate). See `benchmarks/bench_grouped_conv.py` for which is faster on CPU.
+
+    Example:
+    >>> layer = GroupedConv2D(8, 3, groups=2, padding="same", implementation="split")
+    >>> layer(keras.ops.ones((1, 5, 5, 4))).shape
+    (1, 5, 5, 8)
+    """
+
+    def __init__(self, *args, implementation="groups", **kwargs):
+        super().__init__(*args, **kwargs)
+        if implementation not in GROUPED_CONV_IMPLEMENTATIONS:
+            raise ValueError(
+                f"GroupedConv2D: `implementation` must be one of {GROUPED_CONV_IMPLEMENTATIONS}, "
+                f"found {implementation!r}."
+            )
+        self.implementation = implementation
+
+    def call(self, inputs):
+        if self.implementation == "groups" or self.groups == 1:
+            return super().call(inputs)
+        in_per_group = self.kernel.shape[2]
+        out_per_group = self.filters // self.groups
+        outputs = []
+        for g in range(self.groups):
+            x = inputs[..., g * in_per_group : (g + 1) * in_per_group]
+            kernel = self.kernel[..., g * out_per_group : (g + 1) * out_per_group]
+            outputs.append(
+                ops.conv(x, kernel, strides=self.strides, padding=self.padding,
+                         data_format=self.data_format, dilation_rate=self.dilation_rate)
+            )
+        outputs = ops.concatenate(outputs, axis=-1)
+        if self.use_bias:
+            outputs = outputs + self.bias
+        if self.activation is not None:
+            outputs = self.activation(outputs)
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config["implementation"] = self.implementation
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class AlexNet(LayerWeightsMixin, keras.Model):
+    """The CaffeNet-ordered AlexNet of thulab/DeepHash, from 227x227 crops to fc7 (spec §3.2).
+
+    conv1 (11x11/4) -> pool -> LRN -> conv2 (5x5, 2 groups) -> pool -> LRN -> conv3 -> conv4
+    (2 groups) -> conv5 (2 groups) -> pool -> flatten (NHWC) -> fc6 -> dropout -> fc7 -> dropout.
+    Pooling comes before LRN (the CaffeNet order). Inputs are mean-subtracted RGB crops, as
+    `keras_hashing.layers.CaffeCrop` makes them. The head (fc8) is not part of the backbone:
+    hashing models add `Dense(code_length)` (and tanh) themselves.
+
+    Args:
+        weights: None (random init) or a path to a thulab/DeepHash `.npy` dict
+            (`reference_pretrain.npy` or a saved model); conv1..fc7 are loaded, fc8 and `'C'`
+            are left to the model (`load_alexnet_npy`).
+        include_dropout: bool, default True. Dropout(0.5) after fc6 and fc7, active only when
+            `training=True`.
+        grouped_conv: "groups" (default, one `Conv2D(groups=2)`, faster in
+            `benchmarks/bench_grouped_conv.py`) or "split" (two convolutions concatenated);
+            the weight layout is identical.
+        name: str, default "alexnet".
+        **kwargs: `keras.Model` arguments.
+
+    Attributes:
+        output_dim: 4096.
+
+    Returns:
+        fc7 activations `(N, 4096)` (after ReLU, and dropout when training).
+
+    Example:
+    >>> backbone = AlexNet()
+    >>> backbone(keras.ops.zeros((1, 227, 227, 3))).shape
+    (1, 4096)
+
+    References:
+        Krizhevsky, Sutskever, Hinton. "ImageNet Classification with Deep Convolutional Neural
+        Networks", NeurIPS 2012; Jia et al., Caffe's `bvlc_reference_caffenet`.
+    """
+
+    output_dim = 4096
+    input_size = 227
+    _weight_layer_names = ALEXNET_LAYERS
+
+    def __init__(self, weights=None, include_dropout=True, grouped_conv="groups", name="alexnet", **kwargs):
+        if grouped_conv not in GROUPED_CONV_IMPLEMENTATIONS:
+            raise ValueError(
+                f"AlexNet: `grouped_conv` must be one of {GROUPED_CONV_IMPLEMENTATIONS}, found {grouped_conv!r}."
+            )
+
+        def conv(filters, size, layer_name, groups=1, strides=1, padding="same"):
+            return GroupedConv2D(filters, size, strides=strides, padding=padding, groups=groups,
+                                 activation="relu", implementation=grouped_conv, name=layer_name)
+
+        inputs = keras.Input((self.input_size, self.input_size, 3), name="images")
+        x = conv(96, 11, "conv1", strides=4, padding="valid")(inputs)
+        x = keras.layers.MaxPooling2D(3, 2, name="pool1")(x)
+        x = LocalResponseNormalization(name="lrn1")(x)
+        x = conv(256, 5, "conv2", groups=2)(x)
+        x = keras.layers.MaxPooling2D(3, 2, name="pool2")(x)
+        x = LocalResponseNormalization(name="lrn2")(x)
+        x = conv(384, 3, "conv3")(x)
+        x = conv(384, 3, "conv4", groups=2)(x)
+        x = conv(256, 3, "conv5", groups=2)(x)
+        x = keras.layers.MaxPooling2D(3, 2, name="pool5")(x)
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(4096, activation="relu", name="fc6")(x)
+        if include_dropout:
+            x = keras.layers.Dropout(0.5, name="drop6")(x)
+        x = keras.layers.Dense(4096, activation="relu", name="fc7")(x)
+        if include_dropout:
+            x = keras.layers.Dropout(0.5, name="drop7")(x)
+        super().__init__(inputs=inputs, outputs=x, name=name, **kwargs)
+        self.include_dropout = bool(include_dropout)
+        self.grouped_conv = grouped_conv
+        if weights is not None:
+            self.load_npy(weights)
+
+    def load_npy(self, path):
+        """Loads conv1..fc7 from a thulab/DeepHash `.npy` and returns its `DeepHashWeights`.
+
+        The returned `fc8` and `codebook` are for the model holding this backbone.
+        """
+        loaded = load_alexnet_npy(path)
+        self.set_layer_weights(loaded.layers, source=str(path))
+        return loaded
+
+    def get_config(self):
+        # The weight file is not part of the config: a saved model carries its weights.
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "include_dropout": self.include_dropout,
+            "grouped_conv": self.grouped_conv,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,78 @@
+"""A small convolutional backbone for 28x28 grayscale images (the Fashion-MNIST runs)."""
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class SmallCNN(keras.Model):
+    """Conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool) then a dense feature layer.
+
+    Not from any original: it stands in for AlexNet where images are 28x28 (Fashion-MNIST), light
+    enough to train in minutes on two CPU cores (`benchmarks/bench_dch.py`).
+
+    Args:
+        input_shape: default (28, 28, 1), float images (e.g. in [0, 1]).
+        filters: default (32, 64), one conv block per entry.
+        units: default 256, the feature width (`output_dim`).
+        dropout: default 0.3, after the dense layer (training only); 0 disables it.
+        name: default "small_cnn".
+
+    Attributes:
+        output_dim: `units`.
+
+    Returns:
+        ReLU features `(N, units)`.
+
+    Example:
+    >>> backbone = SmallCNN()
+    >>> backbone(keras.ops.zeros((2, 28, 28, 1))).shape
+    (2, 256)
+    """
+
+    def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), units=256, dropout=0.3, name="small_cnn", **kwargs):
+        input_shape = tuple(int(d) for d in input_shape)
+        filters = tuple(int(f) for f in filters)
+        if len(input_shape) != 3:
+            raise ValueError(f"SmallCNN: `input_shape` must be (H, W, C), found {input_shape}.")
+        if not filters or min(filters) <= 0:
+            raise ValueError(f"SmallCNN: `filters` must be one or more positive ints, found {filters}.")
+        if min(input_shape[:2]) < 2 ** len(filters):
+            raise ValueError(
+                f"SmallCNN: {len(filters)} pooling blocks need inputs of at least {2 ** len(filters)} "
+                f"pixels a side, found input_shape {input_shape}."
+            )
+        if int(units) <= 0:
+            raise ValueError(f"SmallCNN: `units` must be a positive int, found {units!r}.")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"SmallCNN: `dropout` must be in [0, 1), found {dropout!r}.")
+        inputs = keras.Input(input_shape, name="images")
+        x = inputs
+        for i, width in enumerate(filters, start=1):
+            x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+            x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
+            x = keras.layers.ReLU(name=f"relu{i}")(x)
+            x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = keras.layers.Dense(int(units), activation="relu", name="fc")(x)
+        if dropout:
+            x = keras.layers.Dropout(float(dropout), name="drop")(x)
+        super().__init__(inputs=inputs, outputs=x, name=name, **kwargs)
+        self.image_shape = input_shape
+        self.filters = filters
+        self.units = int(units)
+        self.dropout = float(dropout)
+        self.output_dim = self.units
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "input_shape": list(self.image_shape),
+            "filters": list(self.filters),
+            "units": self.units,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

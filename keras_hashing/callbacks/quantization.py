@@ -1,0 +1,268 @@
+"""Code and codebook updates of the quantization methods, run in NumPy between training steps.
+
+`CodebookUpdate` (DQN, DVSQ) runs a round every `every_n_steps` optimiser steps (the original's
+`2 * ceil(n / batch)`, spec §6.2-6.3); `TripletQuantizationUpdate` (DTQ) runs once before training
+and after every epoch, and refreshes the triplets (spec §6.5). Both keep every piece of state in
+the model's `Codebook` weights (codebook, per-sample codes, stored outputs, round counter) or
+derive it from them, so a run resumed by `keras.callbacks.BackupAndRestore` (listed *before*
+these callbacks) continues where it stopped.
+"""
+
+import inspect
+
+import keras
+import numpy as np
+
+
+def _as_indices(codes, num_codebooks, num_codewords):
+    codes = np.asarray(codes)
+    if codes.ndim == 2 and codes.shape[1] == num_codebooks * num_codewords and num_codewords > 1:
+        from keras_hashing.quantization import codes_to_indices
+
+        return np.asarray(codes_to_indices(codes, num_codebooks, num_codewords), dtype=np.int64)
+    return codes.astype(np.int64)
+
+
+def _one_hot(indices, num_codebooks, num_codewords):
+    from keras_hashing.quantization import indices_to_codes
+
+    return np.asarray(indices_to_codes(indices, num_codebooks, num_codewords), dtype=np.float32)
+
+
+def _accepts(function, name):
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+
+
+def kmeans_codebook(outputs, num_codebooks, num_codewords, seed=None):
+    """Block-diagonal k-means codebook of `(n, D)` outputs (spec §5.2)."""
+    from keras_hashing.quantization import kmeans_init_codebook
+
+    kwargs = {"seed": seed} if _accepts(kmeans_init_codebook, "seed") else {}
+    return np.asarray(kmeans_init_codebook(outputs, num_codebooks, num_codewords, **kwargs),
+                      dtype=np.float32)
+
+
+def icm_codes(outputs, codebook, num_codebooks, num_codewords, sweeps, chunk_size, rng=None,
+              label_embeddings=None, verbose=0):
+    """ICM codes `(n, M)` of `(n, D)` outputs, chunk by chunk, with a progress bar (spec §5.3).
+
+    Args:
+        outputs: `(n, D)` float array.
+        codebook: `(M*K, D)` codebook.
+        num_codebooks, num_codewords: `M`, `K`.
+        sweeps: ICM sweeps (`max_iter_update_b`).
+        chunk_size: rows per chunk (`code_batch_size`).
+        rng: `np.random.Generator` drawing each chunk's seed (the codebook order).
+        label_embeddings: optional `(L, D)` matrix: DVSQ's `||V r||^2` cost.
+        verbose: int, 1 shows a progress bar.
+
+    Returns:
+        int64 `(n, M)` codes.
+    """
+    from keras_hashing.quantization import icm_encode
+
+    rng = np.random.default_rng() if rng is None else rng
+    outputs = np.asarray(outputs, dtype=np.float32)
+    num = len(outputs)
+    chunk_size = max(1, int(chunk_size))
+    bar = keras.utils.Progbar(num, unit_name="code") if verbose else None
+    codes = np.zeros((num, num_codebooks), dtype=np.int64)
+    for start in range(0, num, chunk_size):
+        stop = min(start + chunk_size, num)
+        chunk = icm_encode(outputs[start:stop], codebook, num_codebooks, num_codewords,
+                           sweeps=sweeps, seed=int(rng.integers(2**31 - 1)),
+                           label_embeddings=label_embeddings)
+        codes[start:stop] = _as_indices(chunk, num_codebooks, num_codewords)
+        if bar is not None:
+            bar.update(stop)
+    return codes
+
+
+def least_squares_codebook(outputs, codes, previous, num_codebooks, num_codewords, ridge=1e-3):
+    """Ridge least-squares centres for `(n, M)` codes; unused rows keep `previous` (spec §5.4)."""
+    from keras_hashing.quantization import update_codebook
+
+    one_hot = _one_hot(codes, num_codebooks, num_codewords)
+    kwargs = {"ridge": ridge}
+    if _accepts(update_codebook, "previous"):
+        kwargs["previous"] = previous
+    codebook = np.asarray(update_codebook(outputs, one_hot, **kwargs), dtype=np.float32)
+    unused = np.sum(np.square(codebook), axis=1) < 1e-8
+    codebook[unused] = np.asarray(previous, np.float32)[unused]
+    return codebook
+
+
+def quantization_round(model, rng=None, max_iter_update_cb=1, verbose=0, kmeans=None):
+    """One code-update round on the model's stored outputs; increments the round counter.
+
+    DQN (`refit_kmeans_every_round`): k-means from scratch, then ICM (no centre update).
+    DVSQ/DTQ: k-means at the first round only, then `max_iter_update_cb` x (ICM, least squares).
+
+    Args:
+        model: a `QuantizationModel`.
+        rng: `np.random.Generator` or None.
+        max_iter_update_cb: int, default 1 (the original's `max_iter_update_Cb`).
+        verbose: int.
+        kmeans: bool or None; None follows the model's policy.
+    """
+    rng = np.random.default_rng() if rng is None else rng
+    quantizer = model.quantizer
+    outputs = quantizer.get_stored_outputs()
+    rounds = quantizer.get_rounds()
+    codebook = quantizer.get_codebook()
+    if kmeans is None:
+        kmeans = model.refit_kmeans_every_round or rounds == 0
+    if kmeans:
+        codebook = kmeans_codebook(outputs, model.num_codebooks, model.num_codewords,
+                                   seed=int(rng.integers(2**31 - 1)))
+    codes = None
+    for _ in range(int(max_iter_update_cb)):
+        codes = icm_codes(outputs, codebook, model.num_codebooks, model.num_codewords,
+                          model.max_iter_update_b, model.code_batch_size, rng=rng,
+                          label_embeddings=model.label_embeddings_for_icm(), verbose=verbose)
+        if model.least_squares_update:
+            codebook = least_squares_codebook(outputs, codes, codebook, model.num_codebooks,
+                                              model.num_codewords)
+    quantizer.set_codebook(codebook)
+    if codes is not None:
+        quantizer.set_codes(codes)
+    quantizer.set_rounds(rounds + 1)
+    return codes
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class CodebookUpdate(keras.callbacks.Callback):
+    """DQN/DVSQ code updates: a round after every `every_n_steps`-th optimiser step.
+
+    The original updates after step `t` when `t > 0` and `t % (2E) == 0`, `E = ceil(n / batch)`,
+    counting steps from 0 (spec §6.2). The step is the optimiser's own counter, so the schedule
+    survives a resumed run. After each round the logs get `code_update_rounds`.
+
+    Args:
+        every_n_steps: int, the period (use `update_period(num_train, batch_size)`).
+        max_iter_update_cb: int, default 1.
+        seed: int or None, seed of k-means and of ICM's codebook order.
+        verbose: int, default 1: a progress bar over the codes.
+    """
+
+    def __init__(self, every_n_steps, max_iter_update_cb=1, seed=None, verbose=1):
+        super().__init__()
+        if int(every_n_steps) <= 0:
+            raise ValueError(f"`every_n_steps` must be positive, found {every_n_steps!r}.")
+        self.every_n_steps = int(every_n_steps)
+        self.max_iter_update_cb = int(max_iter_update_cb)
+        self.seed = seed
+        self.verbose = int(verbose)
+        self._rng = np.random.default_rng(seed)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) - 1
+        if step > 0 and step % self.every_n_steps == 0:
+            if self.verbose:
+                print(f"\ncode update round {self.model.quantizer.get_rounds() + 1} after step {step}")
+            quantization_round(self.model, rng=self._rng,
+                               max_iter_update_cb=self.max_iter_update_cb, verbose=self.verbose)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["code_update_rounds"] = self.model.quantizer.get_rounds()
+
+    def get_config(self):
+        return {"every_n_steps": self.every_n_steps, "max_iter_update_cb": self.max_iter_update_cb,
+                "seed": self.seed, "verbose": self.verbose}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def update_period(num_train, batch_size):
+    """The original's code-update period `2 * ceil(n / batch)` in steps."""
+    return 2 * -(-int(num_train) // int(batch_size))
+
+
+class TripletQuantizationUpdate(keras.callbacks.Callback):
+    """DTQ's schedule: initial embeddings, triplets and codebook; ICM + LS and re-mining per epoch.
+
+    On train begin (a fresh run): refresh the stored embeddings with a training-stage forward
+    pass, mine triplets, fit block-diagonal k-means, then `max_iter_update_cb` x (ICM, LS).
+    A resumed run (round counter > 0) only re-mines from the restored stored outputs.
+    On epoch end: (ICM, LS) on the outputs stored by the training steps, then refresh the
+    embeddings and re-mine (halving `n_part` below the threshold). Logs `num_triplets`, `n_part`.
+
+    The refresh pass covers every training sample; the original leaves the last `n mod 3T`
+    samples with stale (initially zero) outputs (spec §10.10).
+
+    Args:
+        sampler: the `keras_hashing.data.TripletSampler` feeding `triplet_dataset`.
+        max_iter_update_cb: int, default 1.
+        refresh_batch_size: int or None, rows per forward pass (default `3 T`).
+        refresh_training: bool, default True: refresh with the training-stage forward pass
+            (dropout, random crops) as the original; False uses clean inference outputs.
+        seed: int or None.
+        verbose: int, default 1.
+    """
+
+    def __init__(self, sampler, max_iter_update_cb=1, refresh_batch_size=None,
+                 refresh_training=True, seed=None, verbose=1):
+        super().__init__()
+        self.sampler = sampler
+        self.max_iter_update_cb = int(max_iter_update_cb)
+        self.refresh_batch_size = int(refresh_batch_size or 3 * sampler.batch_size)
+        self.refresh_training = bool(refresh_training)
+        self.verbose = int(verbose)
+        self._rng = np.random.default_rng(seed)
+
+    def refresh_embeddings(self):
+        quantizer = self.model.quantizer
+        stored = quantizer.get_stored_outputs()
+        for indices, inputs in self.sampler.forward_batches(self.refresh_batch_size):
+            outputs = self.model(inputs, training=self.refresh_training)
+            stored[indices] = keras.ops.convert_to_numpy(outputs)
+        quantizer.set_stored_outputs(stored)
+        return stored
+
+    def mine(self, embeddings):
+        count = self.sampler.mine(embeddings, verbose=0)
+        if self.verbose:
+            print(f"\nmined {count} triplets; n_part is now {self.sampler.n_part}")
+        return count
+
+    def _epoch_update(self):
+        quantization_round(self.model, rng=self._rng, max_iter_update_cb=self.max_iter_update_cb,
+                           verbose=self.verbose, kmeans=False)
+        self.mine(self.refresh_embeddings())
+
+    # The round counter is 1 after the initial round and 1 + e after e epoch-end updates. The
+    # update owed for an epoch runs at the start of the next one (or at train end), after any
+    # checkpointing callback saved that epoch: a resumed run finds the update still owed and runs
+    # it, instead of losing it.
+    def on_train_begin(self, logs=None):
+        self._epochs_done = None
+        quantizer = self.model.quantizer
+        if quantizer.get_rounds() > 0:  # resumed: codes and codebook came back with the weights
+            self.mine(quantizer.get_stored_outputs())
+            return
+        self.mine(self.refresh_embeddings())
+        quantization_round(self.model, rng=self._rng, max_iter_update_cb=self.max_iter_update_cb,
+                           verbose=self.verbose, kmeans=True)
+
+    def _catch_up(self, epochs_done):
+        while self.model.quantizer.get_rounds() < 1 + epochs_done:
+            self._epoch_update()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._catch_up(epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epochs_done = epoch + 1
+        if logs is not None:
+            logs["num_triplets"] = len(self.sampler.triplets)
+            logs["n_part"] = self.sampler.n_part
+
+    def on_train_end(self, logs=None):
+        if self._epochs_done is not None:
+            self._catch_up(self._epochs_done)

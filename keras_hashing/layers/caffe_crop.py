@@ -1,0 +1,161 @@
+"""thulab/DeepHash's in-graph image preprocessing: BGR->RGB, random or 10-crop 227x227, RGB mean."""
+
+import keras
+from keras import ops
+
+_DEFAULT_OFFSETS = ((0, 0), (28, 0), (0, 28), (28, 28), (14, 14))
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class CaffeCrop(keras.layers.Layer):
+    """Crops 256x256 OpenCV images the way thulab/DeepHash's AlexNet does (spec deephash.md §3.1).
+
+    The input is `(N, H, W, 3)` BGR in 0..255 (uint8 or float; 256x256 in the original). Channels
+    are always reversed to RGB (unless `bgr_input=False`). Then:
+
+    * `training=True`: each image independently is flipped left-right with probability 0.5 and
+      cropped to `crop_size` at integer offsets drawn uniformly in `[0, max_offset]` (row and
+      column). Output `(N, crop_size, crop_size, 3)`. The batch size may be dynamic.
+    * `training=False`: `num_views = 2 * len(ten_crop_offsets)` fixed crops per image, view-major:
+      first the crops of the left-right *flipped* image at each `(row, col)` offset, then the same
+      offsets on the raw image; crop `k` of every image comes before crop `k + 1`. Output
+      `(num_views * N, crop_size, crop_size, 3)`.
+
+    Finally the RGB `mean` is subtracted (no scaling). This layer does **not** average the views:
+    the model reshapes its (post-tanh) head outputs to `(num_views, N, D)` and takes the mean over
+    axis 0, as `keras_hashing.models.HashingModel` does (spec §3.4).
+
+    The original's offsets are kept: the "corner" crops start at 28 (not 29) and the "centre" at
+    14, and flipped views come first (spec §10.22).
+
+    Args:
+        crop_size: int, default 227. Side of the square crop.
+        mean: three floats, default `(123.68, 116.779, 103.939)`: the R, G, B means subtracted
+            after the channel reversal (HEAD order since thulab/DeepHash `c598990`).
+        bgr_input: bool, default True. Inputs are OpenCV BGR and get reversed to RGB.
+        max_offset: int, default 29. Largest random crop offset in training (`256 - 227`).
+        ten_crop_offsets: sequence of `(row, col)` offsets used at inference, default
+            `((0, 0), (28, 0), (0, 28), (28, 28), (14, 14))`.
+        seed: optional int, seeds the `keras.random.SeedGenerator` of the training crops.
+        **kwargs: `keras.layers.Layer` arguments.
+
+    Returns:
+        float tensor of crops, mean-subtracted RGB.
+
+    Example:
+    >>> import numpy as np
+    >>> crop = CaffeCrop(seed=0)
+    >>> images = np.zeros((2, 256, 256, 3), "uint8")
+    >>> crop(images, training=True).shape, crop(images, training=False).shape
+    ((2, 227, 227, 3), (20, 227, 227, 3))
+
+    References:
+        thulab/DeepHash, `DeepHash/architecture/__init__.py` (`img_alexnet_layers`).
+    """
+
+    def __init__(
+        self,
+        crop_size=227,
+        mean=(123.68, 116.779, 103.939),
+        bgr_input=True,
+        max_offset=29,
+        ten_crop_offsets=_DEFAULT_OFFSETS,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(crop_size, bool) or not isinstance(crop_size, int) or crop_size <= 0:
+            raise ValueError(f"CaffeCrop: `crop_size` must be a positive int, found {crop_size!r}.")
+        if isinstance(max_offset, bool) or not isinstance(max_offset, int) or max_offset < 0:
+            raise ValueError(f"CaffeCrop: `max_offset` must be an int >= 0, found {max_offset!r}.")
+        mean = tuple(float(m) for m in mean)
+        if len(mean) != 3:
+            raise ValueError(f"CaffeCrop: `mean` must hold 3 values (R, G, B), found {len(mean)}.")
+        offsets = []
+        for offset in ten_crop_offsets:
+            offset = tuple(offset)
+            if len(offset) != 2 or any(isinstance(o, bool) or not isinstance(o, int) or o < 0 for o in offset):
+                raise ValueError(
+                    f"CaffeCrop: each of `ten_crop_offsets` must be a (row, col) pair of ints >= 0, "
+                    f"found {offset!r}."
+                )
+            offsets.append(offset)
+        if not offsets:
+            raise ValueError("CaffeCrop: `ten_crop_offsets` must name at least one offset, found none.")
+        self.crop_size = crop_size
+        self.mean = mean
+        self.bgr_input = bool(bgr_input)
+        self.max_offset = max_offset
+        self.ten_crop_offsets = tuple(offsets)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # Flipped views, then raw views, one per offset.
+        self.num_views = 2 * len(self.ten_crop_offsets)
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or input_shape[-1] != 3:
+            raise ValueError(
+                f"CaffeCrop expects (N, H, W, 3) images, found input shape {tuple(input_shape)}."
+            )
+        height, width = input_shape[1], input_shape[2]
+        needed_row = self.crop_size + max([self.max_offset] + [r for r, _ in self.ten_crop_offsets])
+        needed_col = self.crop_size + max([self.max_offset] + [c for _, c in self.ten_crop_offsets])
+        if (height is not None and height < needed_row) or (width is not None and width < needed_col):
+            raise ValueError(
+                f"CaffeCrop(crop_size={self.crop_size}, max_offset={self.max_offset}, "
+                f"ten_crop_offsets={self.ten_crop_offsets}) needs images of at least "
+                f"{needed_row}x{needed_col}, found input shape {tuple(input_shape)}."
+            )
+        self.built = True
+
+    def _to_rgb_float(self, images):
+        images = ops.cast(images, self.compute_dtype)
+        if self.bgr_input:
+            images = ops.flip(images, axis=-1)
+        return images
+
+    def _subtract_mean(self, images):
+        return images - ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
+
+    def call(self, inputs, training=False):
+        images = self._to_rgb_float(inputs)
+        size = self.crop_size
+        if training:
+            batch = ops.shape(images)[0]
+            width = ops.shape(images)[2]
+            flip = keras.random.uniform((batch,), seed=self.seed_generator) < 0.5
+            offsets = keras.random.randint(
+                (batch, 2), 0, self.max_offset + 1, seed=self.seed_generator, dtype="int32"
+            )
+            positions = ops.arange(size, dtype="int32")
+            rows = offsets[:, 0:1] + positions[None, :]
+            cols = offsets[:, 1:2] + positions[None, :]
+            # Cropping a flipped image at column offset o reads raw columns W-1-o-j: the flip is
+            # folded into the gather instead of flipping whole images.
+            cols = ops.where(flip[:, None], ops.cast(width, "int32") - 1 - cols, cols)
+            crops = ops.take_along_axis(images, rows[:, :, None, None], axis=1)
+            crops = ops.take_along_axis(crops, cols[:, None, :, None], axis=2)
+        else:
+            flipped = ops.flip(images, axis=2)
+            views = [flipped[:, r : r + size, c : c + size, :] for r, c in self.ten_crop_offsets]
+            views += [images[:, r : r + size, c : c + size, :] for r, c in self.ten_crop_offsets]
+            crops = ops.concatenate(views, axis=0)
+        return self._subtract_mean(crops)
+
+    def compute_output_shape(self, input_shape):
+        # The batch differs between training (N) and inference (num_views * N).
+        return (None, self.crop_size, self.crop_size, 3)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "crop_size": self.crop_size,
+                "mean": list(self.mean),
+                "bgr_input": self.bgr_input,
+                "max_offset": self.max_offset,
+                "ten_crop_offsets": [list(o) for o in self.ten_crop_offsets],
+                "seed": self.seed,
+            }
+        )
+        return config

@@ -1,0 +1,81 @@
+"""Local response normalisation across channels (TensorFlow's formula), for the CaffeNet backbone."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class LocalResponseNormalization(keras.layers.Layer):
+    """Normalises each channel by the energy of its neighbouring channels.
+
+    For channel `c` at every position of a channels-last tensor with `C` channels:
+
+        out_c = x_c / (bias + alpha * sum_{c'=c-r}^{c+r} x_{c'}^2) ** beta
+
+    with `r = depth_radius`; channels outside `[0, C)` count as zero. This is
+    `tf.nn.local_response_normalization`: alpha is *not* divided by the window size, so the defaults
+    (radius 2, alpha 2e-5) equal Caffe's `local_size=5, alpha=1e-4` (spec deephash.md §3.3).
+
+    Args:
+        depth_radius: int, default 2. Half-width of the channel window (window `2r + 1`).
+        alpha: float, default 2e-5. Scale of the summed squares.
+        beta: float, default 0.75. Exponent.
+        bias: float, default 1.0. Additive constant inside the power.
+        **kwargs: `keras.layers.Layer` arguments.
+
+    Returns:
+        A tensor of the input's shape.
+
+    Example:
+    >>> layer = LocalResponseNormalization()
+    >>> layer(keras.ops.ones((1, 2, 2, 8))).shape
+    (1, 2, 2, 8)
+
+    References:
+        Krizhevsky, Sutskever, Hinton. "ImageNet Classification with Deep Convolutional Neural
+        Networks", NeurIPS 2012, §3.3.
+    """
+
+    def __init__(self, depth_radius=2, alpha=2e-5, beta=0.75, bias=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(depth_radius, bool) or not isinstance(depth_radius, int) or depth_radius < 0:
+            raise ValueError(
+                f"LocalResponseNormalization: `depth_radius` must be an int >= 0, found {depth_radius!r}."
+            )
+        for arg, value in (("alpha", alpha), ("beta", beta), ("bias", bias)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"LocalResponseNormalization: `{arg}` must be a number, found {value!r}.")
+        self.depth_radius = depth_radius
+        self.alpha = float(alpha)
+        self.beta = float(beta)
+        self.bias = float(bias)
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ValueError(
+                "LocalResponseNormalization needs a known channel (last) dimension, "
+                f"found input shape {tuple(input_shape)}."
+            )
+        self.built = True
+
+    def call(self, inputs):
+        channels = inputs.shape[-1]
+        squares = ops.square(inputs)
+        r = self.depth_radius
+        # Zero-pad the channel axis so edge channels see only the channels that exist.
+        pad = [[0, 0]] * (len(inputs.shape) - 1) + [[r, r]]
+        padded = ops.pad(squares, pad)
+        window = padded[..., 0:channels]
+        for k in range(1, 2 * r + 1):
+            window = window + padded[..., k : k + channels]
+        return inputs / ops.power(self.bias + self.alpha * window, self.beta)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {"depth_radius": self.depth_radius, "alpha": self.alpha, "beta": self.beta, "bias": self.bias}
+        )
+        return config

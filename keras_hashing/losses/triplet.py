@@ -1,0 +1,108 @@
+"""Triplet hinge loss over DeepHash's distances (DTQ), with the row-wise TF distances of spec §4."""
+
+import keras
+from keras import ops
+
+DISTANCES = ("euclidean2", "euclidean", "averaged_euclidean2", "averaged_euclidean",
+             "normed_euclidean2", "inner_product", "cosine")
+
+
+def _normalize(x):
+    # The TF distances of the original normalise with no epsilon (spec §4, §10.14).
+    return x / ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
+
+
+def row_distance(x, y, dist_type="euclidean2"):
+    """Row-wise distance between two `(N, D)` tensors, smaller meaning more similar (spec §4).
+
+    Args:
+        x, y: `(N, D)` tensors.
+        dist_type: one of "euclidean2" (default), "euclidean", "averaged_euclidean2",
+            "averaged_euclidean", "normed_euclidean2", "inner_product" (`-x.y`), "cosine"
+            (`(1 - cos) / 2`).
+
+    Returns:
+        `(N,)` tensor.
+    """
+    x = ops.cast(ops.convert_to_tensor(x), "float32")
+    y = ops.cast(ops.convert_to_tensor(y), "float32")
+    if dist_type == "euclidean2":
+        return ops.sum(ops.square(x - y), axis=-1)
+    if dist_type == "euclidean":
+        return ops.sqrt(ops.sum(ops.square(x - y), axis=-1))
+    if dist_type == "averaged_euclidean2":
+        return ops.mean(ops.square(x - y), axis=-1)
+    if dist_type == "averaged_euclidean":
+        return ops.sqrt(ops.mean(ops.square(x - y), axis=-1))
+    if dist_type == "normed_euclidean2":
+        return ops.sum(ops.square(_normalize(x) - _normalize(y)), axis=-1)
+    if dist_type == "inner_product":
+        return -ops.sum(x * y, axis=-1)
+    if dist_type == "cosine":
+        return (1.0 - ops.sum(_normalize(x) * _normalize(y), axis=-1)) / 2.0
+    raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
+
+
+def triplet_loss(anchor, positive, negative, margin, dist_type="euclidean2"):
+    """`mean_t max(0, d(a_t, p_t) - d(a_t, n_t) + margin)`: DTQ's triplet loss (spec §6.5).
+
+    Args:
+        anchor, positive, negative: `(T, D)` outputs.
+        margin: float, the hinge margin (DTQ's `--triplet-margin`, 30 for "euclidean2").
+        dist_type: see `row_distance`; default "euclidean2".
+
+    Returns:
+        Scalar tensor.
+
+    Example:
+    >>> import numpy as np
+    >>> a = np.zeros((1, 2), "float32"); p = np.ones((1, 2), "float32"); n = -p
+    >>> float(triplet_loss(a, p, n, margin=1.0))
+    1.0
+
+    References:
+        Liu, Cao, Long, Wang, Yu, "Deep Triplet Quantization", ACM MM 2018.
+    """
+    if dist_type not in DISTANCES:
+        raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
+    shapes = [tuple(ops.shape(t)) for t in (anchor, positive, negative)]
+    if len(set(shapes)) != 1 or len(shapes[0]) != 2:
+        raise ValueError(f"anchor, positive and negative must be (T, D) of one shape, found {shapes}.")
+    gap = row_distance(anchor, positive, dist_type) - row_distance(anchor, negative, dist_type)
+    return ops.mean(ops.relu(gap + float(margin)))
+
+
+def split_triplet_batch(outputs):
+    """Splits a `[anchors; positives; negatives]` batch of `3T` rows into its three parts."""
+    size = ops.shape(outputs)[0]
+    if isinstance(size, int) and size % 3:
+        raise ValueError(f"A triplet batch has 3*T rows [anchors; positives; negatives], found {size}.")
+    third = size // 3
+    return outputs[:third], outputs[third:2 * third], outputs[2 * third:]
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class TripletLoss(keras.losses.Loss):
+    """Loss class for `triplet_loss`; `y_pred` is a `[anchors; positives; negatives]` batch.
+
+    Args:
+        margin: float, default 30.0.
+        dist_type: str, default "euclidean2".
+    """
+
+    def __init__(self, margin=30.0, dist_type="euclidean2", name="triplet_loss", **kwargs):
+        super().__init__(name=name, reduction="sum", **kwargs)
+        if dist_type not in DISTANCES:
+            raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
+        self.margin = float(margin)
+        self.dist_type = dist_type
+
+    def call(self, y_true, y_pred):
+        anchor, positive, negative = split_triplet_batch(y_pred)
+        return triplet_loss(anchor, positive, negative, self.margin, self.dist_type)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("reduction", None)
+        config.update({"margin": self.margin, "dist_type": self.dist_type})
+        return config

@@ -1,0 +1,119 @@
+"""mAP@top-k over Hamming ranking, with DHN_PyTorch's conventions (`utils/evaluate.py`)."""
+
+import numpy as np
+
+
+def _sign_codes(values, name):
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim != 2:
+        raise ValueError(f"`{name}` must be a 2-D (N, bits) array, found shape {values.shape}.")
+    # torch.sign: 0 stays 0 (tanh outputs are exactly 0 only by accident).
+    return np.sign(values)
+
+
+def map_at_topk(query_codes, database_codes, query_labels, database_labels, topk=None,
+                drop_last=False, tie_break="index", batch_size=256):
+    """Mean average precision of the top `topk` Hamming neighbours, as DHN_PyTorch reports it.
+
+    For each query the database is ranked by Hamming distance `(K - q . r) / 2` of the signs,
+    the first `topk` items are kept, and AP is the mean of `(rank among relevant) / position`
+    over the relevant items retrieved. A query with no relevant item retrieved scores 0 and *is*
+    counted: the mean is over every query. (`map_at_r`, the thulab/DeepHash metric, skips such
+    queries instead.) Relevance is sharing a label, `y_q . y_r > 0`.
+
+    `topk=None` (or -1) ranks the whole database. The original passes `--topk -1` straight to a
+    slice `[:topk]`, which drops the last-ranked item; `drop_last=True` reproduces that.
+
+    Args:
+        query_codes: `(Q, K)` codes or real outputs (their signs are used; `sign(0) = 0`).
+        database_codes: `(N, K)` codes or outputs.
+        query_labels: `(Q, L)` multi-hot labels.
+        database_labels: `(N, L)` multi-hot labels.
+        topk: int or None, default None (all). -1 also means all.
+        drop_last: bool, default False. With `topk` all, leave out the last-ranked item, as the
+            original's `[:-1]` slice does.
+        tie_break: "index" (default: stable sort, equal distances in database order) or "numpy"
+            (NumPy's default sort; PyTorch's `argsort` order is unspecified too).
+        batch_size: int, default 256, queries ranked at once.
+
+    Returns:
+        float, the mAP.
+
+    Example:
+    >>> q = np.array([[1, 1], [-1, -1]]); r = np.array([[1, 1], [-1, 1], [-1, -1]])
+    >>> yq = np.eye(2)[[0, 1]]; yr = np.eye(2)[[0, 1, 1]]
+    >>> map_at_topk(q, r, yq, yr)
+    1.0
+
+    References:
+        TreezzZ/DHN_PyTorch, `utils/evaluate.py::mean_average_precision`.
+    """
+    query = _sign_codes(query_codes, "query_codes")
+    database = _sign_codes(database_codes, "database_codes")
+    if query.shape[1] != database.shape[1]:
+        raise ValueError(
+            f"query codes have {query.shape[1]} bits but database codes {database.shape[1]}."
+        )
+    query_labels = np.asarray(query_labels, dtype=np.float32)
+    database_labels = np.asarray(database_labels, dtype=np.float32)
+    if len(query_labels) != len(query) or len(database_labels) != len(database):
+        raise ValueError(
+            f"labels must align with codes: query {query_labels.shape} vs {query.shape}, "
+            f"database {database_labels.shape} vs {database.shape}."
+        )
+    if tie_break not in ("index", "numpy"):
+        raise ValueError(f"`tie_break` must be 'index' or 'numpy', found {tie_break!r}.")
+    num_database = len(database)
+    if topk is None or topk == -1:
+        cutoff = num_database - 1 if drop_last else num_database
+    elif isinstance(topk, (int, np.integer)) and topk > 0:
+        cutoff = min(int(topk), num_database)
+    else:
+        raise ValueError(f"`topk` must be a positive int, -1 or None, found {topk!r}.")
+    kind = "stable" if tie_break == "index" else None
+    total = 0.0
+    for start in range(0, len(query), batch_size):
+        stop = start + batch_size
+        hamming = 0.5 * (query.shape[1] - query[start:stop] @ database.T)
+        order = np.argsort(hamming, axis=1, kind=kind)[:, :cutoff]
+        relevant = (query_labels[start:stop] @ database_labels.T > 0)
+        ranked = np.take_along_axis(relevant, order, axis=1).astype(np.float64)
+        hits = np.cumsum(ranked, axis=1)
+        positions = np.arange(1, cutoff + 1, dtype=np.float64)
+        num_hits = hits[:, -1] if cutoff else np.zeros(len(ranked))
+        precision_sum = np.sum(ranked * hits / positions, axis=1)
+        total += float(np.sum(np.where(num_hits > 0, precision_sum / np.maximum(num_hits, 1), 0.0)))
+    return total / max(len(query), 1)
+
+
+def hamming_pr_curve(query_codes, database_codes, query_labels, database_labels):
+    """DHN_PyTorch's precision-recall curve over Hamming radii `0..K` (`utils/evaluate.py::pr_curve`).
+
+    Per query with at least one relevant item, `P_r = #relevant within r / #within r` (0.1
+    substituted for an empty count) and `R_r = #relevant within r / #relevant`. Both are averaged
+    over the queries with `P_r > 0` at that radius; recall shares that denominator, a quirk kept.
+
+    Returns:
+        `(precision, recall)`, two float arrays of length `K + 1`.
+    """
+    query = _sign_codes(query_codes, "query_codes")
+    database = _sign_codes(database_codes, "database_codes")
+    bits = query.shape[1]
+    relevant = (np.asarray(query_labels, np.float32) @ np.asarray(database_labels, np.float32).T > 0)
+    hamming = 0.5 * (bits - query @ database.T)
+    radii = np.arange(bits + 1, dtype=np.float32)
+    precision = np.zeros((len(query), bits + 1))
+    recall = np.zeros((len(query), bits + 1))
+    for i in range(len(query)):
+        num_relevant = relevant[i].sum()
+        if num_relevant == 0:
+            continue
+        within = hamming[i][None, :] <= radii[:, None]
+        count = within.sum(axis=1).astype(np.float64)
+        count = count + (count == 0) * 0.1
+        hits = (within & relevant[i][None, :]).sum(axis=1)
+        precision[i] = hits / count
+        recall[i] = hits / num_relevant
+    counted = (precision > 0).sum(axis=0).astype(np.float64)
+    counted = counted + (counted == 0) * 0.1
+    return precision.sum(axis=0) / counted, recall.sum(axis=0) / counted

@@ -1,0 +1,175 @@
+"""DHN: Deep Hashing Network (thulab/DeepHash `model/dhn`) and the DHN_PyTorch protocol variant
+(TreezzZ/DHN_PyTorch)."""
+
+import math
+
+import keras
+
+from keras_hashing.losses.pairwise import _check_alpha
+from keras_hashing.losses.pairwise import _check_lamda
+from keras_hashing.losses.pairwise import dhn_pytorch_pairwise_loss
+from keras_hashing.losses.pairwise import log_cosh_quantization_loss
+from keras_hashing.losses.pairwise import pairwise_cross_entropy
+from keras_hashing.losses.quantization import quantization_loss
+from keras_hashing.models.base import HashingModel
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class DHN(HashingModel):
+    """Deep Hashing Network, as thulab/DeepHash trains it.
+
+    Loss: `pairwise_cross_entropy(labels, z, alpha, normed) + q_lambda * mean((|z| - 1)^2)` over
+    all `B^2` pairs of each batch, diagonal included (spec §6.1). The original's quantization
+    term squares the gap instead of the paper's log-cosh; `q_lambda` is 0 in its script.
+
+    Args:
+        backbone: feature extractor (`AlexNet` for the original, `SmallCNN` for 28x28 inputs).
+        code_length: int, default 64 bits.
+        alpha: float, default 10.0 (`train_val.sh`).
+        q_lambda: float, default 0.0, weight of the quantization term (`cq_lambda`).
+        normed: bool, default True: the script's `normed_cross_entropy` (cosine). False is the
+            `cross_entropy` branch on inner products clipped to [-15, 15] before `alpha`.
+        stable: bool, default True. Stable softplus with the original's values; False computes
+            `log(1 + exp(.))` literally (overflowing as the original does, spec §10.13).
+        with_tanh: bool, default True.
+        preprocessor: optional layer before the backbone (`CaffeCrop` for AlexNet).
+        num_labels: optional label width to check batches against.
+
+    Example:
+    >>> from keras_hashing.backbones import SmallCNN
+    >>> model = DHN(SmallCNN(), code_length=32)
+    >>> model.compile(optimizer="adam")
+
+    References:
+        Zhu, Long, Wang, Cao, "Deep Hashing Network for Efficient Similarity Retrieval",
+        AAAI 2016.
+    """
+
+    def __init__(
+        self,
+        backbone,
+        code_length=64,
+        alpha=10.0,
+        q_lambda=0.0,
+        normed=True,
+        stable=True,
+        with_tanh=True,
+        preprocessor=None,
+        num_labels=None,
+        **kwargs,
+    ):
+        super().__init__(
+            backbone,
+            code_length,
+            with_tanh=with_tanh,
+            preprocessor=preprocessor,
+            num_labels=num_labels,
+            **kwargs,
+        )
+        _check_alpha(alpha)
+        if not q_lambda >= 0:
+            raise ValueError(f"`q_lambda` must be >= 0, found q_lambda={q_lambda!r}.")
+        self.alpha = float(alpha)
+        self.q_lambda = float(q_lambda)
+        self.normed = bool(normed)
+        self.stable = bool(stable)
+        # The original's TensorBoard scalar names.
+        self.pairwise_tracker = keras.metrics.Mean(name="cos_loss")
+        self.quantization_tracker = keras.metrics.Mean(name="q_loss")
+
+    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+        self.check_labels(y)
+        pairwise = pairwise_cross_entropy(y, y_pred, alpha=self.alpha, normed=self.normed,
+                                          stable=self.stable)
+        quantization = self.q_lambda * quantization_loss(y_pred)
+        self.pairwise_tracker.update_state(pairwise)
+        self.quantization_tracker.update_state(quantization)
+        return pairwise + quantization
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"alpha": self.alpha, "q_lambda": self.q_lambda, "normed": self.normed,
+                       "stable": self.stable})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_hashing")
+class DHNPyTorch(HashingModel):
+    """DHN as TreezzZ/DHN_PyTorch trains it: a separate class, not options of `DHN`.
+
+    The two share the idea but differ in every detail: the pair term here is unbalanced, on
+    `theta = h_i . h_j / 2` with the original's inconsistent `lamda` scaling; the quantization
+    term is the paper's log-cosh weighted by the same `lamda`; the hash layer starts from
+    PyTorch's `nn.Linear` default `U(+-1/sqrt(fan_in))` for weight and bias; and it trains with
+    `TorchRMSprop` on a per-epoch cosine schedule (`dhn_pytorch_optimizer`) instead of TF1
+    momentum with gradient multipliers. Loss (spec drsh_dadh_dhn_djsrh.md §3.2):
+
+        mean_ij [log(1 + exp(-|lamda theta_ij|)) + max(theta_ij, 0) - lamda S_ij theta_ij]
+            + lamda * mean_ik log cosh(|h_ik| - 1)
+
+    Args:
+        backbone: feature extractor (`TorchAlexNet` for the original, `SmallCNN` for 28x28).
+        code_length: int, the number of bits.
+        lamda: float, default 1.0 (the original's spelling and default).
+        with_tanh: bool, default True.
+        preprocessor: optional layer before the backbone.
+        num_labels: optional label width to check batches against.
+
+    Example:
+    >>> from keras_hashing.backbones import SmallCNN
+    >>> from keras_hashing.optimizers import dhn_pytorch_optimizer
+    >>> model = DHNPyTorch(SmallCNN(), code_length=32)
+    >>> model.compile(optimizer=dhn_pytorch_optimizer(1e-5, 500, 20))
+
+    References:
+        TreezzZ/DHN_PyTorch; Zhu et al., AAAI 2016.
+    """
+
+    def __init__(
+        self,
+        backbone,
+        code_length=32,
+        lamda=1.0,
+        with_tanh=True,
+        preprocessor=None,
+        num_labels=None,
+        **kwargs,
+    ):
+        super().__init__(
+            backbone,
+            code_length,
+            with_tanh=with_tanh,
+            preprocessor=preprocessor,
+            num_labels=num_labels,
+            **kwargs,
+        )
+        _check_lamda(lamda)
+        self.lamda = float(lamda)
+        # PyTorch's nn.Linear weight init, kaiming_uniform(a=sqrt(5)): U(+-1/sqrt(fan_in)).
+        self.hash_layer.kernel_initializer = keras.initializers.VarianceScaling(
+            scale=1.0 / 3.0, mode="fan_in", distribution="uniform"
+        )
+        self.pairwise_tracker = keras.metrics.Mean(name="metric_loss")
+        self.quantization_tracker = keras.metrics.Mean(name="q_loss")
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if self.hash_layer.built:
+            # PyTorch's bias init needs fan_in, which a Keras bias initializer is not given.
+            bound = 1.0 / math.sqrt(int(self.hash_layer.kernel.shape[0]))
+            self.hash_layer.bias.assign(
+                keras.random.uniform((self.code_length,), minval=-bound, maxval=bound)
+            )
+
+    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+        self.check_labels(y)
+        pairwise = dhn_pytorch_pairwise_loss(y, y_pred, lamda=self.lamda)
+        quantization = self.lamda * log_cosh_quantization_loss(y_pred)
+        self.pairwise_tracker.update_state(pairwise)
+        self.quantization_tracker.update_state(quantization)
+        return pairwise + quantization
+
+    def get_config(self):
+        config = super().get_config()
+        config["lamda"] = self.lamda
+        return config

@@ -1,0 +1,149 @@
+"""The dataset preparation scripts in data/ (deephash.md §2.2, §10.1; the benchmark protocol)."""
+
+import gzip
+import importlib.util
+import pathlib
+import pickle
+import struct
+
+import cv2
+import numpy as np
+import pytest
+
+from keras_hashing.data.image_list import read_image_list
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _script(name):
+    path = ROOT / "data" / name / "prepare.py"
+    spec = importlib.util.spec_from_file_location(f"prepare_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- CIFAR-10
+
+
+def _fake_cifar(folder, per_class_train_batch=2, per_class_test=3, bytes_keys=True, seed=0):
+    """Five training batches and a test batch in the python-version pickle format."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"data_batch_{b}" for b in range(1, 6)] + ["test_batch"]
+    for name in names:
+        per_class = per_class_test if name == "test_batch" else per_class_train_batch
+        labels = rng.permutation(np.repeat(np.arange(10), per_class)).tolist()
+        data = rng.integers(0, 256, (len(labels), 3072), dtype=np.uint8)
+        batch = {"data": data, "labels": labels}
+        if bytes_keys:  # the real files are Python 2 pickles
+            batch = {key.encode(): value for key, value in batch.items()}
+        with open(folder / name, "wb") as handle:
+            pickle.dump(batch, handle)
+    return folder
+
+
+def _lines(path):
+    return [line.split()[0] for line in pathlib.Path(path).read_text().splitlines()]
+
+
+def test_cifar_prepare_writes_a_disjoint_labelled_partition(tmp_path, capsys):
+    cifar = _fake_cifar(tmp_path / "cifar-10-batches-py")
+    module = _script("cifar10")
+    out = tmp_path / "out"
+    sizes = module.main(["--cifar-dir", str(tmp_path), "--out", str(out), "--query-per-class", "2",
+                         "--train-per-class", "3", "--no-progress"])
+    total = 5 * 20 + 30
+    assert sizes == {"train": 30, "query": 20, "database": total - 50, "written": total}
+    assert "R = 80" in capsys.readouterr().out
+    train, query, database = (_lines(out / f"{n}.txt") for n in ("train", "test", "database"))
+    assert not set(train) & set(query) and not set(train) & set(database)
+    assert not set(query) & set(database)
+    assert len(set(train) | set(query) | set(database)) == total
+    assert all(path.startswith("test/999_") for path in query)  # queries come from the test batch
+
+    source = module.load_cifar_batches(cifar)
+    pairs = zip(source["batch_ids"], source["indices"])
+    by_path = {module.relative_path(b, i): k for k, (b, i) in enumerate(pairs)}
+    for name, per_class in (("train", 3), ("test", 2)):
+        paths, labels = read_image_list(str(out / f"{name}.txt"), num_labels=10, data_root=str(out))
+        np.testing.assert_array_equal(labels.sum(axis=0), [per_class] * 10)
+        np.testing.assert_array_equal(labels.sum(axis=1), 1)
+        for rel, row in zip(_lines(out / f"{name}.txt"), labels):
+            assert row.argmax() == source["labels"][by_path[rel]]  # labels follow the images
+    # Pixels: the PNG read back by OpenCV is the CIFAR row as BGR.
+    k = by_path[query[0]]
+    row = pickle.loads((cifar / "test_batch").read_bytes())[b"data"][source["indices"][k]]
+    rgb = row.reshape(3, 32, 32).transpose(1, 2, 0)
+    np.testing.assert_array_equal(cv2.imread(str(out / query[0])), rgb[..., ::-1])
+
+
+def test_cifar_prepare_is_seeded_and_idempotent(tmp_path):
+    _fake_cifar(tmp_path / "c", bytes_keys=False)
+    module = _script("cifar10")
+    args = ["--cifar-dir", str(tmp_path / "c"), "--query-per-class", "1", "--train-per-class", "2",
+            "--no-progress"]
+    first = module.main(args + ["--out", str(tmp_path / "a")])
+    again = module.main(args + ["--out", str(tmp_path / "a")])
+    assert first["written"] == 130 and again["written"] == 0
+    other = module.main(args + ["--out", str(tmp_path / "b"), "--seed", "1"])
+    assert other["train"] == first["train"]
+    assert _lines(tmp_path / "a" / "train.txt") != _lines(tmp_path / "b" / "train.txt")
+    all_source = module.main(args + ["--out", str(tmp_path / "d"), "--query-source", "all"])
+    assert all_source["query"] == 10
+
+
+def test_cifar_prepare_reports_missing_batches_and_small_classes(tmp_path):
+    module = _script("cifar10")
+    with pytest.raises(ValueError, match="data_batch_1 does not exist"):
+        module.load_cifar_batches(tmp_path)
+    _fake_cifar(tmp_path / "c")
+    with pytest.raises(ValueError, match="fewer than --query-per-class 4"):
+        module.prepare(tmp_path / "c", tmp_path / "o", query_per_class=4, progress=False)
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+
+
+def _write_idx(path, array):
+    array = np.asarray(array, dtype=np.uint8)
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.tobytes())
+
+
+def _fake_fashion(folder, per_class_train=505, per_class_test=101, seed=0):
+    """A small IDX set the protocol split accepts (>= 100 queries, 500 training per class)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for prefix, per_class in (("train", per_class_train), ("t10k", per_class_test)):
+        labels = rng.permutation(np.repeat(np.arange(10), per_class))
+        images = rng.integers(0, 256, (len(labels), 28, 28), dtype=np.uint8)
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+@pytest.mark.slow
+def test_fashion_prepare_writes_pngs_and_protocol_lists(tmp_path):
+    data = pytest.importorskip("keras_hashing.data.fashion_mnist")
+    idx = _fake_fashion(tmp_path / "idx")
+    split = data.load_fashion_mnist(str(idx))
+    module = _script("fashion_mnist")
+    out = tmp_path / "out"
+    sizes = module.main(["--out", str(out), "--data-dir", str(idx), "--no-progress"])
+    total = 10 * (505 + 101)
+    assert sizes["written"] == total
+    assert (sizes["train"], sizes["query"], sizes["database"]) == (5000, 1000, total - 1000)
+    for name, images, labels in (("train", split.train_images, split.train_labels),
+                                 ("test", split.query_images, split.query_labels),
+                                 ("database", split.database_images, split.database_labels)):
+        paths, parsed = read_image_list(str(out / f"{name}.txt"), num_labels=10, data_root=str(out))
+        np.testing.assert_array_equal(parsed, labels.astype(np.int64))
+        for k in (0, len(paths) - 1):
+            image = cv2.imread(paths[k])  # 3-channel BGR, the gray value in each channel
+            assert image.shape == (28, 28, 3)
+            np.testing.assert_array_equal(image[..., 1], images[k])
+    assert not set(_lines(out / "test.txt")) & set(_lines(out / "database.txt"))
+    assert set(_lines(out / "train.txt")) <= set(_lines(out / "database.txt"))
+    assert module.main(["--out", str(out), "--data-dir", str(idx), "--no-progress"])["written"] == 0
