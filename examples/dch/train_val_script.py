@@ -97,12 +97,12 @@ def build_model(args, data):
                 f"--model-weights {weights} does not exist; see pretrained/README.md for "
                 "reference_pretrain.npy, or pass --model-weights none to start from random weights."
             )
-        backbone = backbones.AlexNet(weights=weights)
+        backbone = backbones.AlexNet()
         model = DCH(backbone, args.output_dim, gamma=args.gamma, q_lambda=args.q_lambda,
                     with_tanh=args.with_tanh, preprocessor=CaffeCrop(seed=args.seed),
                     num_labels=data.num_labels, name="dch")
         if weights:
-            model.load_deephash_weights(weights)
+            model.set_deephash_weights(backbones.load_alexnet_npy(weights), source=weights)
     elif img_model == "small_cnn":
         if data.input_kind != "gray28":
             raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
@@ -152,7 +152,9 @@ def train(args, data, strategy, run_dir):
     model.save(path)
     print(f"model saved to {path}")
     if getattr(model.backbone, "name", "") == "alexnet":
-        model.export_deephash_weights(path[: -len(".keras")] + ".npy")
+        from keras_hashing.backbones import save_alexnet_npy
+
+        save_alexnet_npy(path[: -len(".keras")] + ".npy", model.get_deephash_weights())
     return model, path
 
 

@@ -1,6 +1,7 @@
-"""DHN: train, save, reload and evaluate, with the positional arguments of thulab/DeepHash's example.
+"""DHN: train, save, reload and evaluate, with the positional arguments of DeepHash's example.
 
-    python examples/dhn/train_val_script.py lr output_dim iter_num cq_lambda alpha dataset gpu log_dir data_root
+    python examples/dhn/train_val_script.py \
+        lr output_dim iter_num cq_lambda alpha dataset gpu log_dir data_root
     python examples/dhn/train_val_script.py 0.00005 64 2000 0.0 10.0 cifar10 0 tflog ~/data/cifar10
     python examples/dhn/train_val_script.py 0.005 32 2000 0.0 10.0 fashion_mnist 0 tflog -
 
@@ -77,8 +78,7 @@ def file_name(args):
 
 def load_data(args):
     """`RetrievalData` for Fashion-MNIST or for the list files under `data_root`."""
-    from keras_hashing.data.registry import RetrievalData
-    from keras_hashing.data.registry import load_retrieval_data
+    from keras_hashing.data.registry import RetrievalData, load_retrieval_data
 
     if args.dataset == "fashion_mnist":
         data_dir = None if args.data_root in ("-", "", "default") else args.data_root
@@ -87,8 +87,7 @@ def load_data(args):
                                    val_batch_size=args.val_batch_size, seed=args.seed)
     if args.dataset not in LABEL_DIMS:
         raise SystemExit(f"unknown dataset {args.dataset!r}; expected one of {sorted(LABEL_DIMS)}")
-    from keras_hashing.data.image_list import image_list_dataset
-    from keras_hashing.data.image_list import read_image_list
+    from keras_hashing.data.image_list import image_list_dataset, read_image_list
 
     root = os.path.expanduser(args.data_root)
     nested = os.path.join(root, args.dataset)
@@ -99,7 +98,8 @@ def load_data(args):
     lists = {part: os.path.join(root, f"{part}.txt") for part in ("train", "test", "database")}
     for part, path in lists.items():
         if not os.path.exists(path):
-            raise SystemExit(f"the {part} list {path} does not exist (lists are read from data_root)")
+            raise SystemExit(f"the {part} list {path} does not exist "
+                             "(lists are read from data_root)")
 
     def evaluation(path):
         _, labels = read_image_list(path, num_labels=num_labels, data_root=root)
@@ -153,13 +153,13 @@ def build_model(args, data):
 def train(args, data, strategy):
     import keras
 
-    from keras_hashing.callbacks import StopAtStep
-    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
+    from keras_hashing.callbacks import StopAtStep, TerminateOnNonFiniteLoss
     from keras_hashing.optimizers import deephash_optimizer
 
     steps_per_epoch = data.num_train // args.batch_size
     if steps_per_epoch == 0:
-        raise SystemExit(f"batch size {args.batch_size} exceeds the {data.num_train} training items.")
+        raise SystemExit(f"batch size {args.batch_size} exceeds the {data.num_train} "
+                         "training items.")
     epochs = math.ceil(args.iter_num / steps_per_epoch)
     with strategy.scope():
         model = build_model(args, data)

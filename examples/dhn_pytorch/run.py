@@ -46,7 +46,8 @@ DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist")
 
 def load_config(argv=None):
     parser = argparse.ArgumentParser(description="DHN_PyTorch")
-    parser.add_argument("--dataset", default="fashion_mnist", choices=DATASETS, help="Dataset name.")
+    parser.add_argument("--dataset", default="fashion_mnist", choices=DATASETS,
+                        help="Dataset name.")
     parser.add_argument("--root", default=None,
                         help="Path of dataset (fashion_mnist: the IDX folder; default "
                              "$FASHION_MNIST_DIR or the Debian location).")
@@ -60,7 +61,8 @@ def load_config(argv=None):
                         help="Number of iterations (epochs).(default: 500)")
     parser.add_argument("--num-workers", default=6, type=int,
                         help="Number of loading data threads.(default: 6)")
-    parser.add_argument("--topk", default=-1, type=int, help="Calculate map of top k.(default: all)")
+    parser.add_argument("--topk", default=-1, type=int,
+                        help="Calculate map of top k.(default: all)")
     parser.add_argument("--gpu", default=None, type=int, help="Using gpu.(default: False)")
     parser.add_argument("--lamda", default=1, type=float, help="Hyper-parameter.(default: 1)")
     parser.add_argument("--seed", default=3367, type=int, help="Random seed.(default: 3367)")
@@ -116,42 +118,26 @@ def dhn_pytorch_class_split(labels, num_query_per_class=100, num_train_per_class
     return tuple(np.concatenate(part) for part in (query, train, database))
 
 
-def _read_idx(path):
-    import gzip
-
-    import numpy as np
-
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        raw = handle.read()
-    if raw[:2] != b"\x00\x00" or raw[2] != 8:
-        raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {raw[:4]!r})")
-    dims = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims))
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims)
-    if data.size != int(np.prod(shape)):
-        raise ValueError(f"{path}: header says {shape}, found {data.size} bytes")
-    return data.reshape(shape)
-
-
 def fashion_mnist_arrays(root):
     """All 70 000 Fashion-MNIST images (train file, then t10k, in file order) and labels.
 
-    `root` holds the four standard IDX files (gzipped or not); default `$FASHION_MNIST_DIR` or
-    Debian's `/usr/share/datasets/fashion-mnist`."""
+    `root` holds the four standard IDX files; default `$FASHION_MNIST_DIR` or Debian's
+    `/usr/share/datasets/fashion-mnist`."""
     import numpy as np
 
-    root = root or os.environ.get("FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
-    arrays = []
-    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"):
-        candidates = [os.path.join(root, stem + ext) for ext in (".gz", "")]
-        found = [path for path in candidates if os.path.exists(path)]
-        if not found:
-            raise SystemExit(f"{candidates[0]} not found (--root or $FASHION_MNIST_DIR)")
-        arrays.append(_read_idx(found[0]))
-    images = np.concatenate([arrays[0], arrays[2]])
-    labels = np.concatenate([arrays[1], arrays[3]]).astype(np.int64)
+    from keras_hashing.data.fashion_mnist import DEFAULT_DATA_DIR
+    from keras_hashing.data.fashion_mnist import FILE_NAMES
+    from keras_hashing.data.fashion_mnist import load_idx
+
+    root = root or os.environ.get("FASHION_MNIST_DIR") or DEFAULT_DATA_DIR
+    arrays = {}
+    for key, name in FILE_NAMES.items():
+        path = os.path.join(root, name)
+        if not os.path.exists(path):
+            raise SystemExit(f"{path} not found (--root or $FASHION_MNIST_DIR)")
+        arrays[key] = load_idx(path)
+    images = np.concatenate([arrays["train_images"], arrays["test_images"]])
+    labels = np.concatenate([arrays["train_labels"], arrays["test_labels"]]).astype(np.int64)
     if len(images) != len(labels):
         raise SystemExit(f"{root}: {len(images)} images but {len(labels)} labels")
     return images, labels
@@ -333,8 +319,7 @@ def build_model(args, num_labels, kind):
 
 
 def evaluate(model, data, args):
-    from keras_hashing.metrics import hamming_pr_curve
-    from keras_hashing.metrics import map_at_topk
+    from keras_hashing.metrics import hamming_pr_curve, map_at_topk
 
     batch_size = args.batch_size if data["kind"] == "gray28" else None
     query_codes = model.predict(data["query"][0], batch_size=batch_size, verbose=0)

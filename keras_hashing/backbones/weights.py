@@ -31,6 +31,8 @@ ALEXNET_SHAPES = {
     "fc7": [(4096, 4096), (4096,)],
 }
 
+FC8_INPUTS = 4096  # fc7's width
+
 VGG_BLOCKS = {16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 
 # torchvision.models.alexnet module indices -> our layer names.
@@ -130,7 +132,8 @@ def _check_alexnet_layers(path, layers):
     return checked
 
 
-def _check_fc8(path, value, in_dim=4096):
+def _check_fc8(path, value, in_dim=None):
+    in_dim = FC8_INPUTS if in_dim is None else in_dim
     weight, bias = _pair(path, "fc8", value)
     if weight.ndim != 2 or weight.shape[0] != in_dim:
         raise ValueError(

@@ -12,6 +12,8 @@ from keras_hashing.data.cross_modal import load_djsrh_nuswide
 from keras_hashing.data.cross_modal import load_djsrh_wiki
 from keras_hashing.data.cross_modal import paired_dataset
 from keras_hashing.data.cross_modal import two_view_fashion_mnist
+from keras_hashing.data.fashion_mnist import FashionMNISTSplit
+from keras_hashing.data.fashion_mnist import load_fashion_mnist
 from keras_hashing.data.image_list import ImageListDataset
 from keras_hashing.data.image_list import image_list_dataset
 from keras_hashing.data.image_list import load_image
@@ -38,6 +40,7 @@ __all__ = [
     "CrossModalData",
     "CrossModalPart",
     "FashionMNISTDatasets",
+    "FashionMNISTSplit",
     "ImageListDataset",
     "IndexedSource",
     "TripletSampler",
@@ -50,6 +53,7 @@ __all__ = [
     "indexed_dataset",
     "label_embeddings",
     "load_dadh_mat",
+    "load_fashion_mnist",
     "load_deephash_wordvec",
     "load_djsrh_mirflickr",
     "load_djsrh_nuswide",
@@ -65,12 +69,3 @@ __all__ = [
     "two_view_fashion_mnist",
     "write_image_list",
 ]
-
-try:
-    from keras_hashing.data.fashion_mnist import FashionMNISTSplit
-    from keras_hashing.data.fashion_mnist import load_fashion_mnist
-
-    __all__ += ["FashionMNISTSplit", "load_fashion_mnist"]
-except ModuleNotFoundError as error:  # TEMPORARY until fashion_mnist.py lands
-    if error.name != "keras_hashing.data.fashion_mnist":
-        raise

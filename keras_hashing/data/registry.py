@@ -65,14 +65,11 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
         from keras_hashing.data.fashion_mnist import load_fashion_mnist
 
         split = load_fashion_mnist(data_dir)
+        if validation:
+            split = split.validation_split(int(validation), seed=0 if seed is None else seed)
         train_images, train_labels = split.train_images, split.train_labels
         query_images, query_labels = split.query_images, split.query_labels
         database_images, database_labels = split.database_images, split.database_labels
-        if validation:
-            train_part, held_out = split.validation_split(int(validation), seed=0 if seed is None else seed)
-            train_images, train_labels = split.train_images[train_part], split.train_labels[train_part]
-            query_images, query_labels = split.train_images[held_out], split.train_labels[held_out]
-            database_images, database_labels = train_images, train_labels
         to_inputs = pipelines.fashion_mnist_inputs
         return RetrievalData(
             name=name,

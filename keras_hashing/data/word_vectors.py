@@ -65,6 +65,18 @@ def _candidates(name):
                               stripped.lower().replace(" ", "_")])
 
 
+def _word_vector(vectors, word):
+    for candidate in (word, word.lower()):
+        if candidate in vectors.key_to_index:
+            return np.asarray(vectors[candidate], dtype=np.float64)
+    parts = [p for p in word.split("-") if p]
+    if len(parts) > 1:  # "t-shirt" when only "t" and "shirt" are known
+        found = [_word_vector(vectors, part) for part in parts]
+        if all(v is not None for v in found):
+            return np.mean(found, axis=0)
+    return None
+
+
 def label_embeddings(label_names, vectors, file_format="word2vec", binary=None, compound="mean",
                      on_missing="raise", normalize=False, seed=0):
     """Builds the `L x d` label-embedding matrix from label names.
@@ -104,11 +116,8 @@ def label_embeddings(label_names, vectors, file_format="word2vec", binary=None, 
                 row = np.asarray(vectors[candidate], dtype=np.float64)
                 break
         if row is None and compound == "mean":
-            words = [w for w in re.split(r"[\s/_\-]+", name.strip()) if w]
-            found = []
-            for word in words:
-                hit = next((c for c in (word, word.lower()) if c in vectors.key_to_index), None)
-                found.append(None if hit is None else np.asarray(vectors[hit], dtype=np.float64))
+            words = [w for w in re.split(r"[\s/_]+", name.strip()) if w]
+            found = [_word_vector(vectors, word) for word in words]
             if len(words) > 1 and all(v is not None for v in found):
                 row = np.mean(found, axis=0)
         if row is None:

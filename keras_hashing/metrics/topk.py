@@ -87,7 +87,7 @@ def map_at_topk(query_codes, database_codes, query_labels, database_labels, topk
 
 
 def hamming_pr_curve(query_codes, database_codes, query_labels, database_labels):
-    """DHN_PyTorch's precision-recall curve over Hamming radii `0..K` (`utils/evaluate.py::pr_curve`).
+    """DHN_PyTorch's precision-recall curve over Hamming radii `0..K` (`evaluate.py::pr_curve`).
 
     Per query with at least one relevant item, `P_r = #relevant within r / #within r` (0.1
     substituted for an empty count) and `R_r = #relevant within r / #relevant`. Both are averaged
@@ -99,7 +99,8 @@ def hamming_pr_curve(query_codes, database_codes, query_labels, database_labels)
     query = _sign_codes(query_codes, "query_codes")
     database = _sign_codes(database_codes, "database_codes")
     bits = query.shape[1]
-    relevant = (np.asarray(query_labels, np.float32) @ np.asarray(database_labels, np.float32).T > 0)
+    query_labels = np.asarray(query_labels, np.float32)
+    relevant = query_labels @ np.asarray(database_labels, np.float32).T > 0
     hamming = 0.5 * (bits - query @ database.T)
     radii = np.arange(bits + 1, dtype=np.float32)
     precision = np.zeros((len(query), bits + 1))

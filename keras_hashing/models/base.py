@@ -128,6 +128,43 @@ class HashingModel(keras.Model):
                 f"but the label batch has shape {tuple(labels.shape)} (width {width})."
             )
 
+    def set_deephash_weights(self, weights, source="weights"):
+        """Fills the backbone (conv1..fc7) and, when present, the hash layer from `fc8`.
+
+        Args:
+            weights: a `keras_hashing.backbones.DeepHashWeights` (what `load_alexnet_npy` reads
+                from a thulab/DeepHash `.npy` file) or a `{name: [W, b]}` dict.
+            source: str naming where the weights came from, for error messages.
+        """
+        layers = getattr(weights, "layers", weights)
+        fc8 = getattr(weights, "fc8", None) if hasattr(weights, "layers") else weights.get("fc8")
+        if not hasattr(self.backbone, "set_layer_weights"):
+            raise ValueError(f"{source}: backbone {self.backbone.name!r} has no named weight layers.")
+        self.backbone.set_layer_weights(layers, source=source)
+        if fc8 is not None:
+            kernel, bias = (np.asarray(w, dtype="float32") for w in fc8)
+            expected = (int(self.backbone.output_dim), self.code_length)
+            if kernel.shape != expected or bias.shape != (self.code_length,):
+                raise ValueError(
+                    f"{source}: key 'fc8' must hold W {expected} and b ({self.code_length},) for a "
+                    f"{self.code_length}-bit model, found W {kernel.shape} and b {bias.shape}."
+                )
+            self._build_hash_layer()
+            self.hash_layer.set_weights([kernel, bias])
+
+    def get_deephash_weights(self):
+        """`{conv1..fc7, fc8: [W, b]}` as NumPy, ready for `save_alexnet_npy` (the original format)."""
+        if not hasattr(self.backbone, "get_layer_weights"):
+            raise ValueError(f"backbone {self.backbone.name!r} has no named weight layers.")
+        self._build_hash_layer()
+        weights = dict(self.backbone.get_layer_weights())
+        weights["fc8"] = [np.asarray(w, dtype="float32") for w in self.hash_layer.get_weights()]
+        return weights
+
+    def _build_hash_layer(self):
+        if not self.hash_layer.built:
+            self.hash_layer.build((None, int(self.backbone.output_dim)))
+
     def encode(self, inputs, batch_size=None, verbose=0):
         """`{-1, +1}` int8 codes `(N, code_length)` for NumPy arrays or a `tf.data.Dataset`."""
         outputs = self.predict(inputs, batch_size=batch_size, verbose=verbose)

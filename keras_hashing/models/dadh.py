@@ -275,6 +275,12 @@ class DADH(keras.Model):
         self.feature_discriminator.build((None, feature_dim))
         self.hash_discriminator.build((None, self.code_length))
         self.interpolation_seed = keras.random.SeedGenerator(sub_seed(700), name="interpolation_seed")
+        # Seed-generator states are not written to `.keras` files; this saved copy makes the
+        # interpolation draws continue exactly after a reload.
+        self.interpolation_seed_state = self.add_weight(
+            name="interpolation_seed_state", shape=self.interpolation_seed.state.shape,
+            dtype=self.interpolation_seed.state.dtype, trainable=False, initializer="zeros")
+        self.interpolation_seed_state.assign(self.interpolation_seed.state.value)
 
         self.codes = self.add_weight(
             name="codes", shape=(self.num_train, self.code_length), trainable=False,
@@ -449,11 +455,13 @@ class DADH(keras.Model):
         with self._scope(trainable, non_trainable) as scope:
             f_i, f_t, h_i, h_t, _ = self._generator_forward(images, texts)
             f_i, f_t, h_i, h_t = (ops.stop_gradient(x) for x in (f_i, f_t, h_i, h_t))
-            self.image_buffer.assign(ops.scatter_update(self.image_buffer, indices[:, None], h_i))
-            self.text_buffer.assign(ops.scatter_update(self.text_buffer, indices[:, None], h_t))
+            self.image_buffer.assign(ops.scatter_update(self.image_buffer.value, indices[:, None], h_i))
+            self.text_buffer.assign(ops.scatter_update(self.text_buffer.value, indices[:, None], h_t))
             # Per element, not per sample (spec §2.8.3).
+            self.interpolation_seed.state.assign(self.interpolation_seed_state.value)
             feature_mix = keras.random.uniform(ops.shape(f_i), seed=self.interpolation_seed)
             hash_mix = keras.random.uniform(ops.shape(h_i), seed=self.interpolation_seed)
+            self.interpolation_seed_state.assign(self.interpolation_seed.state.value)
             forward_state = [scope.get_current_value(v) for v in self.non_trainable_variables]
         codes = ops.take(non_trainable[self._non_trainable_position[id(self.codes)]], indices, axis=0)
 

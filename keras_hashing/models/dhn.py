@@ -5,11 +5,13 @@ import math
 
 import keras
 
-from keras_hashing.losses.pairwise import _check_alpha
-from keras_hashing.losses.pairwise import _check_lamda
-from keras_hashing.losses.pairwise import dhn_pytorch_pairwise_loss
-from keras_hashing.losses.pairwise import log_cosh_quantization_loss
-from keras_hashing.losses.pairwise import pairwise_cross_entropy
+from keras_hashing.losses.pairwise import (
+    _check_alpha,
+    _check_lamda,
+    dhn_pytorch_pairwise_loss,
+    log_cosh_quantization_loss,
+    pairwise_cross_entropy,
+)
 from keras_hashing.losses.quantization import quantization_loss
 from keras_hashing.models.base import HashingModel
 
@@ -153,13 +155,19 @@ class DHNPyTorch(HashingModel):
         self.quantization_tracker = keras.metrics.Mean(name="q_loss")
 
     def build(self, input_shape):
+        # PyTorch's bias init U(+-1/sqrt(fan_in)) needs fan_in, which a Keras bias initializer is
+        # not given: read it off the backbone before the hash layer is built.
+        try:
+            shape = tuple(input_shape)
+            if self.preprocessor is not None:
+                shape = tuple(self.preprocessor.compute_output_shape(shape))
+            fan_in = self.backbone.compute_output_shape(shape)[-1]
+        except NotImplementedError:
+            fan_in = None
+        if fan_in and not self.hash_layer.built:
+            bound = 1.0 / math.sqrt(int(fan_in))
+            self.hash_layer.bias_initializer = keras.initializers.RandomUniform(-bound, bound)
         super().build(input_shape)
-        if self.hash_layer.built:
-            # PyTorch's bias init needs fan_in, which a Keras bias initializer is not given.
-            bound = 1.0 / math.sqrt(int(self.hash_layer.kernel.shape[0]))
-            self.hash_layer.bias.assign(
-                keras.random.uniform((self.code_length,), minval=-bound, maxval=bound)
-            )
 
     def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
         self.check_labels(y)

@@ -81,7 +81,7 @@ class TorchRMSprop(keras.optimizers.Optimizer):
             else []
         )
         self._gradient_averages = (
-            [self.add_variable_from_reference(variable, "gradient_average") for variable in var_list]
+            [self.add_variable_from_reference(v, "gradient_average") for v in var_list]
             if self.centered
             else []
         )
@@ -154,7 +154,8 @@ class EpochCosineAnnealing(keras.optimizers.schedules.LearningRateSchedule):
         self.total_epochs = int(total_epochs)
         self.steps_per_epoch = int(steps_per_epoch)
         self.min_learning_rate = (
-            self.initial_learning_rate / 100.0 if min_learning_rate is None else float(min_learning_rate)
+            self.initial_learning_rate / 100.0 if min_learning_rate is None
+            else float(min_learning_rate)
         )
         self.name = name
 

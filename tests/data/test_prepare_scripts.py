@@ -1,5 +1,6 @@
 """The dataset preparation scripts in data/ (deephash.md §2.2, §10.1; the benchmark protocol)."""
 
+import dataclasses
 import gzip
 import importlib.util
 import pathlib
@@ -124,11 +125,55 @@ def _fake_fashion(folder, per_class_train=505, per_class_test=101, seed=0):
     return folder
 
 
-@pytest.mark.slow
+@dataclasses.dataclass
+class _StandInSplit:
+    """A local stand-in with the `FashionMNISTSplit` fields the script reads."""
+
+    train_ids: np.ndarray
+    query_ids: np.ndarray
+    database_ids: np.ndarray
+    train_images: np.ndarray
+    query_images: np.ndarray
+    database_images: np.ndarray
+    train_labels: np.ndarray
+    query_labels: np.ndarray
+    database_labels: np.ndarray
+
+
+def test_fashion_prepare_with_a_stand_in_split(tmp_path, monkeypatch):
+    import keras_hashing.data
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    labels = np.eye(10, dtype=np.float32)[np.arange(40) % 10]
+    ids = {"query": np.arange(30, 40), "database": np.arange(30), "train": np.arange(0, 30, 3)}
+    split = _StandInSplit(*(ids[k] for k in ("train", "query", "database")),
+                          *(images[ids[k]] for k in ("train", "query", "database")),
+                          *(labels[ids[k]] for k in ("train", "query", "database")))
+    requested = []
+
+    def loader(data_dir=None):
+        requested.append(data_dir)
+        return split
+
+    monkeypatch.setattr(keras_hashing.data, "load_fashion_mnist", loader, raising=False)
+    module = _script("fashion_mnist")
+    out = tmp_path / "out"
+    sizes = module.main(["--out", str(out), "--data-dir", "/some/idx", "--no-progress"])
+    assert requested == ["/some/idx"]
+    assert sizes == {"train": 10, "query": 10, "database": 30, "written": 40}
+    paths, parsed = read_image_list(str(out / "train.txt"), num_labels=10, data_root=str(out))
+    assert _lines(out / "train.txt")[1] == "images/00003.png"
+    np.testing.assert_array_equal(parsed, labels[ids["train"]].astype(np.int64))
+    np.testing.assert_array_equal(cv2.imread(paths[1])[..., 2], images[3])
+    assert module.prepare(out, "/some/idx", progress=False)["written"] == 0  # idempotent
+
+
 def test_fashion_prepare_writes_pngs_and_protocol_lists(tmp_path):
-    data = pytest.importorskip("keras_hashing.data.fashion_mnist")
+    from keras_hashing.data.fashion_mnist import load_fashion_mnist
+
     idx = _fake_fashion(tmp_path / "idx")
-    split = data.load_fashion_mnist(str(idx))
+    split = load_fashion_mnist(str(idx))
     module = _script("fashion_mnist")
     out = tmp_path / "out"
     sizes = module.main(["--out", str(out), "--data-dir", str(idx), "--no-progress"])

@@ -99,3 +99,16 @@ def test_load_retrieval_data_follows_the_cifar_protocol():
     assert x.shape == (4, 32, 32, 3) and x.dtype == "uint8" and y.shape == (4, 10)
     query = np.concatenate(list(data.query))
     assert query.shape == (len(data.query_labels), 32, 32, 3)
+
+
+@pytest.mark.tensorflow_only
+def test_load_retrieval_data_serves_28x28_gray_as_floats():
+    with tfds.testing.mock_data(num_examples=60):
+        data = load_retrieval_data("fashion_mnist", batch_size=4, val_batch_size=8, seed=0,
+                                   query_per_class=1, train_per_class=2)
+    assert data.input_kind == "gray28" and data.name == "tfds:fashion_mnist"
+    x, y = next(iter(data.train))
+    assert x.shape == (4, 28, 28, 1) and x.dtype == "float32" and y.shape == (4, 10)
+    assert 0.0 <= float(np.min(x)) and float(np.max(x)) <= 1.0
+    database = np.concatenate(list(data.database))
+    assert database.shape == (data.R, 28, 28, 1)

@@ -117,7 +117,7 @@ def test_training_crops_with_a_dynamic_batch_in_a_tf_graph():
         check_training_crops(crops, batch)
 
 
-class _ViewAveragingModel(keras.Model):
+class ViewAveragingModel(keras.Model):
     """What a hashing model does with CaffeCrop: one view in training, the mean of 10 otherwise."""
 
     def __init__(self, **kwargs):
@@ -135,11 +135,13 @@ class _ViewAveragingModel(keras.Model):
 
 def test_training_in_a_compiled_model_step_and_view_averaging():
     """The crop runs inside a jitted train step; inference averages the views back to N rows."""
-    model = _ViewAveragingModel()
-    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    model = ViewAveragingModel()
+    model.compile(optimizer=keras.optimizers.SGD(1e-7), loss="mse", jit_compile=True)
     images = coordinate_images(4)
     history = model.fit(images, np.zeros((4, 1), "float32"), batch_size=2, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+    # XLA's float32 reductions over 227x227 pixels differ in the 4th digit; compare without it.
+    model.jit_compile = False
     predictions = model.predict(images, batch_size=2, verbose=0)
     crops = keras.ops.convert_to_numpy(model.crop(images, training=False))
     per_view = keras.ops.convert_to_numpy(model.head(model.pool(crops))).reshape(10, 4)

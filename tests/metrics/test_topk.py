@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_hashing.metrics import hamming_pr_curve
-from keras_hashing.metrics import map_at_topk
+from keras_hashing.metrics import hamming_pr_curve, map_at_topk
 
 
 def topk_oracle(query, database, query_labels, database_labels, topk):
@@ -62,7 +61,8 @@ def test_hand_case_counts_queries_without_hits_as_zero():
     # top-1 with the last item dropped changes nothing here; a real drop: query 0 whose only
     # relevant item is ranked last.
     far = np.array([[-1, -1]], float)
-    assert map_at_topk(far, database, np.eye(3)[[0]], database_labels, topk=-1, drop_last=True) == 0.0
+    dropped = map_at_topk(far, database, np.eye(3)[[0]], database_labels, topk=-1, drop_last=True)
+    assert dropped == 0.0
     assert map_at_topk(far, database, np.eye(3)[[0]], database_labels) == pytest.approx(1 / 3)
 
 

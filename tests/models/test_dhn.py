@@ -5,13 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_hashing.losses import dhn_pytorch_loss
-from keras_hashing.losses import pairwise_cross_entropy
-from keras_hashing.losses import quantization_loss
-from keras_hashing.models import DHN
-from keras_hashing.models import DHNPyTorch
-from keras_hashing.optimizers import deephash_optimizer
-from keras_hashing.optimizers import dhn_pytorch_optimizer
+from keras_hashing.losses import dhn_pytorch_loss, pairwise_cross_entropy, quantization_loss
+from keras_hashing.models import DHN, DHNPyTorch
+from keras_hashing.optimizers import deephash_optimizer, dhn_pytorch_optimizer
 
 
 def tiny_backbone():
@@ -88,7 +84,8 @@ def test_save_and_load_give_identical_codes(tmp_path, model_class):
     restored = keras.models.load_model(path)
     assert type(restored) is model_class
     np.testing.assert_array_equal(restored.encode(images), model.encode(images))
-    np.testing.assert_allclose(restored.predict(images, verbose=0), model.predict(images, verbose=0))
+    np.testing.assert_allclose(restored.predict(images, verbose=0),
+                               model.predict(images, verbose=0))
     if model_class is DHN:
         assert (restored.alpha, restored.q_lambda, restored.normed) == (5.0, 0.1, False)
     else:

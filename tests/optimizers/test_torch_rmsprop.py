@@ -4,16 +4,15 @@ import keras
 import numpy as np
 import pytest
 
-from keras_hashing.optimizers import EpochCosineAnnealing
-from keras_hashing.optimizers import TorchRMSprop
-from keras_hashing.optimizers import dhn_pytorch_optimizer
+from keras_hashing.optimizers import EpochCosineAnnealing, TorchRMSprop, dhn_pytorch_optimizer
 
 
 def run_steps(optimizer, initial, gradients):
     variable = keras.Variable(np.asarray(initial, "float32"))
     values = []
     for gradient in gradients:
-        optimizer.apply_gradients([(keras.ops.convert_to_tensor(np.asarray(gradient, "float32")), variable)])
+        gradient = keras.ops.convert_to_tensor(np.asarray(gradient, "float32"))
+        optimizer.apply_gradients([(gradient, variable)])
         values.append(keras.ops.convert_to_numpy(variable).copy())
     return values
 
@@ -114,7 +113,8 @@ def test_configs_round_trip():
     assert isinstance(restored.learning_rate, EpochCosineAnnealing) or isinstance(
         restored._learning_rate, EpochCosineAnnealing)
     schedule = EpochCosineAnnealing.from_config(EpochCosineAnnealing(1e-3, 10, 7).get_config())
-    assert (schedule.total_epochs, schedule.steps_per_epoch, schedule.min_learning_rate) == (10, 7, 1e-5)
+    assert schedule.total_epochs == 10 and schedule.steps_per_epoch == 7
+    assert schedule.min_learning_rate == 1e-5
 
 
 @pytest.mark.parametrize("kwargs, name", [({"alpha": 1.0}, "alpha"), ({"epsilon": -1.0}, "epsilon"),

@@ -1,0 +1,86 @@
+import importlib.util
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+from tests.fake_data import write_fake_fashion_mnist
+from tests.fake_data import write_png_list_dataset
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples" / "dch" / "train_val_script.py"
+KEYS = {"i2i_by_feature", "i2i_after_sign", "i2i_prec_radius_2", "i2i_recall_radius_2",
+        "i2i_map_radius_2"}
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("dch_train_val_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_parser_keeps_the_original_defaults_and_fixes_the_bool_flag():
+    parser = load_script().build_parser()
+    args = parser.parse_args([])
+    assert (args.lr, args.output_dim, args.gamma, args.iter_num, args.q_lambda) == (
+        0.005, 64, 20.0, 2000, 0.0)
+    assert (args.dataset, args.gpus, args.batch_size, args.val_batch_size) == ("cifar10", "0", 128, 16)
+    assert (args.decay_step, args.decay_factor, args.with_tanh, args.finetune_all) == (
+        10000, 0.1, True, True)
+    assert parser.parse_args(["--finetune-all", "false"]).finetune_all is False
+    assert parser.parse_args(["--without-tanh"]).with_tanh is False
+    assert parser.parse_args(["--learning-rate", "0.1"]).lr == 0.1
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.slow
+def test_fashion_mnist_end_to_end_then_resume_and_evaluate(tmp_path, capsys):
+    script = load_script()
+    data_dir = write_fake_fashion_mnist(tmp_path / "fashion")
+    save_dir = tmp_path / "models"
+    common = ["--dataset", "fashion_mnist", "--data-dir", str(data_dir), "--img-model", "small_cnn",
+              "--output-dim", "16", "-b", "64", "-vb", "500", "--save-dir", str(save_dir),
+              "--log-dir", str(tmp_path / "tflog"), "--lr", "0.05"]
+    report = script.main(common + ["--iter-num", "20"])
+    assert set(report) == KEYS
+    assert report["i2i_after_sign"] > 0.5  # the fake classes are easy to separate
+    out = capsys.readouterr().out
+    assert "i2i_after_sign" in out and "trained 20 iterations" in out
+    run_dir = save_dir / script.file_name(script.build_parser().parse_args(common))
+    assert (run_dir / "precision_recall.png").stat().st_size > 0
+    codes = np.load(run_dir / "codes.npz")
+    assert codes["database_outputs"].shape == (len(codes["database_labels"]), 16)
+    model_path = save_dir / (run_dir.name + ".keras")
+    assert model_path.exists()
+    # -e on the saved model reproduces the same numbers.
+    again = script.main(common + ["-e", "--model-weights", str(model_path)])
+    for key in KEYS:
+        assert again[key] == pytest.approx(report[key], abs=1e-6)
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.slow
+def test_alexnet_list_files_end_to_end_and_npy_export(tmp_path):
+    script = load_script()
+    write_png_list_dataset(tmp_path / "data" / "toy")
+    save_dir = tmp_path / "models"
+    report = script.main(["--dataset", "toy", "--data-dir", str(tmp_path / "data"),
+                          "--model-weights", "none", "--iter-num", "2", "-b", "4", "-vb", "2",
+                          "--output-dim", "8", "--save-dir", str(save_dir),
+                          "--log-dir", str(tmp_path / "tflog"), "--no-plots"])
+    assert set(report) == KEYS
+    exported = list(save_dir.glob("*.npy"))
+    assert len(exported) == 1
+    from keras_hashing.backbones import load_alexnet_npy
+
+    weights = load_alexnet_npy(exported[0])
+    assert weights.fc8[0].shape == (4096, 8)
+
+
+def test_missing_list_file_is_a_clear_error(tmp_path):
+    script = load_script()
+    os.makedirs(tmp_path / "data" / "toy")
+    with pytest.raises(ValueError, match=r"train list .*train.txt does not exist"):
+        script.main(["--dataset", "toy", "--data-dir", str(tmp_path / "data"),
+                     "--save-dir", str(tmp_path / "m")])

@@ -1,0 +1,36 @@
+"""Shared tiny setup of the DQN/DVSQ/DTQ tests."""
+
+import numpy as np
+
+from keras_hashing.backbones import SmallCNN
+from tests.quantization_standin import install_if_missing
+
+# keras_hashing.quantization is written separately; until it lands the tests use stand-ins.
+STANDINS = install_if_missing()
+
+
+def tiny_data(n=32, classes=4, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.eye(classes, dtype=np.float32)[np.arange(n) % classes]
+    images = rng.random((n, 16, 16, 1)).astype(np.float32) * 0.2
+    images[:, :4, :4, 0] += np.arange(n)[:, None, None] % classes  # a learnable class signal
+    return images, labels
+
+
+def backbone():
+    return SmallCNN(input_shape=(16, 16, 1), filters=(4, 8), units=16)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def interrupt_after(steps):
+    import keras
+
+    class _Stop(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) >= steps:
+                raise Interrupt()
+
+    return _Stop()
