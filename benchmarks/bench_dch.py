@@ -29,7 +29,6 @@ def main():
     args = parser.parse_args()
 
     import keras
-    import numpy as np
 
     from keras_hashing import baselines
     from keras_hashing.backbones import SmallCNN

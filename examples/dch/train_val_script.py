@@ -80,7 +80,6 @@ def file_name(args):
 
 
 def build_model(args, data):
-    import keras
 
     from keras_hashing import backbones
     from keras_hashing.layers import CaffeCrop

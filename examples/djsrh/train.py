@@ -72,8 +72,9 @@ def resolve(args, settings):
     paths = settings.PATHS[args.dataset]
     if args.data_dir is None:
         args.data_dir = paths["DATA_DIR"]
-    if args.image_dir is None:
-        args.image_dir = paths.get("IMAGE_DIR")
+        if args.image_dir is None:
+            args.image_dir = paths.get("IMAGE_DIR")
+    # With --data-dir given, WIKI images default to <data-dir>/images.
     return args
 
 

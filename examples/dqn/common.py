@@ -61,13 +61,15 @@ class QuantizerData:
             self.class_names = None
         self.query_labels = np.asarray(self.query_labels, np.float32)
         self.database_labels = np.asarray(self.database_labels, np.float32)
-        if train_limit:  # tiny runs (tests): the first items of each split
-            self.train_inputs = self.train_inputs[:train_limit]
-            self.train_labels = self.train_labels[:train_limit]
+        if train_limit:  # tiny runs (tests): an evenly spaced subset (the splits are class-ordered)
+            keep = np.linspace(0, len(self.train_labels) - 1, int(train_limit)).astype(np.int64)
+            self.train_inputs = self.train_inputs[keep]
+            self.train_labels = self.train_labels[keep]
         if eval_limit and isinstance(self.query, np.ndarray):
-            self.query, self.query_labels = self.query[:eval_limit], self.query_labels[:eval_limit]
-            self.database = self.database[:eval_limit * 4]
-            self.database_labels = self.database_labels[:eval_limit * 4]
+            keep = np.linspace(0, len(self.query) - 1, int(eval_limit)).astype(np.int64)
+            self.query, self.query_labels = self.query[keep], self.query_labels[keep]
+            keep = np.linspace(0, len(self.database) - 1, 4 * int(eval_limit)).astype(np.int64)
+            self.database, self.database_labels = self.database[keep], self.database_labels[keep]
             self.R = min(self.R, len(self.database))
         self.num_train = len(self.train_labels)
 

@@ -104,12 +104,12 @@ class LinearHashing:
                                   where=f"{type(self).__name__}.encode")
         return (features - self.mean_) @ self.projection_
 
-    def encode(self, features, batch_size=65536):
+    def encode(self, features, batch_size=8192):
         """Codes of `(N, D)` features: int8 `(N, bits)` in {-1, +1} (`sign(0) = +1`).
 
         Args:
             features: array `(N, D)` with the training dimension `D`.
-            batch_size: int, default 65536, rows projected at once (bounds float64 memory).
+            batch_size: int, default 8192, rows projected at once (bounds float64 memory).
 
         Returns:
             int8 array `(N, code_length)`.

@@ -91,8 +91,7 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
         return tfds.load_retrieval_data(name[len("tfds:"):], data_dir=data_dir, batch_size=batch_size,
                                         val_batch_size=val_batch_size, seed=seed)
 
-    from keras_hashing.data.image_list import image_list_dataset
-    from keras_hashing.data.image_list import read_image_list
+    from keras_hashing.data.image_list import ImageListDataset
 
     if data_dir is None:
         raise ValueError(f"Dataset {name!r} is read from list files: pass --data-dir.")
@@ -103,18 +102,22 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
         if not os.path.exists(path):
             raise ValueError(f"Dataset {name!r}: the {part} list {path} does not exist.")
 
-    def evaluation(path):
-        _, labels = read_image_list(path, num_labels=num_labels, data_root=root)
-        dataset = image_list_dataset(path, root, num_labels, val_batch_size, training=False,
-                                     on_error=on_error, labels=False)
-        return dataset, labels.astype("float32")
+    def split(path, training):
+        # Labels come from the dataset object, so images skipped with on_error="skip" drop
+        # their labels too and the rows stay aligned.
+        return ImageListDataset(path, root, num_labels, on_error=on_error,
+                                cache="memory" if training else None)
 
-    train = image_list_dataset(lists["train"], root, num_labels, batch_size, training=True,
-                               shuffle_seed=seed, on_error=on_error)
-    num_train = len(read_image_list(lists["train"], num_labels=num_labels, data_root=root)[0])
-    query, query_labels = evaluation(lists["test"])
-    database, database_labels = evaluation(lists["database"])
+    train_split = split(lists["train"], True)
+    train = train_split.dataset(batch_size, True, shuffle_seed=seed)
+    num_train = len(train_split)
+    query_split, database_split = split(lists["test"], False), split(lists["database"], False)
+    query = query_split.dataset(val_batch_size, False, labels=False)
+    query_labels = query_split.labels.astype("float32")
+    database = database_split.dataset(val_batch_size, False, labels=False)
+    database_labels = database_split.labels.astype("float32")
+    R = min(RS.get(name, len(database_labels)), len(database_labels))
     return RetrievalData(name=name, train=train, num_train=num_train, query=query,
                          query_labels=query_labels, database=database,
-                         database_labels=database_labels, R=RS.get(name, len(database_labels)),
+                         database_labels=database_labels, R=R,
                          num_labels=num_labels or query_labels.shape[1], input_kind="caffe256")

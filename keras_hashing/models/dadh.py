@@ -383,6 +383,12 @@ class DADH(keras.Model):
                              f"optimizer, found {optimizer!r}.")
         super().compile(optimizer=keras.optimizers.SGD(self.learning_rate), **kwargs)
 
+    def get_compile_config(self):
+        return {}
+
+    def compile_from_config(self, config):
+        self.compile()
+
     def _check_batch(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
             raise ValueError("DADH.fit needs ({'image', 'text', 'index'}, labels) batches.")

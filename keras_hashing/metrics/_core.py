@@ -1,0 +1,170 @@
+"""Shared plumbing of the retrieval metrics: validation, relevance, chunking, ranking, AP."""
+
+import numpy as np
+
+TIE_BREAKS = ("index", "numpy")
+
+# Queries are processed in chunks of at most this many (query, database) pairs, so that a
+# (chunk, database) block of distances, orders and relevance stays around a hundred MB.
+DEFAULT_BLOCK_ELEMENTS = 1 << 22
+# `verbose="auto"` shows a progress bar from this many (query, database) pairs on.
+AUTO_VERBOSE_PAIRS = 10 ** 8
+
+
+def as_matrix(values, name, numeric=True):
+    """A 2-D NumPy view of `values` (never copied unless it must be, never written to)."""
+    array = np.asarray(values)
+    if array.ndim != 2:
+        raise ValueError(f"`{name}` must be a 2-D (rows, columns) array, found shape {array.shape}.")
+    if array.dtype == bool:
+        array = array.astype(np.float32)
+    if numeric and not np.issubdtype(array.dtype, np.number):
+        raise ValueError(f"`{name}` must be numeric, found dtype {array.dtype}.")
+    return array
+
+
+def as_features(values, name):
+    array = as_matrix(values, name)
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise ValueError(f"`{name}` must be real, found dtype {array.dtype}.")
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise ValueError(f"`{name}` must be finite; found {array[tuple(bad)]} at row {bad[0]}, "
+                         f"column {bad[1]}.")
+    return array
+
+
+def as_labels(values, name, rows):
+    """Multi-hot labels as float32 0/1, checked against the number of feature rows."""
+    array = as_matrix(values, name)
+    if array.shape[0] != rows:
+        raise ValueError(f"`{name}` has {array.shape[0]} rows but its features have {rows}.")
+    if not np.all((array == 0) | (array == 1)):
+        bad = np.argwhere((array != 0) & (array != 1))[0]
+        raise ValueError(f"`{name}` must hold 0/1 multi-hot labels (the relevance rule of spec "
+                         f"§7.1 needs binary labels); found {array[tuple(bad)]} at row {bad[0]}, "
+                         f"column {bad[1]}.")
+    return array.astype(np.float32, copy=False)
+
+
+def check_pair(query_outputs, query_labels, database_outputs, database_labels,
+               query_name="query_outputs", database_name="database_outputs"):
+    """Validates the four metric inputs and returns them as arrays."""
+    query = as_features(query_outputs, query_name)
+    database = as_features(database_outputs, database_name)
+    if query.shape[1] != database.shape[1]:
+        raise ValueError(f"`{query_name}` has {query.shape[1]} columns but `{database_name}` has "
+                         f"{database.shape[1]}.")
+    if database.shape[0] == 0:
+        raise ValueError(f"`{database_name}` is empty.")
+    query_labels = as_labels(query_labels, "query_labels", query.shape[0])
+    database_labels = as_labels(database_labels, "database_labels", database.shape[0])
+    if query_labels.shape[1] != database_labels.shape[1]:
+        raise ValueError(f"`query_labels` has {query_labels.shape[1]} classes but "
+                         f"`database_labels` has {database_labels.shape[1]}.")
+    return query, query_labels, database, database_labels
+
+
+def check_tie_break(tie_break):
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"`tie_break` must be one of {TIE_BREAKS}, found {tie_break!r}.")
+
+
+def check_R(R, num_database):
+    """`R` as an int in 1..num_database; None means the whole database."""
+    if R is None:
+        return num_database
+    if isinstance(R, bool) or not isinstance(R, (int, np.integer)) or not 1 <= R <= num_database:
+        raise ValueError(f"`R` must be an int in 1..{num_database} (the database size) or None, "
+                         f"found {R!r}.")
+    return int(R)
+
+
+def relevance(query_labels, database_labels):
+    """`(Q, N)` bool: shares at least one label.
+
+    Equal to the original's "set the query's zeros to -1, then any(equal)" trick (spec §7.1) on
+    0/1 labels, without touching the caller's arrays.
+    """
+    return (query_labels @ database_labels.T) > 0
+
+
+def chunk_bounds(num_query, num_database, chunk_size):
+    if chunk_size is None:
+        chunk_size = max(1, DEFAULT_BLOCK_ELEMENTS // max(1, num_database))
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"`chunk_size` must be a positive int (queries per block) or None, found "
+                         f"{chunk_size!r}.")
+    return [(start, min(start + int(chunk_size), num_query))
+            for start in range(0, num_query, int(chunk_size))]
+
+
+def progress(bounds, verbose, num_query, num_database, description):
+    if verbose == "auto":
+        verbose = len(bounds) > 1 and num_query * num_database >= AUTO_VERBOSE_PAIRS
+    if not verbose:
+        return bounds
+    from tqdm.auto import tqdm
+
+    return tqdm(bounds, desc=description, unit="chunk")
+
+
+def take_rows(matrix, order):
+    """`matrix[i, order[i, j]]` for every row, through flat indexing (faster than take_along_axis)."""
+    rows, width = matrix.shape
+    offsets = (np.arange(rows, dtype=np.int64) * width)[:, None]
+    return matrix.reshape(-1)[order + offsets]
+
+
+def hamming_dtype(bits):
+    return np.uint8 if bits <= 255 else np.uint16 if bits <= 65535 else np.int64
+
+
+def hamming_from_signs(query_signs, database_signs):
+    """Hamming distances `(D - q.x)/2` of +-1 codes as small unsigned ints.
+
+    A float32 product is exact for codes shorter than 2**24 bits. Small ints let NumPy's stable
+    argsort run as a radix sort.
+    """
+    bits = query_signs.shape[1]
+    products = query_signs.astype(np.float32) @ database_signs.astype(np.float32).T
+    return ((bits - products) * 0.5).astype(hamming_dtype(bits))
+
+
+def top_r_stable(dist, R):
+    """Indices of the `R` smallest entries of each row, ordered by value then by index."""
+    rows, width = dist.shape
+    if R >= width or (np.issubdtype(dist.dtype, np.integer) and dist.dtype.itemsize <= 2):
+        return np.argsort(dist, axis=1, kind="stable")[:, :R]
+    threshold = np.partition(dist, R - 1, axis=1)[:, R - 1:R]
+    less = dist < threshold
+    equal = dist == threshold
+    needed = R - np.count_nonzero(less, axis=1)[:, None]
+    # Ties at the cut-off: keep the lowest database indices.
+    take = less | (equal & (np.cumsum(equal, axis=1, dtype=np.int64) <= needed))
+    ids = np.nonzero(take)[1].reshape(rows, R)
+    order = np.argsort(take_rows(dist, ids), axis=1, kind="stable")
+    return np.take_along_axis(ids, order, axis=1)
+
+
+def top_r_numpy(dist, R):
+    """The original's call sequence: argpartition at R-1, then default argsort of those R."""
+    ids = np.argpartition(dist, R - 1, axis=1)[:, :R]
+    order = np.argsort(take_rows(dist, ids), axis=1)
+    return np.take_along_axis(ids, order, axis=1)
+
+
+def average_precision(ranked):
+    """Per row of ranked 0/1 relevance: `(sum_k P@k r_k, hits)`; AP is their ratio when hits > 0."""
+    ranked = ranked.astype(bool, copy=False)
+    width = ranked.shape[1]
+    hits = np.cumsum(ranked, axis=1, dtype=np.int64)
+    precision = hits / np.arange(1, width + 1, dtype=np.float64)
+    total = np.sum(precision * ranked, axis=1)
+    count = hits[:, -1] if width else np.zeros(len(ranked), np.int64)
+    return total, count
+
+
+def mean_or_nan(values):
+    values = np.asarray(values, dtype=np.float64)
+    return float(np.mean(values)) if values.size else float("nan")

@@ -1,0 +1,38 @@
+"""SmallCNN: the 28x28 grayscale backbone of the Fashion-MNIST runs."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_hashing.backbones import SmallCNN
+
+
+def test_shapes_dropout_and_training_step():
+    backbone = SmallCNN()
+    assert backbone.output_dim == 256
+    x = np.random.RandomState(0).uniform(0, 1, (8, 28, 28, 1)).astype("float32")
+    features = keras.ops.convert_to_numpy(backbone(x))
+    assert features.shape == (8, 256) and features.min() >= 0
+    assert not np.allclose(keras.ops.convert_to_numpy(backbone(x, training=True)), features)
+    model = keras.Sequential([backbone, keras.layers.Dense(4, activation="tanh")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    targets = np.sign(np.random.RandomState(1).normal(size=(8, 4))).astype("float32")
+    losses = [model.train_on_batch(x, targets) for _ in range(30)]
+    assert losses[-1] < 0.5 * losses[0]  # it can fit a tiny batch
+
+
+def test_get_config_round_trip_and_validation():
+    backbone = SmallCNN(input_shape=(32, 32, 3), filters=(8, 8, 16), units=64, dropout=0.0, name="s")
+    config = backbone.get_config()
+    assert config == {"name": "s", "trainable": True, "input_shape": [32, 32, 3], "filters": [8, 8, 16],
+                      "units": 64, "dropout": 0.0}
+    clone = SmallCNN.from_config(config)
+    assert clone.get_config() == config and clone.output_dim == 64
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(backbone))
+    assert isinstance(restored, SmallCNN)
+    x = np.random.RandomState(2).uniform(size=(2, 32, 32, 3)).astype("float32")
+    clone.set_weights(backbone.get_weights())
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(backbone(x)), rtol=1e-6)
+    for kwargs in ({"filters": ()}, {"units": 0}, {"dropout": 1.0}, {"input_shape": (4, 4, 1), "filters": (8, 8, 8)}):
+        with pytest.raises(ValueError, match="SmallCNN"):
+            SmallCNN(**kwargs)
