@@ -70,17 +70,33 @@ def build_parser():
     parser.add_argument("--load_model_path", default=None, type=str)
     parser.add_argument("--pretrain_model_path", default="./data/imagenet-vgg-f.mat", type=str)
     # Additions of the port.
-    parser.add_argument("--data_path", default=None, type=str,
-                        help="the .mat file (default ./data/FLICKR-25K.mat or ./data/NUS-WIDE-TC21.mat); "
-                             "the IDX folder for fashion_mnist")
-    parser.add_argument("--split_sizes", default=None, type=str,
-                        help="query,train,database sizes overriding the original split (small files)")
+    parser.add_argument(
+        "--data_path",
+        default=None,
+        type=str,
+        help="the .mat file (default ./data/FLICKR-25K.mat or ./data/NUS-WIDE-TC21.mat); "
+        "the IDX folder for fashion_mnist",
+    )
+    parser.add_argument(
+        "--split_sizes",
+        default=None,
+        type=str,
+        help="query,train,database sizes overriding the original split (small files)",
+    )
     parser.add_argument("--checkpoint_dir", default="checkpoints", type=str)
-    parser.add_argument("--select_on_query", default=False, type=str2bool,
-                        help="save the epoch with the best query mAP, as the original (model "
-                             "selection on the test set)")
-    parser.add_argument("--faithful_constants", default=True, type=str2bool,
-                        help="beta + 0.1 and the kappa factors of the original")
+    parser.add_argument(
+        "--select_on_query",
+        default=False,
+        type=str2bool,
+        help="save the epoch with the best query mAP, as the original (model "
+        "selection on the test set)",
+    )
+    parser.add_argument(
+        "--faithful_constants",
+        default=True,
+        type=str2bool,
+        help="beta + 0.1 and the kappa factors of the original",
+    )
     parser.add_argument("--second_text_pass", default=True, type=str2bool)
     parser.add_argument("--decay_at_epoch_zero", default=True, type=str2bool)
     parser.add_argument("--convention", default="dadh", choices=["dadh", "index", "djsrh"])
@@ -112,13 +128,29 @@ def build_model(args, data):
 
     image_dim = data.train.images.shape[1]
     if args.flag != "fashion_mnist" and image_dim != args.image_dim:
-        raise SystemExit(f"--image_dim {args.image_dim} but the image features have {image_dim} columns.")
-    return DADH(image_dim=image_dim, text_dim=data.text_dim, num_labels=data.num_labels,
-                num_train=len(data.train), code_length=args.bit, hidden_dim=args.hidden_dim,
-                dropout=args.dropout, alpha=args.alpha, beta=args.beta, gamma=args.gamma,
-                margin=args.margin, lamb=args.lamb, mu=args.mu, learning_rate=args.lr,
-                faithful_constants=args.faithful_constants,
-                second_text_pass=args.second_text_pass, seed=args.seed, name="dadh")
+        raise SystemExit(
+            f"--image_dim {args.image_dim} but the image features have {image_dim} columns."
+        )
+    return DADH(
+        image_dim=image_dim,
+        text_dim=data.text_dim,
+        num_labels=data.num_labels,
+        num_train=len(data.train),
+        code_length=args.bit,
+        hidden_dim=args.hidden_dim,
+        dropout=args.dropout,
+        alpha=args.alpha,
+        beta=args.beta,
+        gamma=args.gamma,
+        margin=args.margin,
+        lamb=args.lamb,
+        mu=args.mu,
+        learning_rate=args.lr,
+        faithful_constants=args.faithful_constants,
+        second_text_pass=args.second_text_pass,
+        seed=args.seed,
+        name="dadh",
+    )
 
 
 def evaluation(args, data):
@@ -127,8 +159,12 @@ def evaluation(args, data):
     return CrossModalEvaluation(
         (data.query.images, data.query.texts, data.query.labels),
         (data.database.images, data.database.texts, data.database.labels),
-        top_k=None, convention=args.convention, every_n_epochs=args.valid_freq, prefix="val_",
-        batch_size=args.batch_size)
+        top_k=None,
+        convention=args.convention,
+        every_n_epochs=args.valid_freq,
+        prefix="val_",
+        batch_size=args.batch_size,
+    )
 
 
 def train(args):
@@ -145,8 +181,9 @@ def train(args):
     os.makedirs(directory, exist_ok=True)
     model = build_model(args, data)
     model.compile()
-    dataset = paired_dataset(data.train, args.batch_size, training=True, shuffle_seed=args.seed,
-                             with_index=True)
+    dataset = paired_dataset(
+        data.train, args.batch_size, training=True, shuffle_seed=args.seed, with_index=True
+    )
     epoch_times, map_i2t, map_t2i = [], [], []
     best = {"average": -1.0, "map_i2t": 0.0, "map_t2i": 0.0}
     model_path = os.path.join(directory, "GEN_module.keras")
@@ -162,19 +199,25 @@ def train(args):
             if "val_map_i2t" in logs:
                 map_i2t.append(logs["val_map_i2t"])
                 map_t2i.append(logs["val_map_t2i"])
-                print(f"...epoch: {epoch + 1:3d}, valid MAP: MAP(i->t): {logs['val_map_i2t']:3.4f}, "
-                      f"MAP(t->i): {logs['val_map_t2i']:3.4f}")
+                print(
+                    f"...epoch: {epoch + 1:3d}, valid MAP: MAP(i->t): {logs['val_map_i2t']:3.4f}, "
+                    f"MAP(t->i): {logs['val_map_t2i']:3.4f}"
+                )
                 average = 0.5 * (logs["val_map_i2t"] + logs["val_map_t2i"])
                 if average > best["average"]:
-                    best.update(average=average, map_i2t=logs["val_map_i2t"], map_t2i=logs["val_map_t2i"])
+                    best.update(
+                        average=average, map_i2t=logs["val_map_i2t"], map_t2i=logs["val_map_t2i"]
+                    )
                     if args.select_on_query:
                         self.model.save(model_path)
 
     # Order matters: the B-step and the decay follow the epoch's batches, then evaluation.
-    callbacks = [TerminateOnNonFiniteLoss(checkpoint_hint=os.path.join(directory, "backup")),
-                 DADHCodeUpdate(data.train.labels),
-                 DADHLearningRateDecay(at_epoch_zero=args.decay_at_epoch_zero),
-                 keras.callbacks.BackupAndRestore(os.path.join(directory, "backup"))]
+    callbacks = [
+        TerminateOnNonFiniteLoss(checkpoint_hint=os.path.join(directory, "backup")),
+        DADHCodeUpdate(data.train.labels),
+        DADHLearningRateDecay(at_epoch_zero=args.decay_at_epoch_zero),
+        keras.callbacks.BackupAndRestore(os.path.join(directory, "backup")),
+    ]
     if args.valid:
         callbacks.append(evaluation(args, data))
     callbacks.append(Record())
@@ -186,7 +229,9 @@ def train(args):
         print(f"   max MAP: MAP(i->t): {best['map_i2t']:3.4f}, MAP(t->i): {best['map_t2i']:3.4f}")
     else:
         final = evaluation(args, data).evaluate(model)
-        print(f"   final MAP: MAP(i->t): {final['map_i2t']:3.4f}, MAP(t->i): {final['map_t2i']:3.4f}")
+        print(
+            f"   final MAP: MAP(i->t): {final['map_i2t']:3.4f}, MAP(t->i): {final['map_t2i']:3.4f}"
+        )
     with open(os.path.join(directory, "result.json"), "w") as handle:
         json.dump({"train_times": epoch_times, "mapi2t": map_i2t, "mapt2i": map_t2i}, handle)
     return model_path
@@ -198,11 +243,15 @@ def test(args):
     data = load_data(args)
     path = args.load_model_path or os.path.join(run_dir(args), "GEN_module.keras")
     if not os.path.exists(path):
-        raise SystemExit(f"no trained model at {path}; run `main.py train --flag {args.flag} "
-                         f"--bit {args.bit}` first or pass --load_model_path.")
+        raise SystemExit(
+            f"no trained model at {path}; run `main.py train --flag {args.flag} "
+            f"--bit {args.bit}` first or pass --load_model_path."
+        )
     model = keras.models.load_model(path)
     results = evaluation(args, data).evaluate(model)
-    print(f"...test MAP: MAP(i->t): {results['map_i2t']:3.4f}, MAP(t->i): {results['map_t2i']:3.4f}")
+    print(
+        f"...test MAP: MAP(i->t): {results['map_i2t']:3.4f}, MAP(t->i): {results['map_t2i']:3.4f}"
+    )
     return results
 
 

@@ -23,6 +23,7 @@ Departures from the original (each one an explicit choice):
 """
 
 import argparse
+import importlib.util
 import math
 import os
 import sys
@@ -78,7 +79,8 @@ def file_name(args):
 
 def load_data(args):
     """`RetrievalData` for Fashion-MNIST or for the list files under `data_root`."""
-    from keras_hashing.data.registry import RetrievalData, load_retrieval_data
+    from keras_hashing.data.registry import RetrievalData
+    from keras_hashing.data.registry import load_retrieval_data
 
     if args.dataset == "fashion_mnist":
         data_dir = None if args.data_root in ("-", "", "default") else args.data_root
@@ -87,7 +89,8 @@ def load_data(args):
                                    val_batch_size=args.val_batch_size, seed=args.seed)
     if args.dataset not in LABEL_DIMS:
         raise SystemExit(f"unknown dataset {args.dataset!r}; expected one of {sorted(LABEL_DIMS)}")
-    from keras_hashing.data.image_list import image_list_dataset, read_image_list
+    from keras_hashing.data.image_list import image_list_dataset
+    from keras_hashing.data.image_list import read_image_list
 
     root = os.path.expanduser(args.data_root)
     nested = os.path.join(root, args.dataset)
@@ -153,7 +156,8 @@ def build_model(args, data):
 def train(args, data, strategy):
     import keras
 
-    from keras_hashing.callbacks import StopAtStep, TerminateOnNonFiniteLoss
+    from keras_hashing.callbacks import StopAtStep
+    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
     from keras_hashing.optimizers import deephash_optimizer
 
     steps_per_epoch = data.num_train // args.batch_size
@@ -164,14 +168,19 @@ def train(args, data, strategy):
     with strategy.scope():
         model = build_model(args, data)
         model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
+        # BackupAndRestore needs every weight before `fit`.
+        model.build(tuple(data.train.element_spec[0].shape))
     run_dir = os.path.join(args.save_dir, file_name(args))
     backup_dir = os.path.join(run_dir, "backup")
     callbacks = [
         TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
         keras.callbacks.BackupAndRestore(backup_dir),
         StopAtStep(args.iter_num),
-        keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))),
     ]
+    if importlib.util.find_spec("tensorboard") is not None:  # the original's summaries
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))))
+    else:
+        print("tensorboard is not installed: no summaries are written to", args.log_dir)
     start = time.time()
     model.fit(data.train.repeat(), steps_per_epoch=steps_per_epoch, epochs=epochs,
               callbacks=callbacks, verbose=2)

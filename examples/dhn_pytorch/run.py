@@ -319,7 +319,8 @@ def build_model(args, num_labels, kind):
 
 
 def evaluate(model, data, args):
-    from keras_hashing.metrics import hamming_pr_curve, map_at_topk
+    from keras_hashing.metrics import hamming_pr_curve
+    from keras_hashing.metrics import map_at_topk
 
     batch_size = args.batch_size if data["kind"] == "gray28" else None
     query_codes = model.predict(data["query"][0], batch_size=batch_size, verbose=0)

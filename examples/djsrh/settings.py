@@ -11,17 +11,38 @@ DATASET = "MIRFlickr"
 
 PATHS = {
     "WIKI": {"DATA_DIR": "path/to/wiki", "IMAGE_DIR": "path/to/wiki/images"},
-    "MIRFlickr": {"DATA_DIR": "path/to/mirflickr"},   # mirflickr25k-{lall,yall,iall}.mat
+    "MIRFlickr": {"DATA_DIR": "path/to/mirflickr"},  # mirflickr25k-{lall,yall,iall}.mat
     "NUSWIDE": {"DATA_DIR": "path/to/NUS-WIDE-TC10"},  # nus-wide-tc10-{lall,yall}.mat, IAll/...
-    "fashion_mnist": {"DATA_DIR": None},               # Debian's IDX folder by default
+    "fashion_mnist": {"DATA_DIR": None},  # Debian's IDX folder by default
 }
 PER_DATASET = {
-    "WIKI": {"BETA": 0.3, "LAMBDA1": 0.3, "LAMBDA2": 0.3, "NUM_EPOCH": 200, "LR_IMG": 0.01,
-             "LR_TXT": 0.01, "EVAL_INTERVAL": 100},
-    "MIRFlickr": {"BETA": 0.9, "LAMBDA1": 0.1, "LAMBDA2": 0.1, "NUM_EPOCH": 80, "LR_IMG": 0.001,
-                  "LR_TXT": 0.01, "EVAL_INTERVAL": 40},
-    "NUSWIDE": {"BETA": 0.6, "LAMBDA1": 0.1, "LAMBDA2": 0.1, "NUM_EPOCH": 80, "LR_IMG": 0.001,
-                "LR_TXT": 0.01, "EVAL_INTERVAL": 40},
+    "WIKI": {
+        "BETA": 0.3,
+        "LAMBDA1": 0.3,
+        "LAMBDA2": 0.3,
+        "NUM_EPOCH": 200,
+        "LR_IMG": 0.01,
+        "LR_TXT": 0.01,
+        "EVAL_INTERVAL": 100,
+    },
+    "MIRFlickr": {
+        "BETA": 0.9,
+        "LAMBDA1": 0.1,
+        "LAMBDA2": 0.1,
+        "NUM_EPOCH": 80,
+        "LR_IMG": 0.001,
+        "LR_TXT": 0.01,
+        "EVAL_INTERVAL": 40,
+    },
+    "NUSWIDE": {
+        "BETA": 0.6,
+        "LAMBDA1": 0.1,
+        "LAMBDA2": 0.1,
+        "NUM_EPOCH": 80,
+        "LR_IMG": 0.001,
+        "LR_TXT": 0.01,
+        "EVAL_INTERVAL": 40,
+    },
 }
 PER_DATASET["fashion_mnist"] = dict(PER_DATASET["MIRFlickr"])
 

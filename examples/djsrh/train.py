@@ -24,7 +24,9 @@ if _ROOT not in sys.path:
 
 
 def load_settings():
-    spec = importlib.util.spec_from_file_location("djsrh_settings", os.path.join(_HERE, "settings.py"))
+    spec = importlib.util.spec_from_file_location(
+        "djsrh_settings", os.path.join(_HERE, "settings.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -32,8 +34,11 @@ def load_settings():
 
 def build_parser(settings):
     parser = argparse.ArgumentParser(description="DJSRH (settings.py values unless overridden)")
-    parser.add_argument("--dataset", default=settings.DATASET,
-                        choices=["WIKI", "MIRFlickr", "NUSWIDE", "fashion_mnist"])
+    parser.add_argument(
+        "--dataset",
+        default=settings.DATASET,
+        choices=["WIKI", "MIRFlickr", "NUSWIDE", "fashion_mnist"],
+    )
     parser.add_argument("--eval", action="store_true", default=settings.EVAL)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--image-dir", default=None, help="WIKI images (<category>/<name>.jpg)")
@@ -51,8 +56,11 @@ def build_parser(settings):
     parser.add_argument("--momentum", default=settings.MOMENTUM, type=float)
     parser.add_argument("--weight-decay", default=settings.WEIGHT_DECAY, type=float)
     parser.add_argument("--model-dir", default=settings.MODEL_DIR)
-    parser.add_argument("--alexnet-weights", default=settings.ALEXNET_WEIGHTS,
-                        help="torchvision AlexNet .npz, or 'none' for random weights")
+    parser.add_argument(
+        "--alexnet-weights",
+        default=settings.ALEXNET_WEIGHTS,
+        help="torchvision AlexNet .npz, or 'none' for random weights",
+    )
     parser.add_argument("--top-k", default=settings.TOP_K, type=int)
     parser.add_argument("--seed", default=settings.SEED, type=int)
     parser.add_argument("--hidden", default=1024, type=int, help="fashion_mnist image MLP width")
@@ -64,9 +72,15 @@ def build_parser(settings):
 
 def resolve(args, settings):
     table = settings.PER_DATASET[args.dataset]
-    for flag, key in (("num_epoch", "NUM_EPOCH"), ("eval_interval", "EVAL_INTERVAL"),
-                      ("lr_img", "LR_IMG"), ("lr_txt", "LR_TXT"), ("beta", "BETA"),
-                      ("lambda1", "LAMBDA1"), ("lambda2", "LAMBDA2")):
+    for flag, key in (
+        ("num_epoch", "NUM_EPOCH"),
+        ("eval_interval", "EVAL_INTERVAL"),
+        ("lr_img", "LR_IMG"),
+        ("lr_txt", "LR_TXT"),
+        ("beta", "BETA"),
+        ("lambda1", "LAMBDA1"),
+        ("lambda2", "LAMBDA2"),
+    ):
         if getattr(args, flag) is None:
             setattr(args, flag, table[key])
     paths = settings.PATHS[args.dataset]
@@ -84,7 +98,10 @@ def logger_for(model_dir):
     logger.setLevel(logging.INFO)
     if not logger.handlers:
         name = time.strftime("%Y%m%d%H%M%S", time.localtime()) + "_log.txt"
-        for handler in (logging.FileHandler(os.path.join(model_dir, "log", name)), logging.StreamHandler()):
+        for handler in (
+            logging.FileHandler(os.path.join(model_dir, "log", name)),
+            logging.StreamHandler(),
+        ):
             handler.setFormatter(logging.Formatter("%(asctime)s - %(levelname)s - %(message)s"))
             logger.addHandler(handler)
     return logger
@@ -112,11 +129,16 @@ def build_model(args, data):
 
         def mlp(name):
             # The classifier half of AlexNet in small: dropout, fc6, ReLU, dropout, fc7, ReLU.
-            return keras.Sequential([keras.Input((width,)), keras.layers.Dropout(0.5),
-                                     keras.layers.Dense(args.hidden, activation="relu", name="fc6"),
-                                     keras.layers.Dropout(0.5),
-                                     keras.layers.Dense(args.hidden, activation="relu", name="fc7")],
-                                    name=name)
+            return keras.Sequential(
+                [
+                    keras.Input((width,)),
+                    keras.layers.Dropout(0.5),
+                    keras.layers.Dense(args.hidden, activation="relu", name="fc6"),
+                    keras.layers.Dropout(0.5),
+                    keras.layers.Dense(args.hidden, activation="relu", name="fc7"),
+                ],
+                name=name,
+            )
 
         image_backbone, feature_backbone, trainable = mlp("image_mlp"), None, None
     else:
@@ -124,17 +146,30 @@ def build_model(args, data):
 
         weights = None if str(args.alexnet_weights).lower() == "none" else args.alexnet_weights
         if weights and not os.path.exists(weights):
-            raise SystemExit(f"--alexnet-weights {weights} does not exist; see pretrained/README.md "
-                             "or pass --alexnet-weights none.")
+            raise SystemExit(
+                f"--alexnet-weights {weights} does not exist; see pretrained/README.md "
+                "or pass --alexnet-weights none."
+            )
         image_backbone = TorchAlexNet(weights=weights, name="code_alexnet")
         feature_backbone = TorchAlexNet(weights=weights, name="feature_alexnet")
         # WIKI trains only fc_encode and the classifier (spec §4.3).
         trainable = ["fc6", "fc7"] if args.dataset == "WIKI" else None
-    model = DJSRH(image_backbone, text_dim=data.text_dim, code_length=args.code_len,
-                  feature_backbone=feature_backbone, beta=args.beta, eta=args.eta, mu=args.mu,
-                  lambda1=args.lambda1, lambda2=args.lambda2, weight_decay=args.weight_decay,
-                  text_hidden_dim=args.text_hidden, trainable_image_layers=trainable,
-                  seed=args.seed, name="djsrh")
+    model = DJSRH(
+        image_backbone,
+        text_dim=data.text_dim,
+        code_length=args.code_len,
+        feature_backbone=feature_backbone,
+        beta=args.beta,
+        eta=args.eta,
+        mu=args.mu,
+        lambda1=args.lambda1,
+        lambda2=args.lambda2,
+        weight_decay=args.weight_decay,
+        text_hidden_dim=args.text_hidden,
+        trainable_image_layers=trainable,
+        seed=args.seed,
+        name="djsrh",
+    )
     model.compile(optimizer=model.make_optimizer(args.lr_img, args.lr_txt, args.momentum))
     return model
 
@@ -160,17 +195,39 @@ def evaluate(args, data, model, logger):
     def codes(part):
         if args.dataset == "fashion_mnist":
             return model.encode_image(part.images), model.encode_text(part.texts)
-        images = paired_dataset(part, args.batch_size, training=False, modalities=("image",),
-                                image_transform=transform, with_labels=False)
+        images = paired_dataset(
+            part,
+            args.batch_size,
+            training=False,
+            modalities=("image",),
+            image_transform=transform,
+            with_labels=False,
+        )
         return model.encode_image(images), model.encode_text(part.texts)
 
     query_images, query_texts = codes(data.query)
     database_images, database_texts = codes(data.database)
     top_k = args.top_k or None
-    map_i2t = float(cross_modal_map(query_images, data.query.labels, database_texts,
-                                    data.database.labels, top_k=top_k, convention="djsrh"))
-    map_t2i = float(cross_modal_map(query_texts, data.query.labels, database_images,
-                                    data.database.labels, top_k=top_k, convention="djsrh"))
+    map_i2t = float(
+        cross_modal_map(
+            query_images,
+            data.query.labels,
+            database_texts,
+            data.database.labels,
+            top_k=top_k,
+            convention="djsrh",
+        )
+    )
+    map_t2i = float(
+        cross_modal_map(
+            query_texts,
+            data.query.labels,
+            database_images,
+            data.database.labels,
+            top_k=top_k,
+            convention="djsrh",
+        )
+    )
     logger.info("MAP of Image to Text: %.3f, MAP of Text to Image: %.3f", map_i2t, map_t2i)
     logger.info("--------------------------------------------------------------------")
     return {"map_i2t": map_i2t, "map_t2i": map_t2i}
@@ -187,10 +244,21 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     logger = logger_for(args.model_dir)
-    logger.info("DATASET = %s, BETA = %.4f, LAMBDA1 = %.4f, LAMBDA2 = %.4f, NUM_EPOCH = %d, "
-                "LR_IMG = %.4f, LR_TXT = %.4f, BATCH_SIZE = %d, CODE_LEN = %d, MU = %.4f, ETA = %.4f",
-                args.dataset, args.beta, args.lambda1, args.lambda2, args.num_epoch, args.lr_img,
-                args.lr_txt, args.batch_size, args.code_len, args.mu, args.eta)
+    logger.info(
+        "DATASET = %s, BETA = %.4f, LAMBDA1 = %.4f, LAMBDA2 = %.4f, NUM_EPOCH = %d, "
+        "LR_IMG = %.4f, LR_TXT = %.4f, BATCH_SIZE = %d, CODE_LEN = %d, MU = %.4f, ETA = %.4f",
+        args.dataset,
+        args.beta,
+        args.lambda1,
+        args.lambda2,
+        args.num_epoch,
+        args.lr_img,
+        args.lr_txt,
+        args.batch_size,
+        args.code_len,
+        args.mu,
+        args.eta,
+    )
     data = load_data(args)
     path = os.path.join(args.model_dir, "latest.keras")
     if args.eval:
@@ -198,34 +266,57 @@ def main(argv=None):
             raise SystemExit(f"********** No checkpoint {path}! *********")
         model = keras.models.load_model(path)
         return evaluate(args, data, model, logger)
-    np.savez(os.path.join(args.model_dir, "split_indices.npz"), train=data.train.indices,
-             query=data.query.indices, database=data.database.indices)
+    np.savez(
+        os.path.join(args.model_dir, "split_indices.npz"),
+        train=data.train.indices,
+        query=data.query.indices,
+        database=data.database.indices,
+    )
     model = build_model(args, data)
     # drop_last=True, shuffled, as the original's DataLoader.
-    dataset = paired_dataset(data.train, args.batch_size, training=True, shuffle_seed=args.seed,
-                             drop_remainder=True, with_labels=False,
-                             image_transform=image_transform_for(args))
+    dataset = paired_dataset(
+        data.train,
+        args.batch_size,
+        training=True,
+        shuffle_seed=args.seed,
+        drop_remainder=True,
+        with_labels=False,
+        image_transform=image_transform_for(args),
+    )
     results = {}
     epoch_times = []
 
     class Periodic(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             self.start = time.time()
-            logger.info("Epoch [%d/%d], alpha for ImgNet: %.3f, alpha for TxtNet: %.3f", epoch + 1,
-                        args.num_epoch, np.sqrt(epoch + 1.0), np.sqrt(epoch + 1.0))
+            logger.info(
+                "Epoch [%d/%d], alpha for ImgNet: %.3f, alpha for TxtNet: %.3f",
+                epoch + 1,
+                args.num_epoch,
+                np.sqrt(epoch + 1.0),
+                np.sqrt(epoch + 1.0),
+            )
 
         def on_epoch_end(self, epoch, logs=None):
             epoch_times.append(time.time() - self.start)
             logs = logs or {}
-            logger.info("Epoch [%d/%d] Loss1: %.4f Loss2: %.4f Loss3: %.4f Total Loss: %.4f",
-                        epoch + 1, args.num_epoch, logs.get("loss1", np.nan), logs.get("loss2", np.nan),
-                        logs.get("loss3", np.nan), logs.get("reconstruction_loss", np.nan))
+            logger.info(
+                "Epoch [%d/%d] Loss1: %.4f Loss2: %.4f Loss3: %.4f Total Loss: %.4f",
+                epoch + 1,
+                args.num_epoch,
+                logs.get("loss1", np.nan),
+                logs.get("loss2", np.nan),
+                logs.get("loss3", np.nan),
+                logs.get("reconstruction_loss", np.nan),
+            )
             if (epoch + 1) % args.eval_interval == 0:
                 results.update(evaluate(args, data, self.model, logger))
 
     callbacks = [DJSRHSlopeSchedule(), Periodic()]
     if args.resume:
-        callbacks.insert(0, keras.callbacks.BackupAndRestore(os.path.join(args.model_dir, "backup")))
+        callbacks.insert(
+            0, keras.callbacks.BackupAndRestore(os.path.join(args.model_dir, "backup"))
+        )
     model.fit(dataset, epochs=args.num_epoch, callbacks=callbacks, verbose=args.verbose)
     model.save(path)
     logger.info("**********Save the trained model successfully.**********")

@@ -18,7 +18,8 @@ def check_features(features, name="features", dims=None, where="LinearHashing"):
     """Returns `features` as a finite float64 `(N, D)` array, or raises a `ValueError`."""
     array = np.asarray(features)
     if array.ndim != 2:
-        raise ValueError(f"{where}: `{name}` must be a 2-D (N, D) array, found shape {array.shape}.")
+        raise ValueError(
+            f"{where}: `{name}` must be a 2-D (N, D) array, found shape {array.shape}.")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{where}: `{name}` must be non-empty, found shape {array.shape}.")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):

@@ -26,17 +26,20 @@ def dadh_code_update(labels, codes, image_outputs, text_outputs, lamb=1.0, mu=1e
     labels = np.asarray(labels, np.float64)
     codes = np.asarray(codes, np.float64)
     if labels.shape[0] != codes.shape[0]:
-        raise ValueError(f"dadh_code_update: {labels.shape[0]} label rows but {codes.shape[0]} code rows.")
+        raise ValueError(
+            f"dadh_code_update: {labels.shape[0]} label rows but {codes.shape[0]} code rows."
+        )
     gram = labels.T @ labels + lamb * np.eye(labels.shape[1])
     projection = np.linalg.solve(gram, labels.T @ codes)
-    mixed = labels @ projection + 0.5 * mu * (np.asarray(image_outputs, np.float64)
-                                              + np.asarray(text_outputs, np.float64))
+    mixed = labels @ projection + 0.5 * mu * (
+        np.asarray(image_outputs, np.float64) + np.asarray(text_outputs, np.float64)
+    )
     return np.sign(mixed).astype("float32")
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DADHCodeUpdate(keras.callbacks.Callback):
-    """Runs `dadh_code_update` on the model's `codes`, `image_buffer`, `text_buffer` after every epoch.
+    """Runs `dadh_code_update` on the model's `codes` and buffers after every epoch.
 
     Args:
         train_labels: `(num_train, C)` labels in the order of the `index` input of the batches.
@@ -49,10 +52,18 @@ class DADHCodeUpdate(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         model = self.model
         if self.train_labels.shape != (model.num_train, model.num_labels):
-            raise ValueError(f"DADHCodeUpdate: train_labels have shape {self.train_labels.shape}, the "
-                             f"model expects ({model.num_train}, {model.num_labels}).")
-        codes = dadh_code_update(self.train_labels, model.codes.numpy(), model.image_buffer.numpy(),
-                                 model.text_buffer.numpy(), model.lamb, model.mu)
+            raise ValueError(
+                f"DADHCodeUpdate: train_labels have shape {self.train_labels.shape}, the "
+                f"model expects ({model.num_train}, {model.num_labels})."
+            )
+        codes = dadh_code_update(
+            self.train_labels,
+            model.codes.numpy(),
+            model.image_buffer.numpy(),
+            model.text_buffer.numpy(),
+            model.lamb,
+            model.mu,
+        )
         model.codes.assign(codes)
 
     def get_config(self):
@@ -90,8 +101,12 @@ class DADHLearningRateDecay(keras.callbacks.Callback):
             logs["generator_learning_rate"] = float(variable.numpy())
 
     def get_config(self):
-        return {"every": self.every, "factor": self.factor, "minimum": self.minimum,
-                "at_epoch_zero": self.at_epoch_zero}
+        return {
+            "every": self.every,
+            "factor": self.factor,
+            "minimum": self.minimum,
+            "at_epoch_zero": self.at_epoch_zero,
+        }
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -123,16 +138,28 @@ class CrossModalEvaluation(keras.callbacks.Callback):
         batch_size: int, default 128.
     """
 
-    def __init__(self, query, database, top_k=None, convention="index", every_n_epochs=1,
-                 prefix="val_", batch_size=128):
+    def __init__(
+        self,
+        query,
+        database,
+        top_k=None,
+        convention="index",
+        every_n_epochs=1,
+        prefix="val_",
+        batch_size=128,
+    ):
         super().__init__()
         for name, part in (("query", query), ("database", database)):
             if len(part) != 3:
-                raise ValueError(f"CrossModalEvaluation `{name}` must be (images, texts, labels), "
-                                 f"found {len(part)} entries.")
+                raise ValueError(
+                    f"CrossModalEvaluation `{name}` must be (images, texts, labels), "
+                    f"found {len(part)} entries."
+                )
             if len(part[0]) != len(part[1]) or len(part[1]) != len(part[2]):
-                raise ValueError(f"CrossModalEvaluation `{name}`: images, texts and labels have "
-                                 f"{len(part[0])}, {len(part[1])} and {len(part[2])} rows.")
+                raise ValueError(
+                    f"CrossModalEvaluation `{name}`: images, texts and labels have "
+                    f"{len(part[0])}, {len(part[1])} and {len(part[2])} rows."
+                )
         if int(every_n_epochs) <= 0:
             raise ValueError(f"`every_n_epochs` must be positive, found {every_n_epochs!r}.")
         self.query, self.database = query, database
@@ -154,12 +181,26 @@ class CrossModalEvaluation(keras.callbacks.Callback):
         database_image_codes = model.encode_image(database_images, batch_size=self.batch_size)
         database_text_codes = model.encode_text(database_texts, batch_size=self.batch_size)
         return {
-            "map_i2t": float(cross_modal_map(query_image_codes, query_labels, database_text_codes,
-                                             database_labels, top_k=self.top_k,
-                                             convention=self.convention)),
-            "map_t2i": float(cross_modal_map(query_text_codes, query_labels, database_image_codes,
-                                             database_labels, top_k=self.top_k,
-                                             convention=self.convention)),
+            "map_i2t": float(
+                cross_modal_map(
+                    query_image_codes,
+                    query_labels,
+                    database_text_codes,
+                    database_labels,
+                    top_k=self.top_k,
+                    convention=self.convention,
+                )
+            ),
+            "map_t2i": float(
+                cross_modal_map(
+                    query_text_codes,
+                    query_labels,
+                    database_image_codes,
+                    database_labels,
+                    top_k=self.top_k,
+                    convention=self.convention,
+                )
+            ),
         }
 
     def on_epoch_end(self, epoch, logs=None):
@@ -171,6 +212,10 @@ class CrossModalEvaluation(keras.callbacks.Callback):
                 logs[self.prefix + key] = value
 
     def get_config(self):
-        return {"top_k": self.top_k, "convention": self.convention,
-                "every_n_epochs": self.every_n_epochs, "prefix": self.prefix,
-                "batch_size": self.batch_size}
+        return {
+            "top_k": self.top_k,
+            "convention": self.convention,
+            "every_n_epochs": self.every_n_epochs,
+            "prefix": self.prefix,
+            "batch_size": self.batch_size,
+        }

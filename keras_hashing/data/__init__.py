@@ -35,6 +35,9 @@ from keras_hashing.data.triplets import triplet_dataset
 from keras_hashing.data.word_vectors import label_embeddings
 from keras_hashing.data.word_vectors import load_deephash_wordvec
 from keras_hashing.data.word_vectors import load_keyed_vectors
+from keras_hashing.data.drsh import DRSHTripletSampler
+from keras_hashing.data.drsh import H5Entries
+from keras_hashing.data.drsh import drsh_triplet_dataset
 
 __all__ = [
     "CrossModalData",

@@ -1,4 +1,4 @@
-"""Cross-modal retrieval data: DADH's `.mat` files, DJSRH's DCMH-format files, two-view Fashion-MNIST.
+"""Cross-modal data: DADH's `.mat` files, DJSRH's DCMH-format files, two-view Fashion-MNIST.
 
 Every loader returns a `CrossModalData` with train / query / database parts, each holding
 images (or image features), text vectors, multi-hot labels and the row indices into the source
@@ -13,15 +13,42 @@ import numpy as np
 
 # DADH `config.py` (spec §2.1): file, keys (images, text, labels), text width, labels, split sizes.
 DADH_DATASETS = {
-    "mir": {"file": "FLICKR-25K.mat", "keys": ("images", "YAll", "LAll"), "text_dim": 1386,
-            "num_labels": 24, "query_size": 2000, "train_size": 10000, "database_size": 18015},
-    "nus": {"file": "NUS-WIDE-TC21.mat", "keys": ("image", "text", "label"), "text_dim": 1000,
-            "num_labels": 21, "query_size": 2100, "train_size": 10000, "database_size": 193734},
+    "mir": {
+        "file": "FLICKR-25K.mat",
+        "keys": ("images", "YAll", "LAll"),
+        "text_dim": 1386,
+        "num_labels": 24,
+        "query_size": 2000,
+        "train_size": 10000,
+        "database_size": 18015,
+    },
+    "nus": {
+        "file": "NUS-WIDE-TC21.mat",
+        "keys": ("image", "text", "label"),
+        "text_dim": 1000,
+        "num_labels": 21,
+        "query_size": 2100,
+        "train_size": 10000,
+        "database_size": 193734,
+    },
 }
 # DJSRH `datasets.py` (spec §4.4): per-label (test, train) counts for the first and later labels.
-DJSRH_PER_LABEL = {"MIRFlickr": ((160, 400), (80, 200), 5000), "NUSWIDE": ((200, 500), (200, 500), None)}
-WIKI_CATEGORIES = ("art", "biology", "geography", "history", "literature", "media", "music",
-                   "royalty", "sport", "warfare")
+DJSRH_PER_LABEL = {
+    "MIRFlickr": ((160, 400), (80, 200), 5000),
+    "NUSWIDE": ((200, 500), (200, 500), None),
+}
+WIKI_CATEGORIES = (
+    "art",
+    "biology",
+    "geography",
+    "history",
+    "literature",
+    "media",
+    "music",
+    "royalty",
+    "sport",
+    "warfare",
+)
 IMAGENET_MEAN = np.asarray((0.485, 0.456, 0.406), "float32")
 IMAGENET_STD = np.asarray((0.229, 0.224, 0.225), "float32")
 
@@ -48,7 +75,7 @@ class CrossModalPart:
 
 @dataclasses.dataclass
 class CrossModalData:
-    """A cross-modal benchmark: `train` (a subset of `database` in DADH and DJSRH), `query`, `database`."""
+    """A cross-modal benchmark: `train` (inside `database` for DADH and DJSRH), `query`."""
 
     name: str
     train: CrossModalPart
@@ -65,7 +92,7 @@ class CrossModalData:
 
 
 def _read_mat(path, keys, transpose_hdf5=True):
-    """Reads `keys` of a MATLAB file: scipy for v5 files, h5py (transposed to MATLAB order) for v7.3."""
+    """Reads `keys` of a MATLAB file: scipy for v5, h5py (transposed to MATLAB order) for v7.3."""
     if not os.path.exists(path):
         raise ValueError(f"{path}: file not found.")
     import scipy.io
@@ -93,21 +120,29 @@ def _read_mat(path, keys, transpose_hdf5=True):
 def _check_rows(path, arrays):
     rows = {name: len(array) for name, array in arrays.items()}
     if len(set(rows.values())) != 1:
-        raise ValueError(f"{path}: the modalities have different row counts {rows}; images, texts "
-                         "and labels must describe the same items in the same order.")
+        raise ValueError(
+            f"{path}: the modalities have different row counts {rows}; images, texts "
+            "and labels must describe the same items in the same order."
+        )
     return next(iter(rows.values()))
 
 
 def _check_text_dim(path, texts, expected):
     if expected is not None and texts.shape[1] != expected:
-        raise ValueError(f"{path}: text vectors have dimension {texts.shape[1]}, expected {expected}.")
+        raise ValueError(
+            f"{path}: text vectors have dimension {texts.shape[1]}, expected {expected}."
+        )
 
 
 def _part(images, texts, labels, indices):
     indices = np.asarray(indices, dtype=np.int64)
     taken_images = images[indices] if isinstance(images, np.ndarray) else _Subset(images, indices)
-    return CrossModalPart(taken_images, np.asarray(texts[indices], "float32"),
-                          np.asarray(labels[indices], "float32"), indices)
+    return CrossModalPart(
+        taken_images,
+        np.asarray(texts[indices], "float32"),
+        np.asarray(labels[indices], "float32"),
+        indices,
+    )
 
 
 class _Subset:
@@ -133,22 +168,27 @@ def dadh_split_indices(num_items, flag, query_size=None, train_size=None, databa
     if flag not in DADH_DATASETS:
         raise ValueError(f"DADH --flag must be one of {sorted(DADH_DATASETS)}, found {flag!r}.")
     settings = dict(DADH_DATASETS[flag])
-    for key, value in (("query_size", query_size), ("train_size", train_size),
-                       ("database_size", database_size)):
+    for key, value in (
+        ("query_size", query_size),
+        ("train_size", train_size),
+        ("database_size", database_size),
+    ):
         if value is not None:
             settings[key] = int(value)
     everything = np.arange(num_items)
     if flag == "mir":
-        query = everything[settings["database_size"]:]
+        query = everything[settings["database_size"] :]
         train = everything[: settings["train_size"]]
         database = everything[: settings["database_size"]]
     else:
         query = everything[: settings["query_size"]]
-        train = everything[settings["query_size"]: settings["query_size"] + settings["train_size"]]
-        database = everything[settings["query_size"]:]
+        train = everything[settings["query_size"] : settings["query_size"] + settings["train_size"]]
+        database = everything[settings["query_size"] :]
     if len(train) < settings["train_size"] or len(query) == 0:
-        raise ValueError(f"DADH {flag}: {num_items} items are too few for the original split "
-                         f"(train {settings['train_size']}, query {settings['query_size']}).")
+        raise ValueError(
+            f"DADH {flag}: {num_items} items are too few for the original split "
+            f"(train {settings['train_size']}, query {settings['query_size']})."
+        )
     return train, query, database
 
 
@@ -185,8 +225,12 @@ def load_dadh_mat(path, flag="mir", standardize=True, text_dim="original", split
         images = (images - images.mean()) / images.std()
     images = images.astype("float32")
     train, query, database = dadh_split_indices(num_items, flag, **(split_sizes or {}))
-    return CrossModalData(flag, _part(images, texts, labels, train), _part(images, texts, labels, query),
-                          _part(images, texts, labels, database))
+    return CrossModalData(
+        flag,
+        _part(images, texts, labels, train),
+        _part(images, texts, labels, query),
+        _part(images, texts, labels, database),
+    )
 
 
 def djsrh_split_indices(labels, dataset="MIRFlickr", seed=0):
@@ -206,7 +250,9 @@ def djsrh_split_indices(labels, dataset="MIRFlickr", seed=0):
         `(train, query, database)` int64 index arrays.
     """
     if dataset not in DJSRH_PER_LABEL:
-        raise ValueError(f"DJSRH per-label split is defined for {sorted(DJSRH_PER_LABEL)}, found {dataset!r}.")
+        raise ValueError(
+            f"DJSRH per-label split is defined for {sorted(DJSRH_PER_LABEL)}, found {dataset!r}."
+        )
     (first_test, first_train), (later_test, later_train), train_size = DJSRH_PER_LABEL[dataset]
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
@@ -215,12 +261,12 @@ def djsrh_split_indices(labels, dataset="MIRFlickr", seed=0):
         items = np.where(labels[:, column] == 1)[0]
         items = items[rng.permutation(len(items))]
         if column == 0:
-            test, train = items[:first_test], items[first_test: first_test + first_train]
+            test, train = items[:first_test], items[first_test : first_test + first_train]
         else:
             chosen = set(train.tolist()) | set(test.tolist())
             items = np.asarray([i for i in items if i not in chosen], dtype=np.int64)
             test = np.concatenate([test, items[:later_test]])
-            train = np.concatenate([train, items[later_test: later_test + later_train]])
+            train = np.concatenate([train, items[later_test : later_test + later_train]])
     in_test = np.zeros(len(labels), bool)
     in_test[test] = True
     database = np.where(~in_test)[0]
@@ -247,7 +293,9 @@ class HDF5Images:
         self.path, self.key = path, key
         with h5py.File(path, "r") as handle:
             if key not in handle:
-                raise ValueError(f"{path}: missing key {key!r}; the file holds {sorted(handle.keys())}.")
+                raise ValueError(
+                    f"{path}: missing key {key!r}; the file holds {sorted(handle.keys())}."
+                )
             self.shape = handle[key].shape
         self._handle = None
 
@@ -293,7 +341,9 @@ def _djsrh_dcmh(label_path, text_path, image_path, dataset, seed, text_dim, text
             raise ValueError(f"{text_path}: file not found.")
         with h5py.File(text_path, "r") as handle:
             if "YAll" not in handle:
-                raise ValueError(f"{text_path}: missing key 'YAll'; the file holds {sorted(handle.keys())}.")
+                raise ValueError(
+                    f"{text_path}: missing key 'YAll'; the file holds {sorted(handle.keys())}."
+                )
             texts = np.asarray(handle["YAll"]).T.astype("float32")
     else:
         texts = np.asarray(_read_mat(text_path, ["YAll"])["YAll"], dtype="float32")
@@ -306,24 +356,40 @@ def _djsrh_dcmh(label_path, text_path, image_path, dataset, seed, text_dim, text
     train, query, database = djsrh_split_indices(labels, dataset, seed)
     if images is None:
         images = np.zeros((len(labels), 0), "float32")
-    return CrossModalData(dataset, _part(images, texts, labels, train), _part(images, texts, labels, query),
-                          _part(images, texts, labels, database))
+    return CrossModalData(
+        dataset,
+        _part(images, texts, labels, train),
+        _part(images, texts, labels, query),
+        _part(images, texts, labels, database),
+    )
 
 
 def load_djsrh_mirflickr(data_dir, seed=0, load_images=True, text_dim=1386):
-    """DJSRH's MIRFlickr: `mirflickr25k-{lall,yall,iall}.mat` (labels and text via scipy, images HDF5)."""
+    """DJSRH's MIRFlickr: `mirflickr25k-{lall,yall,iall}.mat` (scipy labels/text, HDF5 images)."""
     join = os.path.join
-    return _djsrh_dcmh(join(data_dir, "mirflickr25k-lall.mat"), join(data_dir, "mirflickr25k-yall.mat"),
-                       join(data_dir, "mirflickr25k-iall.mat") if load_images else None,
-                       "MIRFlickr", seed, text_dim, text_via_h5py=False)
+    return _djsrh_dcmh(
+        join(data_dir, "mirflickr25k-lall.mat"),
+        join(data_dir, "mirflickr25k-yall.mat"),
+        join(data_dir, "mirflickr25k-iall.mat") if load_images else None,
+        "MIRFlickr",
+        seed,
+        text_dim,
+        text_via_h5py=False,
+    )
 
 
 def load_djsrh_nuswide(data_dir, seed=0, load_images=True, text_dim=1000):
-    """DJSRH's NUS-WIDE TC10: labels via scipy, `YAll` text via h5py (transposed), `IAll/` images."""
+    """DJSRH's NUS-WIDE TC10: scipy labels, `YAll` text via h5py (transposed), `IAll/` images."""
     join = os.path.join
-    return _djsrh_dcmh(join(data_dir, "nus-wide-tc10-lall.mat"), join(data_dir, "nus-wide-tc10-yall.mat"),
-                       join(data_dir, "IAll", "nus-wide-tc10-iall.mat") if load_images else None,
-                       "NUSWIDE", seed, text_dim, text_via_h5py=True)
+    return _djsrh_dcmh(
+        join(data_dir, "nus-wide-tc10-lall.mat"),
+        join(data_dir, "nus-wide-tc10-yall.mat"),
+        join(data_dir, "IAll", "nus-wide-tc10-iall.mat") if load_images else None,
+        "NUSWIDE",
+        seed,
+        text_dim,
+        text_via_h5py=True,
+    )
 
 
 def _read_wiki_list(path):
@@ -336,16 +402,25 @@ def _read_wiki_list(path):
             if not fields:
                 continue
             if len(fields) < 3:
-                raise ValueError(f"{path}:{number}: expected 'text image ... class', found {line.strip()!r}.")
+                raise ValueError(
+                    f"{path}:{number}: expected 'text image ... class', found {line.strip()!r}."
+                )
             names.append(fields[1])
             classes.append(int(fields[-1]) - 1)
             if not 0 <= classes[-1] < len(WIKI_CATEGORIES):
-                raise ValueError(f"{path}:{number}: class {fields[-1]} is outside 1..{len(WIKI_CATEGORIES)}.")
+                raise ValueError(
+                    f"{path}:{number}: class {fields[-1]} is outside 1..{len(WIKI_CATEGORIES)}."
+                )
     return names, np.asarray(classes)
 
 
-def load_djsrh_wiki(data_dir, image_dir=None, feature_file="raw_features.mat",
-                    train_list="trainset_txt_img_cat.list", test_list="testset_txt_img_cat.list"):
+def load_djsrh_wiki(
+    data_dir,
+    image_dir=None,
+    feature_file="raw_features.mat",
+    train_list="trainset_txt_img_cat.list",
+    test_list="testset_txt_img_cat.list",
+):
     """DJSRH's WIKI: `raw_features.mat` (`T_tr`, `T_te`), the two lists, `<category>/<name>.jpg`.
 
     Train = database = the 2,173 training pairs, query = the 693 test pairs; labels are one-hot.
@@ -360,7 +435,9 @@ def load_djsrh_wiki(data_dir, image_dir=None, feature_file="raw_features.mat",
         texts = np.asarray(features[key], "float32")
         labels = np.eye(len(WIKI_CATEGORIES), dtype="float32")[classes]
         _check_rows(f"{feature_path}[{key}] / {list_path}", {key: texts, "list": labels})
-        paths = [os.path.join(image_dir, WIKI_CATEGORIES[c], f"{n}.jpg") for n, c in zip(names, classes)]
+        paths = [
+            os.path.join(image_dir, WIKI_CATEGORIES[c], f"{n}.jpg") for n, c in zip(names, classes)
+        ]
         parts[part] = CrossModalPart(ImageFiles(paths), texts, labels, np.arange(len(labels)))
     return CrossModalData("WIKI", parts["train"], parts["query"], parts["train"])
 
@@ -387,12 +464,18 @@ def two_view_fashion_mnist(split=None, data_dir=None):
     def part(images, labels, indices):
         images = np.asarray(images)
         if images.ndim != 3 or images.shape[1:] != (28, 28):
-            raise ValueError(f"two_view_fashion_mnist: expected (N, 28, 28) images, found {images.shape}.")
+            raise ValueError(
+                f"two_view_fashion_mnist: expected (N, 28, 28) images, found {images.shape}."
+            )
         scaled = images.astype("float32") / 255.0
         top = scaled[:, :14, :].reshape(len(scaled), -1)
         bottom = scaled[:, 14:, :].reshape(len(scaled), -1)
-        return CrossModalPart(top, bottom, np.asarray(labels, "float32"),
-                              np.asarray(indices if indices is not None else np.arange(len(images))))
+        return CrossModalPart(
+            top,
+            bottom,
+            np.asarray(labels, "float32"),
+            np.asarray(indices if indices is not None else np.arange(len(images))),
+        )
 
     return CrossModalData(
         "fashion_mnist_two_view",
@@ -414,17 +497,27 @@ def imagenet_transform(images, training, seed=None):
     images = tf.image.resize(images, size, method="bilinear", antialias=True)
     if training:
         images = tf.image.random_flip_left_right(images, seed=seed)
-        images = tf.image.random_crop(images, tf.stack([tf.shape(images)[0], 224, 224, 3]), seed=seed)
+        images = tf.image.random_crop(
+            images, tf.stack([tf.shape(images)[0], 224, 224, 3]), seed=seed
+        )
     else:
         top = (size[0] - 224) // 2
         left = (size[1] - 224) // 2
-        images = images[:, top: top + 224, left: left + 224, :]
+        images = images[:, top : top + 224, left : left + 224, :]
     return (images / 255.0 - IMAGENET_MEAN) / IMAGENET_STD
 
 
-def paired_dataset(part, batch_size, training, shuffle_seed=None, with_index=False,
-                   drop_remainder=None, image_transform=None, modalities=("image", "text"),
-                   with_labels=True):
+def paired_dataset(
+    part,
+    batch_size,
+    training,
+    shuffle_seed=None,
+    with_index=False,
+    drop_remainder=None,
+    image_transform=None,
+    modalities=("image", "text"),
+    with_labels=True,
+):
     """`tf.data` of `({"image": ..., "text": ...[, "index": ...]}, labels)` batches of one part.
 
     Args:
@@ -449,7 +542,9 @@ def paired_dataset(part, batch_size, training, shuffle_seed=None, with_index=Fal
         raise ValueError(f"`batch_size` must be positive, found {batch_size!r}.")
     unknown = set(modalities) - {"image", "text"}
     if unknown or not modalities:
-        raise ValueError(f"`modalities` must be a non-empty subset of ('image', 'text'), found {modalities!r}.")
+        raise ValueError(
+            f"`modalities` must be a non-empty subset of ('image', 'text'), found {modalities!r}."
+        )
     count = len(part)
     positions = tf.data.Dataset.range(count)
     if training:

@@ -13,7 +13,7 @@ Only NumPy is used here, so the loader also serves the NumPy baselines and bench
 import dataclasses
 import gzip
 import os
-from typing import Optional, Tuple
+from typing import Tuple
 
 import numpy as np
 
@@ -97,7 +97,8 @@ def load_idx(path, expected_ndim=None):
         except (OSError, EOFError) as error:
             raise ValueError(f"IDX file {path}: corrupt gzip stream ({error}).") from error
     if len(raw) < 4:
-        raise ValueError(f"IDX file {path}: expected a 4-byte magic number, found {len(raw)} bytes.")
+        raise ValueError(
+            f"IDX file {path}: expected a 4-byte magic number, found {len(raw)} bytes.")
     if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
         raise ValueError(
             f"IDX file {path}: bad magic number 0x{raw[:4].hex()}; expected 0x0000TTNN with type "

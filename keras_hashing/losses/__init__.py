@@ -31,3 +31,6 @@ from keras_hashing.losses.quantization_losses import semantic_reconstruction_los
 from keras_hashing.losses.triplet import TripletLoss
 from keras_hashing.losses.triplet import row_distance
 from keras_hashing.losses.triplet import triplet_loss
+from keras_hashing.losses.triplet_drsh import DRSHTripletLoss
+from keras_hashing.losses.triplet_drsh import drsh_binary_triplet_loss
+from keras_hashing.losses.triplet_drsh import drsh_triplet_loss

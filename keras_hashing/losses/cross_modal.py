@@ -20,7 +20,9 @@ def _float(x):
 
 def _check_rank2(name, x):
     if len(x.shape) != 2:
-        raise ValueError(f"`{name}` must be a 2-D (batch, dim) tensor, found shape {tuple(x.shape)}.")
+        raise ValueError(
+            f"`{name}` must be a 2-D (batch, dim) tensor, found shape {tuple(x.shape)}."
+        )
 
 
 def cosine_distance_matrix(source, target, eps=COSINE_EPS):
@@ -36,7 +38,8 @@ def cosine_distance_matrix(source, target, eps=COSINE_EPS):
     """
     source, target = _float(source), _float(target)
     norms = ops.sqrt(ops.sum(ops.square(source), axis=1, keepdims=True)) * ops.transpose(
-        ops.sqrt(ops.sum(ops.square(target), axis=1, keepdims=True)))
+        ops.sqrt(ops.sum(ops.square(target), axis=1, keepdims=True))
+    )
     cosine = ops.matmul(source, ops.transpose(target)) / ops.maximum(norms, eps)
     return ops.maximum(1.0 - cosine, 0.0)
 
@@ -61,13 +64,23 @@ def ndcg_relevance(source_labels, target_labels=None):
     return (ops.power(2.0, shared) - 1.0) / normalizer, shared
 
 
-def dadh_triplet_loss(source_codes, target_codes, labels, target_labels=None, margin=0.4,
-                      kappa=1.1, ndcg_weights=True, ndcg_scale=10.0):
+def dadh_triplet_loss(
+    source_codes,
+    target_codes,
+    labels,
+    target_labels=None,
+    margin=0.4,
+    kappa=1.1,
+    ndcg_weights=True,
+    ndcg_scale=10.0,
+):
     """DADH's weighted cross-modal triplet loss `T(source -> target)`, sum-reduced.
 
-    For anchors `i` (source), positives `j` and negatives `k` (target) with `m_ijk = [r_ij > 0][r_ik = 0]`:
+    For anchors `i` (source), positives `j` and negatives `k` (target) with
+    `m_ijk = [r_ij > 0][r_ik = 0]`:
 
-    * `ndcg_weights=True`: `sum relu(ndcg_scale * kappa^2 * (s_ij - s_ik) * m_ijk * (d_ij - d_ik + margin))`
+    * `ndcg_weights=True`:
+      `sum relu(ndcg_scale * kappa^2 * (s_ij - s_ik) * m_ijk * (d_ij - d_ik + margin))`
     * `ndcg_weights=False`: `sum relu(kappa * m_ijk * (d_ij - d_ik + margin))`
 
     `d` is `cosine_distance_matrix`, `s` is `ndcg_relevance`. The pair `j = i` (the item's own other
@@ -182,11 +195,15 @@ def djsrh_affinity(image_features, text_features, beta, eta, mu, normalizer=None
     text_features = _float(text_features)
     _check_rank2("image_features", image_features)
     _check_rank2("text_features", text_features)
-    if image_features.shape[0] is not None and text_features.shape[0] is not None \
-            and image_features.shape[0] != text_features.shape[0]:
+    if (
+        image_features.shape[0] is not None
+        and text_features.shape[0] is not None
+        and image_features.shape[0] != text_features.shape[0]
+    ):
         raise ValueError(
             f"djsrh_affinity: image_features has {image_features.shape[0]} rows but text_features "
-            f"has {text_features.shape[0]}; both modalities must describe the same batch.")
+            f"has {text_features.shape[0]}; both modalities must describe the same batch."
+        )
     image_unit = _row_normalize(image_features)
     text_unit = _row_normalize(text_features)
     image_similarity = 2.0 * ops.matmul(image_unit, ops.transpose(image_unit)) - 1.0
@@ -198,8 +215,9 @@ def djsrh_affinity(image_features, text_features, beta, eta, mu, normalizer=None
     return mu * ((1.0 - eta) * joint + eta * second_order)
 
 
-def djsrh_reconstruction_loss(image_codes, text_codes, affinity, lambda1=0.1, lambda2=0.1,
-                              return_parts=False):
+def djsrh_reconstruction_loss(
+    image_codes, text_codes, affinity, lambda1=0.1, lambda2=0.1, return_parts=False
+):
     """`lambda1 MSE(B_I B_I^T, S) + MSE(B_I B_T^T, S) + lambda2 MSE(B_T B_T^T, S)` (spec §4.2).
 
     `B_* = rownorm(codes)`; each MSE is a mean over the `m^2` entries.
@@ -229,14 +247,16 @@ def _split_pair(y_pred, name):
     y_pred = _float(y_pred)
     width = y_pred.shape[-1]
     if width is None or width % 2:
-        raise ValueError(f"{name}: y_pred must concatenate two (B, K) code matrices along the last "
-                         f"axis (even width), found shape {tuple(y_pred.shape)}.")
-    return y_pred[:, : width // 2], y_pred[:, width // 2:]
+        raise ValueError(
+            f"{name}: y_pred must concatenate two (B, K) code matrices along the last "
+            f"axis (even width), found shape {tuple(y_pred.shape)}."
+        )
+    return y_pred[:, : width // 2], y_pred[:, width // 2 :]
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DADHTripletLoss(keras.losses.Loss):
-    """`dadh_triplet_loss` as a Keras loss: `y_true` labels, `y_pred = concat([source, target], -1)`.
+    """`dadh_triplet_loss` as a Keras loss: `y_true` labels, `y_pred = concat([source, target])`.
 
     Args:
         margin: float, default 0.4.
@@ -245,8 +265,15 @@ class DADHTripletLoss(keras.losses.Loss):
         ndcg_scale: float, default 10.0.
     """
 
-    def __init__(self, margin=0.4, kappa=1.1, ndcg_weights=True, ndcg_scale=10.0,
-                 name="dadh_triplet_loss", **kwargs):
+    def __init__(
+        self,
+        margin=0.4,
+        kappa=1.1,
+        ndcg_weights=True,
+        ndcg_scale=10.0,
+        name="dadh_triplet_loss",
+        **kwargs,
+    ):
         super().__init__(name=name, **kwargs)
         self.margin = float(margin)
         self.kappa = float(kappa)
@@ -255,13 +282,26 @@ class DADHTripletLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         source, target = _split_pair(y_pred, "DADHTripletLoss")
-        return dadh_triplet_loss(source, target, y_true, margin=self.margin, kappa=self.kappa,
-                                 ndcg_weights=self.ndcg_weights, ndcg_scale=self.ndcg_scale)
+        return dadh_triplet_loss(
+            source,
+            target,
+            y_true,
+            margin=self.margin,
+            kappa=self.kappa,
+            ndcg_weights=self.ndcg_weights,
+            ndcg_scale=self.ndcg_scale,
+        )
 
     def get_config(self):
         config = super().get_config()
-        config.update({"margin": self.margin, "kappa": self.kappa,
-                       "ndcg_weights": self.ndcg_weights, "ndcg_scale": self.ndcg_scale})
+        config.update(
+            {
+                "margin": self.margin,
+                "kappa": self.kappa,
+                "ndcg_weights": self.ndcg_weights,
+                "ndcg_scale": self.ndcg_scale,
+            }
+        )
         return config
 
 
@@ -281,7 +321,9 @@ class DJSRHReconstructionLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         image_codes, text_codes = _split_pair(y_pred, "DJSRHReconstructionLoss")
-        return djsrh_reconstruction_loss(image_codes, text_codes, y_true, self.lambda1, self.lambda2)
+        return djsrh_reconstruction_loss(
+            image_codes, text_codes, y_true, self.lambda1, self.lambda2
+        )
 
     def get_config(self):
         config = super().get_config()

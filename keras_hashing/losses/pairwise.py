@@ -4,7 +4,8 @@ DHN_PyTorch variant (TreezzZ/DHN_PyTorch `dhn.py`) with its log-cosh quantizatio
 import keras
 from keras import ops
 
-from keras_hashing.losses.similarity import balance_weights, label_similarity
+from keras_hashing.losses.similarity import balance_weights
+from keras_hashing.losses.similarity import label_similarity
 
 LOSS_TYPES = ("normed_cross_entropy", "cross_entropy")
 

@@ -1,6 +1,7 @@
 """Retrieval metrics: thulab/DeepHash's mAP@R family (spec §7), cross-modal mAP, plots."""
 from keras_hashing.metrics.cross_modal import cross_modal_map
 from keras_hashing.metrics.cross_modal import precision_at_top_r
+from keras_hashing.metrics.device import map_after_sign_device
 from keras_hashing.metrics.distances import DIST_TYPES
 from keras_hashing.metrics.distances import distance
 from keras_hashing.metrics.plots import plot_precision_recall_curves

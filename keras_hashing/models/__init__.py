@@ -12,3 +12,4 @@ from keras_hashing.models.dqn import DQN
 from keras_hashing.models.dqn import QuantizationModel
 from keras_hashing.models.dtq import DTQ
 from keras_hashing.models.dvsq import DVSQ
+from keras_hashing.models.drsh import DRSH

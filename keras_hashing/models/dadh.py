@@ -45,12 +45,16 @@ class TorchDense(keras.layers.Layer):
         fan_in = int(input_shape[-1])
         limit = 1.0 / np.sqrt(fan_in)
         self.kernel = self.add_weight(
-            name="kernel", shape=(fan_in, self.units),
-            initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed))
+            name="kernel",
+            shape=(fan_in, self.units),
+            initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed),
+        )
         bias_seed = None if self.seed is None else self.seed + 1
         self.bias = self.add_weight(
-            name="bias", shape=(self.units,),
-            initializer=keras.initializers.RandomUniform(-limit, limit, seed=bias_seed))
+            name="bias",
+            shape=(self.units,),
+            initializer=keras.initializers.RandomUniform(-limit, limit, seed=bias_seed),
+        )
 
     def call(self, inputs):
         return ops.matmul(inputs, self.kernel) + self.bias
@@ -86,12 +90,17 @@ class DADHDiscriminator(keras.layers.Layer):
         self.seed = seed
         self.dense_layers = []
         for i, units in enumerate(self.hidden_units + (1,)):
-            self.dense_layers.append(keras.layers.Dense(
-                units,
-                # torch.nn.init.kaiming_normal_: untruncated N(0, 2 / fan_in), zero bias.
-                kernel_initializer=keras.initializers.VarianceScaling(
-                    2.0, "fan_in", "untruncated_normal", seed=None if seed is None else seed + i),
-                bias_initializer="zeros", name=f"dense_{i}"))
+            self.dense_layers.append(
+                keras.layers.Dense(
+                    units,
+                    # torch.nn.init.kaiming_normal_: untruncated N(0, 2 / fan_in), zero bias.
+                    kernel_initializer=keras.initializers.VarianceScaling(
+                        2.0, "fan_in", "untruncated_normal", seed=None if seed is None else seed + i
+                    ),
+                    bias_initializer="zeros",
+                    name=f"dense_{i}",
+                )
+            )
 
     def build(self, input_shape):
         shape = tuple(input_shape)
@@ -131,13 +140,19 @@ def _mlp(input_dim, hidden_dim, dropout, name, seed):
     """F_I / F_T: three Linear-BN-ReLU[-Dropout 0.5] blocks, hidden -> hidden/2 -> hidden/4."""
     layers = [keras.Input((input_dim,))]
     for i, units in enumerate((hidden_dim, hidden_dim // 2, hidden_dim // 4)):
-        layers += [TorchDense(units, seed=None if seed is None else seed + 10 * i, name=f"linear_{i}"),
-                   keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                                   name=f"batch_norm_{i}"),
-                   keras.layers.ReLU(name=f"relu_{i}")]
+        layers += [
+            TorchDense(units, seed=None if seed is None else seed + 10 * i, name=f"linear_{i}"),
+            keras.layers.BatchNormalization(
+                momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"batch_norm_{i}"
+            ),
+            keras.layers.ReLU(name=f"relu_{i}"),
+        ]
         if dropout:
-            layers.append(keras.layers.Dropout(0.5, seed=None if seed is None else seed + 10 * i + 5,
-                                               name=f"dropout_{i}"))
+            layers.append(
+                keras.layers.Dropout(
+                    0.5, seed=None if seed is None else seed + 10 * i + 5, name=f"dropout_{i}"
+                )
+            )
     return keras.Sequential(layers, name=name)
 
 
@@ -223,21 +238,47 @@ class DADH(keras.Model):
         ICMR 2020.
     """
 
-    def __init__(self, image_dim=4096, text_dim=1386, num_labels=24, num_train=10000,
-                 code_length=64, hidden_dim=8192, dropout=False, alpha=10.0, beta=1.0, gamma=1.0,
-                 margin=0.4, lamb=1.0, mu=1e-5, learning_rate=5e-5, generator_weight_decay=5e-4,
-                 discriminator_weight_decay=1e-4, ndcg_weights="auto", faithful_constants=True,
-                 second_text_pass=True, seed=None, **kwargs):
+    def __init__(
+        self,
+        image_dim=4096,
+        text_dim=1386,
+        num_labels=24,
+        num_train=10000,
+        code_length=64,
+        hidden_dim=8192,
+        dropout=False,
+        alpha=10.0,
+        beta=1.0,
+        gamma=1.0,
+        margin=0.4,
+        lamb=1.0,
+        mu=1e-5,
+        learning_rate=5e-5,
+        generator_weight_decay=5e-4,
+        discriminator_weight_decay=1e-4,
+        ndcg_weights="auto",
+        faithful_constants=True,
+        second_text_pass=True,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        for name, value in (("image_dim", image_dim), ("text_dim", text_dim),
-                            ("num_labels", num_labels), ("num_train", num_train),
-                            ("code_length", code_length), ("hidden_dim", hidden_dim)):
+        for name, value in (
+            ("image_dim", image_dim),
+            ("text_dim", text_dim),
+            ("num_labels", num_labels),
+            ("num_train", num_train),
+            ("code_length", code_length),
+            ("hidden_dim", hidden_dim),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"DADH `{name}` must be a positive integer, found {value!r}.")
         if hidden_dim % 4:
             raise ValueError(f"DADH `hidden_dim` must be divisible by 4, found {hidden_dim}.")
         if ndcg_weights not in ("auto", True, False):
-            raise ValueError(f"`ndcg_weights` must be 'auto', True or False, found {ndcg_weights!r}.")
+            raise ValueError(
+                f"`ndcg_weights` must be 'auto', True or False, found {ndcg_weights!r}."
+            )
         if learning_rate <= 0:
             raise ValueError(f"`learning_rate` must be positive, found {learning_rate!r}.")
         self.image_dim, self.text_dim = int(image_dim), int(text_dim)
@@ -258,60 +299,104 @@ class DADH(keras.Model):
             return None if seed is None else int(seed) + offset
 
         feature_dim = self.hidden_dim // 4
-        self.image_module = _mlp(self.image_dim, self.hidden_dim, self.dropout, "image_module",
-                                 sub_seed(100))
-        self.text_module = _mlp(self.text_dim, self.hidden_dim, self.dropout, "text_module",
-                                sub_seed(200))
+        self.image_module = _mlp(
+            self.image_dim, self.hidden_dim, self.dropout, "image_module", sub_seed(100)
+        )
+        self.text_module = _mlp(
+            self.text_dim, self.hidden_dim, self.dropout, "text_module", sub_seed(200)
+        )
         self.image_hash = TorchDense(self.code_length, seed=sub_seed(300), name="image_hash")
         self.text_hash = TorchDense(self.code_length, seed=sub_seed(400), name="text_hash")
         # DIS(hidden_dim // 4, hidden_dim // 8, bit): 2048 -> 1024 -> 512 -> 1 and K -> 512 -> 1.
         self.feature_discriminator = DADHDiscriminator(
-            (self.hidden_dim // 8, self.hidden_dim // 16), seed=sub_seed(500),
-            name="feature_discriminator")
-        self.hash_discriminator = DADHDiscriminator((512,), seed=sub_seed(600),
-                                                    name="hash_discriminator")
+            (self.hidden_dim // 8, self.hidden_dim // 16),
+            seed=sub_seed(500),
+            name="feature_discriminator",
+        )
+        self.hash_discriminator = DADHDiscriminator(
+            (512,), seed=sub_seed(600), name="hash_discriminator"
+        )
         self.image_hash.build((None, feature_dim))
         self.text_hash.build((None, feature_dim))
         self.feature_discriminator.build((None, feature_dim))
         self.hash_discriminator.build((None, self.code_length))
-        self.interpolation_seed = keras.random.SeedGenerator(sub_seed(700), name="interpolation_seed")
+        self.interpolation_seed = keras.random.SeedGenerator(
+            sub_seed(700), name="interpolation_seed"
+        )
         # Seed-generator states are not written to `.keras` files; this saved copy makes the
         # interpolation draws continue exactly after a reload.
         self.interpolation_seed_state = self.add_weight(
-            name="interpolation_seed_state", shape=self.interpolation_seed.state.shape,
-            dtype=self.interpolation_seed.state.dtype, trainable=False, initializer="zeros")
+            name="interpolation_seed_state",
+            shape=self.interpolation_seed.state.shape,
+            dtype=self.interpolation_seed.state.dtype,
+            trainable=False,
+            initializer="zeros",
+        )
         self.interpolation_seed_state.assign(self.interpolation_seed.state.value)
 
         self.codes = self.add_weight(
-            name="codes", shape=(self.num_train, self.code_length), trainable=False,
-            initializer=keras.initializers.RandomNormal(seed=sub_seed(800)))
+            name="codes",
+            shape=(self.num_train, self.code_length),
+            trainable=False,
+            initializer=keras.initializers.RandomNormal(seed=sub_seed(800)),
+        )
         # B starts as sign(N(0, 1)) (spec §2.3).
         self.codes.assign(ops.sign(self.codes))
-        self.image_buffer = self.add_weight(name="image_buffer", trainable=False, initializer="zeros",
-                                            shape=(self.num_train, self.code_length))
-        self.text_buffer = self.add_weight(name="text_buffer", trainable=False, initializer="zeros",
-                                           shape=(self.num_train, self.code_length))
+        self.image_buffer = self.add_weight(
+            name="image_buffer",
+            trainable=False,
+            initializer="zeros",
+            shape=(self.num_train, self.code_length),
+        )
+        self.text_buffer = self.add_weight(
+            name="text_buffer",
+            trainable=False,
+            initializer="zeros",
+            shape=(self.num_train, self.code_length),
+        )
         self.generator_learning_rate = self.add_weight(
-            name="generator_learning_rate", shape=(), trainable=False,
-            initializer=keras.initializers.Constant(self.learning_rate))
+            name="generator_learning_rate",
+            shape=(),
+            trainable=False,
+            initializer=keras.initializers.Constant(self.learning_rate),
+        )
 
-        generator = (self.image_module.trainable_variables + self.text_module.trainable_variables
-                     + self.image_hash.trainable_variables + self.text_hash.trainable_variables)
+        generator = (
+            self.image_module.trainable_variables
+            + self.text_module.trainable_variables
+            + self.image_hash.trainable_variables
+            + self.text_hash.trainable_variables
+        )
         self._groups = {
             "generator": (generator, (0.9, 0.999), self.generator_weight_decay),
-            "feature_discriminator": (self.feature_discriminator.trainable_variables, (0.5, 0.9),
-                                      self.discriminator_weight_decay),
-            "hash_discriminator": (self.hash_discriminator.trainable_variables, (0.5, 0.9),
-                                   self.discriminator_weight_decay),
+            "feature_discriminator": (
+                self.feature_discriminator.trainable_variables,
+                (0.5, 0.9),
+                self.discriminator_weight_decay,
+            ),
+            "hash_discriminator": (
+                self.hash_discriminator.trainable_variables,
+                (0.5, 0.9),
+                self.discriminator_weight_decay,
+            ),
         }
         self._adam_slots = {}
         for group, (variables, _, _) in self._groups.items():
-            steps = self.add_weight(name=f"{group}_adam_steps", shape=(), trainable=False,
-                                    initializer="zeros")
-            first = [self.add_weight(name=f"{group}_adam_m_{i}", shape=v.shape, trainable=False,
-                                     initializer="zeros") for i, v in enumerate(variables)]
-            second = [self.add_weight(name=f"{group}_adam_v_{i}", shape=v.shape, trainable=False,
-                                      initializer="zeros") for i, v in enumerate(variables)]
+            steps = self.add_weight(
+                name=f"{group}_adam_steps", shape=(), trainable=False, initializer="zeros"
+            )
+            first = [
+                self.add_weight(
+                    name=f"{group}_adam_m_{i}", shape=v.shape, trainable=False, initializer="zeros"
+                )
+                for i, v in enumerate(variables)
+            ]
+            second = [
+                self.add_weight(
+                    name=f"{group}_adam_v_{i}", shape=v.shape, trainable=False, initializer="zeros"
+                )
+                for i, v in enumerate(variables)
+            ]
             self._adam_slots[group] = (steps, first, second)
 
         self.generator_loss_tracker = keras.metrics.Mean(name="loss")
@@ -348,8 +433,10 @@ class DADH(keras.Model):
     def call(self, inputs, training=False):
         """`{"image": h_I, "text": h_T}` for whichever of the keys `inputs` holds."""
         if not isinstance(inputs, dict) or not ({"image", "text"} & set(inputs)):
-            raise ValueError("DADH takes a dict with an 'image' and/or a 'text' entry, found "
-                             f"{type(inputs).__name__} {list(inputs) if isinstance(inputs, dict) else ''}.")
+            raise ValueError(
+                "DADH takes a dict with an 'image' and/or a 'text' entry, found "
+                f"{type(inputs).__name__} {list(inputs) if isinstance(inputs, dict) else ''}."
+            )
         outputs = {}
         if "image" in inputs:
             outputs["image"] = self.image_outputs(inputs["image"], training=training)
@@ -358,8 +445,9 @@ class DADH(keras.Model):
         return outputs
 
     def _encode(self, key, inputs, batch_size):
-        outputs = self.predict({key: np.asarray(inputs, "float32")}, batch_size=batch_size,
-                               verbose=0)[key]
+        outputs = self.predict(
+            {key: np.asarray(inputs, "float32")}, batch_size=batch_size, verbose=0
+        )[key]
         return np.asarray(ops.convert_to_numpy(sign_codes(outputs)), dtype=np.int8)
 
     def encode_image(self, images, batch_size=128):
@@ -378,9 +466,11 @@ class DADH(keras.Model):
         `iterations` counter (one per batch) is attached. Passing another optimiser raises.
         """
         if optimizer is not None:
-            raise ValueError("DADH trains with its own PyTorch-style Adam optimisers (set "
-                             "`learning_rate` in the constructor); call `compile()` without an "
-                             f"optimizer, found {optimizer!r}.")
+            raise ValueError(
+                "DADH trains with its own PyTorch-style Adam optimisers (set "
+                "`learning_rate` in the constructor); call `compile()` without an "
+                f"optimizer, found {optimizer!r}."
+            )
         super().compile(optimizer=keras.optimizers.SGD(self.learning_rate), **kwargs)
 
     def get_compile_config(self):
@@ -395,11 +485,15 @@ class DADH(keras.Model):
         inputs, labels = data[0], data[1]
         missing = {"image", "text", "index"} - set(inputs if isinstance(inputs, dict) else ())
         if missing:
-            raise ValueError(f"DADH.fit batches need the input keys image, text and index; "
-                             f"missing {sorted(missing)}.")
+            raise ValueError(
+                f"DADH.fit batches need the input keys image, text and index; "
+                f"missing {sorted(missing)}."
+            )
         if labels is None or labels.shape[-1] != self.num_labels:
-            raise ValueError(f"DADH was built for num_labels={self.num_labels}, found label batch "
-                             f"shape {None if labels is None else tuple(labels.shape)}.")
+            raise ValueError(
+                f"DADH was built for num_labels={self.num_labels}, found label batch "
+                f"shape {None if labels is None else tuple(labels.shape)}."
+            )
         return inputs["image"], inputs["text"], inputs["index"], labels
 
     def _adam(self, group, values, gradients, non_trainable):
@@ -429,7 +523,8 @@ class DADH(keras.Model):
     def _scope(self, trainable, non_trainable):
         return keras.StatelessScope(
             state_mapping=list(zip(self.trainable_variables, trainable))
-            + list(zip(self.non_trainable_variables, non_trainable)))
+            + list(zip(self.non_trainable_variables, non_trainable))
+        )
 
     def _generator_forward(self, images, texts):
         features_image = self.image_module(images, training=True)
@@ -454,22 +549,30 @@ class DADH(keras.Model):
         labels = ops.cast(labels, "float32")
         indices = ops.cast(ops.reshape(indices, (-1,)), "int32")
         trainable, non_trainable = list(trainable), list(non_trainable)
-        self._non_trainable_position = {id(v): i for i, v in enumerate(self.non_trainable_variables)}
+        self._non_trainable_position = {
+            id(v): i for i, v in enumerate(self.non_trainable_variables)
+        }
         trainable_position = {id(v): i for i, v in enumerate(self.trainable_variables)}
 
         # 1. Generator forward; H_I[idx], H_T[idx] <- outputs (detached); interpolation draws.
         with self._scope(trainable, non_trainable) as scope:
             f_i, f_t, h_i, h_t, _ = self._generator_forward(images, texts)
             f_i, f_t, h_i, h_t = (ops.stop_gradient(x) for x in (f_i, f_t, h_i, h_t))
-            self.image_buffer.assign(ops.scatter_update(self.image_buffer.value, indices[:, None], h_i))
-            self.text_buffer.assign(ops.scatter_update(self.text_buffer.value, indices[:, None], h_t))
+            self.image_buffer.assign(
+                ops.scatter_update(self.image_buffer.value, indices[:, None], h_i)
+            )
+            self.text_buffer.assign(
+                ops.scatter_update(self.text_buffer.value, indices[:, None], h_t)
+            )
             # Per element, not per sample (spec §2.8.3).
             self.interpolation_seed.state.assign(self.interpolation_seed_state.value)
             feature_mix = keras.random.uniform(ops.shape(f_i), seed=self.interpolation_seed)
             hash_mix = keras.random.uniform(ops.shape(h_i), seed=self.interpolation_seed)
             self.interpolation_seed_state.assign(self.interpolation_seed.state.value)
             forward_state = [scope.get_current_value(v) for v in self.non_trainable_variables]
-        codes = ops.take(non_trainable[self._non_trainable_position[id(self.codes)]], indices, axis=0)
+        codes = ops.take(
+            non_trainable[self._non_trainable_position[id(self.codes)]], indices, axis=0
+        )
 
         # 2-3. One step of each discriminator on detached inputs.
         def discriminator_step(group, discriminator, real, fake, mix):
@@ -481,8 +584,9 @@ class DADH(keras.Model):
                     current[position] = value
                 with self._scope(current, non_trainable):
                     gan = discriminator_loss(discriminator(real), discriminator(fake))
-                    penalty = gradient_penalty(discriminator.input_gradient(
-                        mix * real + (1.0 - mix) * fake))
+                    penalty = gradient_penalty(
+                        discriminator.input_gradient(mix * real + (1.0 - mix) * fake)
+                    )
                 return self.gamma * gan + GRADIENT_PENALTY_WEIGHT * penalty, penalty
 
             values = [trainable[p] for p in positions]
@@ -494,10 +598,12 @@ class DADH(keras.Model):
                 forward_state[position] = value
             return loss
 
-        loss_feature = discriminator_step("feature_discriminator", self.feature_discriminator,
-                                          f_i, f_t, feature_mix)
-        loss_hash = discriminator_step("hash_discriminator", self.hash_discriminator,
-                                       h_i, h_t, hash_mix)
+        loss_feature = discriminator_step(
+            "feature_discriminator", self.feature_discriminator, f_i, f_t, feature_mix
+        )
+        loss_hash = discriminator_step(
+            "hash_discriminator", self.hash_discriminator, h_i, h_t, hash_mix
+        )
 
         # 4. Generator step against the updated discriminators. The forward pass is recomputed
         # from the state before step 1, so batch statistics and dropout masks are those of step 1.
@@ -510,15 +616,30 @@ class DADH(keras.Model):
             with self._scope(current, non_trainable):
                 f_i, f_t, h_i, h_t, h_t_detached = self._generator_forward(images, texts)
                 triplet = self.alpha * (
-                    dadh_triplet_loss(h_i, h_t, labels, margin=self.margin, kappa=self.kappa,
-                                      ndcg_weights=self.uses_ndcg_weights)
-                    + dadh_triplet_loss(h_t, h_i, labels, margin=self.margin, kappa=self.kappa,
-                                        ndcg_weights=self.uses_ndcg_weights))
-                quantization = self.effective_beta * (dadh_quantization_loss(codes, h_i)
-                                                      + dadh_quantization_loss(codes, h_t))
+                    dadh_triplet_loss(
+                        h_i,
+                        h_t,
+                        labels,
+                        margin=self.margin,
+                        kappa=self.kappa,
+                        ndcg_weights=self.uses_ndcg_weights,
+                    )
+                    + dadh_triplet_loss(
+                        h_t,
+                        h_i,
+                        labels,
+                        margin=self.margin,
+                        kappa=self.kappa,
+                        ndcg_weights=self.uses_ndcg_weights,
+                    )
+                )
+                quantization = self.effective_beta * (
+                    dadh_quantization_loss(codes, h_i) + dadh_quantization_loss(codes, h_t)
+                )
                 adversarial = self.gamma * (
                     generator_adversarial_loss(self.feature_discriminator(f_t))
-                    + generator_adversarial_loss(self.hash_discriminator(h_t_detached)))
+                    + generator_adversarial_loss(self.hash_discriminator(h_t_detached))
+                )
             return triplet + quantization + adversarial, (triplet, quantization, adversarial)
 
         values = [trainable[p] for p in generator_positions]
@@ -547,7 +668,9 @@ class DADH(keras.Model):
     def _train_step_stateful(self, data):
         trainable, non_trainable, losses = self._alternating_update(
             [v.value for v in self.trainable_variables],
-            [v.value for v in self.non_trainable_variables], data)
+            [v.value for v in self.non_trainable_variables],
+            data,
+        )
         for variable, value in zip(self.trainable_variables, trainable):
             variable.assign(value)
         for variable, value in zip(self.non_trainable_variables, non_trainable):
@@ -560,12 +683,14 @@ class DADH(keras.Model):
     def _train_step_stateless(self, state, data):
         trainable, non_trainable, optimizer_values, metric_values = state
         trainable, non_trainable, losses = self._alternating_update(trainable, non_trainable, data)
-        optimizer_values = [value + 1 if variable is self.optimizer.iterations else value
-                            for variable, value in zip(self.optimizer.variables, optimizer_values)]
+        optimizer_values = [
+            value + 1 if variable is self.optimizer.iterations else value
+            for variable, value in zip(self.optimizer.variables, optimizer_values)
+        ]
         new_metric_values, logs, offset = [], {}, 0
         for metric in self.metrics:
             count = len(metric.variables)
-            values = list(metric_values[offset:offset + count])
+            values = list(metric_values[offset : offset + count])
             offset += count
             if metric in losses:
                 values = metric.stateless_update_state(values, losses[metric])
@@ -575,15 +700,28 @@ class DADH(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "image_dim": self.image_dim, "text_dim": self.text_dim, "num_labels": self.num_labels,
-            "num_train": self.num_train, "code_length": self.code_length,
-            "hidden_dim": self.hidden_dim, "dropout": self.dropout, "alpha": self.alpha,
-            "beta": self.beta, "gamma": self.gamma, "margin": self.margin, "lamb": self.lamb,
-            "mu": self.mu, "learning_rate": self.learning_rate,
-            "generator_weight_decay": self.generator_weight_decay,
-            "discriminator_weight_decay": self.discriminator_weight_decay,
-            "ndcg_weights": self.ndcg_weights, "faithful_constants": self.faithful_constants,
-            "second_text_pass": self.second_text_pass, "seed": self.seed,
-        })
+        config.update(
+            {
+                "image_dim": self.image_dim,
+                "text_dim": self.text_dim,
+                "num_labels": self.num_labels,
+                "num_train": self.num_train,
+                "code_length": self.code_length,
+                "hidden_dim": self.hidden_dim,
+                "dropout": self.dropout,
+                "alpha": self.alpha,
+                "beta": self.beta,
+                "gamma": self.gamma,
+                "margin": self.margin,
+                "lamb": self.lamb,
+                "mu": self.mu,
+                "learning_rate": self.learning_rate,
+                "generator_weight_decay": self.generator_weight_decay,
+                "discriminator_weight_decay": self.discriminator_weight_decay,
+                "ndcg_weights": self.ndcg_weights,
+                "faithful_constants": self.faithful_constants,
+                "second_text_pass": self.second_text_pass,
+                "seed": self.seed,
+            }
+        )
         return config

@@ -5,13 +5,11 @@ import math
 
 import keras
 
-from keras_hashing.losses.pairwise import (
-    _check_alpha,
-    _check_lamda,
-    dhn_pytorch_pairwise_loss,
-    log_cosh_quantization_loss,
-    pairwise_cross_entropy,
-)
+from keras_hashing.losses.pairwise import _check_alpha
+from keras_hashing.losses.pairwise import _check_lamda
+from keras_hashing.losses.pairwise import dhn_pytorch_pairwise_loss
+from keras_hashing.losses.pairwise import log_cosh_quantization_loss
+from keras_hashing.losses.pairwise import pairwise_cross_entropy
 from keras_hashing.losses.quantization import quantization_loss
 from keras_hashing.models.base import HashingModel
 

@@ -14,12 +14,33 @@ from keras_hashing.optimizers.tf1_momentum import TF1Momentum
 
 # Settings of the original per dataset (spec §4.6): affinity, loss weights, schedule, rates.
 DJSRH_SETTINGS = {
-    "WIKI": {"beta": 0.3, "lambda1": 0.3, "lambda2": 0.3, "num_epoch": 200, "lr_img": 0.01,
-             "lr_txt": 0.01, "eval_interval": 100},
-    "MIRFlickr": {"beta": 0.9, "lambda1": 0.1, "lambda2": 0.1, "num_epoch": 80, "lr_img": 0.001,
-                  "lr_txt": 0.01, "eval_interval": 40},
-    "NUSWIDE": {"beta": 0.6, "lambda1": 0.1, "lambda2": 0.1, "num_epoch": 80, "lr_img": 0.001,
-                "lr_txt": 0.01, "eval_interval": 40},
+    "WIKI": {
+        "beta": 0.3,
+        "lambda1": 0.3,
+        "lambda2": 0.3,
+        "num_epoch": 200,
+        "lr_img": 0.01,
+        "lr_txt": 0.01,
+        "eval_interval": 100,
+    },
+    "MIRFlickr": {
+        "beta": 0.9,
+        "lambda1": 0.1,
+        "lambda2": 0.1,
+        "num_epoch": 80,
+        "lr_img": 0.001,
+        "lr_txt": 0.01,
+        "eval_interval": 40,
+    },
+    "NUSWIDE": {
+        "beta": 0.6,
+        "lambda1": 0.1,
+        "lambda2": 0.1,
+        "num_epoch": 80,
+        "lr_img": 0.001,
+        "lr_txt": 0.01,
+        "eval_interval": 40,
+    },
 }
 TEXT_LAYER_PREFIX = "djsrh_text"
 
@@ -27,8 +48,9 @@ TEXT_LAYER_PREFIX = "djsrh_text"
 def _encode_with(model, key, inputs, batch_size):
     """Codes from NumPy arrays (compiled `predict`) or from an iterable of batches (eager)."""
     if isinstance(inputs, np.ndarray):
-        outputs = model.predict({key: inputs.astype("float32", copy=False)}, batch_size=batch_size,
-                                verbose=0)[key]
+        outputs = model.predict(
+            {key: inputs.astype("float32", copy=False)}, batch_size=batch_size, verbose=0
+        )[key]
     else:
         function = model.image_outputs if key == "image" else model.text_outputs
         chunks = []
@@ -84,13 +106,30 @@ class DJSRH(keras.Model):
         Unsupervised Cross-Modal Retrieval", ICCV 2019.
     """
 
-    def __init__(self, image_backbone, text_dim, code_length=64, feature_backbone=None,
-                 beta=0.9, eta=0.4, mu=1.5, lambda1=0.1, lambda2=0.1, weight_decay=5e-4,
-                 text_hidden_dim=4096, trainable_image_layers=None, affinity_normalizer=None,
-                 seed=None, **kwargs):
+    def __init__(
+        self,
+        image_backbone,
+        text_dim,
+        code_length=64,
+        feature_backbone=None,
+        beta=0.9,
+        eta=0.4,
+        mu=1.5,
+        lambda1=0.1,
+        lambda2=0.1,
+        weight_decay=5e-4,
+        text_hidden_dim=4096,
+        trainable_image_layers=None,
+        affinity_normalizer=None,
+        seed=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
-        for name, value in (("text_dim", text_dim), ("code_length", code_length),
-                            ("text_hidden_dim", text_hidden_dim)):
+        for name, value in (
+            ("text_dim", text_dim),
+            ("code_length", code_length),
+            ("text_hidden_dim", text_hidden_dim),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"DJSRH `{name}` must be a positive integer, found {value!r}.")
         if not 0.0 <= beta <= 1.0:
@@ -101,41 +140,53 @@ class DJSRH(keras.Model):
         self.feature_backbone = feature_backbone
         if feature_backbone is not None:
             if feature_backbone is image_backbone:
-                raise ValueError("DJSRH `feature_backbone` must be a separate copy of the image "
-                                 "backbone (FeatNet_I is never trained), not the same object.")
+                raise ValueError(
+                    "DJSRH `feature_backbone` must be a separate copy of the image "
+                    "backbone (FeatNet_I is never trained), not the same object."
+                )
             feature_backbone.trainable = False
         self.text_dim, self.code_length = int(text_dim), int(code_length)
         self.text_hidden_dim = int(text_hidden_dim)
         self.beta, self.eta, self.mu = float(beta), float(eta), float(mu)
         self.lambda1, self.lambda2 = float(lambda1), float(lambda2)
         self.weight_decay = float(weight_decay)
-        self.trainable_image_layers = None if trainable_image_layers is None else [
-            str(p) for p in trainable_image_layers]
-        self.affinity_normalizer = None if affinity_normalizer is None else float(affinity_normalizer)
+        self.trainable_image_layers = (
+            None if trainable_image_layers is None else [str(p) for p in trainable_image_layers]
+        )
+        self.affinity_normalizer = (
+            None if affinity_normalizer is None else float(affinity_normalizer)
+        )
         self.seed = seed
         if self.trainable_image_layers is not None:
             layers = getattr(image_backbone, "layers", [])
             for layer in layers:
-                layer.trainable = any(fnmatch.fnmatch(layer.name, pattern)
-                                      for pattern in self.trainable_image_layers)
+                layer.trainable = any(
+                    fnmatch.fnmatch(layer.name, pattern) for pattern in self.trainable_image_layers
+                )
 
         def sub_seed(offset):
             return None if seed is None else int(seed) + offset
 
         self.image_hash = TorchDense(self.code_length, seed=sub_seed(0), name="djsrh_image_hash")
-        self.text_feature = TorchDense(self.text_hidden_dim, seed=sub_seed(10),
-                                       name=f"{TEXT_LAYER_PREFIX}_feature")
-        self.text_hash = TorchDense(self.code_length, seed=sub_seed(20), name=f"{TEXT_LAYER_PREFIX}_hash")
+        self.text_feature = TorchDense(
+            self.text_hidden_dim, seed=sub_seed(10), name=f"{TEXT_LAYER_PREFIX}_feature"
+        )
+        self.text_hash = TorchDense(
+            self.code_length, seed=sub_seed(20), name=f"{TEXT_LAYER_PREFIX}_hash"
+        )
         try:
             feature_width = image_backbone.output_shape[-1]
         except (AttributeError, ValueError) as error:
-            raise ValueError("DJSRH `image_backbone` must be a built keras.Model with a known "
-                             f"(N, F) output shape; found {image_backbone!r} ({error}).") from None
+            raise ValueError(
+                "DJSRH `image_backbone` must be a built keras.Model with a known "
+                f"(N, F) output shape; found {image_backbone!r} ({error})."
+            ) from None
         self.image_hash.build((None, int(feature_width)))
         self.text_feature.build((None, self.text_dim))
         self.text_hash.build((None, self.text_hidden_dim))
-        self.slope = self.add_weight(name="slope", shape=(), trainable=False,
-                                     initializer=keras.initializers.Constant(1.0))
+        self.slope = self.add_weight(
+            name="slope", shape=(), trainable=False, initializer=keras.initializers.Constant(1.0)
+        )
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.image_image_tracker = keras.metrics.Mean(name="loss1")
         self.image_text_tracker = keras.metrics.Mean(name="loss2")
@@ -149,8 +200,11 @@ class DJSRH(keras.Model):
         network equals PyTorch's two SGD optimisers at constant rates.
         """
         ratio = float(text_learning_rate) / float(image_learning_rate)
-        return TF1Momentum(float(image_learning_rate), momentum=momentum,
-                           gradient_multipliers=[(f"{TEXT_LAYER_PREFIX}_*", ratio)])
+        return TF1Momentum(
+            float(image_learning_rate),
+            momentum=momentum,
+            gradient_multipliers=[(f"{TEXT_LAYER_PREFIX}_*", ratio)],
+        )
 
     def image_hidden(self, images, training=False):
         return self.image_hash(self.image_backbone(images, training=training))
@@ -167,8 +221,10 @@ class DJSRH(keras.Model):
     def call(self, inputs, training=False):
         """`{"image": code_I, "text": code_T}` for whichever of the keys `inputs` holds."""
         if not isinstance(inputs, dict) or not ({"image", "text"} & set(inputs)):
-            raise ValueError("DJSRH takes a dict with an 'image' and/or a 'text' entry, found "
-                             f"{type(inputs).__name__}.")
+            raise ValueError(
+                "DJSRH takes a dict with an 'image' and/or a 'text' entry, found "
+                f"{type(inputs).__name__}."
+            )
         outputs = {}
         if "image" in inputs:
             outputs["image"] = self.image_outputs(inputs["image"], training=training)
@@ -191,19 +247,30 @@ class DJSRH(keras.Model):
             y_pred = self(x, training=training)
         texts = ops.cast(x["text"], "float32")
         if texts.shape[-1] is not None and texts.shape[-1] != self.text_dim:
-            raise ValueError(f"DJSRH was built for text_dim={self.text_dim}, found a text batch of "
-                             f"shape {tuple(texts.shape)}.")
-        affinity = djsrh_affinity(self.affinity_features(x["image"]), texts, self.beta, self.eta,
-                                  self.mu, normalizer=self.affinity_normalizer)
-        total, parts = djsrh_reconstruction_loss(y_pred["image"], y_pred["text"], affinity,
-                                                 self.lambda1, self.lambda2, return_parts=True)
+            raise ValueError(
+                f"DJSRH was built for text_dim={self.text_dim}, found a text batch of "
+                f"shape {tuple(texts.shape)}."
+            )
+        affinity = djsrh_affinity(
+            self.affinity_features(x["image"]),
+            texts,
+            self.beta,
+            self.eta,
+            self.mu,
+            normalizer=self.affinity_normalizer,
+        )
+        total, parts = djsrh_reconstruction_loss(
+            y_pred["image"], y_pred["text"], affinity, self.lambda1, self.lambda2, return_parts=True
+        )
         self.reconstruction_tracker.update_state(total)
-        for tracker, part in zip((self.image_image_tracker, self.image_text_tracker,
-                                  self.text_text_tracker), parts):
+        for tracker, part in zip(
+            (self.image_image_tracker, self.image_text_tracker, self.text_text_tracker), parts
+        ):
             tracker.update_state(part)
         if training and self.weight_decay:
             total = total + 0.5 * self.weight_decay * sum(
-                ops.sum(ops.square(v)) for v in self.trainable_variables)
+                ops.sum(ops.square(v)) for v in self.trainable_variables
+            )
         return total
 
     def encode_image(self, images, batch_size=32):
@@ -216,16 +283,26 @@ class DJSRH(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "image_backbone": keras.saving.serialize_keras_object(self.image_backbone),
-            "feature_backbone": None if self.feature_backbone is None
-            else keras.saving.serialize_keras_object(self.feature_backbone),
-            "text_dim": self.text_dim, "code_length": self.code_length, "beta": self.beta,
-            "eta": self.eta, "mu": self.mu, "lambda1": self.lambda1, "lambda2": self.lambda2,
-            "weight_decay": self.weight_decay, "text_hidden_dim": self.text_hidden_dim,
-            "trainable_image_layers": self.trainable_image_layers,
-            "affinity_normalizer": self.affinity_normalizer, "seed": self.seed,
-        })
+        config.update(
+            {
+                "image_backbone": keras.saving.serialize_keras_object(self.image_backbone),
+                "feature_backbone": None
+                if self.feature_backbone is None
+                else keras.saving.serialize_keras_object(self.feature_backbone),
+                "text_dim": self.text_dim,
+                "code_length": self.code_length,
+                "beta": self.beta,
+                "eta": self.eta,
+                "mu": self.mu,
+                "lambda1": self.lambda1,
+                "lambda2": self.lambda2,
+                "weight_decay": self.weight_decay,
+                "text_hidden_dim": self.text_hidden_dim,
+                "trainable_image_layers": self.trainable_image_layers,
+                "affinity_normalizer": self.affinity_normalizer,
+                "seed": self.seed,
+            }
+        )
         return config
 
     @classmethod
@@ -234,5 +311,6 @@ class DJSRH(keras.Model):
         config["image_backbone"] = keras.saving.deserialize_keras_object(config["image_backbone"])
         if config.get("feature_backbone") is not None:
             config["feature_backbone"] = keras.saving.deserialize_keras_object(
-                config["feature_backbone"])
+                config["feature_backbone"]
+            )
         return cls(**config)

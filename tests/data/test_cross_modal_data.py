@@ -14,10 +14,15 @@ from keras_hashing.data.cross_modal import djsrh_split_indices
 from keras_hashing.data.cross_modal import load_dadh_mat
 
 
-def write_dadh_mat(path, n=30, text_dim=6, keys=("images", "YAll", "LAll"), seed=0, drop=None, text_rows=None):
+def write_dadh_mat(
+    path, n=30, text_dim=6, keys=("images", "YAll", "LAll"), seed=0, drop=None, text_rows=None
+):
     rng = np.random.default_rng(seed)
-    contents = {keys[0]: rng.normal(3.0, 2.0, (n, 5)), keys[1]: (rng.random((text_rows or n, text_dim)) < 0.3) * 1.0,
-                keys[2]: (rng.random((n, 4)) < 0.4) * 1.0}
+    contents = {
+        keys[0]: rng.normal(3.0, 2.0, (n, 5)),
+        keys[1]: (rng.random((text_rows or n, text_dim)) < 0.3) * 1.0,
+        keys[2]: (rng.random((n, 4)) < 0.4) * 1.0,
+    }
     if drop:
         contents.pop(drop)
     scipy.io.savemat(path, contents)
@@ -57,7 +62,9 @@ def test_load_dadh_mat_splits_and_standardises_globally(tmp_path):
 def test_load_dadh_mat_nus_keys_and_split(tmp_path):
     path = os.path.join(tmp_path, "NUS-WIDE-TC21.mat")
     write_dadh_mat(path, keys=("image", "text", "label"))
-    data = load_dadh_mat(path, "nus", text_dim=None, split_sizes={"query_size": 4, "train_size": 10})
+    data = load_dadh_mat(
+        path, "nus", text_dim=None, split_sizes={"query_size": 4, "train_size": 10}
+    )
     np.testing.assert_array_equal(data.query.indices, np.arange(4))
     np.testing.assert_array_equal(data.train.indices, np.arange(4, 14))
     np.testing.assert_array_equal(data.database.indices, np.arange(4, 30))
@@ -84,21 +91,26 @@ def original_per_label_split(labels, rng, first, later, top_up):
         index = np.where(labels[:, column] == 1)[0]
         index = index[rng.permutation(index.shape[0])]
         if column == 0:
-            test_index, train_index = index[:first[0]], index[first[0]:first[0] + first[1]]
+            test_index, train_index = index[: first[0]], index[first[0] : first[0] + first[1]]
         else:
-            ind = np.array([i for i in list(index) if i not in (list(train_index) + list(test_index))], dtype=int)
-            test_index = np.concatenate((test_index, ind[:later[0]]))
-            train_index = np.concatenate((train_index, ind[later[0]:later[0] + later[1]]))
+            ind = np.array(
+                [i for i in list(index) if i not in (list(train_index) + list(test_index))],
+                dtype=int,
+            )
+            test_index = np.concatenate((test_index, ind[: later[0]]))
+            train_index = np.concatenate((train_index, ind[later[0] : later[0] + later[1]]))
     database_index = np.array([i for i in range(labels.shape[0]) if i not in list(test_index)])
     if top_up and train_index.shape[0] < top_up:
         pick = np.array([i for i in list(database_index) if i not in list(train_index)])
         pick = pick[rng.permutation(pick.shape[0])]
-        train_index = np.concatenate((train_index, pick[:top_up - train_index.shape[0]]))
+        train_index = np.concatenate((train_index, pick[: top_up - train_index.shape[0]]))
     return train_index, test_index, database_index
 
 
-@pytest.mark.parametrize("dataset,first,later,top_up", [("MIRFlickr", (160, 400), (80, 200), 5000),
-                                                        ("NUSWIDE", (200, 500), (200, 500), None)])
+@pytest.mark.parametrize(
+    "dataset,first,later,top_up",
+    [("MIRFlickr", (160, 400), (80, 200), 5000), ("NUSWIDE", (200, 500), (200, 500), None)],
+)
 def test_djsrh_split_follows_the_original_rule(dataset, first, later, top_up):
     rng = np.random.default_rng(3)
     labels = (rng.random((6000, 5)) < 0.3).astype("float32")
@@ -177,18 +189,24 @@ def test_load_djsrh_wiki_lists_and_images(tmp_path):
                 category = (i % 3) + 1
                 name = f"{part}_{i}"
                 handle.write(f"text_{i} {name} {category}\n")
-                folder = os.path.join(directory, "images", cross_modal.WIKI_CATEGORIES[category - 1])
+                folder = os.path.join(
+                    directory, "images", cross_modal.WIKI_CATEGORIES[category - 1]
+                )
                 os.makedirs(folder, exist_ok=True)
                 image = np.zeros((8, 8, 3), np.uint8)
                 image[..., 0] = 255  # blue in OpenCV's BGR
                 cv2.imwrite(os.path.join(folder, f"{name}.jpg"), image)
-    scipy.io.savemat(os.path.join(directory, "raw_features.mat"),
-                     {"T_tr": rng.random((4, 10)), "T_te": rng.random((2, 10))})
+    scipy.io.savemat(
+        os.path.join(directory, "raw_features.mat"),
+        {"T_tr": rng.random((4, 10)), "T_te": rng.random((2, 10))},
+    )
     data = cross_modal.load_djsrh_wiki(directory)
     assert len(data.train) == 4 and len(data.query) == 2 and data.database is data.train
     np.testing.assert_array_equal(data.train.labels.argmax(1), [0, 1, 2, 0])
     image = data.query.images[1]
-    assert image.shape == (8, 8, 3) and image[..., 2].mean() > 200 and image[..., 0].mean() < 50  # RGB
+    assert (
+        image.shape == (8, 8, 3) and image[..., 2].mean() > 200 and image[..., 0].mean() < 50
+    )  # RGB
     with open(os.path.join(directory, "testset_txt_img_cat.list"), "a") as handle:
         handle.write("text_9 name_9 12\n")
     with pytest.raises(ValueError, match=r"testset_txt_img_cat.list:3: class 12"):
@@ -202,17 +220,26 @@ def fake_fashion_split():
         return rng.integers(0, 256, (n, 28, 28)).astype("uint8")
 
     labels = np.eye(10, dtype="float32")
-    return types.SimpleNamespace(train_images=images(6), train_labels=labels[:6],
-                                 query_images=images(3), query_labels=labels[:3],
-                                 database_images=images(8), database_labels=labels[:8])
+    return types.SimpleNamespace(
+        train_images=images(6),
+        train_labels=labels[:6],
+        query_images=images(3),
+        query_labels=labels[:3],
+        database_images=images(8),
+        database_labels=labels[:8],
+    )
 
 
 def test_two_view_fashion_mnist_halves():
     split = fake_fashion_split()
     data = cross_modal.two_view_fashion_mnist(split)
     assert data.train.images.shape == (6, 392) and data.train.texts.shape == (6, 392)
-    np.testing.assert_allclose(data.query.images[1], split.query_images[1, :14].ravel() / 255.0, rtol=1e-6)
-    np.testing.assert_allclose(data.query.texts[1], split.query_images[1, 14:].ravel() / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(
+        data.query.images[1], split.query_images[1, :14].ravel() / 255.0, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        data.query.texts[1], split.query_images[1, 14:].ravel() / 255.0, rtol=1e-6
+    )
     np.testing.assert_array_equal(data.database.labels, split.database_labels)
 
 
@@ -228,12 +255,30 @@ def test_paired_dataset_batches_with_index_and_lazy_images(tmp_path):
     np.testing.assert_array_equal(inputs["image"].numpy()[2], part.images[2])
     np.testing.assert_array_equal(batch_labels.numpy(), part.labels[:16])
     assert sum(len(b[1]) for b in batches) == len(part)
-    dropped = list(cross_modal.paired_dataset(part, 16, training=True, shuffle_seed=1, drop_remainder=True,
-                                              with_labels=False, modalities=("text",)))
+    dropped = list(
+        cross_modal.paired_dataset(
+            part,
+            16,
+            training=True,
+            shuffle_seed=1,
+            drop_remainder=True,
+            with_labels=False,
+            modalities=("text",),
+        )
+    )
     assert all(len(b["text"]) == 16 for b in dropped) and "image" not in dropped[0]
-    transformed = next(iter(cross_modal.paired_dataset(
-        part, 2, training=False, modalities=("image",), with_labels=False,
-        image_transform=lambda x, training: cross_modal.imagenet_transform(x, training))))
+    transformed = next(
+        iter(
+            cross_modal.paired_dataset(
+                part,
+                2,
+                training=False,
+                modalities=("image",),
+                with_labels=False,
+                image_transform=lambda x, training: cross_modal.imagenet_transform(x, training),
+            )
+        )
+    )
     assert transformed["image"].shape == (2, 224, 224, 3)
     with pytest.raises(ValueError, match="modalities"):
         cross_modal.paired_dataset(part, 4, training=False, modalities=("audio",))

@@ -20,12 +20,15 @@ def load_script(relative, name):
     return module
 
 
-def stand_in_cross_modal_map(query_codes, query_labels, database_codes, database_labels, top_k=None,
-                             convention="index"):
+def stand_in_cross_modal_map(
+    query_codes, query_labels, database_codes, database_labels, top_k=None, convention="index"
+):
     """Local stand-in used only while `keras_hashing.metrics.cross_modal_map` is missing."""
     total = 0.0
     for codes, labels in zip(query_codes, query_labels):
-        relevant = (database_labels @ labels > 0)[np.argsort(-(database_codes @ codes), kind="stable")]
+        relevant = (database_labels @ labels > 0)[
+            np.argsort(-(database_codes @ codes), kind="stable")
+        ]
         if top_k:
             relevant = relevant[:top_k]
         hits = np.flatnonzero(relevant)
@@ -37,7 +40,9 @@ def stand_in_cross_modal_map(query_codes, query_labels, database_codes, database
 @pytest.fixture
 def cross_modal_map(monkeypatch):
     if not hasattr(keras_hashing.metrics, "cross_modal_map"):
-        monkeypatch.setattr(keras_hashing.metrics, "cross_modal_map", stand_in_cross_modal_map, raising=False)
+        monkeypatch.setattr(
+            keras_hashing.metrics, "cross_modal_map", stand_in_cross_modal_map, raising=False
+        )
 
 
 @pytest.mark.tensorflow_only
@@ -47,13 +52,35 @@ def test_dadh_main_train_then_test(tmp_path, capsys, cross_modal_map):
     classes = rng.integers(0, 3, n)
     labels = np.eye(3)[classes]
     path = os.path.join(tmp_path, "FLICKR-25K.mat")
-    scipy.io.savemat(path, {"images": rng.normal(size=(n, 6)) + classes[:, None],
-                            "YAll": (rng.random((n, 5)) < 0.3) + labels[:, [0, 1, 2, 0, 1]],
-                            "LAll": labels})
+    scipy.io.savemat(
+        path,
+        {
+            "images": rng.normal(size=(n, 6)) + classes[:, None],
+            "YAll": (rng.random((n, 5)) < 0.3) + labels[:, [0, 1, 2, 0, 1]],
+            "LAll": labels,
+        },
+    )
     main = load_script("examples/dadh/main.py", "dadh_main")
-    common = ["--flag", "mir", "--data_path", path, "--split_sizes", "8,24,32", "--image_dim", "6",
-              "--bit", "8", "--hidden_dim", "32", "--batch_size", "8",
-              "--checkpoint_dir", str(tmp_path / "checkpoints"), "--verbose", "0"]
+    common = [
+        "--flag",
+        "mir",
+        "--data_path",
+        path,
+        "--split_sizes",
+        "8,24,32",
+        "--image_dim",
+        "6",
+        "--bit",
+        "8",
+        "--hidden_dim",
+        "32",
+        "--batch_size",
+        "8",
+        "--checkpoint_dir",
+        str(tmp_path / "checkpoints"),
+        "--verbose",
+        "0",
+    ]
     model_path = main.main(["train", "--max_epoch", "2", "--lr", "1e-3"] + common)
     assert os.path.exists(model_path) and model_path.endswith("flickr25k_8/GEN_module.keras")
     result = json.load(open(os.path.join(os.path.dirname(model_path), "result.json")))
@@ -68,12 +95,30 @@ def test_dadh_main_train_then_test(tmp_path, capsys, cross_modal_map):
 def test_dadh_parser_has_the_original_flags_and_defaults():
     main = load_script("examples/dadh/main.py", "dadh_main_parser")
     args = main.build_parser().parse_args(["train"])
-    expected = {"flag": "mir", "batch_size": 128, "lr": 5e-5, "valid_freq": 1, "bit": 64, "lamb": 1.0,
-                "alpha": 10.0, "gamma": 1.0, "beta": 1.0, "mu": 1e-5, "margin": 0.4, "max_epoch": 300,
-                "dropout": False, "image_dim": 4096, "hidden_dim": 8192, "select_on_query": False}
+    expected = {
+        "flag": "mir",
+        "batch_size": 128,
+        "lr": 5e-5,
+        "valid_freq": 1,
+        "bit": 64,
+        "lamb": 1.0,
+        "alpha": 10.0,
+        "gamma": 1.0,
+        "beta": 1.0,
+        "mu": 1e-5,
+        "margin": 0.4,
+        "max_epoch": 300,
+        "dropout": False,
+        "image_dim": 4096,
+        "hidden_dim": 8192,
+        "select_on_query": False,
+    }
     assert {key: getattr(args, key) for key in expected} == expected
     assert main.build_parser().parse_args(["train", "--dropout", "True"]).dropout is True
-    scripts = {name: open(os.path.join(ROOT, "examples/dadh", name)).read() for name in ("run_mir.sh", "run_nus.sh")}
+    scripts = {
+        name: open(os.path.join(ROOT, "examples/dadh", name)).read()
+        for name in ("run_mir.sh", "run_nus.sh")
+    }
     assert "--flag mir" in scripts["run_mir.sh"]
     assert "--lr 1e-5 --dropout True" in scripts["run_nus.sh"]
 
@@ -92,13 +137,33 @@ def test_djsrh_train_then_eval_on_a_tiny_wiki(tmp_path, cross_modal_map):
                 handle.write(f"t{i} {part}{i} {category}\n")
                 folder = os.path.join(directory, "images", ["art", "biology"][category - 1])
                 os.makedirs(folder, exist_ok=True)
-                cv2.imwrite(os.path.join(folder, f"{part}{i}.jpg"), rng.integers(0, 256, (40, 48, 3)).astype("uint8"))
-    scipy.io.savemat(os.path.join(directory, "raw_features.mat"),
-                     {"T_tr": rng.random((8, 10)), "T_te": rng.random((2, 10))})
+                cv2.imwrite(
+                    os.path.join(folder, f"{part}{i}.jpg"),
+                    rng.integers(0, 256, (40, 48, 3)).astype("uint8"),
+                )
+    scipy.io.savemat(
+        os.path.join(directory, "raw_features.mat"),
+        {"T_tr": rng.random((8, 10)), "T_te": rng.random((2, 10))},
+    )
     train = load_script("examples/djsrh/train.py", "djsrh_train")
-    common = ["--dataset", "WIKI", "--data-dir", directory, "--model-dir", str(tmp_path / "checkpoint"),
-              "--alexnet-weights", "none", "--code-len", "8", "--batch-size", "4", "--text-hidden", "16",
-              "--verbose", "0"]
+    common = [
+        "--dataset",
+        "WIKI",
+        "--data-dir",
+        directory,
+        "--model-dir",
+        str(tmp_path / "checkpoint"),
+        "--alexnet-weights",
+        "none",
+        "--code-len",
+        "8",
+        "--batch-size",
+        "4",
+        "--text-hidden",
+        "16",
+        "--verbose",
+        "0",
+    ]
     results = train.main(common + ["--num-epoch", "1", "--eval-interval", "1"])
     assert set(results) >= {"map_i2t", "map_t2i", "epoch_seconds"}
     assert os.path.exists(tmp_path / "checkpoint" / "latest.keras")
@@ -110,10 +175,32 @@ def test_djsrh_train_then_eval_on_a_tiny_wiki(tmp_path, cross_modal_map):
 def test_djsrh_settings_match_the_original():
     train = load_script("examples/djsrh/train.py", "djsrh_train_settings")
     settings = train.load_settings()
-    args = train.resolve(train.build_parser(settings).parse_args(["--dataset", "NUSWIDE"]), settings)
-    assert (args.beta, args.lambda1, args.lambda2, args.num_epoch, args.lr_img, args.lr_txt, args.eval_interval) == \
-        (0.6, 0.1, 0.1, 80, 0.001, 0.01, 40)
-    assert (args.batch_size, args.code_len, args.mu, args.eta, args.momentum, args.weight_decay, args.top_k) == \
-        (32, 64, 1.5, 0.4, 0.9, 5e-4, 50)
+    args = train.resolve(
+        train.build_parser(settings).parse_args(["--dataset", "NUSWIDE"]), settings
+    )
+    assert (
+        args.beta,
+        args.lambda1,
+        args.lambda2,
+        args.num_epoch,
+        args.lr_img,
+        args.lr_txt,
+        args.eval_interval,
+    ) == (0.6, 0.1, 0.1, 80, 0.001, 0.01, 40)
+    assert (
+        args.batch_size,
+        args.code_len,
+        args.mu,
+        args.eta,
+        args.momentum,
+        args.weight_decay,
+        args.top_k,
+    ) == (32, 64, 1.5, 0.4, 0.9, 5e-4, 50)
     wiki = train.resolve(train.build_parser(settings).parse_args(["--dataset", "WIKI"]), settings)
-    assert (wiki.beta, wiki.lambda1, wiki.num_epoch, wiki.lr_img, wiki.eval_interval) == (0.3, 0.3, 200, 0.01, 100)
+    assert (wiki.beta, wiki.lambda1, wiki.num_epoch, wiki.lr_img, wiki.eval_interval) == (
+        0.3,
+        0.3,
+        200,
+        0.01,
+        100,
+    )

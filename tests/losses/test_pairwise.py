@@ -2,15 +2,13 @@ import keras
 import numpy as np
 import pytest
 
-from keras_hashing.losses import (
-    DHNPyTorchLoss,
-    LogCoshQuantizationLoss,
-    PairwiseCrossEntropy,
-    dhn_pytorch_loss,
-    dhn_pytorch_pairwise_loss,
-    log_cosh_quantization_loss,
-    pairwise_cross_entropy,
-)
+from keras_hashing.losses import DHNPyTorchLoss
+from keras_hashing.losses import LogCoshQuantizationLoss
+from keras_hashing.losses import PairwiseCrossEntropy
+from keras_hashing.losses import dhn_pytorch_loss
+from keras_hashing.losses import dhn_pytorch_pairwise_loss
+from keras_hashing.losses import log_cosh_quantization_loss
+from keras_hashing.losses import pairwise_cross_entropy
 from tests.fixtures import pairwise_fixture_a
 
 

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from keras_hashing.metrics import hamming_pr_curve, map_at_topk
+from keras_hashing.metrics import hamming_pr_curve
+from keras_hashing.metrics import map_at_topk
 
 
 def topk_oracle(query, database, query_labels, database_labels, topk):

@@ -5,9 +5,13 @@ import keras
 import numpy as np
 import pytest
 
-from keras_hashing.losses import dhn_pytorch_loss, pairwise_cross_entropy, quantization_loss
-from keras_hashing.models import DHN, DHNPyTorch
-from keras_hashing.optimizers import deephash_optimizer, dhn_pytorch_optimizer
+from keras_hashing.losses import dhn_pytorch_loss
+from keras_hashing.losses import pairwise_cross_entropy
+from keras_hashing.losses import quantization_loss
+from keras_hashing.models import DHN
+from keras_hashing.models import DHNPyTorch
+from keras_hashing.optimizers import deephash_optimizer
+from keras_hashing.optimizers import dhn_pytorch_optimizer
 
 
 def tiny_backbone():

@@ -4,7 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_hashing.optimizers import EpochCosineAnnealing, TorchRMSprop, dhn_pytorch_optimizer
+from keras_hashing.optimizers import EpochCosineAnnealing
+from keras_hashing.optimizers import TorchRMSprop
+from keras_hashing.optimizers import dhn_pytorch_optimizer
 
 
 def run_steps(optimizer, initial, gradients):

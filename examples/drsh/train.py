@@ -1,0 +1,170 @@
+"""DRSH training with the settings of frankenstan/DRSH's `train.py` (its `run(...)` call).
+
+    python examples/drsh/train.py --feature NUSF.h5 --attribute NUSGlove.h5 \
+        --image-categories imageclas.h5 --category-images class.h5 \
+        --train-ids truetrainid.npy --test-ids truetestid.npy --saveto models/v34/
+
+Defaults are the original's: 20 epochs over the training ids, 32 steps (bits), 4096-d features,
+300-d attributes, hidden 512, batch 1, L2 1e-4, parameters saved every 4000 samples as
+`{saveto}{epoch}_{position}.npz` (the original's names and arrays), `--mode faithful` (the
+original's Adam at 2e-4 with its bias correction; `--lrate` is ignored there as in the original).
+`--mode batched --batch-size 64` is the documented deviation for real use (standard Adam at
+`--lrate`). Additions of the port: Keras BackupAndRestore under `{saveto}backup/` resumes an
+interrupted run by itself (model, optimiser, epoch); `--reload --loadfile X.npz` starts from an
+original checkpoint as the original does; the final model is saved as `{saveto}drsh.keras`.
+Departures: the triplet order comes from a seeded NumPy generator; the negative list defaults to
+the original's 21 NUS-WIDE categories when the category file has them all, else every category.
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+
+def str2bool(value):
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "y", "t"):
+        return True
+    if lowered in ("0", "false", "no", "n", "f"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, found {value!r}")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description="Deep Recurrent Scaling Hashing (DRSH): training")
+    parser.add_argument("--print-freq", type=int, default=100)
+    parser.add_argument("--reload", type=str2bool, default=False)
+    parser.add_argument("--loadfile", default="0_83999.npz")
+    parser.add_argument("--feature", default="NUSF.h5")
+    parser.add_argument("--attribute", default="NUSGlove.h5")
+    parser.add_argument("--saveto", default="models/v34/")
+    parser.add_argument("--maxepoch", type=int, default=20)
+    parser.add_argument("--steps", type=int, default=32, help="code length")
+    parser.add_argument("--dim-frame", type=int, default=4096)
+    parser.add_argument("--att-frame", type=int, default=300)
+    parser.add_argument("--hidden-dim", type=int, default=512)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument("--lrate", type=float, default=0.001)
+    parser.add_argument("--l2-decay", type=float, default=1e-4)
+    parser.add_argument("--save-freq", type=int, default=4000, help="samples between checkpoints")
+    parser.add_argument("--valid-freq", type=int, default=5000, help="unused, as in the original")
+    parser.add_argument("--weight", type=float, default=0.01, help="unused, as in the original")
+    parser.add_argument("--epsilon", type=float, default=1e-10)
+    parser.add_argument("--momentum", type=float, default=0.99,
+                        help="running-statistics momentum; the original never reads them")
+    parser.add_argument("--axis-bn", type=int, default=1, choices=[1])
+    parser.add_argument("--image-categories", default="imageclas.h5")
+    parser.add_argument("--category-images", default="class.h5")
+    parser.add_argument("--train-ids", default="truetrainid.npy")
+    parser.add_argument("--test-ids", default="truetestid.npy")
+    # Additions of the port.
+    parser.add_argument("--mode", default="faithful", choices=["faithful", "batched"])
+    parser.add_argument("--strict-negatives", action="store_true")
+    parser.add_argument("--negative-categories", nargs="*", default=None)
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: off)")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def make_callbacks(args, model_saver_dir, samples_per_epoch, steps_total):
+    import keras
+    import numpy as np
+
+    from keras_hashing.callbacks import StopAtStep
+    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
+
+    class OriginalCheckpoint(keras.callbacks.Callback):
+        """Writes `{saveto}{epoch}_{position}.npz` with the original's parameter names."""
+
+        def __init__(self):
+            super().__init__()
+            self.history = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            if logs and "loss" in logs:
+                self.history.append(float(logs["loss"]))
+
+        def on_epoch_end(self, epoch, logs=None):
+            samples = int(self.model.optimizer.iterations.numpy()) * args.batch_size
+            data_epoch, position = divmod(samples - 1, samples_per_epoch)
+            path = f"{args.saveto}{data_epoch}_{position}.npz"
+            np.savez(path, train_loss_his=np.asarray(self.history, np.float32),
+                     **self.model.get_original_weights())
+            print(f"saved {path}")
+
+    callbacks = [TerminateOnNonFiniteLoss(checkpoint_hint=model_saver_dir),
+                 keras.callbacks.BackupAndRestore(model_saver_dir), OriginalCheckpoint()]
+    if steps_total:
+        callbacks.append(StopAtStep(steps_total))
+    return callbacks
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    import keras
+
+    from keras_hashing.data.drsh import NUS_NEGATIVE_CATEGORIES
+    from keras_hashing.data.drsh import DRSHTripletSampler
+    from keras_hashing.data.drsh import H5Entries
+    from keras_hashing.data.drsh import drsh_triplet_dataset
+    from keras_hashing.data.drsh import load_membership
+    from keras_hashing.data.drsh import read_ids
+    from keras_hashing.models import DRSH
+    from keras_hashing.optimizers import DRSHAdam
+
+    keras.utils.set_random_seed(args.seed)
+    features = H5Entries(args.feature, "feature file", (args.dim_frame,))
+    attributes = H5Entries(args.attribute, "attribute file")
+    if len(attributes.shape) != 2 or attributes.shape[1] != args.att_frame:
+        raise SystemExit(f"{args.attribute}: entries are {attributes.shape}, expected (slots, {args.att_frame})")
+    membership = load_membership(args.image_categories, args.category_images)
+    negatives = args.negative_categories
+    if negatives is None and all(c in membership.category_images for c in NUS_NEGATIVE_CATEGORIES):
+        negatives = list(NUS_NEGATIVE_CATEGORIES)
+    train_ids = read_ids(args.train_ids)
+    sampler = DRSHTripletSampler(membership, train_ids, read_ids(args.test_ids), negatives,
+                                 strict_negatives=args.strict_negatives, seed=args.seed)
+    dataset = drsh_triplet_dataset(features, attributes, sampler, args.batch_size)
+
+    model = DRSH(args.steps, args.hidden_dim, mode=args.mode, l2_decay=args.l2_decay,
+                 feature_dim=args.dim_frame, attribute_shape=attributes.shape, epsilon=args.epsilon,
+                 name="drsh")
+    if args.reload:
+        import numpy as np
+
+        with np.load(args.loadfile) as params:
+            model.set_original_weights(params, source=args.loadfile)
+        print(f"reloaded {args.loadfile}")
+    optimizer = DRSHAdam() if args.mode == "faithful" else keras.optimizers.Adam(args.lrate, epsilon=1e-8)
+    model.compile(optimizer=optimizer)
+
+    os.makedirs(os.path.dirname(args.saveto) or ".", exist_ok=True)
+    samples_per_epoch = len(train_ids)
+    steps_per_epoch = max(1, args.save_freq // args.batch_size)
+    total_steps = args.maxepoch * samples_per_epoch // args.batch_size
+    if args.max_steps:
+        total_steps = min(total_steps, args.max_steps)
+    epochs = math.ceil(total_steps / steps_per_epoch)
+    callbacks = make_callbacks(args, os.path.join(args.saveto, "backup"), samples_per_epoch, total_steps)
+    start = time.time()
+    model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, callbacks=callbacks,
+              verbose=2 if args.print_freq else 0)
+    elapsed = time.time() - start
+    steps_done = int(model.optimizer.iterations.numpy())
+    print(f"trained {steps_done} steps ({steps_done * args.batch_size} triplets) in {elapsed:.1f} s")
+    path = os.path.join(args.saveto, "drsh.keras")
+    model.save(path)
+    print(f"model saved to {path}")
+    return model, path
+
+
+if __name__ == "__main__":
+    main()
