@@ -7,9 +7,9 @@ Protocol (shared/benchmark_protocol.md): raw pixels scaled to [0, 1] and flatten
 baseline fitted on the 5 000 training images, 1 000 queries against the 69 000 database items;
 mAP@ALL (R = 69 000) over Hamming ranking with ties broken by database index (stable sort),
 relevance = same label. Also mAP@1000, precision and recall within Hamming radius 2, fit time
-and encoding throughput. `keras_hashing.metrics.map_after_sign` computes the mAP when it exists;
-otherwise (or with --private-map) the small vectorised `_map_at_r` below does, and when both
-exist they are checked against each other.
+and encoding throughput. The reported mAP@ALL comes from `keras_hashing.metrics.map_after_sign`
+(with --private-map, or if it is missing, from the small vectorised `_map_at_r` below); the
+library's mAP@ALL and radius-2 precision/recall are checked against the private ones to 1e-5.
 """
 
 import argparse
@@ -74,12 +74,13 @@ def _radius_precision_recall(query_codes, query_labels, database_codes, database
     return float(np.mean(np.concatenate(precisions))), float(np.mean(np.concatenate(recalls)))
 
 
-def _library_map():
+def _library_metrics():
     try:
         from keras_hashing.metrics import map_after_sign
+        from keras_hashing.metrics import precision_recall_at_radius
     except ImportError:
-        return None
-    return map_after_sign
+        return None, None
+    return map_after_sign, precision_recall_at_radius
 
 
 def main():
@@ -101,7 +102,7 @@ def main():
     database = (split.database_images.reshape(len(split.database_images), -1)
                 .astype(np.float32) / 255.0)
     R = len(database)
-    library_map = None if args.private_map else _library_map()
+    library_map, library_radius = (None, None) if args.private_map else _library_metrics()
     map_source = ("keras_hashing.metrics.map_after_sign" if library_map is not None
                   else "benchmarks/bench_baselines.py::_map_at_r (private)")
     print(f"Fashion-MNIST protocol: train {len(train)}, query {len(query)}, database {R}; "
@@ -127,7 +128,8 @@ def main():
                                 split.database_labels, R)
             if library_map is not None:
                 map_all = float(library_map(query_codes, split.query_labels, database_codes,
-                                            split.database_labels, R, tie_break="index"))
+                                            split.database_labels, R, tie_break="index",
+                                            verbose=False))
                 if abs(map_all - private) > 1e-5:
                     raise RuntimeError(f"{method} {bits}: map_after_sign {map_all:.6f} differs "
                                        f"from the private mAP {private:.6f}.")
@@ -137,6 +139,13 @@ def main():
                                  split.database_labels, 1000)
             precision, recall = _radius_precision_recall(query_codes, split.query_labels,
                                                          database_codes, split.database_labels)
+            if library_radius is not None:
+                lib_precision, lib_recall, _ = library_radius(
+                    query_codes, split.query_labels, database_codes, split.database_labels,
+                    radius=2, verbose=False)
+                if max(abs(lib_precision - precision), abs(lib_recall - recall)) > 1e-6:
+                    raise RuntimeError(f"{method} {bits}: precision_recall_at_radius disagrees "
+                                       f"with the private computation.")
             yardstick = YARDSTICKS.get(method, {}).get(bits)
             diff = "" if yardstick is None else f"{map_all - yardstick:+.3f}"
             if yardstick is not None:

@@ -6,7 +6,9 @@
 Protocol (shared/benchmark_protocol.md): 5 000 training images, 1 000 queries, 69 000 database
 items; mAP@ALL over Hamming ranking with ties by database index. Hyperparameters are the DCH
 example's defaults (lr 0.005, batch 128, gamma 20, 2 000 iterations); nothing is selected on the
-query set.
+query set: the Fashion-MNIST settings (lr 0.05 decayed x0.1 after 3 000 of 4 000 iterations,
+random flip and 2-pixel shifts, SmallCNN 32-64-128 / 512) were chosen with `--validation 1000`,
+which holds 1 000 training images out as queries against the other 4 000.
 """
 
 import argparse
@@ -20,8 +22,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bits", default="16,32,64")
-    parser.add_argument("--iter-num", type=int, default=2000)
-    parser.add_argument("--lr", type=float, default=0.005)
+    parser.add_argument("--iter-num", type=int, default=4000)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--decay-step", type=int, default=3000)
+    parser.add_argument("--validation", type=int, default=0,
+                        help="hold this many training images out as queries (model selection)")
     parser.add_argument("--gamma", type=float, default=20.0)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
@@ -31,21 +36,20 @@ def main():
     import keras
 
     from keras_hashing import baselines
-    from keras_hashing.backbones import SmallCNN
     from keras_hashing.callbacks import StopAtStep
     from keras_hashing.data.registry import load_retrieval_data
     from keras_hashing.metrics import map_after_sign
     from keras_hashing.metrics import precision_recall_at_radius
-    from keras_hashing.models import DCH
+    from keras_hashing.models.presets import fashion_mnist_dch
     from keras_hashing.optimizers import deephash_optimizer
 
     data = load_retrieval_data("fashion_mnist", batch_size=args.batch_size, val_batch_size=1000,
-                               seed=args.seed)
+                               seed=args.seed, validation=args.validation or None)
     rows = []
     for bits in [int(b) for b in args.bits.split(",")]:
         keras.utils.set_random_seed(args.seed)
-        model = DCH(SmallCNN(), code_length=bits, gamma=args.gamma, num_labels=10, name="dch")
-        model.compile(optimizer=deephash_optimizer(args.lr, 10000, 0.1))
+        model = fashion_mnist_dch(bits, gamma=args.gamma, seed=args.seed)
+        model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, 0.1))
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)
         start = time.time()
@@ -58,7 +62,7 @@ def main():
         query = model.predict(data.query, verbose=0)
         rows.append(_row(f"DCH {bits}", query, database, data, map_after_sign,
                          precision_recall_at_radius, train_seconds, encode_rate))
-    if not args.no_baselines:
+    if not args.no_baselines and not args.validation:
         from keras_hashing.data.fashion_mnist import load_fashion_mnist
 
         split = load_fashion_mnist()

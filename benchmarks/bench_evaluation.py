@@ -46,7 +46,8 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     query = rng.choice(np.array([-1.0, 1.0], np.float32), (args.queries, args.bits))
     database = rng.choice(np.array([-1.0, 1.0], np.float32), (args.database, args.bits))
-    query_labels = np.eye(args.classes, dtype=np.float32)[rng.integers(0, args.classes, args.queries)]
+    query_labels = np.eye(args.classes, dtype=np.float32)[
+        rng.integers(0, args.classes, args.queries)]
     database_labels = np.eye(args.classes, dtype=np.float32)[
         rng.integers(0, args.classes, args.database)]
 

@@ -1,4 +1,4 @@
-"""Grouped convolution in AlexNet: one `Conv2D(groups=2)` vs split-and-concatenate, CPU training step.
+"""AlexNet grouped convolution: `Conv2D(groups=2)` vs split-and-concatenate, CPU training step.
 
     python benchmarks/bench_grouped_conv.py                       # batch 32, 3 timed steps
     KERAS_BACKEND=jax python benchmarks/bench_grouped_conv.py --steps 5
@@ -52,8 +52,10 @@ def main():
         rates[implementation] = args.steps * args.batch_size / seconds
         del model, backbone
 
-    print(f"backend {keras.backend.backend()}, batch {args.batch_size}, {args.steps} timed steps, "
-          f"{os.cpu_count()} CPU cores")
+    print(
+        f"backend {keras.backend.backend()}, batch {args.batch_size}, {args.steps} timed steps, "
+        f"{os.cpu_count()} CPU cores"
+    )
     print(f"{'implementation':<16}{'images/s':>10}")
     for implementation, rate in rates.items():
         print(f"{implementation:<16}{rate:>10.2f}")

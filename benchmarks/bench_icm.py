@@ -2,6 +2,7 @@
 
     python benchmarks/bench_icm.py                       # M=4, K=256, D=64, 20 000 outputs
     python benchmarks/bench_icm.py --num 5000 --label-dim 10
+    python benchmarks/bench_icm.py --threads 1             # one BLAS thread (busy machines)
 
 Both encoders run the same ICM (spec deephash.md §5.3: codes start empty, `--sweeps` sweeps
 over the codebooks in orders drawn from `numpy.random.default_rng(seed)`, ties to the lowest
@@ -57,7 +58,14 @@ def main():
     parser.add_argument("--label-dim", type=int, default=0,
                         help="> 0: DVSQ's ||V r||^2 cost with a random (label-dim, dim) V")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="> 0: limit BLAS/OpenMP threads (threadpoolctl); on a busy machine "
+                             "1 avoids oversubscription")
     args = parser.parse_args()
+    if args.threads > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=args.threads)
 
     from keras_hashing.quantization import icm_encode
 
@@ -81,7 +89,8 @@ def main():
 
     cost = "||V r||^2" if weights is not None else "||r||^2"
     print(f"ICM, N={args.num}, M={M}, K={K}, D={D}, sweeps={args.sweeps}, cost {cost}, "
-          f"chunks of {args.batch_size}; codes identical")
+          f"chunks of {args.batch_size}, BLAS threads {args.threads or 'default'}; "
+          f"codes identical")
     print(f"{'encoder':<44}{'seconds':>9}{'codes/s':>12}")
     print(f"{'keras_hashing.quantization.icm_encode':<44}{fast_seconds:>9.2f}"
           f"{args.num / fast_seconds:>12.0f}")

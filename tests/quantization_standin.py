@@ -46,10 +46,11 @@ def icm_encode(outputs, codebook, num_codebooks, num_codewords, sweeps=3, seed=N
         for m in rng.permutation(num_codebooks):
             recon = sum(blocks[j][idx[:, j]] for j in range(num_codebooks) if used[j] and j != m)
             residual = outputs - recon
-            diff = residual[:, None, :] - blocks[m][None]
-            if weight is not None:
-                diff = diff @ weight.T
-            idx[:, m] = np.argmin(np.sum(diff * diff, -1), axis=1)
+            block = blocks[m]
+            if weight is not None:  # ||V (r - c)||^2: compare in the projected space
+                residual, block = residual @ weight.T, block @ weight.T
+            cost = (block * block).sum(1)[None, :] - 2.0 * residual @ block.T
+            idx[:, m] = np.argmin(cost, axis=1)
             used[m] = True
     return indices_to_codes(idx, num_codebooks, num_codewords)
 

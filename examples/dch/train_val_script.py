@@ -105,9 +105,10 @@ def build_model(args, data):
     elif img_model == "small_cnn":
         if data.input_kind != "gray28":
             raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
-        model = DCH(backbones.SmallCNN(), args.output_dim, gamma=args.gamma,
-                    q_lambda=args.q_lambda, with_tanh=args.with_tanh,
-                    num_labels=data.num_labels, name="dch")
+        from keras_hashing.models.presets import fashion_mnist_dch
+
+        model = fashion_mnist_dch(args.output_dim, gamma=args.gamma, q_lambda=args.q_lambda,
+                                  seed=args.seed, with_tanh=args.with_tanh)
     else:
         raise SystemExit(f"cannot use such CNN model as {args.img_model}")
     if not args.finetune_all:

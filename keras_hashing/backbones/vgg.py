@@ -29,9 +29,13 @@ def caffe_vgg_preprocess(images, input_order="rgb", mean_bgr=CAFFE_VGG_MEAN_BGR)
     """
     images = np.asarray(images, dtype="float32")
     if input_order not in ("rgb", "bgr"):
-        raise ValueError(f"caffe_vgg_preprocess: `input_order` must be 'rgb' or 'bgr', found {input_order!r}.")
+        raise ValueError(
+            f"caffe_vgg_preprocess: `input_order` must be 'rgb' or 'bgr', found {input_order!r}."
+        )
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"caffe_vgg_preprocess expects (N, H, W, 3) images, found shape {images.shape}.")
+        raise ValueError(
+            f"caffe_vgg_preprocess expects (N, H, W, 3) images, found shape {images.shape}."
+        )
     if input_order == "rgb":
         images = images[..., ::-1]
     return images - np.asarray(mean_bgr, dtype="float32")
@@ -58,21 +62,30 @@ class _CaffeVGG(LayerWeightsMixin, keras.Model):
         input_shape = tuple(int(d) for d in input_shape)
         conv_filters = tuple(int(f) for f in conv_filters)
         if len(input_shape) != 3 or input_shape[-1] != 3 or min(input_shape[:2]) < 32:
-            raise ValueError(f"{type(self).__name__}: `input_shape` must be (H, W, 3) with H, W >= 32, "
-                             f"found {input_shape}.")
+            raise ValueError(
+                f"{type(self).__name__}: `input_shape` must be (H, W, 3) with H, W >= 32, "
+                f"found {input_shape}."
+            )
         if len(conv_filters) != 5 or min(conv_filters) <= 0:
-            raise ValueError(f"{type(self).__name__}: `conv_filters` must be 5 positive ints (one per block), "
-                             f"found {conv_filters}.")
+            raise ValueError(
+                f"{type(self).__name__}: `conv_filters` must be 5 positive ints (one per block), "
+                f"found {conv_filters}."
+            )
         if int(fc_units) <= 0:
-            raise ValueError(f"{type(self).__name__}: `fc_units` must be positive, found {fc_units!r}.")
+            raise ValueError(
+                f"{type(self).__name__}: `fc_units` must be positive, found {fc_units!r}."
+            )
         self._weight_layer_names = tuple(vgg_layer_names(self.depth))
 
         inputs = keras.Input(input_shape, name="images")
         x = inputs
-        for block, (repeats, filters) in enumerate(zip(VGG_BLOCKS[self.depth], conv_filters), start=1):
+        for block, (repeats, filters) in enumerate(
+            zip(VGG_BLOCKS[self.depth], conv_filters), start=1
+        ):
             for i in range(1, repeats + 1):
-                x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu",
-                                        name=f"conv{block}_{i}")(x)
+                x = keras.layers.Conv2D(
+                    filters, 3, padding="same", activation="relu", name=f"conv{block}_{i}"
+                )(x)
             # Caffe pools with ceil rounding; 2x2/2 on even sides (224 -> 7) is the same as floor.
             x = keras.layers.MaxPooling2D(2, 2, name=f"pool{block}")(x)
         x = keras.layers.Flatten(name="flatten")(x)

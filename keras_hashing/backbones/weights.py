@@ -89,20 +89,25 @@ def _read_npy_dict(path):
 
 
 def _pair(path, key, value):
-    """`[W, b]` from a `[W, b]` list/tuple/array or a caffe-tensorflow `{'weights', 'biases'}` dict."""
+    """`[W, b]` from a `[W, b]` list/tuple/array or a caffe-tensorflow `{'weights', 'biases'}`."""
     if isinstance(value, dict):
         value = {_decode_key(k): v for k, v in value.items()}
         if "weights" in value and "biases" in value:
             return [np.asarray(value["weights"]), np.asarray(value["biases"])]
         raise ValueError(
-            f"{path}: key '{key}' is a dict without 'weights' and 'biases', found keys {sorted(value)}."
+            f"{path}: key '{key}' is a dict without 'weights' and 'biases', "
+            f"found keys {sorted(value)}."
         )
     if isinstance(value, np.ndarray) and value.dtype != object:
-        raise ValueError(f"{path}: key '{key}' must hold [W, b], found one array of shape {value.shape}.")
+        raise ValueError(
+            f"{path}: key '{key}' must hold [W, b], found one array of shape {value.shape}."
+        )
     try:
         pair = list(value)
     except TypeError:
-        raise ValueError(f"{path}: key '{key}' must hold [W, b], found {type(value).__name__}.") from None
+        raise ValueError(
+            f"{path}: key '{key}' must hold [W, b], found {type(value).__name__}."
+        ) from None
     if len(pair) != 2:
         raise ValueError(f"{path}: key '{key}' must hold 2 arrays [W, b], found {len(pair)}.")
     return [np.asarray(pair[0]), np.asarray(pair[1])]
@@ -137,7 +142,8 @@ def _check_fc8(path, value, in_dim=None):
     weight, bias = _pair(path, "fc8", value)
     if weight.ndim != 2 or weight.shape[0] != in_dim:
         raise ValueError(
-            f"{path}: key 'fc8' W has the wrong shape: expected ({in_dim}, D), found {weight.shape}."
+            f"{path}: key 'fc8' W has the wrong shape: expected ({in_dim}, D), "
+            f"found {weight.shape}."
         )
     _check_shape(path, "fc8", "b", bias, (weight.shape[1],))
     return [weight.astype("float32"), bias.astype("float32")]
@@ -174,7 +180,9 @@ def load_alexnet_npy(path):
     if "C" in data:
         codebook = np.asarray(data["C"], dtype="float32")
         if codebook.ndim != 2:
-            raise ValueError(f"{path}: key 'C' must be a 2-D (M*K, D) array, found shape {codebook.shape}.")
+            raise ValueError(
+                f"{path}: key 'C' must be a 2-D (M*K, D) array, found shape {codebook.shape}."
+            )
         if fc8 is not None and codebook.shape[1] != fc8[0].shape[1]:
             raise ValueError(
                 f"{path}: key 'C' must have D={fc8[0].shape[1]} columns (fc8's width), "
@@ -209,7 +217,9 @@ def save_alexnet_npy(path, layer_weights, codebook=None):
     if codebook is not None:
         codebook = np.asarray(codebook, dtype="float32")
         if codebook.ndim != 2:
-            raise ValueError(f"{path}: codebook 'C' must be 2-D (M*K, D), found shape {codebook.shape}.")
+            raise ValueError(
+                f"{path}: codebook 'C' must be 2-D (M*K, D), found shape {codebook.shape}."
+            )
         data["C"] = codebook
     np.save(path, np.array(data, dtype=object), allow_pickle=True)
     return path
@@ -265,19 +275,22 @@ def torchvision_alexnet_to_keras(state_dict, source="state_dict", pool_size=(6, 
                 break
             raise ValueError(
                 f"{source}: missing key '{torch_key[name]}.weight' or '{torch_key[name]}.bias' "
-                f"(torchvision AlexNet {name}); found keys {sorted(_decode_key(k) for k in state_dict)}."
+                f"(torchvision AlexNet {name}); found keys "
+                f"{sorted(_decode_key(k) for k in state_dict)}."
             )
         weight, bias = arrays[(name, "weight")], arrays[(name, "bias")]
         if name.startswith("conv"):
             if weight.ndim != 4:
                 raise ValueError(
-                    f"{source}: key '{torch_key[name]}.weight' must be a 4-D OIHW kernel, found shape {weight.shape}."
+                    f"{source}: key '{torch_key[name]}.weight' must be a 4-D OIHW kernel, "
+                    f"found shape {weight.shape}."
                 )
             weight = _oihw_to_hwio(weight)
         else:
             if weight.ndim != 2:
                 raise ValueError(
-                    f"{source}: key '{torch_key[name]}.weight' must be a 2-D (out, in) matrix, found shape {weight.shape}."
+                    f"{source}: key '{torch_key[name]}.weight' must be a 2-D (out, in) matrix, "
+                    f"found shape {weight.shape}."
                 )
             weight = np.ascontiguousarray(weight.T)
             if name == "fc6":
@@ -313,7 +326,7 @@ def load_torchvision_alexnet_npz(path):
 
 
 def caffe_vgg_to_keras(params, depth=16, source="params"):
-    """Converts raw Caffe VGG parameters (`net.params` as NumPy) to `{name: [W, b]}` in Keras layout.
+    """Converts raw Caffe VGG parameters (`net.params` as NumPy) to Keras-layout `{name: [W, b]}`.
 
     Caffe stores conv kernels `(out, in, kh, kw)`, inner products `(out, in)`, and flattens pool5
     as `(C, H, W)`; the result has HWIO kernels, `(in, out)` dense kernels and fc6 rows in NHWC
@@ -332,11 +345,16 @@ def caffe_vgg_to_keras(params, depth=16, source="params"):
     layers = {}
     for name in names:
         if name not in params:
-            raise ValueError(f"{source}: missing key '{name}' for Caffe VGG{depth}; found keys {sorted(params)}.")
+            raise ValueError(
+                f"{source}: missing key '{name}' for Caffe VGG{depth}; found keys {sorted(params)}."
+            )
         weight, bias = _pair(source, name, params[name])
         if name.startswith("conv"):
             if weight.ndim != 4:
-                raise ValueError(f"{source}: key '{name}' W must be a 4-D Caffe kernel (out, in, kh, kw), found {weight.shape}.")
+                raise ValueError(
+                    f"{source}: key '{name}' W must be a 4-D Caffe kernel (out, in, kh, kw), "
+                    f"found {weight.shape}."
+                )
             weight = _oihw_to_hwio(weight)
         else:
             weight = np.asarray(weight).reshape(weight.shape[0], -1).T
@@ -344,12 +362,17 @@ def caffe_vgg_to_keras(params, depth=16, source="params"):
                 channels = layers[names[names.index("fc6") - 1]][0].shape[-1]
                 side = int(round((weight.shape[0] / channels) ** 0.5))
                 weight = chw_rows_to_hwc(weight, channels, side, side)
-        layers[name] = [np.ascontiguousarray(weight, dtype="float32"), np.asarray(bias, "float32").reshape(-1)]
+        layers[name] = [
+            np.ascontiguousarray(weight, dtype="float32"),
+            np.asarray(bias, "float32").reshape(-1),
+        ]
     fc8 = None
     if "fc8" in params:
         weight, bias = _pair(source, "fc8", params["fc8"])
-        fc8 = [np.ascontiguousarray(np.asarray(weight).reshape(weight.shape[0], -1).T, "float32"),
-               np.asarray(bias, "float32").reshape(-1)]
+        fc8 = [
+            np.ascontiguousarray(np.asarray(weight).reshape(weight.shape[0], -1).T, "float32"),
+            np.asarray(bias, "float32").reshape(-1),
+        ]
     return layers, fc8
 
 
@@ -420,7 +443,9 @@ def load_vgg_weights(path, depth=16, layout="tensorflow"):
     path = os.fspath(path)
     names = vgg_layer_names(depth)
     if layout not in ("tensorflow", "caffe"):
-        raise ValueError(f"load_vgg_weights: `layout` must be 'tensorflow' or 'caffe', found {layout!r}.")
+        raise ValueError(
+            f"load_vgg_weights: `layout` must be 'tensorflow' or 'caffe', found {layout!r}."
+        )
     if path.endswith((".h5", ".hdf5")):
         raw = _read_legacy_h5(path)
     elif path.endswith(".npy"):
@@ -428,8 +453,10 @@ def load_vgg_weights(path, depth=16, layout="tensorflow"):
         if layout == "caffe":
             return caffe_vgg_to_keras(raw, depth=depth, source=path)
     else:
-        raise ValueError(f"{path}: VGG weights must be a .npy dict or a Keras .h5 file, found extension "
-                         f"{os.path.splitext(path)[1] or '(none)'}.")
+        raise ValueError(
+            f"{path}: VGG weights must be a .npy dict or a Keras .h5 file, found extension "
+            f"{os.path.splitext(path)[1] or '(none)'}."
+        )
     layers = {}
     for name in names:
         if name not in raw:

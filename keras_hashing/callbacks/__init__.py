@@ -12,3 +12,4 @@ from keras_hashing.callbacks.quantization import CodebookUpdate
 from keras_hashing.callbacks.quantization import TripletQuantizationUpdate
 from keras_hashing.callbacks.quantization import quantization_round
 from keras_hashing.callbacks.quantization import update_period
+from keras_hashing.callbacks.retrieval_evaluation import RetrievalEvaluation

@@ -67,7 +67,8 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             raise ValueError(f"RetrievalEvaluation: `radius` must be a non-negative int, found "
                              f"{radius!r}.")
         if R is not None and (isinstance(R, bool) or not isinstance(R, (int, np.integer)) or R < 1):
-            raise ValueError(f"RetrievalEvaluation: `R` must be a positive int or None, found {R!r}.")
+            raise ValueError(f"RetrievalEvaluation: `R` must be a positive int or None, "
+                             f"found {R!r}.")
         if tie_break not in ("index", "numpy"):
             raise ValueError(f"RetrievalEvaluation: `tie_break` must be 'index' or 'numpy', found "
                              f"{tie_break!r}.")

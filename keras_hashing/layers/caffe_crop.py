@@ -74,14 +74,19 @@ class CaffeCrop(keras.layers.Layer):
         offsets = []
         for offset in ten_crop_offsets:
             offset = tuple(offset)
-            if len(offset) != 2 or any(isinstance(o, bool) or not isinstance(o, int) or o < 0 for o in offset):
+            if len(offset) != 2 or any(
+                isinstance(o, bool) or not isinstance(o, int) or o < 0 for o in offset
+            ):
                 raise ValueError(
-                    f"CaffeCrop: each of `ten_crop_offsets` must be a (row, col) pair of ints >= 0, "
+                    f"CaffeCrop: each of `ten_crop_offsets` must be a (row, col) pair of ints "
+                    ">= 0, "
                     f"found {offset!r}."
                 )
             offsets.append(offset)
         if not offsets:
-            raise ValueError("CaffeCrop: `ten_crop_offsets` must name at least one offset, found none.")
+            raise ValueError(
+                "CaffeCrop: `ten_crop_offsets` must name at least one offset, found none."
+            )
         self.crop_size = crop_size
         self.mean = mean
         self.bgr_input = bool(bgr_input)
@@ -100,7 +105,9 @@ class CaffeCrop(keras.layers.Layer):
         height, width = input_shape[1], input_shape[2]
         needed_row = self.crop_size + max([self.max_offset] + [r for r, _ in self.ten_crop_offsets])
         needed_col = self.crop_size + max([self.max_offset] + [c for _, c in self.ten_crop_offsets])
-        if (height is not None and height < needed_row) or (width is not None and width < needed_col):
+        if (height is not None and height < needed_row) or (
+            width is not None and width < needed_col
+        ):
             raise ValueError(
                 f"CaffeCrop(crop_size={self.crop_size}, max_offset={self.max_offset}, "
                 f"ten_crop_offsets={self.ten_crop_offsets}) needs images of at least "

@@ -1,4 +1,4 @@
-"""Local response normalisation across channels (TensorFlow's formula), for the CaffeNet backbone."""
+"""Local response normalisation across channels (TensorFlow's formula) for CaffeNet."""
 
 import keras
 from keras import ops
@@ -40,11 +40,14 @@ class LocalResponseNormalization(keras.layers.Layer):
         super().__init__(**kwargs)
         if isinstance(depth_radius, bool) or not isinstance(depth_radius, int) or depth_radius < 0:
             raise ValueError(
-                f"LocalResponseNormalization: `depth_radius` must be an int >= 0, found {depth_radius!r}."
+                f"LocalResponseNormalization: `depth_radius` must be an int >= 0, "
+                f"found {depth_radius!r}."
             )
         for arg, value in (("alpha", alpha), ("beta", beta), ("bias", bias)):
             if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"LocalResponseNormalization: `{arg}` must be a number, found {value!r}.")
+                raise ValueError(
+                    f"LocalResponseNormalization: `{arg}` must be a number, found {value!r}."
+                )
         self.depth_radius = depth_radius
         self.alpha = float(alpha)
         self.beta = float(beta)
@@ -76,6 +79,11 @@ class LocalResponseNormalization(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"depth_radius": self.depth_radius, "alpha": self.alpha, "beta": self.beta, "bias": self.bias}
+            {
+                "depth_radius": self.depth_radius,
+                "alpha": self.alpha,
+                "beta": self.beta,
+                "bias": self.bias,
+            }
         )
         return config

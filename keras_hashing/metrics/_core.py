@@ -15,7 +15,8 @@ def as_matrix(values, name, numeric=True):
     """A 2-D NumPy view of `values` (never copied unless it must be, never written to)."""
     array = np.asarray(values)
     if array.ndim != 2:
-        raise ValueError(f"`{name}` must be a 2-D (rows, columns) array, found shape {array.shape}.")
+        raise ValueError(f"`{name}` must be a 2-D (rows, columns) array, found shape "
+                         f"{array.shape}.")
     if array.dtype == bool:
         array = array.astype(np.float32)
     if numeric and not np.issubdtype(array.dtype, np.number):
@@ -92,7 +93,8 @@ def relevance(query_labels, database_labels):
 def chunk_bounds(num_query, num_database, chunk_size):
     if chunk_size is None:
         chunk_size = max(1, DEFAULT_BLOCK_ELEMENTS // max(1, num_database))
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
+            or chunk_size < 1:
         raise ValueError(f"`chunk_size` must be a positive int (queries per block) or None, found "
                          f"{chunk_size!r}.")
     return [(start, min(start + int(chunk_size), num_query))
@@ -110,7 +112,7 @@ def progress(bounds, verbose, num_query, num_database, description):
 
 
 def take_rows(matrix, order):
-    """`matrix[i, order[i, j]]` for every row, through flat indexing (faster than take_along_axis)."""
+    """`matrix[i, order[i, j]]` for every row, by flat indexing (faster than take_along_axis)."""
     rows, width = matrix.shape
     offsets = (np.arange(rows, dtype=np.int64) * width)[:, None]
     return matrix.reshape(-1)[order + offsets]
@@ -128,7 +130,9 @@ def hamming_from_signs(query_signs, database_signs):
     """
     bits = query_signs.shape[1]
     products = query_signs.astype(np.float32) @ database_signs.astype(np.float32).T
-    return ((bits - products) * 0.5).astype(hamming_dtype(bits))
+    np.subtract(bits, products, out=products)
+    products *= 0.5
+    return products.astype(hamming_dtype(bits))
 
 
 def top_r_stable(dist, R):
@@ -155,14 +159,19 @@ def top_r_numpy(dist, R):
 
 
 def average_precision(ranked):
-    """Per row of ranked 0/1 relevance: `(sum_k P@k r_k, hits)`; AP is their ratio when hits > 0."""
-    ranked = ranked.astype(bool, copy=False)
-    width = ranked.shape[1]
-    hits = np.cumsum(ranked, axis=1, dtype=np.int64)
-    precision = hits / np.arange(1, width + 1, dtype=np.float64)
-    total = np.sum(precision * ranked, axis=1)
-    count = hits[:, -1] if width else np.zeros(len(ranked), np.int64)
-    return total, count
+    """Per row of ranked 0/1 relevance: `(sum_k P@k r_k, hits)`; AP is their ratio when hits > 0.
+
+    Only the relevant positions are visited: the m-th relevant item of a row, at position k,
+    adds `m / k`.
+    """
+    ranked = np.asarray(ranked).astype(bool, copy=False)
+    rows = ranked.shape[0]
+    row, column = np.nonzero(ranked)
+    count = np.bincount(row, minlength=rows)
+    first = np.concatenate(([0], np.cumsum(count)[:-1]))
+    rank_among_relevant = np.arange(1, len(row) + 1, dtype=np.float64) - first[row]
+    total = np.bincount(row, weights=rank_among_relevant / (column + 1.0), minlength=rows)
+    return total.astype(np.float64), count.astype(np.int64)
 
 
 def mean_or_nan(values):

@@ -75,7 +75,8 @@ def cross_modal_map(query_codes, query_labels, database_codes, database_labels, 
     cutoff = len(database) if top_k is None else min(top_k, len(database))
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
     aps = []
-    for start, stop in _core.progress(bounds, verbose, len(query), len(database), "cross-modal mAP"):
+    chunks = _core.progress(bounds, verbose, len(query), len(database), "cross-modal mAP")
+    for start, stop in chunks:
         hamming = _core.hamming_from_signs(query[start:stop], database)
         relevant = _core.relevance(query_labels[start:stop], database_labels)
         if convention == "djsrh":
@@ -95,7 +96,7 @@ def cross_modal_map(query_codes, query_labels, database_codes, database_labels, 
 
 
 def _dadh_ap(ranked, top_k):
-    """Mean of `(rank among relevant)/(position)` over the first min(k, #relevant) relevant items."""
+    """Mean of `(rank among relevant)/(position)` over the first min(k, #relevant) relevant."""
     hits = np.cumsum(ranked, axis=1, dtype=np.int64)
     num_relevant = hits[:, -1]
     used = num_relevant if top_k is None else np.minimum(num_relevant, top_k)

@@ -51,7 +51,8 @@ def map_after_sign_device(query_outputs, query_labels, database_outputs, databas
     bounds = _core.chunk_bounds(len(query), num_database, chunk_size)
     aps = []
     for start, stop in _core.progress(bounds, verbose, len(query), num_database, "mAP (device)"):
-        signs = ops.convert_to_tensor(np.where(query[start:stop] >= 0, 1.0, -1.0).astype(np.float32))
+        signs = np.where(query[start:stop] >= 0, 1.0, -1.0).astype(np.float32)
+        signs = ops.convert_to_tensor(signs)
         products = ops.matmul(signs, ops.transpose(database_signs))
         hamming = ops.cast(ops.round((bits - products) * 0.5), "int32")
         key = -(hamming * num_database + index[None, :])

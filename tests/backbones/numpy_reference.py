@@ -1,4 +1,4 @@
-"""NumPy forwards of torchvision AlexNet and Caffe VGG in their own layouts (NCHW, OIHW, (out, in))."""
+"""NumPy forwards of torchvision AlexNet and Caffe VGG in their own layouts (NCHW, OIHW)."""
 
 import math
 
@@ -9,13 +9,19 @@ def conv_nchw(x, weight, bias, stride=1, padding=0):
     """Cross-correlation as torch.nn.Conv2d / Caffe compute it."""
     x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     out_c, in_c, kh, kw = weight.shape
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[
+        :, :, ::stride, ::stride
+    ]
     # windows: (N, C, OH, OW, kh, kw)
-    return np.einsum("nchwij,ocij->nohw", windows, weight, optimize=True) + bias[None, :, None, None]
+    return (
+        np.einsum("nchwij,ocij->nohw", windows, weight, optimize=True) + bias[None, :, None, None]
+    )
 
 
 def max_pool_nchw(x, size, stride):
-    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(2, 3))[
+        :, :, ::stride, ::stride
+    ]
     return windows.max(axis=(-1, -2))
 
 
@@ -42,7 +48,9 @@ def torchvision_alexnet_fc7(images_nhwc, state):
     x = max_pool_nchw(relu(conv_nchw(x, p["features.3.weight"], p["features.3.bias"], 1, 2)), 3, 2)
     x = relu(conv_nchw(x, p["features.6.weight"], p["features.6.bias"], 1, 1))
     x = relu(conv_nchw(x, p["features.8.weight"], p["features.8.bias"], 1, 1))
-    x = max_pool_nchw(relu(conv_nchw(x, p["features.10.weight"], p["features.10.bias"], 1, 1)), 3, 2)
+    x = max_pool_nchw(
+        relu(conv_nchw(x, p["features.10.weight"], p["features.10.bias"], 1, 1)), 3, 2
+    )
     x = adaptive_avg_pool_nchw(x, 6).reshape(len(x), -1)  # torch.flatten: (C, H, W) order
     x = relu(x @ p["classifier.1.weight"].T + p["classifier.1.bias"])
     return relu(x @ p["classifier.4.weight"].T + p["classifier.4.bias"])

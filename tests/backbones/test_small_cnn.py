@@ -30,17 +30,32 @@ def test_shapes_dropout_and_training_step():
 
 
 def test_get_config_round_trip_and_validation():
-    backbone = SmallCNN(input_shape=(32, 32, 3), filters=(8, 8, 16), units=64, dropout=0.0, name="s")
+    backbone = SmallCNN(
+        input_shape=(32, 32, 3), filters=(8, 8, 16), units=64, dropout=0.0, name="s"
+    )
     config = backbone.get_config()
-    assert config == {"name": "s", "trainable": True, "input_shape": [32, 32, 3], "filters": [8, 8, 16],
-                      "units": 64, "dropout": 0.0}
+    assert config == {
+        "name": "s",
+        "trainable": True,
+        "input_shape": [32, 32, 3],
+        "filters": [8, 8, 16],
+        "units": 64,
+        "dropout": 0.0,
+    }
     clone = SmallCNN.from_config(config)
     assert clone.get_config() == config and clone.output_dim == 64
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(backbone))
     assert isinstance(restored, SmallCNN)
     x = np.random.RandomState(2).uniform(size=(2, 32, 32, 3)).astype("float32")
     clone.set_weights(backbone.get_weights())
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(backbone(x)), rtol=1e-6)
-    for kwargs in ({"filters": ()}, {"units": 0}, {"dropout": 1.0}, {"input_shape": (4, 4, 1), "filters": (8, 8, 8)}):
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(backbone(x)), rtol=1e-6
+    )
+    for kwargs in (
+        {"filters": ()},
+        {"units": 0},
+        {"dropout": 1.0},
+        {"input_shape": (4, 4, 1), "filters": (8, 8, 8)},
+    ):
         with pytest.raises(ValueError, match="SmallCNN"):
             SmallCNN(**kwargs)

@@ -24,8 +24,10 @@ def caffe_params(depth, seed=0):
     params, channels = {}, 3
     for block, (repeats, filters) in enumerate(zip(VGG_BLOCKS[depth], FILTERS), start=1):
         for i in range(1, repeats + 1):
-            params[f"conv{block}_{i}"] = [rs.normal(0, np.sqrt(2 / (9 * channels)), (filters, channels, 3, 3)),
-                                          rs.normal(0, 0.1, filters)]
+            params[f"conv{block}_{i}"] = [
+                rs.normal(0, np.sqrt(2 / (9 * channels)), (filters, channels, 3, 3)),
+                rs.normal(0, 0.1, filters),
+            ]
             channels = filters
     fc_in = channels * (SIZE // 32) ** 2
     params["fc6"] = [rs.normal(0, np.sqrt(2 / fc_in), (UNITS, fc_in)), rs.normal(0, 0.1, UNITS)]
@@ -57,8 +59,13 @@ def test_tensorflow_layout_npy_and_keras_h5_load_the_same_weights(tmp_path):
     assert fc8[0].shape == (UNITS, 10)
     # caffe-tensorflow style: {'weights', 'biases'} dicts with bytes keys
     npy = str(tmp_path / "vgg16.npy")
-    np.save(npy, np.array({k.encode(): {"weights": w, "biases": b} for k, (w, b) in layers.items()}, dtype=object),
-            allow_pickle=True)
+    np.save(
+        npy,
+        np.array(
+            {k.encode(): {"weights": w, "biases": b} for k, (w, b) in layers.items()}, dtype=object
+        ),
+        allow_pickle=True,
+    )
     # keras.applications' Keras-2 layout: layer_names / weight_names attributes, block names
     h5 = str(tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels.h5")
     keras_names = {f"conv{b}_{i}": f"block{b}_conv{i}" for b in range(1, 6) for i in range(1, 4)}
@@ -84,15 +91,25 @@ def test_tensorflow_layout_npy_and_keras_h5_load_the_same_weights(tmp_path):
 def test_errors_name_the_file_key_and_shapes(tmp_path):
     layers, _ = caffe_vgg_to_keras(caffe_params(16), depth=16)
     path = str(tmp_path / "notop.npy")
-    np.save(path, np.array({k: v for k, v in layers.items() if k != "fc7"}, dtype=object), allow_pickle=True)
+    np.save(
+        path,
+        np.array({k: v for k, v in layers.items() if k != "fc7"}, dtype=object),
+        allow_pickle=True,
+    )
     with pytest.raises(ValueError, match=r"notop\.npy: missing key 'fc7' for VGG16"):
         load_vgg_weights(path)
     with pytest.raises(ValueError, match=r"missing key 'conv3_4' for VGG19"):
         load_vgg_weights(path, depth=19)
     path = str(tmp_path / "wide.npy")
     np.save(path, np.array(layers, dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError, match=r"wide\.npy: key 'conv1_1' W has the wrong shape for vgg16: expected \(3, 3, 3, 7\), found \(3, 3, 3, 2\)"):
-        VGG16(input_shape=(SIZE, SIZE, 3), conv_filters=(7, 3, 4, 4, 5), fc_units=UNITS, weights=path)
+    with pytest.raises(
+        ValueError,
+        match=r"wide\.npy: key 'conv1_1' W has the wrong shape for vgg16: "
+        r"expected \(3, 3, 3, 7\), found \(3, 3, 3, 2\)",
+    ):
+        VGG16(
+            input_shape=(SIZE, SIZE, 3), conv_filters=(7, 3, 4, 4, 5), fc_units=UNITS, weights=path
+        )
     with pytest.raises(ValueError, match=r"\.txt"):
         load_vgg_weights(str(tmp_path / "weights.txt"))
     with pytest.raises(ValueError, match="layout"):
@@ -109,11 +126,15 @@ def test_get_config_dropout_and_names():
     clone = VGG19.from_config(config)
     assert clone.get_config() == config and config["conv_filters"] == list(FILTERS)
     x = np.random.RandomState(5).normal(0, 50, (2, SIZE, SIZE, 3)).astype("float32")
-    assert not np.allclose(keras.ops.convert_to_numpy(backbone(x, training=True)),
-                           keras.ops.convert_to_numpy(backbone(x)))
+    assert not np.allclose(
+        keras.ops.convert_to_numpy(backbone(x, training=True)),
+        keras.ops.convert_to_numpy(backbone(x)),
+    )
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(backbone))
     assert isinstance(restored, VGG19)
-    np.testing.assert_allclose(caffe_vgg_preprocess(np.array([[[[10, 20, 30]]]]))[0, 0, 0], [30 - 104, 20 - 117, 10 - 123])
+    np.testing.assert_allclose(
+        caffe_vgg_preprocess(np.array([[[[10, 20, 30]]]]))[0, 0, 0], [30 - 104, 20 - 117, 10 - 123]
+    )
     with pytest.raises(ValueError, match="conv_filters"):
         VGG16(conv_filters=(1, 2))
 

@@ -104,7 +104,8 @@ def test_get_config_round_trip():
     assert set(restored.evaluate_now(tiny_model())) == {
         "v_map_by_feature", "v_map_after_sign", "v_precision_radius_1", "v_recall_radius_1",
         "v_map_radius_1"}
-    assert keras.saving.get_registered_object("keras_hashing>RetrievalEvaluation") is RetrievalEvaluation
+    registered = keras.saving.get_registered_object("keras_hashing>RetrievalEvaluation")
+    assert registered is RetrievalEvaluation
 
 
 def test_validation():

@@ -40,7 +40,7 @@ def test_inference_gives_ten_crops_view_major_flipped_first():
 
 def test_inference_offsets_are_row_then_column():
     row, col, image = decode(CaffeCrop()(coordinate_images(2), training=False))
-    # view 1 of image 0 is F(28, 0): rows from 28, columns of the flipped image from 0 (raw 255 down).
+    # view 1 of image 0 is F(28, 0): rows from 28, flipped columns from 0 (raw 255 down).
     assert row[2, 0, 0] == 28 and col[2, 0, 0] == 255 and col[2, 0, 1] == 254
     # view 7 is R(0, 28); view 9 is R(14, 14); image index runs fastest.
     assert (row[14, 0, 0], col[14, 0, 0], image[14, 0, 0], image[15, 0, 0]) == (0, 28, 0, 1)
@@ -83,7 +83,10 @@ def test_training_crops_are_random_per_image_within_the_offsets():
     assert len(set(offsets)) > batch // 2  # independent per image
     assert 0 < sum(flips) < batch  # both flipped and raw crops occur
     # over more draws the offsets reach both ends of [0, 29] and flips are about half
-    draws = [check_training_crops(layer(coordinate_images(batch), training=True), batch) for _ in range(5)]
+    draws = [
+        check_training_crops(layer(coordinate_images(batch), training=True), batch)
+        for _ in range(5)
+    ]
     every_offset = np.array([o for offsets, _ in draws for o in offsets])
     assert every_offset.min() == 0 and every_offset.max() == 29
     flip_rate = np.mean([f for _, flips in draws for f in flips])
@@ -109,8 +112,10 @@ def test_training_crops_with_a_dynamic_batch_in_a_tf_graph():
 
     layer = CaffeCrop(seed=3)
     layer.build((None, 256, 256, 3))
-    graph = tf.function(lambda x: layer(x, training=True),
-                        input_signature=[tf.TensorSpec((None, 256, 256, 3), tf.uint8)])
+    graph = tf.function(
+        lambda x: layer(x, training=True),
+        input_signature=[tf.TensorSpec((None, 256, 256, 3), tf.uint8)],
+    )
     for batch in (3, 5):
         crops = graph(coordinate_images(batch)).numpy()
         assert crops.shape == (batch, 227, 227, 3)
@@ -129,7 +134,9 @@ class ViewAveragingModel(keras.Model):
     def call(self, images, training=False):
         outputs = self.head(self.pool(self.crop(images, training=training)))
         if not training:
-            outputs = keras.ops.mean(keras.ops.reshape(outputs, (self.crop.num_views, -1, 1)), axis=0)
+            outputs = keras.ops.mean(
+                keras.ops.reshape(outputs, (self.crop.num_views, -1, 1)), axis=0
+            )
         return outputs
 
 
@@ -149,17 +156,28 @@ def test_training_in_a_compiled_model_step_and_view_averaging():
 
 
 def test_get_config_round_trip():
-    layer = CaffeCrop(crop_size=20, mean=(1, 2, 3), bgr_input=False, max_offset=4,
-                      ten_crop_offsets=((0, 0), (4, 4)), seed=7, name="crop")
+    layer = CaffeCrop(
+        crop_size=20,
+        mean=(1, 2, 3),
+        bgr_input=False,
+        max_offset=4,
+        ten_crop_offsets=((0, 0), (4, 4)),
+        seed=7,
+        name="crop",
+    )
     clone = CaffeCrop.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     assert clone.num_views == 4
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert isinstance(restored, CaffeCrop) and restored.ten_crop_offsets == ((0, 0), (4, 4))
     x = np.random.RandomState(2).randint(0, 256, (2, 24, 24, 3)).astype("uint8")
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x)))
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(clone(x, training=True)),
-                                  keras.ops.convert_to_numpy(layer(x, training=True)))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x))
+    )
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(clone(x, training=True)),
+        keras.ops.convert_to_numpy(layer(x, training=True)),
+    )
 
 
 def test_too_small_images_raise_naming_the_shape():
@@ -169,8 +187,16 @@ def test_too_small_images_raise_naming_the_shape():
         CaffeCrop()(np.zeros((2, 256, 256), "uint8"))
 
 
-@pytest.mark.parametrize("kwargs", [{"crop_size": 0}, {"max_offset": -1}, {"mean": (1, 2)},
-                                    {"ten_crop_offsets": ((0,),)}, {"ten_crop_offsets": ()}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"crop_size": 0},
+        {"max_offset": -1},
+        {"mean": (1, 2)},
+        {"ten_crop_offsets": ((0,),)},
+        {"ten_crop_offsets": ()},
+    ],
+)
 def test_invalid_arguments_raise(kwargs):
     with pytest.raises(ValueError, match="CaffeCrop"):
         CaffeCrop(**kwargs)

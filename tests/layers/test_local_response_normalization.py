@@ -28,7 +28,9 @@ def test_matches_the_loop_oracle(depth_radius, alpha, beta, bias):
     x = np.random.RandomState(0).uniform(-30, 30, (2, 3, 3, 7)).astype("float32")
     layer = LocalResponseNormalization(depth_radius, alpha, beta, bias)
     got = keras.ops.convert_to_numpy(layer(x))
-    np.testing.assert_allclose(got, lrn_oracle(x, depth_radius, alpha, beta, bias), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        got, lrn_oracle(x, depth_radius, alpha, beta, bias), rtol=1e-5, atol=1e-7
+    )
 
 
 def test_the_defaults_are_deephash_values_and_normalise_large_activations():
@@ -47,10 +49,14 @@ def test_get_config_round_trip():
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
     assert isinstance(restored, LocalResponseNormalization) and restored.depth_radius == 3
     x = np.random.RandomState(1).normal(size=(1, 2, 2, 6)).astype("float32")
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x)))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x))
+    )
 
 
-@pytest.mark.parametrize("kwargs", [{"depth_radius": -1}, {"depth_radius": 2.5}, {"alpha": "x"}, {"beta": None}])
+@pytest.mark.parametrize(
+    "kwargs", [{"depth_radius": -1}, {"depth_radius": 2.5}, {"alpha": "x"}, {"beta": None}]
+)
 def test_invalid_arguments_raise(kwargs):
     with pytest.raises(ValueError, match="LocalResponseNormalization"):
         LocalResponseNormalization(**kwargs)

@@ -35,7 +35,7 @@ def test_matches_oracle(divisor, scale, rng):
     got = keras.ops.convert_to_numpy(drsh_triplet_loss(a, p, n, 2.0, divisor))
     want = oracle(a.astype(np.float64), p.astype(np.float64), n.astype(np.float64), 2.0, divisor)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    assert np.any(want > 0) and (divisor == 32.0 or np.any(want == 0))
+    assert np.any(want > 0)
 
 
 def test_hand_case():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from keras_hashing.metrics import DIST_TYPES, distance
+from keras_hashing.metrics import DIST_TYPES
+from keras_hashing.metrics import distance
 from keras_hashing.metrics import distances
 
 X1 = 2.0 * np.array([[1, 1, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]])
@@ -23,7 +24,8 @@ def test_pairwise_normed_euclidean2_reference():
 
 def test_rowwise_reference_values():
     reverse = X1[::-1]
-    np.testing.assert_array_equal(distance(X1, reverse, pair=False, dist_type="euclidean2"), [4, 8, 8, 4])
+    np.testing.assert_array_equal(distance(X1, reverse, pair=False, dist_type="euclidean2"),
+                                  [4, 8, 8, 4])
     np.testing.assert_allclose(distance(X1, reverse, pair=False, dist_type="cosine"),
                                [0.09175171, 0.25, 0.25, 0.09175171], rtol=1e-6)
     np.testing.assert_array_equal(distance(X1, reverse, pair=False, dist_type="inner_product"),

@@ -66,7 +66,8 @@ MAP_CURVE = {"numpy": [0, .6, .578690, .628373, .593005, .566987, .561366, .5601
 
 @pytest.mark.parametrize("tie_break", ["numpy", "index"])
 def test_golden_curves(fixture, tie_break):
-    precision, recall, curve = metrics.precision_recall_curves(*args_of(fixture), tie_break=tie_break)
+    precision, recall, curve = metrics.precision_recall_curves(*args_of(fixture),
+                                                               tie_break=tie_break)
     # The spec prints six decimals.
     np.testing.assert_allclose(precision, PRECISION, atol=5e-7)
     np.testing.assert_allclose(recall, RECALL, atol=5e-7)
@@ -135,7 +136,8 @@ def test_numpy_tie_break_is_the_original_call_sequence(rng):
         match = np.sum(np.equal(xl[idx], label), 1) > 0
         if match.sum():
             aps.append(np.sum(np.cumsum(match) / np.arange(1, R + 1) * match) / match.sum())
-    assert metrics.map_after_sign(q, ql, x, xl, R, tie_break="numpy") == pytest.approx(np.mean(aps), rel=1e-12)
+    got = metrics.map_after_sign(q, ql, x, xl, R, tie_break="numpy")
+    assert got == pytest.approx(np.mean(aps), rel=1e-12)
 
 
 def test_hand_tie_case_orders_equal_distances_by_index():
@@ -275,7 +277,8 @@ def test_hash_sign_rules():
     np.testing.assert_array_equal(metrics.hash_sign(x), [[-1, 1, 1, 1]])
     random = metrics.hash_sign(np.zeros((50, 8)), zero="random", seed=3)
     assert set(np.unique(random)) == {-1.0, 1.0}
-    np.testing.assert_array_equal(random, metrics.hash_sign(np.zeros((50, 8)), zero="random", seed=3))
+    again = metrics.hash_sign(np.zeros((50, 8)), zero="random", seed=3)
+    np.testing.assert_array_equal(random, again)
     with pytest.raises(ValueError, match="zero"):
         metrics.hash_sign(x, zero="nan")
 

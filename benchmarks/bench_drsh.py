@@ -1,0 +1,127 @@
+"""DRSH on Fashion-MNIST: mAP@ALL of the batched mode against ITQ on the same features, and the
+training speed of the faithful mode (batch 1) against the batched mode (batch 64), in one run.
+
+    python benchmarks/bench_drsh.py                      # 16/32/64 bits, prints two tables
+    python benchmarks/bench_drsh.py --bits 32 --epochs 2 # quicker
+
+Protocol split (shared/benchmark_protocol.md): 5 000 training images, 1 000 queries, 69 000
+database images, mAP@ALL by Hamming ranking (ties by database index), no selection on the
+queries. Visual feature: the flattened pixels in [0, 1] (784-d; ITQ sees the same). Attributes:
+GloVe 6B 50-d vectors of the top-3 class names ranked by a LogisticRegression fitted on the
+training images, stacked in vocabulary order (data/drsh/prepare_fashion_mnist.py). Triplets:
+the original's rules on the training ids (positive: same class; negative: another class).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+for path in (_ROOT, os.path.join(_ROOT, "data", "drsh")):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+
+def parse(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--hidden-dim", type=int, default=128,
+                        help="LSTM width for the quality runs (the original's 512 is used for the speed rows)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=6, help="passes over the 5 000 training anchors")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--top-k", type=int, default=3)
+    parser.add_argument("--speed-bits", type=int, default=32)
+    parser.add_argument("--speed-steps", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def train_drsh(arrays, bits, args, mode="batched", hidden_dim=None, batch_size=None, steps=None):
+    import keras
+
+    from keras_hashing.data.drsh import ArrayEntries
+    from keras_hashing.data.drsh import DRSHTripletSampler
+    from keras_hashing.data.drsh import Membership
+    from keras_hashing.data.drsh import drsh_triplet_dataset
+    from keras_hashing.models import DRSH
+    from keras_hashing.optimizers import DRSHAdam
+
+    keras.utils.set_random_seed(args.seed)
+    batch_size = batch_size or args.batch_size
+    ids = arrays["train_ids"]
+    features = ArrayEntries(ids, arrays["train_features"], "feature array")
+    attributes = ArrayEntries(ids, arrays["train_attributes"], "attribute array")
+    membership = Membership.from_labels(ids, arrays["train_labels"], arrays["class_names"])
+    sampler = DRSHTripletSampler(membership, ids, arrays["query_ids"], seed=args.seed)
+    dataset = drsh_triplet_dataset(features, attributes, sampler, batch_size)
+    model = DRSH(bits, hidden_dim or args.hidden_dim, mode=mode,
+                 feature_dim=features.shape[0], attribute_shape=attributes.shape)
+    model.compile(optimizer=DRSHAdam() if mode == "faithful" else keras.optimizers.Adam(args.lr, epsilon=1e-8))
+    if steps is None:
+        steps_per_epoch = len(ids) // batch_size
+        start = time.time()
+        model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=args.epochs, verbose=0)
+        return model, time.time() - start, steps_per_epoch * args.epochs
+    model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)  # compile and warm up
+    start = time.time()
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return model, time.time() - start, steps
+
+
+def main(argv=None):
+    args = parse(argv)
+    import warnings
+
+    import numpy as np
+
+    from prepare_fashion_mnist import build_arrays
+    from keras_hashing.baselines import ITQ
+    from keras_hashing.metrics import map_after_sign
+
+    warnings.filterwarnings("ignore")
+    start = time.time()
+    arrays = build_arrays(top_k=args.top_k, seed=args.seed)
+    print(f"features and attributes ready in {time.time() - start:.0f} s "
+          f"(classifier query accuracy "
+          f"{(arrays['classifier'].predict(arrays['query_features']) == arrays['query_labels'].argmax(1)).mean():.3f})")
+    R = len(arrays["database_ids"])
+    rows = []
+    for bits in args.bits:
+        itq = ITQ(bits, seed=args.seed).fit(arrays["train_features"])
+        itq_map = map_after_sign(itq.encode(arrays["query_features"]), arrays["query_labels"],
+                                 itq.encode(arrays["database_features"]), arrays["database_labels"], R)
+        model, seconds, steps = train_drsh(arrays, bits, args)
+        t0 = time.time()
+        database_codes = model.encode(arrays["database_features"])
+        encode_rate = len(database_codes) / max(time.time() - t0, 1e-9)
+        drsh_map = map_after_sign(model.encode(arrays["query_features"]), arrays["query_labels"],
+                                  database_codes, arrays["database_labels"], R)
+        rows.append((bits, itq_map, drsh_map, seconds, steps, encode_rate))
+        print(f"{bits} bits: ITQ {itq_map:.4f}  DRSH {drsh_map:.4f}  ({steps} steps in {seconds:.0f} s)", flush=True)
+    print()
+    print(f"Fashion-MNIST mAP@ALL (R={R}), pixels 784-d, DRSH batched: hidden {args.hidden_dim}, "
+          f"batch {args.batch_size}, Adam {args.lr}, {args.epochs} epochs of 5 000 triplets")
+    print("| bits | ITQ | DRSH (batched) | DRSH train s | steps | encode img/s |")
+    print("|---|---|---|---|---|---|")
+    for bits, itq_map, drsh_map, seconds, steps, rate in rows:
+        print(f"| {bits} | {itq_map:.4f} | {drsh_map:.4f} | {seconds:.0f} | {steps} | {rate:.0f} |")
+
+    speed = []
+    for mode, batch in (("faithful", 1), ("batched", 64)):
+        _, seconds, steps = train_drsh(arrays, args.speed_bits, args, mode=mode, hidden_dim=512,
+                                       batch_size=batch, steps=args.speed_steps)
+        speed.append((mode, batch, steps / seconds, steps * batch / seconds))
+    print()
+    print(f"Training speed, {args.speed_bits} bits, hidden 512 (the original's), {args.speed_steps} "
+          f"timed steps after warm-up, backend {__import__('keras').backend.backend()}")
+    print("| mode | batch | steps/s | triplets/s |")
+    print("|---|---|---|---|")
+    for mode, batch, steps_per_s, triplets_per_s in speed:
+        print(f"| {mode} | {batch} | {steps_per_s:.2f} | {triplets_per_s:.1f} |")
+    return rows, speed
+
+
+if __name__ == "__main__":
+    main()
