@@ -131,6 +131,10 @@ def train(args, data, strategy, run_dir):
     with strategy.scope():
         model = build_model(args, data)
         model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
+        # Built up front so that BackupAndRestore can restore weights and optimizer state.
+        input_spec = data.train.element_spec[0]
+        model.build((None,) + tuple(input_spec.shape[1:]))
+        model.optimizer.build(model.trainable_variables)
     backup_dir = os.path.join(run_dir, "backup")
     callbacks = [
         TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
@@ -145,7 +149,7 @@ def train(args, data, strategy, run_dir):
                                              tie_break=args.tie_break))
     start = time.time()
     model.fit(data.train.repeat(), steps_per_epoch=steps_per_epoch, epochs=epochs,
-              callbacks=callbacks, verbose=2)
+              callbacks=callbacks, verbose=2, shuffle=False)
     elapsed = time.time() - start
     print(f"trained {int(model.optimizer.iterations.numpy())} iterations in {elapsed:.1f} s")
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
