@@ -14,11 +14,25 @@ def fashion_mnist_backbone():
     return SmallCNN(**FASHION_MNIST_BACKBONE)
 
 
-def fashion_mnist_dch(code_length, gamma=20.0, q_lambda=0.0, seed=None, **kwargs):
-    """DCH on 28x28 grayscale images: random flip + 2-pixel shifts, then `SmallCNN`.
+def fashion_mnist_model(model_class, code_length, seed=None, **kwargs):
+    """A single-modal hashing model for 28x28 grayscale images.
 
-    The flip-and-shift preprocessor plays the role of the original's random flip and 227 crop.
+    Random flip + 2-pixel shifts (`RandomFlipCrop`, the analogue of the original's random flip
+    and 227 crop) in front of `fashion_mnist_backbone()`.
+
+    Args:
+        model_class: a `HashingModel` subclass (`DCH`, `DHN`, ...).
+        code_length: int, bits.
+        seed: optional int for the augmentation.
+        **kwargs: the model's own arguments (`gamma`, `alpha`, ...).
     """
-    return DCH(fashion_mnist_backbone(), code_length, gamma=gamma, q_lambda=q_lambda,
-               preprocessor=RandomFlipCrop(padding=2, seed=seed), num_labels=10, name="dch",
-               **kwargs)
+    kwargs.setdefault("num_labels", 10)
+    return model_class(fashion_mnist_backbone(), code_length,
+                       preprocessor=RandomFlipCrop(padding=2, seed=seed), **kwargs)
+
+
+def fashion_mnist_dch(code_length, gamma=20.0, q_lambda=0.0, seed=None, **kwargs):
+    """DCH on 28x28 grayscale images (see `fashion_mnist_model`)."""
+    kwargs.setdefault("name", "dch")
+    return fashion_mnist_model(DCH, code_length, seed=seed, gamma=gamma, q_lambda=q_lambda,
+                               **kwargs)
