@@ -1,7 +1,7 @@
 """LSH, PCAH and ITQ on the Fashion-MNIST protocol at 16/32/64 bits, beside the yardsticks.
 
     python benchmarks/bench_baselines.py                  # the full table (about 2 min, 2 cores)
-    python benchmarks/bench_baselines.py --bits 32 --methods itq
+    python benchmarks/bench_baselines.py --bits 32 --methods itq --threads 1
 
 Protocol (shared/benchmark_protocol.md): raw pixels scaled to [0, 1] and flattened (784), each
 baseline fitted on the 5 000 training images, 1 000 queries against the 69 000 database items;
@@ -91,7 +91,14 @@ def main():
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--private-map", action="store_true",
                         help="use the benchmark's own mAP even if keras_hashing.metrics has one")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="> 0: limit BLAS/OpenMP threads (threadpoolctl); on a busy machine "
+                             "1 avoids oversubscription, which makes the tiny ITQ loop crawl")
     args = parser.parse_args()
+    if args.threads > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=args.threads)
 
     from keras_hashing import baselines
     from keras_hashing.data.fashion_mnist import load_fashion_mnist

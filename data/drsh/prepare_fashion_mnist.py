@@ -2,7 +2,10 @@
 
     python data/drsh/prepare_fashion_mnist.py --out-dir ~/data/drsh_fashion_mnist
 
-Visual feature: the flattened pixels scaled to [0, 1] (784-d), standing in for VGG fc7.
+Visual feature: the flattened pixels scaled to [0, 1] (784-d) less the training images' mean
+pixel vector, standing in for VGG fc7. Centring matters: DRSH's bits are `sign(x W + b)` and its
+triplet loss hardly moves `b` (it cancels in the distances), so uncentred non-negative features
+give unbalanced bits (`--no-centre` keeps the raw pixels).
 Attributes, standing in for the MIL concept detector of the original: a scikit-learn
 `LogisticRegression` fitted on the training images only scores the 10 class names for every
 image; the GloVe 6B 50-d vectors of the `--top-k` best-scoring names are stacked in vocabulary
@@ -19,6 +22,7 @@ Writes, under `--out-dir`: `features.h5` (id -> float[784]), `attributes.h5` (id
 import argparse
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -45,7 +49,7 @@ def class_scorer(train_features, train_labels, seed=0, max_iter=200):
     return LogisticRegression(max_iter=max_iter, random_state=seed).fit(train_features, labels)
 
 
-def build_arrays(split=None, glove_path=DEFAULT_GLOVE, top_k=3, seed=0):
+def build_arrays(split=None, glove_path=DEFAULT_GLOVE, top_k=3, seed=0, centre=True):
     """Features and attribute matrices of the protocol split, in memory.
 
     Returns:
@@ -61,12 +65,16 @@ def build_arrays(split=None, glove_path=DEFAULT_GLOVE, top_k=3, seed=0):
     word_vectors = label_embeddings(list(split.class_names), glove_path, file_format="glove")
     out = {"class_names": list(split.class_names), "word_vectors": word_vectors}
     train_features = pixel_features(split.train_images)
-    classifier = class_scorer(train_features, split.train_labels, seed)
+    with warnings.catch_warnings():  # lbfgs stops at max_iter on raw pixels; the scores are fine
+        warnings.simplefilter("ignore")
+        classifier = class_scorer(train_features, split.train_labels, seed)
     out["classifier"] = classifier
+    mean = train_features.mean(axis=0) if centre else np.zeros(train_features.shape[1], np.float32)
+    out["feature_mean"] = mean
     for part in ("train", "query", "database"):
         features = train_features if part == "train" else pixel_features(getattr(split, f"{part}_images"))
         out[f"{part}_ids"] = [str(int(i)) for i in getattr(split, f"{part}_ids")]
-        out[f"{part}_features"] = features
+        out[f"{part}_features"] = features - mean
         out[f"{part}_attributes"] = attribute_matrices(classifier.decision_function(features),
                                                        word_vectors, top_k)
         out[f"{part}_labels"] = np.asarray(getattr(split, f"{part}_labels"), np.float32)
@@ -114,6 +122,7 @@ def main(argv=None):
     parser.add_argument("--glove", default=DEFAULT_GLOVE)
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--include-database", action="store_true")
+    parser.add_argument("--no-centre", action="store_true", help="keep the raw [0, 1] pixels")
     parser.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX folder")
     parser.add_argument("--num-train-per-class", type=int, default=500)
     parser.add_argument("--num-query-per-class", type=int, default=100)
@@ -121,7 +130,7 @@ def main(argv=None):
     from keras_hashing.data import load_fashion_mnist
 
     split = load_fashion_mnist(args.data_dir, args.num_train_per_class, args.num_query_per_class)
-    arrays = build_arrays(split, os.path.expanduser(args.glove), args.top_k)
+    arrays = build_arrays(split, os.path.expanduser(args.glove), args.top_k, centre=not args.no_centre)
     paths = write_files(arrays, os.path.expanduser(args.out_dir), args.include_database)
     for name, path in paths.items():
         print(f"{name}: {path}")
