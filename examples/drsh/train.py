@@ -155,7 +155,7 @@ def main(argv=None):
     epochs = math.ceil(total_steps / steps_per_epoch)
     callbacks = make_callbacks(args, os.path.join(args.saveto, "backup"), samples_per_epoch, total_steps)
     start = time.time()
-    model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, callbacks=callbacks,
+    model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, callbacks=callbacks, shuffle=False,
               verbose=2 if args.print_freq else 0)
     elapsed = time.time() - start
     steps_done = int(model.optimizer.iterations.numpy())

@@ -85,7 +85,8 @@ class HashingModel(keras.Model):
                 shape = tuple(self.preprocessor.compute_output_shape(shape))
             if not self.backbone.built:
                 self.backbone.build(shape)
-            self.hash_layer.build(tuple(self.backbone.compute_output_shape(shape)))
+            if not self.hash_layer.built:
+                self.hash_layer.build(tuple(self.backbone.compute_output_shape(shape)))
         except NotImplementedError:
             pass
         self.built = True
