@@ -84,3 +84,36 @@ def test_missing_list_file_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match=r"train list .*train.txt does not exist"):
         script.main(["--dataset", "toy", "--data-dir", str(tmp_path / "data"),
                      "--save-dir", str(tmp_path / "m")])
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
+    import keras
+
+    script = load_script()
+    data_dir = write_fake_fashion_mnist(tmp_path / "fashion")
+    args = ["--dataset", "fashion_mnist", "--data-dir", str(data_dir), "--img-model", "small_cnn",
+            "--output-dim", "8", "-b", "500", "-vb", "1000", "--iter-num", "35",
+            "--save-dir", str(tmp_path / "models"), "--log-dir", str(tmp_path / "tflog"),
+            "--no-plots"]
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:  # after 2 epochs of 10 steps, once the backup is written
+                raise KeyboardInterrupt
+
+    class CountSteps(keras.callbacks.Callback):
+        steps = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            CountSteps.steps += 1
+
+    # TensorBoard is the last callback the script installs: stand-ins take its place.
+    monkeypatch.setattr(keras.callbacks, "TensorBoard", lambda *a, **k: Interrupt())
+    with pytest.raises(KeyboardInterrupt):
+        script.main(args)
+    monkeypatch.setattr(keras.callbacks, "TensorBoard", lambda *a, **k: CountSteps())
+    script.main(args)
+    assert CountSteps.steps == 15
+    assert "trained 35 iterations" in capsys.readouterr().out

@@ -108,3 +108,18 @@ def test_base_class_demands_a_loss():
     images, labels = tiny_data(n=8)
     with pytest.raises(NotImplementedError, match="hashing_loss"):
         model.fit(images, labels, epochs=1, verbose=0)
+
+
+def test_frozen_backbone_trains_the_hash_layer_only():
+    # `--finetune-all false`: the original could not turn it off (type=bool); here it works.
+    images, labels = tiny_data()
+    model = DCH(tiny_backbone(), code_length=8)
+    model.backbone.trainable = False
+    model.compile(optimizer=deephash_optimizer(0.01, 1000, 0.1))
+    model.build((None, 6, 6, 1))
+    backbone_before = [w.copy() for w in model.backbone.get_weights()]
+    head_before = [w.copy() for w in model.hash_layer.get_weights()]
+    model.fit(images, labels, batch_size=8, epochs=1, verbose=0)
+    for before, after in zip(backbone_before, model.backbone.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    assert not np.allclose(head_before[0], model.hash_layer.get_weights()[0])
