@@ -1,4 +1,10 @@
-"""TensorFlow may be imported only in keras_hashing/data/ and keras_hashing/distribute.py."""
+"""TensorFlow may be imported only in keras_hashing/data/ and keras_hashing/distribute.py.
+
+One documented exception: DADH's alternating adversarial step needs three gradients per batch
+and Keras 3 has no public backend-agnostic gradient, so `models/dadh.py::_value_and_grad` looks
+up `jax` or `tensorflow` at run time (CONTRIBUTING, "Backend boundary"). The test pins that to
+exactly one run-time lookup in that one file.
+"""
 
 import pathlib
 import re
@@ -6,20 +12,28 @@ import re
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "keras_hashing"
 ALLOWED = ("data/", "distribute.py")
 IMPORT = re.compile(r"^\s*(import tensorflow|from tensorflow)\b", re.MULTILINE)
+RUNTIME_IMPORT = re.compile(r"""import_module\(\s*["']tensorflow""")
+RUNTIME_EXCEPTIONS = {"models/dadh.py": 1}
 
 
 def test_tensorflow_is_imported_only_at_the_data_and_distribution_edges():
-    offenders = []
+    offenders, runtime = [], {}
     for path in PACKAGE.rglob("*.py"):
         relative = path.relative_to(PACKAGE).as_posix()
         if relative.startswith(ALLOWED):
             continue
-        if IMPORT.search(path.read_text()):
+        text = path.read_text()
+        if IMPORT.search(text):
             offenders.append(relative)
+        count = len(RUNTIME_IMPORT.findall(text))
+        if count:
+            runtime[relative] = count
     assert offenders == []
+    assert runtime == RUNTIME_EXCEPTIONS
 
 
 def test_the_check_would_catch_an_import():
     assert IMPORT.search("x = 1\n    import tensorflow as tf\n")
     assert IMPORT.search("from tensorflow.keras import layers")
-    assert not IMPORT.search("import tensorflow_datasets_helper_name_in_a_comment = 1".replace("import ", "# "))
+    assert not IMPORT.search("# import tensorflow in a comment is not at a line start\nx = 1")
+    assert RUNTIME_IMPORT.search('tf = importlib.import_module("tensorflow")')
