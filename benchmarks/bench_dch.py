@@ -28,6 +28,7 @@ def main():
     parser.add_argument("--validation", type=int, default=0,
                         help="hold this many training images out as queries (model selection)")
     parser.add_argument("--gamma", type=float, default=20.0)
+    parser.add_argument("--q-lambda", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baselines", action="store_true")
@@ -48,7 +49,7 @@ def main():
     rows = []
     for bits in [int(b) for b in args.bits.split(",")]:
         keras.utils.set_random_seed(args.seed)
-        model = fashion_mnist_dch(bits, gamma=args.gamma, seed=args.seed)
+        model = fashion_mnist_dch(bits, gamma=args.gamma, q_lambda=args.q_lambda, seed=args.seed)
         model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, 0.1))
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)

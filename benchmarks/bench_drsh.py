@@ -75,8 +75,6 @@ def main(argv=None):
     args = parse(argv)
     import warnings
 
-    import numpy as np
-
     from prepare_fashion_mnist import build_arrays
     from keras_hashing.baselines import ITQ
     from keras_hashing.metrics import map_after_sign
@@ -86,7 +84,7 @@ def main(argv=None):
     arrays = build_arrays(top_k=args.top_k, seed=args.seed)
     print(f"features and attributes ready in {time.time() - start:.0f} s "
           f"(classifier query accuracy "
-          f"{(arrays['classifier'].predict(arrays['query_features']) == arrays['query_labels'].argmax(1)).mean():.3f})")
+          f"{(arrays['classifier'].predict(arrays['query_features'] + arrays['feature_mean']) == arrays['query_labels'].argmax(1)).mean():.3f})")
     R = len(arrays["database_ids"])
     rows = []
     for bits in args.bits:

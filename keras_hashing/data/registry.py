@@ -53,7 +53,7 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
         seed: shuffling seed.
         on_error: "raise" or "skip" for unreadable images in list files.
         validation: optional int; with Fashion-MNIST, hold this many training images out as the
-            query set and use the rest of the training images as the database, so that
+            query set (the database is the protocol database less those images), so that
             hyperparameters are chosen without touching the real query set.
 
     Returns:
@@ -66,7 +66,10 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
 
         split = load_fashion_mnist(data_dir)
         if validation:
-            split = split.validation_split(int(validation), seed=0 if seed is None else seed)
+            # The retrieval set stays the protocol database (less the held-out images), so the
+            # validation figure estimates the test figure rather than training-set retrieval.
+            split = split.validation_split(int(validation), seed=0 if seed is None else seed,
+                                           database="database")
         train_images, train_labels = split.train_images, split.train_labels
         query_images, query_labels = split.query_images, split.query_labels
         database_images, database_labels = split.database_images, split.database_labels

@@ -16,13 +16,15 @@ def sigmoid(v):
 def oracle(params, x, A, steps, mode, training, eps=1e-10):
     """Per-sample loops over steps, slots and units (§1.4); BN over the batch in faithful training."""
     B = x.shape[0]
-    c = np.zeros((B, H)); h = np.zeros((B, H))
+    c = np.zeros((B, H))
+    h = np.zeros((B, H))
     for b in range(B):
         init = x[b] @ params["W_fea"] + params["b_fea"][0]
         c[b], h[b] = init[:H], init[H:]
     out = np.zeros((B, steps))
     for t in range(steps):
-        c_hat = np.zeros((B, H)); gates_o = np.zeros((B, H))
+        c_hat = np.zeros((B, H))
+        gates_o = np.zeros((B, H))
         for b in range(B):
             e = np.zeros(S)
             for j in range(S):

@@ -53,7 +53,8 @@ def test_binary_loss_matches_oracle_and_stops_at_32(bits, rng):
     got = keras.ops.convert_to_numpy(drsh_binary_triplet_loss(a, p, n))
     np.testing.assert_allclose(got, binary_oracle(a, p, n, bits=32), rtol=1e-6)
     if bits > 32:  # bits past 32 never enter, as in the original's literal loop
-        a2 = a.copy(); a2[:, 32:] *= -1
+        a2 = a.copy()
+        a2[:, 32:] *= -1
         np.testing.assert_allclose(keras.ops.convert_to_numpy(drsh_binary_triplet_loss(a2, p, n)), got)
 
 

@@ -10,7 +10,7 @@ from keras_hashing.optimizers import DRSHAdam
 
 def hand_steps(w, grads, lr0=2e-4):
     """train.py::adam written out: b1 = 0.1, b2 = 0.001 used for the moments and the correction."""
-    m = np.zeros_like(w); v = np.zeros_like(w); out = []
+    m, v, out = np.zeros_like(w), np.zeros_like(w), []
     for i, g in enumerate(grads, start=1):
         lr_t = lr0 * np.sqrt(1.0 - 0.001 ** i) / (1.0 - 0.1 ** i)
         m = 0.1 * g + 0.9 * m
