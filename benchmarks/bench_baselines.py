@@ -46,7 +46,7 @@ def _map_at_r(query_codes, query_labels, database_codes, database_labels, R, bat
         stop = start + batch_size
         _, order = _hamming_order(query_codes[start:stop], database_codes)
         top = order[:, :R]
-        relevant = (query_labels[start:stop] @ database_labels.T > 0)
+        relevant = query_labels[start:stop] @ database_labels.T > 0
         relevant = np.take_along_axis(relevant, top, axis=1).astype(np.float64)
         hits = np.cumsum(relevant, axis=1)
         precision = hits / np.arange(1, top.shape[1] + 1)
@@ -56,8 +56,9 @@ def _map_at_r(query_codes, query_labels, database_codes, database_labels, R, bat
     return float(np.mean(np.concatenate(aps)))
 
 
-def _radius_precision_recall(query_codes, query_labels, database_codes, database_labels,
-                             radius=2, batch_size=100):
+def _radius_precision_recall(
+    query_codes, query_labels, database_codes, database_labels, radius=2, batch_size=100
+):
     """Mean precision and recall of the items within Hamming `radius` (spec §7.5: a query that
     retrieves nothing scores 0 and is counted)."""
     precisions, recalls = [], []
@@ -89,11 +90,18 @@ def main():
     parser.add_argument("--methods", default="lsh,pcah,itq")
     parser.add_argument("--seed", type=int, default=0, help="seed of LSH and ITQ")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--private-map", action="store_true",
-                        help="use the benchmark's own mAP even if keras_hashing.metrics has one")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="> 0: limit BLAS/OpenMP threads (threadpoolctl); on a busy machine "
-                             "1 avoids oversubscription, which makes the tiny ITQ loop crawl")
+    parser.add_argument(
+        "--private-map",
+        action="store_true",
+        help="use the benchmark's own mAP even if keras_hashing.metrics has one",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="> 0: limit BLAS/OpenMP threads (threadpoolctl); on a busy machine "
+        "1 avoids oversubscription, which makes the tiny ITQ loop crawl",
+    )
     args = parser.parse_args()
     if args.threads > 0:
         from threadpoolctl import threadpool_limits
@@ -106,17 +114,25 @@ def main():
     split = load_fashion_mnist(args.data_dir)
     train = split.train_images.reshape(len(split.train_images), -1).astype(np.float32) / 255.0
     query = split.query_images.reshape(len(split.query_images), -1).astype(np.float32) / 255.0
-    database = (split.database_images.reshape(len(split.database_images), -1)
-                .astype(np.float32) / 255.0)
+    database = (
+        split.database_images.reshape(len(split.database_images), -1).astype(np.float32) / 255.0
+    )
     R = len(database)
     library_map, library_radius = (None, None) if args.private_map else _library_metrics()
-    map_source = ("keras_hashing.metrics.map_after_sign" if library_map is not None
-                  else "benchmarks/bench_baselines.py::_map_at_r (private)")
-    print(f"Fashion-MNIST protocol: train {len(train)}, query {len(query)}, database {R}; "
-          f"mAP from {map_source}")
+    map_source = (
+        "keras_hashing.metrics.map_after_sign"
+        if library_map is not None
+        else "benchmarks/bench_baselines.py::_map_at_r (private)"
+    )
+    print(
+        f"Fashion-MNIST protocol: train {len(train)}, query {len(query)}, database {R}; "
+        f"mAP from {map_source}"
+    )
 
-    header = (f"{'method':<6}{'bits':>5}{'mAP@ALL':>9}{'yardstick':>10}{'diff':>8}"
-              f"{'mAP@1000':>10}{'P@r2':>8}{'R@r2':>8}{'fit s':>8}{'enc img/s':>11}")
+    header = (
+        f"{'method':<6}{'bits':>5}{'mAP@ALL':>9}{'yardstick':>10}{'diff':>8}"
+        f"{'mAP@1000':>10}{'P@r2':>8}{'R@r2':>8}{'fit s':>8}{'enc img/s':>11}"
+    )
     print(header)
     print("-" * len(header))
     worst = 0.0
@@ -131,36 +147,58 @@ def main():
             encode_rate = len(database) / (time.perf_counter() - start)
             query_codes = hasher.encode(query)
 
-            private = _map_at_r(query_codes, split.query_labels, database_codes,
-                                split.database_labels, R)
+            private = _map_at_r(
+                query_codes, split.query_labels, database_codes, split.database_labels, R
+            )
             if library_map is not None:
-                map_all = float(library_map(query_codes, split.query_labels, database_codes,
-                                            split.database_labels, R, tie_break="index",
-                                            verbose=False))
+                map_all = float(
+                    library_map(
+                        query_codes,
+                        split.query_labels,
+                        database_codes,
+                        split.database_labels,
+                        R,
+                        tie_break="index",
+                        verbose=False,
+                    )
+                )
                 if abs(map_all - private) > 1e-5:
-                    raise RuntimeError(f"{method} {bits}: map_after_sign {map_all:.6f} differs "
-                                       f"from the private mAP {private:.6f}.")
+                    raise RuntimeError(
+                        f"{method} {bits}: map_after_sign {map_all:.6f} differs "
+                        f"from the private mAP {private:.6f}."
+                    )
             else:
                 map_all = private
-            map_1000 = _map_at_r(query_codes, split.query_labels, database_codes,
-                                 split.database_labels, 1000)
-            precision, recall = _radius_precision_recall(query_codes, split.query_labels,
-                                                         database_codes, split.database_labels)
+            map_1000 = _map_at_r(
+                query_codes, split.query_labels, database_codes, split.database_labels, 1000
+            )
+            precision, recall = _radius_precision_recall(
+                query_codes, split.query_labels, database_codes, split.database_labels
+            )
             if library_radius is not None:
                 lib_precision, lib_recall, _ = library_radius(
-                    query_codes, split.query_labels, database_codes, split.database_labels,
-                    radius=2, verbose=False)
+                    query_codes,
+                    split.query_labels,
+                    database_codes,
+                    split.database_labels,
+                    radius=2,
+                    verbose=False,
+                )
                 if max(abs(lib_precision - precision), abs(lib_recall - recall)) > 1e-6:
-                    raise RuntimeError(f"{method} {bits}: precision_recall_at_radius disagrees "
-                                       f"with the private computation.")
+                    raise RuntimeError(
+                        f"{method} {bits}: precision_recall_at_radius disagrees "
+                        f"with the private computation."
+                    )
             yardstick = YARDSTICKS.get(method, {}).get(bits)
             diff = "" if yardstick is None else f"{map_all - yardstick:+.3f}"
             if yardstick is not None:
                 worst = max(worst, abs(map_all - yardstick))
-            print(f"{method.upper():<6}{bits:>5}{map_all:>9.4f}"
-                  f"{'' if yardstick is None else f'{yardstick:.3f}':>10}{diff:>8}"
-                  f"{map_1000:>10.4f}{precision:>8.4f}{recall:>8.4f}{fit_seconds:>8.2f}"
-                  f"{encode_rate:>11.0f}")
+            print(
+                f"{method.upper():<6}{bits:>5}{map_all:>9.4f}"
+                f"{'' if yardstick is None else f'{yardstick:.3f}':>10}{diff:>8}"
+                f"{map_1000:>10.4f}{precision:>8.4f}{recall:>8.4f}{fit_seconds:>8.2f}"
+                f"{encode_rate:>11.0f}"
+            )
     print(f"largest |mAP@ALL - yardstick| = {worst:.4f}")
 
 

@@ -214,25 +214,39 @@ def main():
         # on two CPU cores).
         steps = args.timing_steps
         subset = dataclasses.replace(
-            data, train=dataclasses.replace(data.train, images=data.train.images[: 128 * steps],
-                                            texts=data.train.texts[: 128 * steps],
-                                            labels=data.train.labels[: 128 * steps],
-                                            indices=data.train.indices[: 128 * steps]))
+            data,
+            train=dataclasses.replace(
+                data.train,
+                images=data.train.images[: 128 * steps],
+                texts=data.train.texts[: 128 * steps],
+                labels=data.train.labels[: 128 * steps],
+                indices=data.train.indices[: 128 * steps],
+            ),
+        )
         _, dadh_times = train_dadh(subset, 64, args, epochs=2, hidden=8192)
         small = dataclasses.replace(
-            data, train=dataclasses.replace(data.train, images=data.train.images[: 32 * steps * 4],
-                                            texts=data.train.texts[: 32 * steps * 4],
-                                            labels=data.train.labels[: 32 * steps * 4],
-                                            indices=data.train.indices[: 32 * steps * 4]))
+            data,
+            train=dataclasses.replace(
+                data.train,
+                images=data.train.images[: 32 * steps * 4],
+                texts=data.train.texts[: 32 * steps * 4],
+                labels=data.train.labels[: 32 * steps * 4],
+                indices=data.train.indices[: 32 * steps * 4],
+            ),
+        )
         _, djsrh_times = train_djsrh(small, 64, args, epochs=2)
         dadh_epoch = dadh_times[1] / steps * int(np.ceil(len(data.train) / 128))
         djsrh_epoch = djsrh_times[1] / (steps * 4) * (len(data.train) // 32)
         print("| method | batch | s/step | s/epoch (5 000 pairs) |")
         print("|---|---|---|---|")
-        print(f"| DADH, hidden 8192 (original widths), 64 bits | 128 | {dadh_times[1] / steps:.2f} "
-              f"| {dadh_epoch:.0f} |")
-        print(f"| DJSRH, image MLP 1024, text 4096, 64 bits | 32 | "
-              f"{djsrh_times[1] / (steps * 4):.3f} | {djsrh_epoch:.1f} |")
+        print(
+            f"| DADH, hidden 8192 (original widths), 64 bits | 128 | {dadh_times[1] / steps:.2f} "
+            f"| {dadh_epoch:.0f} |"
+        )
+        print(
+            f"| DJSRH, image MLP 1024, text 4096, 64 bits | 32 | "
+            f"{djsrh_times[1] / (steps * 4):.3f} | {djsrh_epoch:.1f} |"
+        )
         return
     methods = args.methods.split(",")
     rows = []

@@ -25,8 +25,12 @@ def main():
     parser.add_argument("--iter-num", type=int, default=4000)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--decay-step", type=int, default=3000)
-    parser.add_argument("--validation", type=int, default=0,
-                        help="hold this many training images out as queries (model selection)")
+    parser.add_argument(
+        "--validation",
+        type=int,
+        default=0,
+        help="hold this many training images out as queries (model selection)",
+    )
     parser.add_argument("--gamma", type=float, default=20.0)
     parser.add_argument("--q-lambda", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -44,8 +48,13 @@ def main():
     from keras_hashing.models.presets import fashion_mnist_dch
     from keras_hashing.optimizers import deephash_optimizer
 
-    data = load_retrieval_data("fashion_mnist", batch_size=args.batch_size, val_batch_size=1000,
-                               seed=args.seed, validation=args.validation or None)
+    data = load_retrieval_data(
+        "fashion_mnist",
+        batch_size=args.batch_size,
+        val_batch_size=1000,
+        seed=args.seed,
+        validation=args.validation or None,
+    )
     rows = []
     for bits in [int(b) for b in args.bits.split(",")]:
         keras.utils.set_random_seed(args.seed)
@@ -54,15 +63,30 @@ def main():
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)
         start = time.time()
-        model.fit(data.train.repeat(), steps_per_epoch=steps, epochs=epochs, verbose=0,
-                  callbacks=[StopAtStep(args.iter_num)])
+        model.fit(
+            data.train.repeat(),
+            steps_per_epoch=steps,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[StopAtStep(args.iter_num)],
+        )
         train_seconds = time.time() - start
         start = time.time()
         database = model.predict(data.database, verbose=0)
         encode_rate = len(database) / (time.time() - start)
         query = model.predict(data.query, verbose=0)
-        rows.append(_row(f"DCH {bits}", query, database, data, map_after_sign,
-                         precision_recall_at_radius, train_seconds, encode_rate))
+        rows.append(
+            _row(
+                f"DCH {bits}",
+                query,
+                database,
+                data,
+                map_after_sign,
+                precision_recall_at_radius,
+                train_seconds,
+                encode_rate,
+            )
+        )
     if not args.no_baselines and not args.validation:
         from keras_hashing.data.fashion_mnist import load_fashion_mnist
 
@@ -74,24 +98,51 @@ def main():
         for name in ("LSH", "PCAH", "ITQ"):
             for bits in [int(b) for b in args.bits.split(",")]:
                 start = time.time()
-                method = baselines.get(name, bits, seed=0) if name != "PCAH" else baselines.get(name, bits)
+                method = (
+                    baselines.get(name, bits, seed=0)
+                    if name != "PCAH"
+                    else baselines.get(name, bits)
+                )
                 method.fit(pixels(split.train_images))
                 train_seconds = time.time() - start
                 start = time.time()
                 database = method.encode(pixels(split.database_images)).astype("float32")
                 encode_rate = len(database) / (time.time() - start)
                 query = method.encode(pixels(split.query_images)).astype("float32")
-                rows.append(_row(f"{name} {bits}", query, database, data, map_after_sign,
-                                 precision_recall_at_radius, train_seconds, encode_rate))
-    header = f"{'method':<10} {'mAP@ALL':>8} {'mAP@1000':>9} {'P@r<=2':>7} {'train s':>8} {'enc img/s':>10}"
+                rows.append(
+                    _row(
+                        f"{name} {bits}",
+                        query,
+                        database,
+                        data,
+                        map_after_sign,
+                        precision_recall_at_radius,
+                        train_seconds,
+                        encode_rate,
+                    )
+                )
+    header = (
+        f"{'method':<10} {'mAP@ALL':>8} {'mAP@1000':>9} {'P@r<=2':>7} {'train s':>8} "
+        f"{'enc img/s':>10}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
-        print(f"{row[0]:<10} {row[1]:8.4f} {row[2]:9.4f} {row[3]:7.4f} {row[4]:8.1f} {row[5]:10.0f}")
+        print(
+            f"{row[0]:<10} {row[1]:8.4f} {row[2]:9.4f} {row[3]:7.4f} {row[4]:8.1f} {row[5]:10.0f}"
+        )
 
 
-def _row(name, query, database, data, map_after_sign, precision_recall_at_radius, train_seconds,
-         encode_rate):
+def _row(
+    name,
+    query,
+    database,
+    data,
+    map_after_sign,
+    precision_recall_at_radius,
+    train_seconds,
+    encode_rate,
+):
     args = (query, data.query_labels, database, data.database_labels)
     map_all = map_after_sign(*args, len(database))
     map_1000 = map_after_sign(*args, 1000)

@@ -33,8 +33,12 @@ def main():
     parser.add_argument("--q-lambda", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--validation", type=int, default=0,
-                        help="hold out this many training images as queries (tuning mode)")
+    parser.add_argument(
+        "--validation",
+        type=int,
+        default=0,
+        help="hold out this many training images as queries (tuning mode)",
+    )
     args = parser.parse_args()
 
     import keras
@@ -47,19 +51,35 @@ def main():
     from keras_hashing.models import DHN
     from keras_hashing.optimizers import deephash_optimizer
 
-    data = load_retrieval_data("fashion_mnist", batch_size=args.batch_size, val_batch_size=1000,
-                               seed=args.seed, validation=args.validation or None)
+    data = load_retrieval_data(
+        "fashion_mnist",
+        batch_size=args.batch_size,
+        val_batch_size=1000,
+        seed=args.seed,
+        validation=args.validation or None,
+    )
     rows = []
     for bits in [int(b) for b in args.bits.split(",")]:
         keras.utils.set_random_seed(args.seed)
-        model = DHN(SmallCNN(), code_length=bits, alpha=args.alpha, q_lambda=args.q_lambda,
-                    num_labels=10, name="dhn")
+        model = DHN(
+            SmallCNN(),
+            code_length=bits,
+            alpha=args.alpha,
+            q_lambda=args.q_lambda,
+            num_labels=10,
+            name="dhn",
+        )
         model.compile(optimizer=deephash_optimizer(args.lr, 5000, 0.5))
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)
         start = time.time()
-        model.fit(data.train.repeat(), steps_per_epoch=steps, epochs=epochs, verbose=0,
-                  callbacks=[StopAtStep(args.iter_num)])
+        model.fit(
+            data.train.repeat(),
+            steps_per_epoch=steps,
+            epochs=epochs,
+            verbose=0,
+            callbacks=[StopAtStep(args.iter_num)],
+        )
         train_seconds = time.time() - start
         start = time.time()
         database = model.predict(data.database, verbose=0)
@@ -71,17 +91,25 @@ def main():
         precision, _, _ = precision_recall_at_radius(*metric_args, radius=2)
         rows.append((f"DHN {bits}", map_all, map_1000, precision, train_seconds, encode_rate))
         print(f"DHN {bits} bits: mAP@ALL {map_all:.4f}", flush=True)
-    split = (f"validation ({args.validation} held-out training images)" if args.validation
-             else "test queries")
-    print(f"\nFashion-MNIST, {split}, {args.iter_num} iterations, batch {args.batch_size}, "
-          f"lr {args.lr}, alpha {args.alpha}")
-    header = (f"{'method':<10} {'mAP@ALL':>8} {'mAP@1000':>9} {'P@r<=2':>7} {'train s':>8} "
-              f"{'enc img/s':>10}")
+    split = (
+        f"validation ({args.validation} held-out training images)"
+        if args.validation
+        else "test queries"
+    )
+    print(
+        f"\nFashion-MNIST, {split}, {args.iter_num} iterations, batch {args.batch_size}, "
+        f"lr {args.lr}, alpha {args.alpha}"
+    )
+    header = (
+        f"{'method':<10} {'mAP@ALL':>8} {'mAP@1000':>9} {'P@r<=2':>7} {'train s':>8} "
+        f"{'enc img/s':>10}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
-        print(f"{row[0]:<10} {row[1]:8.4f} {row[2]:9.4f} {row[3]:7.4f} {row[4]:8.1f} "
-              f"{row[5]:10.0f}")
+        print(
+            f"{row[0]:<10} {row[1]:8.4f} {row[2]:9.4f} {row[3]:7.4f} {row[4]:8.1f} {row[5]:10.0f}"
+        )
 
 
 if __name__ == "__main__":

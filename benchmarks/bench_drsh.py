@@ -27,10 +27,16 @@ for path in (_ROOT, os.path.join(_ROOT, "data", "drsh")):
 def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bits", type=int, nargs="+", default=[16, 32, 64])
-    parser.add_argument("--hidden-dim", type=int, default=64,
-                        help="LSTM width for the quality runs (the original's 512 is used for the speed rows)")
+    parser.add_argument(
+        "--hidden-dim",
+        type=int,
+        default=64,
+        help="LSTM width for the quality runs (the original's 512 is used for the speed rows)",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=2, help="passes over the 5 000 training anchors")
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="passes over the 5 000 training anchors"
+    )
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--speed-bits", type=int, default=32)
@@ -57,9 +63,16 @@ def train_drsh(arrays, bits, args, mode="batched", hidden_dim=None, batch_size=N
     membership = Membership.from_labels(ids, arrays["train_labels"], arrays["class_names"])
     sampler = DRSHTripletSampler(membership, ids, arrays["query_ids"], seed=args.seed)
     dataset = drsh_triplet_dataset(features, attributes, sampler, batch_size)
-    model = DRSH(bits, hidden_dim or args.hidden_dim, mode=mode,
-                 feature_dim=features.shape[0], attribute_shape=attributes.shape)
-    model.compile(optimizer=DRSHAdam() if mode == "faithful" else keras.optimizers.Adam(args.lr, epsilon=1e-8))
+    model = DRSH(
+        bits,
+        hidden_dim or args.hidden_dim,
+        mode=mode,
+        feature_dim=features.shape[0],
+        attribute_shape=attributes.shape,
+    )
+    model.compile(
+        optimizer=DRSHAdam() if mode == "faithful" else keras.optimizers.Adam(args.lr, epsilon=1e-8)
+    )
     if steps is None:
         steps_per_epoch = len(ids) // batch_size
         start = time.time()
@@ -76,32 +89,56 @@ def main(argv=None):
     import warnings
 
     from prepare_fashion_mnist import build_arrays
+
     from keras_hashing.baselines import ITQ
     from keras_hashing.metrics import map_after_sign
 
     warnings.filterwarnings("ignore")
     start = time.time()
     arrays = build_arrays(top_k=args.top_k, seed=args.seed)
-    print(f"features and attributes ready in {time.time() - start:.0f} s "
-          f"(classifier query accuracy "
-          f"{(arrays['classifier'].predict(arrays['query_features'] + arrays['feature_mean']) == arrays['query_labels'].argmax(1)).mean():.3f})")
+    elapsed = time.time() - start
+    accuracy = (
+        arrays["classifier"].predict(arrays["query_features"] + arrays["feature_mean"])
+        == arrays["query_labels"].argmax(1)
+    ).mean()
+    print(
+        f"features and attributes ready in {elapsed:.0f} s "
+        f"(classifier query accuracy "
+        f"{accuracy:.3f})"
+    )
     R = len(arrays["database_ids"])
     rows = []
     for bits in args.bits:
         itq = ITQ(bits, seed=args.seed).fit(arrays["train_features"])
-        itq_map = map_after_sign(itq.encode(arrays["query_features"]), arrays["query_labels"],
-                                 itq.encode(arrays["database_features"]), arrays["database_labels"], R)
+        itq_map = map_after_sign(
+            itq.encode(arrays["query_features"]),
+            arrays["query_labels"],
+            itq.encode(arrays["database_features"]),
+            arrays["database_labels"],
+            R,
+        )
         model, seconds, steps = train_drsh(arrays, bits, args)
         t0 = time.time()
         database_codes = model.encode(arrays["database_features"])
         encode_rate = len(database_codes) / max(time.time() - t0, 1e-9)
-        drsh_map = map_after_sign(model.encode(arrays["query_features"]), arrays["query_labels"],
-                                  database_codes, arrays["database_labels"], R)
+        drsh_map = map_after_sign(
+            model.encode(arrays["query_features"]),
+            arrays["query_labels"],
+            database_codes,
+            arrays["database_labels"],
+            R,
+        )
         rows.append((bits, itq_map, drsh_map, seconds, steps, encode_rate))
-        print(f"{bits} bits: ITQ {itq_map:.4f}  DRSH {drsh_map:.4f}  ({steps} steps in {seconds:.0f} s)", flush=True)
+        print(
+            f"{bits} bits: ITQ {itq_map:.4f}  DRSH {drsh_map:.4f}  "
+            f"({steps} steps in {seconds:.0f} s)",
+            flush=True,
+        )
     print()
-    print(f"Fashion-MNIST mAP@ALL (R={R}), pixels 784-d, DRSH batched: hidden {args.hidden_dim}, "
-          f"batch {args.batch_size}, Adam {args.lr}, {args.epochs} epochs of 5 000 triplets")
+    print(
+        f"Fashion-MNIST mAP@ALL (R={R}), pixels 784-d, DRSH batched: hidden {args.hidden_dim}, "
+        f"batch {args.batch_size}, Adam {args.lr}, {args.epochs} epochs of 5 000 triplets"
+    )
     print("| bits | ITQ | DRSH (batched) | DRSH train s | steps | encode img/s |")
     print("|---|---|---|---|---|---|")
     for bits, itq_map, drsh_map, seconds, steps, rate in rows:
@@ -109,12 +146,21 @@ def main(argv=None):
 
     speed = []
     for mode, batch in (("faithful", 1), ("batched", 64)):
-        _, seconds, steps = train_drsh(arrays, args.speed_bits, args, mode=mode, hidden_dim=512,
-                                       batch_size=batch, steps=args.speed_steps)
+        _, seconds, steps = train_drsh(
+            arrays,
+            args.speed_bits,
+            args,
+            mode=mode,
+            hidden_dim=512,
+            batch_size=batch,
+            steps=args.speed_steps,
+        )
         speed.append((mode, batch, steps / seconds, steps * batch / seconds))
     print()
-    print(f"Training speed, {args.speed_bits} bits, hidden 512 (the original's), {args.speed_steps} "
-          f"timed steps after warm-up, backend {__import__('keras').backend.backend()}")
+    print(
+        f"Training speed, {args.speed_bits} bits, hidden 512 (the original's), {args.speed_steps} "
+        f"timed steps after warm-up, backend {__import__('keras').backend.backend()}"
+    )
     print("| mode | batch | steps/s | triplets/s |")
     print("|---|---|---|---|")
     for mode, batch, steps_per_s, triplets_per_s in speed:

@@ -47,9 +47,11 @@ def main(argv=None):
     query = rng.choice(np.array([-1.0, 1.0], np.float32), (args.queries, args.bits))
     database = rng.choice(np.array([-1.0, 1.0], np.float32), (args.database, args.bits))
     query_labels = np.eye(args.classes, dtype=np.float32)[
-        rng.integers(0, args.classes, args.queries)]
+        rng.integers(0, args.classes, args.queries)
+    ]
     database_labels = np.eye(args.classes, dtype=np.float32)[
-        rng.integers(0, args.classes, args.database)]
+        rng.integers(0, args.classes, args.database)
+    ]
 
     start = time.perf_counter()
     library = map_after_sign(query, query_labels, database, database_labels, None, verbose=False)
@@ -59,8 +61,10 @@ def main(argv=None):
     loop_seconds = time.perf_counter() - start
     np.testing.assert_allclose(library, loop, rtol=1e-12)
 
-    print(f"mAP@ALL, {args.queries} queries x {args.database} items, {args.bits} bits, "
-          f"{args.classes} classes (value {library:.6f} on both)")
+    print(
+        f"mAP@ALL, {args.queries} queries x {args.database} items, {args.bits} bits, "
+        f"{args.classes} classes (value {library:.6f} on both)"
+    )
     print(f"{'routine':<42}{'seconds':>10}")
     print(f"{'keras_hashing.metrics.map_after_sign':<42}{library_seconds:>10.3f}")
     print(f"{'per-query loop, stable argsort of the row':<42}{loop_seconds:>10.3f}")

@@ -22,8 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def loop_icm(outputs, codebook, num_codebooks, num_codewords, sweeps, seed,
-             label_embeddings=None):
+def loop_icm(outputs, codebook, num_codebooks, num_codewords, sweeps, seed, label_embeddings=None):
     """Per-codebook loop over samples, each sample's K distances at once (float64)."""
     rng = np.random.default_rng(seed)
     orders = [rng.permutation(num_codebooks) for _ in range(sweeps)]
@@ -55,12 +54,20 @@ def main():
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--sweeps", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--label-dim", type=int, default=0,
-                        help="> 0: DVSQ's ||V r||^2 cost with a random (label-dim, dim) V")
+    parser.add_argument(
+        "--label-dim",
+        type=int,
+        default=0,
+        help="> 0: DVSQ's ||V r||^2 cost with a random (label-dim, dim) V",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=0,
-                        help="> 0: limit BLAS/OpenMP threads (threadpoolctl); on a busy machine "
-                             "1 avoids oversubscription")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="> 0: limit BLAS/OpenMP threads (threadpoolctl); on a busy machine "
+        "1 avoids oversubscription",
+    )
     args = parser.parse_args()
     if args.threads > 0:
         from threadpoolctl import threadpool_limits
@@ -73,12 +80,22 @@ def main():
     M, K, D = args.num_codebooks, args.num_codewords, args.dim
     outputs = np.tanh(rng.normal(size=(args.num, D))).astype(np.float32)
     codebook = (rng.normal(size=(M * K, D)) / np.sqrt(M)).astype(np.float32)
-    weights = (rng.normal(size=(args.label_dim, D)).astype(np.float32)
-               if args.label_dim > 0 else None)
+    weights = (
+        rng.normal(size=(args.label_dim, D)).astype(np.float32) if args.label_dim > 0 else None
+    )
 
     start = time.perf_counter()
-    fast = icm_encode(outputs, codebook, M, K, sweeps=args.sweeps, seed=args.seed,
-                      label_embeddings=weights, batch_size=args.batch_size, return_indices=True)
+    fast = icm_encode(
+        outputs,
+        codebook,
+        M,
+        K,
+        sweeps=args.sweeps,
+        seed=args.seed,
+        label_embeddings=weights,
+        batch_size=args.batch_size,
+        return_indices=True,
+    )
     fast_seconds = time.perf_counter() - start
     start = time.perf_counter()
     slow = loop_icm(outputs, codebook, M, K, args.sweeps, args.seed, weights)
@@ -88,14 +105,20 @@ def main():
         raise AssertionError(f"{mismatches} of {args.num} codes differ between the encoders.")
 
     cost = "||V r||^2" if weights is not None else "||r||^2"
-    print(f"ICM, N={args.num}, M={M}, K={K}, D={D}, sweeps={args.sweeps}, cost {cost}, "
-          f"chunks of {args.batch_size}, BLAS threads {args.threads or 'default'}; "
-          f"codes identical")
+    print(
+        f"ICM, N={args.num}, M={M}, K={K}, D={D}, sweeps={args.sweeps}, cost {cost}, "
+        f"chunks of {args.batch_size}, BLAS threads {args.threads or 'default'}; "
+        f"codes identical"
+    )
     print(f"{'encoder':<44}{'seconds':>9}{'codes/s':>12}")
-    print(f"{'keras_hashing.quantization.icm_encode':<44}{fast_seconds:>9.2f}"
-          f"{args.num / fast_seconds:>12.0f}")
-    print(f"{'per-codebook NumPy loop over samples':<44}{slow_seconds:>9.2f}"
-          f"{args.num / slow_seconds:>12.0f}")
+    print(
+        f"{'keras_hashing.quantization.icm_encode':<44}{fast_seconds:>9.2f}"
+        f"{args.num / fast_seconds:>12.0f}"
+    )
+    print(
+        f"{'per-codebook NumPy loop over samples':<44}{slow_seconds:>9.2f}"
+        f"{args.num / slow_seconds:>12.0f}"
+    )
     print(f"speed-up: {slow_seconds / fast_seconds:.1f}x")
 
 

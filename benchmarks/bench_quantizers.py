@@ -23,23 +23,10 @@ sys.path.insert(0, os.path.join(ROOT, "examples", "dqn"))
 import common  # noqa: E402
 
 
-def ensure_quantization():
-    import keras_hashing.quantization as quantization
-
-    names = ("kmeans_init_codebook", "icm_encode", "update_codebook", "codes_to_indices",
-             "indices_to_codes")
-    if all(hasattr(quantization, n) for n in names):
-        return "keras_hashing.quantization"
-    sys.path.insert(0, ROOT)
-    from tests.quantization_standin import install_if_missing
-
-    install_if_missing()
-    return "tests/quantization_standin.py (keras_hashing.quantization not yet written)"
-
-
 def hamming_map(query, query_labels, database, database_labels):
-    return common.average_precision_at_r(np.sign(query), query_labels, np.sign(database),
-                                         database_labels, len(database))
+    return common.average_precision_at_r(
+        np.sign(query), query_labels, np.sign(database), database_labels, len(database)
+    )
 
 
 def run(method, bits, data, args):
@@ -63,39 +50,80 @@ def run(method, bits, data, args):
     n = data.num_train
     if method in ("dqn", "dvsq"):
         if method == "dqn":
-            model = DQN(SmallCNN(), code_length=args.dqn_dim, num_train=n, num_codebooks=M,
-                        num_codewords=K, cq_lambda=1e-4, num_labels=10)
+            model = DQN(
+                SmallCNN(),
+                code_length=args.dqn_dim,
+                num_train=n,
+                num_codebooks=M,
+                num_codewords=K,
+                cq_lambda=1e-4,
+                num_labels=10,
+            )
             lr = 0.002
         else:
             glove = os.path.join(ROOT, "data", "glove", "fashion_mnist_glove.txt")
             V = label_embeddings(common.FASHION_MNIST_NAMES, glove, file_format="glove")
-            model = DVSQ(SmallCNN(), V, num_train=n, num_codebooks=M, num_codewords=K, cq_lambda=1e-4)
+            model = DVSQ(
+                SmallCNN(), V, num_train=n, num_codebooks=M, num_codewords=K, cq_lambda=1e-4
+            )
             lr = 0.02
         model.build((None, 28, 28, 1))
         model.compile(optimizer=deephash_optimizer(lr * args.lr_scale, 500, 0.5))
         steps = n // 256
         start = time.time()
-        model.fit(indexed_dataset(data.train_inputs, data.train_labels, 256, shuffle_seed=args.seed).repeat(),
-                  steps_per_epoch=steps, epochs=max(1, args.iterations // steps), verbose=0,
-                  callbacks=[CodebookUpdate(update_period(n, 256), seed=args.seed, verbose=0)])
+        model.fit(
+            indexed_dataset(
+                data.train_inputs, data.train_labels, 256, shuffle_seed=args.seed
+            ).repeat(),
+            steps_per_epoch=steps,
+            epochs=max(1, args.iterations // steps),
+            verbose=0,
+            callbacks=[CodebookUpdate(update_period(n, 256), seed=args.seed, verbose=0)],
+        )
         seconds = time.time() - start
         report, extras, _ = common.quantized_report(model, data, data.R, seed=args.seed)
     else:
-        model = DTQ(SmallCNN(), code_length=64, num_train=n, num_codebooks=M, num_codewords=K,
-                    cq_lambda=0.0, triplet_margin=30.0, num_labels=10)
+        model = DTQ(
+            SmallCNN(),
+            code_length=64,
+            num_train=n,
+            num_codebooks=M,
+            num_codewords=K,
+            cq_lambda=0.0,
+            triplet_margin=30.0,
+            num_labels=10,
+        )
         model.build((None, 28, 28, 1))
         model.compile(optimizer=deephash_optimizer(3e-5 * args.lr_scale, 10000, 0.1))
-        sampler = TripletSampler(data.train_inputs, data.train_labels, 128, margin=30.0,
-                                 strategy="margin", n_part=20, threshold=64000, seed=args.seed)
+        sampler = TripletSampler(
+            data.train_inputs,
+            data.train_labels,
+            128,
+            margin=30.0,
+            strategy="margin",
+            n_part=20,
+            threshold=64000,
+            seed=args.seed,
+        )
         start = time.time()
-        model.fit(triplet_dataset(sampler), epochs=args.dtq_epochs, verbose=0,
-                  callbacks=[TripletQuantizationUpdate(sampler, seed=args.seed, verbose=0)])
+        model.fit(
+            triplet_dataset(sampler),
+            epochs=args.dtq_epochs,
+            verbose=0,
+            callbacks=[TripletQuantizationUpdate(sampler, seed=args.seed, verbose=0)],
+        )
         seconds = time.time() - start
         report, extras, _ = common.quantized_report(
-            model, data, data.R, seed=args.seed, database_codebook_fit=True,
-            keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"))
-    report["hamming"] = hamming_map(extras["query_outputs"], data.query_labels,
-                                    extras["database_outputs"], data.database_labels)
+            model,
+            data,
+            data.R,
+            seed=args.seed,
+            database_codebook_fit=True,
+            keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"),
+        )
+    report["hamming"] = hamming_map(
+        extras["query_outputs"], data.query_labels, extras["database_outputs"], data.database_labels
+    )
     report["seconds"] = seconds
     report["steps"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     return report
@@ -105,24 +133,32 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", nargs="+", default=["dqn", "dvsq", "dtq"])
     parser.add_argument("--bits", nargs="+", type=int, default=[16, 32, 64])
-    parser.add_argument("--iterations", type=int, default=800, help="DQN/DVSQ steps (original 5000)")
+    parser.add_argument(
+        "--iterations", type=int, default=800, help="DQN/DVSQ steps (original 5000)"
+    )
     parser.add_argument("--dtq-epochs", type=int, default=3, help="DTQ epochs (original 100)")
     parser.add_argument("--dqn-dim", type=int, default=300)
     parser.add_argument("--lr-scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    source = ensure_quantization()
     data = common.QuantizerData("fashion_mnist", None, 100, args.seed)
-    print(f"quantization functions: {source}")
-    print(f"train {data.num_train}, query {len(data.query)}, database {len(data.database)}, R = {data.R}")
-    header = f"{'method':6} {'bits':>4} {'M':>2} {'by feature':>10} {'AQD':>7} {'SQD':>7} {'sign':>7} {'steps':>6} {'train s':>8}"
+    print(
+        f"train {data.num_train}, query {len(data.query)}, "
+        f"database {len(data.database)}, R = {data.R}"
+    )
+    header = (
+        f"{'method':6} {'bits':>4} {'M':>2} {'by feature':>10} {'AQD':>7} {'SQD':>7} "
+        f"{'sign':>7} {'steps':>6} {'train s':>8}"
+    )
     print(header)
     for method in args.methods:
         for bits in args.bits:
             r = run(method, bits, data, args)
-            print(f"{method:6} {bits:>4} {bits // 8:>2} {r['i2i_nocq']:>10.4f} {r['i2i_AQD']:>7.4f} "
-                  f"{r['i2i_SQD']:>7.4f} {r['hamming']:>7.4f} {r['steps']:>6} {r['seconds']:>8.1f}",
-                  flush=True)
+            print(
+                f"{method:6} {bits:>4} {bits // 8:>2} {r['i2i_nocq']:>10.4f} {r['i2i_AQD']:>7.4f} "
+                f"{r['i2i_SQD']:>7.4f} {r['hamming']:>7.4f} {r['steps']:>6} {r['seconds']:>8.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ def write_idx(path, array):
     """Writes a gzip IDX file (the Fashion-MNIST format) for a uint8 array."""
     array = np.asarray(array, dtype=np.uint8)
     header = struct.pack(">HBB", 0, 0x08, array.ndim) + b"".join(
-        struct.pack(">I", d) for d in array.shape)
+        struct.pack(">I", d) for d in array.shape
+    )
     with gzip.open(path, "wb") as f:
         f.write(header + array.tobytes())
 
@@ -27,7 +28,7 @@ def write_fake_fashion_mnist(directory, train_per_class=520, test_per_class=110,
         images = rng.integers(0, 40, (len(labels), 28, 28)).astype(np.int32)
         for i, label in enumerate(labels):
             row, col = divmod(int(label), 5)
-            images[i, 4 + row * 10: 14 + row * 10, 2 + col * 5: 7 + col * 5] += 200
+            images[i, 4 + row * 10 : 14 + row * 10, 2 + col * 5 : 7 + col * 5] += 200
         return np.clip(images, 0, 255).astype(np.uint8)
 
     train_labels = rng.permutation(np.repeat(np.arange(10), train_per_class))

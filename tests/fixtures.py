@@ -1,4 +1,4 @@
-"""Fixtures of the spec's golden values (shared/specs/deephash.md §12), built exactly as described."""
+"""Fixtures of the spec's golden values (shared/specs/deephash.md §12), built as described."""
 
 import numpy as np
 

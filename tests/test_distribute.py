@@ -48,7 +48,8 @@ SCRIPT = textwrap.dedent(
                           + single.hashing_loss(x[8:], y[8:], z[8:]))
         grads = tape.gradient(loss, single.trainable_variables)
         single.optimizer.apply_gradients(zip(grads, single.trainable_variables))
-    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(mirrored.get_weights(), single.get_weights()))
+    diff = max(float(np.max(np.abs(a - b)))
+               for a, b in zip(mirrored.get_weights(), single.get_weights()))
     print("max_diff", diff)
     """
 )
@@ -56,10 +57,18 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.tensorflow_only
 def test_mirrored_strategy_on_two_logical_cpus_averages_replica_losses():
-    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                            timeout=300, env={"KERAS_BACKEND": "tensorflow", "PATH": "/usr/bin:/bin",
-                                              "TF_CPP_MIN_LOG_LEVEL": "2",
-                                              "CUDA_VISIBLE_DEVICES": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "KERAS_BACKEND": "tensorflow",
+            "PATH": "/usr/bin:/bin",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "CUDA_VISIBLE_DEVICES": "",
+        },
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
     assert lines["replicas"] == "2"

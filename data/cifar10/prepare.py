@@ -32,8 +32,9 @@ def _field(batch, key, path):
     for candidate in (key, key.encode()):
         if candidate in batch:
             return batch[candidate]
-    raise ValueError(f"CIFAR batch {path} has no {key!r} entry; "
-                     f"found keys {sorted(map(str, batch))}.")
+    raise ValueError(
+        f"CIFAR batch {path} has no {key!r} entry; found keys {sorted(map(str, batch))}."
+    )
 
 
 def load_cifar_batches(cifar_dir):
@@ -57,31 +58,42 @@ def load_cifar_batches(cifar_dir):
     for file_name, batch_id in names:
         path = os.path.join(cifar_dir, file_name)
         if not os.path.isfile(path):
-            raise ValueError(f"CIFAR-10 batch {path} does not exist; expected the python version "
-                             "(data_batch_1..5, test_batch).")
+            raise ValueError(
+                f"CIFAR-10 batch {path} does not exist; expected the python version "
+                "(data_batch_1..5, test_batch)."
+            )
         with open(path, "rb") as handle:
             batch = pickle.load(handle, encoding="bytes")
         data = np.asarray(_field(batch, "data", path), dtype=np.uint8)
         batch_labels = np.asarray(_field(batch, "labels", path), dtype=np.int64)
         if data.ndim != 2 or data.shape[1] != 3072 or len(data) != len(batch_labels):
-            raise ValueError(f"CIFAR batch {path}: expected data (N, 3072) and N labels, found "
-                             f"{data.shape} and {batch_labels.shape}.")
+            raise ValueError(
+                f"CIFAR batch {path}: expected data (N, 3072) and N labels, found "
+                f"{data.shape} and {batch_labels.shape}."
+            )
         if batch_labels.size and (batch_labels.min() < 0 or batch_labels.max() > 9):
-            raise ValueError(f"CIFAR batch {path}: labels must be 0..9, found "
-                             f"{batch_labels.min()}..{batch_labels.max()}.")
+            raise ValueError(
+                f"CIFAR batch {path}: labels must be 0..9, found "
+                f"{batch_labels.min()}..{batch_labels.max()}."
+            )
         # Each row is the 1 024 red, then green, then blue values of a 32x32 image, row-major.
         images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labels.append(batch_labels)
         batch_ids.append(np.full(len(data), batch_id, np.int64))
         indices.append(np.arange(len(data), dtype=np.int64))
     batch_ids = np.concatenate(batch_ids)
-    return {"images": np.concatenate(images), "labels": np.concatenate(labels),
-            "batch_ids": batch_ids, "indices": np.concatenate(indices),
-            "is_test": batch_ids == TEST_BATCH_ID}
+    return {
+        "images": np.concatenate(images),
+        "labels": np.concatenate(labels),
+        "batch_ids": batch_ids,
+        "indices": np.concatenate(indices),
+        "is_test": batch_ids == TEST_BATCH_ID,
+    }
 
 
-def split_ids(labels, is_test, query_per_class=100, train_per_class=500, seed=0,
-              query_source="test"):
+def split_ids(
+    labels, is_test, query_per_class=100, train_per_class=500, seed=0, query_source="test"
+):
     """The disjoint query / train / database partition (sorted id arrays)."""
     if query_source not in ("test", "all"):
         raise ValueError(f"`query_source` must be 'test' or 'all', found {query_source!r}.")
@@ -91,13 +103,17 @@ def split_ids(labels, is_test, query_per_class=100, train_per_class=500, seed=0,
         members = labels == label
         pool = np.flatnonzero(members & is_test if query_source == "test" else members)
         if len(pool) < query_per_class:
-            raise ValueError(f"Class {label} has {len(pool)} candidate queries, fewer than "
-                             f"--query-per-class {query_per_class}.")
+            raise ValueError(
+                f"Class {label} has {len(pool)} candidate queries, fewer than "
+                f"--query-per-class {query_per_class}."
+            )
         chosen = rng.choice(pool, query_per_class, replace=False)
         rest = np.setdiff1d(np.flatnonzero(members), chosen)
         if len(rest) < train_per_class:
-            raise ValueError(f"Class {label} has {len(rest)} images left after the queries, fewer "
-                             f"than --train-per-class {train_per_class}.")
+            raise ValueError(
+                f"Class {label} has {len(rest)} images left after the queries, fewer "
+                f"than --train-per-class {train_per_class}."
+            )
         query.append(chosen)
         train.append(rng.choice(rest, train_per_class, replace=False))
     query_ids = np.sort(np.concatenate(query))
@@ -111,8 +127,15 @@ def relative_path(batch_id, index):
     return f"{folder}/{batch_id}_{index}.png"
 
 
-def prepare(cifar_dir, out, query_per_class=100, train_per_class=500, seed=0, query_source="test",
-            progress=True):
+def prepare(
+    cifar_dir,
+    out,
+    query_per_class=100,
+    train_per_class=500,
+    seed=0,
+    query_source="test",
+    progress=True,
+):
     """Writes the PNG files and the three lists; returns the split sizes.
 
     Existing PNG files are kept (the run is idempotent); the lists are rewritten.
@@ -125,8 +148,9 @@ def prepare(cifar_dir, out, query_per_class=100, train_per_class=500, seed=0, qu
     from keras_hashing.data.image_list import write_image_list
 
     data = load_cifar_batches(cifar_dir)
-    query_ids, train_ids, database_ids = split_ids(data["labels"], data["is_test"], query_per_class,
-                                                   train_per_class, seed, query_source)
+    query_ids, train_ids, database_ids = split_ids(
+        data["labels"], data["is_test"], query_per_class, train_per_class, seed, query_source
+    )
     out = os.path.expanduser(out)
     rel_paths = [relative_path(b, i) for b, i in zip(data["batch_ids"], data["indices"])]
     for folder in ("train", "test"):
@@ -149,32 +173,53 @@ def prepare(cifar_dir, out, query_per_class=100, train_per_class=500, seed=0, qu
     lists = (("train.txt", train_ids), ("test.txt", query_ids), ("database.txt", database_ids))
     for list_name, ids in lists:
         write_image_list(os.path.join(out, list_name), [rel_paths[i] for i in ids], one_hot[ids])
-    return {"train": len(train_ids), "query": len(query_ids), "database": len(database_ids),
-            "written": written}
+    return {
+        "train": len(train_ids),
+        "query": len(query_ids),
+        "database": len(database_ids),
+        "written": written,
+    }
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cifar-dir", required=True,
-                        help="folder with data_batch_1..5 and test_batch (CIFAR-10 python version)")
-    parser.add_argument("--out", required=True,
-                        help="output folder (the dataset root, e.g. ~/data/cifar10)")
+    parser.add_argument(
+        "--cifar-dir",
+        required=True,
+        help="folder with data_batch_1..5 and test_batch (CIFAR-10 python version)",
+    )
+    parser.add_argument(
+        "--out", required=True, help="output folder (the dataset root, e.g. ~/data/cifar10)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--query-per-class", type=int, default=100)
     parser.add_argument("--train-per-class", type=int, default=500)
-    parser.add_argument("--query-source", choices=("test", "all"), default="test",
-                        help="draw queries from the test batch (default) or from all 60 000 images "
-                             "(as the original's HEAD lists do)")
+    parser.add_argument(
+        "--query-source",
+        choices=("test", "all"),
+        default="test",
+        help="draw queries from the test batch (default) or from all 60 000 images "
+        "(as the original's HEAD lists do)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    sizes = prepare(args.cifar_dir, args.out, args.query_per_class, args.train_per_class, args.seed,
-                    args.query_source, progress=not args.no_progress)
-    print(f"train {sizes['train']}, query {sizes['query']}, database {sizes['database']} "
-          f"({sizes['written']} PNG files written) in {os.path.expanduser(args.out)}")
+    sizes = prepare(
+        args.cifar_dir,
+        args.out,
+        args.query_per_class,
+        args.train_per_class,
+        args.seed,
+        args.query_source,
+        progress=not args.no_progress,
+    )
+    print(
+        f"train {sizes['train']}, query {sizes['query']}, database {sizes['database']} "
+        f"({sizes['written']} PNG files written) in {os.path.expanduser(args.out)}"
+    )
     print(f"R = {sizes['database']}")
     return sizes
 

@@ -53,13 +53,17 @@ def extract(backbone, items, out_path, batch_size=16, size=224):
 
     with h5py.File(out_path, "w") as out:
         for start in range(0, len(items), batch_size):
-            chunk = items[start:start + batch_size]
+            chunk = items[start : start + batch_size]
             images = np.stack([load_vgg_image(path, size) for _, path in chunk])
-            features = np.asarray(backbone.predict(caffe_vgg_preprocess(images, input_order="bgr"),
-                                                   verbose=0), dtype=np.float32)
+            features = np.asarray(
+                backbone.predict(caffe_vgg_preprocess(images, input_order="bgr"), verbose=0),
+                dtype=np.float32,
+            )
             for (key, _), feature in zip(chunk, features):
                 if key in out:
-                    raise ValueError(f"{out_path}: image name {key!r} occurs twice under the image folder")
+                    raise ValueError(
+                        f"{out_path}: image name {key!r} occurs twice under the image folder"
+                    )
                 out.create_dataset(key, data=feature)
     return len(items)
 
@@ -67,20 +71,26 @@ def extract(backbone, items, out_path, batch_size=16, size=224):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", required=True, help="folder of sub-folders of images (Flickr/)")
-    parser.add_argument("--weights", required=True, help="VGG .npy dict or Keras .h5 (pretrained/README.md)")
+    parser.add_argument(
+        "--weights", required=True, help="VGG .npy dict or Keras .h5 (pretrained/README.md)"
+    )
     parser.add_argument("--depth", type=int, default=19, choices=[16, 19])
     parser.add_argument("--weights-layout", default="tensorflow", choices=["tensorflow", "caffe"])
     parser.add_argument("--out", default="NUSfeat.h5")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--image-size", type=int, default=224)
     args = parser.parse_args(argv)
-    from keras_hashing.backbones import VGG16, VGG19
+    from keras_hashing.backbones import VGG16
+    from keras_hashing.backbones import VGG19
 
     cls = VGG19 if args.depth == 19 else VGG16
     weights = None if args.weights == "none" else args.weights
-    backbone = cls(weights=weights, include_dropout=False,
-                   input_shape=(args.image_size, args.image_size, 3),
-                   weights_layout=args.weights_layout)
+    backbone = cls(
+        weights=weights,
+        include_dropout=False,
+        input_shape=(args.image_size, args.image_size, 3),
+        weights_layout=args.weights_layout,
+    )
     items = list_images(os.path.expanduser(args.images))
     if not items:
         raise SystemExit(f"no .jpg files in the sub-folders of {args.images}")

@@ -36,7 +36,7 @@ DEFAULT_GLOVE = os.path.join(_ROOT, "data", "glove", "fashion_mnist_glove.txt")
 def pixel_features(images):
     """float32 `(N, 784)` in [0, 1]."""
     images = np.asarray(images)
-    return (images.reshape(len(images), -1).astype(np.float32) / 255.0)
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
 
 
 def class_scorer(train_features, train_labels, seed=0, max_iter=200):
@@ -72,11 +72,14 @@ def build_arrays(split=None, glove_path=DEFAULT_GLOVE, top_k=3, seed=0, centre=T
     mean = train_features.mean(axis=0) if centre else np.zeros(train_features.shape[1], np.float32)
     out["feature_mean"] = mean
     for part in ("train", "query", "database"):
-        features = train_features if part == "train" else pixel_features(getattr(split, f"{part}_images"))
+        features = (
+            train_features if part == "train" else pixel_features(getattr(split, f"{part}_images"))
+        )
         out[f"{part}_ids"] = [str(int(i)) for i in getattr(split, f"{part}_ids")]
         out[f"{part}_features"] = features - mean
-        out[f"{part}_attributes"] = attribute_matrices(classifier.decision_function(features),
-                                                       word_vectors, top_k)
+        out[f"{part}_attributes"] = attribute_matrices(
+            classifier.decision_function(features), word_vectors, top_k
+        )
         out[f"{part}_labels"] = np.asarray(getattr(split, f"{part}_labels"), np.float32)
     return out
 
@@ -99,14 +102,23 @@ def write_files(arrays, out_dir, include_database=False):
             features.append(arrays[f"{part}_features"][row])
             attributes.append(arrays[f"{part}_attributes"][row])
             labels.append(arrays[f"{part}_labels"][row])
-    paths = {name: os.path.join(out_dir, file) for name, file in (
-        ("features", "features.h5"), ("attributes", "attributes.h5"),
-        ("image_categories", "imageclas.h5"), ("category_images", "class.h5"),
-        ("train_ids", "trainid.npy"), ("test_ids", "testid.npy"), ("database_ids", "databaseid.npy"))}
+    paths = {
+        name: os.path.join(out_dir, file)
+        for name, file in (
+            ("features", "features.h5"),
+            ("attributes", "attributes.h5"),
+            ("image_categories", "imageclas.h5"),
+            ("category_images", "class.h5"),
+            ("train_ids", "trainid.npy"),
+            ("test_ids", "testid.npy"),
+            ("database_ids", "databaseid.npy"),
+        )
+    }
     write_h5_entries(paths["features"], ids, np.stack(features))
     write_h5_entries(paths["attributes"], ids, np.stack(attributes))
     Membership.from_labels(ids, np.stack(labels), arrays["class_names"]).write(
-        paths["image_categories"], paths["category_images"])
+        paths["image_categories"], paths["category_images"]
+    )
     write_ids(paths["train_ids"], arrays["train_ids"])
     write_ids(paths["test_ids"], arrays["query_ids"])
     if include_database:
@@ -130,7 +142,9 @@ def main(argv=None):
     from keras_hashing.data import load_fashion_mnist
 
     split = load_fashion_mnist(args.data_dir, args.num_train_per_class, args.num_query_per_class)
-    arrays = build_arrays(split, os.path.expanduser(args.glove), args.top_k, centre=not args.no_centre)
+    arrays = build_arrays(
+        split, os.path.expanduser(args.glove), args.top_k, centre=not args.no_centre
+    )
     paths = write_files(arrays, os.path.expanduser(args.out_dir), args.include_database)
     for name, path in paths.items():
         print(f"{name}: {path}")

@@ -34,7 +34,9 @@ def vocabulary_vectors(vocabulary, vectors_path, file_format="glove"):
     vectors = load_keyed_vectors(vectors_path, file_format=file_format)
     missing = [w for w in vocabulary if w not in vectors.key_to_index]
     if missing:
-        raise ValueError(f"{vectors_path}: {len(missing)} vocabulary words have no vector: {missing[:10]}")
+        raise ValueError(
+            f"{vectors_path}: {len(missing)} vocabulary words have no vector: {missing[:10]}"
+        )
     return np.stack([np.asarray(vectors[w], np.float32) for w in vocabulary])
 
 
@@ -44,8 +46,10 @@ def build(scores_path, word_vectors, out_path, k=10):
         for key in scores.keys():
             row = np.asarray(scores[key][()], dtype=np.float64).ravel()
             if row.shape[0] != len(word_vectors):
-                raise ValueError(f"{scores_path}: entry {key!r} has {row.shape[0]} scores, the "
-                                 f"vocabulary has {len(word_vectors)} words")
+                raise ValueError(
+                    f"{scores_path}: entry {key!r} has {row.shape[0]} scores, the "
+                    f"vocabulary has {len(word_vectors)} words"
+                )
             out.create_dataset(key, data=attribute_matrices(row[None], word_vectors, k)[0])
         return len(scores.keys())
 

@@ -26,8 +26,9 @@ import numpy as np
 
 def _image_table(split):
     """Global id -> image, from the query and database arrays (train is inside the database)."""
-    ids = np.concatenate([np.asarray(split.query_ids), np.asarray(split.database_ids),
-                          np.asarray(split.train_ids)])
+    ids = np.concatenate(
+        [np.asarray(split.query_ids), np.asarray(split.database_ids), np.asarray(split.train_ids)]
+    )
     images = np.concatenate([split.query_images, split.database_images, split.train_images])
     table = {}
     for image_id, image in zip(ids.tolist(), images):
@@ -75,23 +76,32 @@ def prepare(out, data_dir=None, progress=True):
         if not cv2.imwrite(path, image):
             raise ValueError(f"OpenCV could not write {path}.")
         written += 1
-    parts = (("train.txt", split.train_ids, split.train_labels),
-             ("test.txt", split.query_ids, split.query_labels),
-             ("database.txt", split.database_ids, split.database_labels))
+    parts = (
+        ("train.txt", split.train_ids, split.train_labels),
+        ("test.txt", split.query_ids, split.query_labels),
+        ("database.txt", split.database_ids, split.database_labels),
+    )
     for list_name, part_ids, labels in parts:
         labels = np.rint(np.asarray(labels)).astype(np.int64)
         rel_paths = [rel_path(i) for i in np.asarray(part_ids).tolist()]
         write_image_list(os.path.join(out, list_name), rel_paths, labels)
-    return {"train": len(split.train_ids), "query": len(split.query_ids),
-            "database": len(split.database_ids), "written": written}
+    return {
+        "train": len(split.train_ids),
+        "query": len(split.query_ids),
+        "database": len(split.database_ids),
+        "written": written,
+    }
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="output folder (the dataset root)")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder with the four Fashion-MNIST IDX .gz files "
-                             "(default: /usr/share/datasets/fashion-mnist)")
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="folder with the four Fashion-MNIST IDX .gz files "
+        "(default: /usr/share/datasets/fashion-mnist)",
+    )
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -99,8 +109,10 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     sizes = prepare(args.out, args.data_dir, progress=not args.no_progress)
-    print(f"train {sizes['train']}, query {sizes['query']}, database {sizes['database']} "
-          f"({sizes['written']} PNG files written) in {os.path.expanduser(args.out)}")
+    print(
+        f"train {sizes['train']}, query {sizes['query']}, database {sizes['database']} "
+        f"({sizes['written']} PNG files written) in {os.path.expanduser(args.out)}"
+    )
     print(f"R = {sizes['database']}")
     return sizes
 

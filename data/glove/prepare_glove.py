@@ -36,8 +36,12 @@ def load_words(words, root=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--words", nargs="+", required=True,
-                        help="words to export; multi-word names may be given whole, each word is kept")
+    parser.add_argument(
+        "--words",
+        nargs="+",
+        required=True,
+        help="words to export; multi-word names may be given whole, each word is kept",
+    )
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     wanted = []

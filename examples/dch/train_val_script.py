@@ -41,9 +41,13 @@ def build_parser():
     parser.add_argument("--gamma", default=20.0, type=float)
     parser.add_argument("--iter-num", default=2000, type=int)
     parser.add_argument("--q-lambda", default=0.0, type=float)
-    parser.add_argument("--dataset", default="cifar10", type=str,
-                        help="cifar10, nuswide_81, coco (list files under --data-dir), "
-                             "fashion_mnist (offline), or tfds:<name>")
+    parser.add_argument(
+        "--dataset",
+        default="cifar10",
+        type=str,
+        help="cifar10, nuswide_81, coco (list files under --data-dir), "
+        "fashion_mnist (offline), or tfds:<name>",
+    )
     parser.add_argument("--gpus", default="0", type=str)
     parser.add_argument("--log-dir", default="tflog", type=str)
     parser.add_argument("-b", "--batch-size", default=128, type=int)
@@ -53,30 +57,48 @@ def build_parser():
     tanh = parser.add_mutually_exclusive_group()
     tanh.add_argument("--with-tanh", dest="with_tanh", action="store_true", default=True)
     tanh.add_argument("--without-tanh", dest="with_tanh", action="store_false")
-    parser.add_argument("--img-model", default="alexnet", type=str,
-                        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn "
-                             "(28x28; the default for fashion_mnist)")
-    parser.add_argument("--model-weights", type=str,
-                        default="pretrained/reference_pretrain.npy",
-                        help="AlexNet .npy dict (conv1..fc7, fc8 optional) or a .keras model")
+    parser.add_argument(
+        "--img-model",
+        default="alexnet",
+        type=str,
+        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn "
+        "(28x28; the default for fashion_mnist)",
+    )
+    parser.add_argument(
+        "--model-weights",
+        type=str,
+        default="pretrained/reference_pretrain.npy",
+        help="AlexNet .npy dict (conv1..fc7, fc8 optional) or a .keras model",
+    )
     parser.add_argument("--finetune-all", default=True, type=str2bool)
     parser.add_argument("--save-dir", default="./models/", type=str)
     parser.add_argument("--data-dir", default="~/data/", type=str)
     parser.add_argument("-e", "--evaluate", action="store_true", default=False)
     # Additions of the port.
-    parser.add_argument("--eval-every", default=0, type=int,
-                        help="epochs between RetrievalEvaluation runs during training (0: off)")
+    parser.add_argument(
+        "--eval-every",
+        default=0,
+        type=int,
+        help="epochs between RetrievalEvaluation runs during training (0: off)",
+    )
     parser.add_argument("--tie-break", default="index", choices=["index", "numpy"])
     parser.add_argument("--seed", default=0, type=int)
-    parser.add_argument("--cpu-replicas", default=0, type=int,
-                        help="mirror over this many logical CPU devices (testing without GPUs)")
+    parser.add_argument(
+        "--cpu-replicas",
+        default=0,
+        type=int,
+        help="mirror over this many logical CPU devices (testing without GPUs)",
+    )
     parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
     parser.add_argument("--no-plots", action="store_true", default=False)
     return parser
 
 
 def file_name(args):
-    return f"lr_{args.lr}_cqlambda_{args.q_lambda}_gamma_{args.gamma}_dataset_{args.dataset.replace(':', '_')}"
+    return (
+        f"lr_{args.lr}_cqlambda_{args.q_lambda}_gamma_{args.gamma}"
+        f"_dataset_{args.dataset.replace(':', '_')}"
+    )
 
 
 def build_model(args, data):
@@ -97,9 +119,16 @@ def build_model(args, data):
                 "reference_pretrain.npy, or pass --model-weights none to start from random weights."
             )
         backbone = backbones.AlexNet()
-        model = DCH(backbone, args.output_dim, gamma=args.gamma, q_lambda=args.q_lambda,
-                    with_tanh=args.with_tanh, preprocessor=CaffeCrop(seed=args.seed),
-                    num_labels=data.num_labels, name="dch")
+        model = DCH(
+            backbone,
+            args.output_dim,
+            gamma=args.gamma,
+            q_lambda=args.q_lambda,
+            with_tanh=args.with_tanh,
+            preprocessor=CaffeCrop(seed=args.seed),
+            num_labels=data.num_labels,
+            name="dch",
+        )
         if weights:
             model.set_deephash_weights(backbones.load_alexnet_npy(weights), source=weights)
     elif img_model == "small_cnn":
@@ -107,8 +136,13 @@ def build_model(args, data):
             raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
         from keras_hashing.models.presets import fashion_mnist_dch
 
-        model = fashion_mnist_dch(args.output_dim, gamma=args.gamma, q_lambda=args.q_lambda,
-                                  seed=args.seed, with_tanh=args.with_tanh)
+        model = fashion_mnist_dch(
+            args.output_dim,
+            gamma=args.gamma,
+            q_lambda=args.q_lambda,
+            seed=args.seed,
+            with_tanh=args.with_tanh,
+        )
     else:
         raise SystemExit(f"cannot use such CNN model as {args.img_model}")
     if not args.finetune_all:
@@ -126,7 +160,9 @@ def train(args, data, strategy, run_dir):
 
     steps_per_epoch = data.num_train // args.batch_size
     if steps_per_epoch == 0:
-        raise SystemExit(f"batch size {args.batch_size} exceeds the {data.num_train} training items.")
+        raise SystemExit(
+            f"batch size {args.batch_size} exceeds the {data.num_train} training items."
+        )
     epochs = math.ceil(args.iter_num / steps_per_epoch)
     with strategy.scope():
         model = build_model(args, data)
@@ -143,13 +179,24 @@ def train(args, data, strategy, run_dir):
         keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))),
     ]
     if args.eval_every:
-        callbacks.append(RetrievalEvaluation((data.query, data.query_labels),
-                                             (data.database, data.database_labels), R=data.R,
-                                             every_n_epochs=args.eval_every,
-                                             tie_break=args.tie_break))
+        callbacks.append(
+            RetrievalEvaluation(
+                (data.query, data.query_labels),
+                (data.database, data.database_labels),
+                R=data.R,
+                every_n_epochs=args.eval_every,
+                tie_break=args.tie_break,
+            )
+        )
     start = time.time()
-    model.fit(data.train.repeat(), steps_per_epoch=steps_per_epoch, epochs=epochs,
-              callbacks=callbacks, verbose=2, shuffle=False)
+    model.fit(
+        data.train.repeat(),
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=2,
+        shuffle=False,
+    )
     elapsed = time.time() - start
     print(f"trained {int(model.optimizer.iterations.numpy())} iterations in {elapsed:.1f} s")
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
@@ -173,23 +220,40 @@ def evaluate(args, data, model, run_dir):
     database_outputs = model.predict(data.database, verbose=0)
     encode_seconds = time.time() - start
     query_outputs = model.predict(data.query, verbose=0)
-    report = deephash_report(query_outputs, data.query_labels, database_outputs,
-                             data.database_labels, data.R, tie_break=args.tie_break,
-                             with_curves=True)
+    report = deephash_report(
+        query_outputs,
+        data.query_labels,
+        database_outputs,
+        data.database_labels,
+        data.R,
+        tie_break=args.tie_break,
+        with_curves=True,
+    )
     precision, recall, curve_map = report.pop("curves")
     if not args.no_plots:
-        plot_precision_recall_curves(precision, recall, curve_map,
-                                     os.path.join(run_dir, "precision_recall.png"))
+        plot_precision_recall_curves(
+            precision, recall, curve_map, os.path.join(run_dir, "precision_recall.png")
+        )
     extra = {
-        "i2i_after_sign@1000": float(map_after_sign(query_outputs, data.query_labels,
-                                                    database_outputs, data.database_labels,
-                                                    min(1000, len(database_outputs)),
-                                                    tie_break=args.tie_break)),
+        "i2i_after_sign@1000": float(
+            map_after_sign(
+                query_outputs,
+                data.query_labels,
+                database_outputs,
+                data.database_labels,
+                min(1000, len(database_outputs)),
+                tie_break=args.tie_break,
+            )
+        ),
         "encode_images_per_s": len(database_outputs) / max(encode_seconds, 1e-9),
     }
-    np.savez(os.path.join(run_dir, "codes.npz"), query_outputs=query_outputs,
-             database_outputs=database_outputs, query_labels=data.query_labels,
-             database_labels=data.database_labels)
+    np.savez(
+        os.path.join(run_dir, "codes.npz"),
+        query_outputs=query_outputs,
+        database_outputs=database_outputs,
+        query_labels=data.query_labels,
+        database_labels=data.database_labels,
+    )
     return report, extra
 
 
@@ -205,10 +269,19 @@ def main(argv=None):
     from keras_hashing.data.registry import load_retrieval_data
 
     keras.utils.set_random_seed(args.seed)
-    data_dir = None if args.dataset == "fashion_mnist" and args.data_dir == os.path.expanduser("~/data/") else args.data_dir
-    data = load_retrieval_data(args.dataset, data_dir=data_dir, batch_size=args.batch_size,
-                               val_batch_size=args.val_batch_size, seed=args.seed,
-                               on_error=args.on_bad_image)
+    data_dir = (
+        None
+        if args.dataset == "fashion_mnist" and args.data_dir == os.path.expanduser("~/data/")
+        else args.data_dir
+    )
+    data = load_retrieval_data(
+        args.dataset,
+        data_dir=data_dir,
+        batch_size=args.batch_size,
+        val_batch_size=args.val_batch_size,
+        seed=args.seed,
+        on_error=args.on_bad_image,
+    )
     run_dir = os.path.join(args.save_dir, file_name(args))
     os.makedirs(run_dir, exist_ok=True)
     if args.evaluate:

@@ -34,12 +34,31 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 # thulab/DeepHash's DHN script tables (spec §8.5).
-LABEL_DIMS = {"cifar10": 10, "cub": 200, "nuswide_21": 21, "nuswide_81": 81, "coco": 80,
-              "imagenet": 100, "cifar10_zero_shot": 10, "fashion_mnist": 10}
-RS = {"cifar10": 54000, "nuswide_81": 5000, "coco": 5000, "nuswide_21": 5000, "imagenet": 5000,
-      "cifar10_zero_shot": 15000}
-REPORT_KEYS = ("i2i_by_feature", "i2i_after_sign", "i2i_prec_radius_2", "i2i_recall_radius_2",
-               "i2i_map_radius_2")
+LABEL_DIMS = {
+    "cifar10": 10,
+    "cub": 200,
+    "nuswide_21": 21,
+    "nuswide_81": 81,
+    "coco": 80,
+    "imagenet": 100,
+    "cifar10_zero_shot": 10,
+    "fashion_mnist": 10,
+}
+RS = {
+    "cifar10": 54000,
+    "nuswide_81": 5000,
+    "coco": 5000,
+    "nuswide_21": 5000,
+    "imagenet": 5000,
+    "cifar10_zero_shot": 15000,
+}
+REPORT_KEYS = (
+    "i2i_by_feature",
+    "i2i_after_sign",
+    "i2i_prec_radius_2",
+    "i2i_recall_radius_2",
+    "i2i_map_radius_2",
+)
 
 
 def build_parser():
@@ -58,11 +77,17 @@ def build_parser():
     parser.add_argument("-vb", "--val-batch-size", default=100, type=int)
     parser.add_argument("--decay-step", default=5000, type=int)
     parser.add_argument("--decay-factor", default=0.5, type=float)
-    parser.add_argument("--loss-type", default="normed_cross_entropy",
-                        choices=["normed_cross_entropy", "cross_entropy"])
+    parser.add_argument(
+        "--loss-type",
+        default="normed_cross_entropy",
+        choices=["normed_cross_entropy", "cross_entropy"],
+    )
     parser.add_argument("--img-model", default="alexnet", choices=["alexnet", "small_cnn"])
-    parser.add_argument("--model-weights", default="pretrained/reference_pretrain.npy",
-                        help="AlexNet .npy dict (conv1..fc7, fc8 optional), or 'none'")
+    parser.add_argument(
+        "--model-weights",
+        default="pretrained/reference_pretrain.npy",
+        help="AlexNet .npy dict (conv1..fc7, fc8 optional), or 'none'",
+    )
     parser.add_argument("--finetune-all", default="true", choices=["true", "false"])
     parser.add_argument("--save-dir", default="./models/")
     # Additions of the port.
@@ -85,8 +110,13 @@ def load_data(args):
     if args.dataset == "fashion_mnist":
         data_dir = None if args.data_root in ("-", "", "default") else args.data_root
         data_dir = data_dir or os.environ.get("FASHION_MNIST_DIR") or None
-        return load_retrieval_data("fashion_mnist", data_dir=data_dir, batch_size=args.batch_size,
-                                   val_batch_size=args.val_batch_size, seed=args.seed)
+        return load_retrieval_data(
+            "fashion_mnist",
+            data_dir=data_dir,
+            batch_size=args.batch_size,
+            val_batch_size=args.val_batch_size,
+            seed=args.seed,
+        )
     if args.dataset not in LABEL_DIMS:
         raise SystemExit(f"unknown dataset {args.dataset!r}; expected one of {sorted(LABEL_DIMS)}")
     from keras_hashing.data.image_list import image_list_dataset
@@ -95,40 +125,67 @@ def load_data(args):
     root = os.path.expanduser(args.data_root)
     nested = os.path.join(root, args.dataset)
     if not os.path.exists(os.path.join(root, "train.txt")) and os.path.exists(
-            os.path.join(nested, "train.txt")):
+        os.path.join(nested, "train.txt")
+    ):
         root = nested
     num_labels = LABEL_DIMS[args.dataset]
     lists = {part: os.path.join(root, f"{part}.txt") for part in ("train", "test", "database")}
     for part, path in lists.items():
         if not os.path.exists(path):
-            raise SystemExit(f"the {part} list {path} does not exist "
-                             "(lists are read from data_root)")
+            raise SystemExit(
+                f"the {part} list {path} does not exist (lists are read from data_root)"
+            )
 
     def evaluation(path):
         _, labels = read_image_list(path, num_labels=num_labels, data_root=root)
-        dataset = image_list_dataset(path, root, num_labels, args.val_batch_size, training=False,
-                                     on_error=args.on_bad_image, labels=False)
+        dataset = image_list_dataset(
+            path,
+            root,
+            num_labels,
+            args.val_batch_size,
+            training=False,
+            on_error=args.on_bad_image,
+            labels=False,
+        )
         return dataset, labels.astype("float32")
 
-    train = image_list_dataset(lists["train"], root, num_labels, args.batch_size, training=True,
-                               shuffle_seed=args.seed, on_error=args.on_bad_image)
+    train = image_list_dataset(
+        lists["train"],
+        root,
+        num_labels,
+        args.batch_size,
+        training=True,
+        shuffle_seed=args.seed,
+        on_error=args.on_bad_image,
+    )
     num_train = len(read_image_list(lists["train"], num_labels=num_labels, data_root=root)[0])
     query, query_labels = evaluation(lists["test"])
     database, database_labels = evaluation(lists["database"])
-    return RetrievalData(name=args.dataset, train=train, num_train=num_train, query=query,
-                         query_labels=query_labels, database=database,
-                         database_labels=database_labels,
-                         R=RS.get(args.dataset, len(database_labels)), num_labels=num_labels,
-                         input_kind="caffe256")
+    return RetrievalData(
+        name=args.dataset,
+        train=train,
+        num_train=num_train,
+        query=query,
+        query_labels=query_labels,
+        database=database,
+        database_labels=database_labels,
+        R=RS.get(args.dataset, len(database_labels)),
+        num_labels=num_labels,
+        input_kind="caffe256",
+    )
 
 
 def build_model(args, data):
     from keras_hashing import backbones
     from keras_hashing.models import DHN
 
-    options = dict(alpha=args.alpha, q_lambda=args.cq_lambda,
-                   normed=args.loss_type == "normed_cross_entropy", num_labels=data.num_labels,
-                   name="dhn")
+    options = dict(
+        alpha=args.alpha,
+        q_lambda=args.cq_lambda,
+        normed=args.loss_type == "normed_cross_entropy",
+        num_labels=data.num_labels,
+        name="dhn",
+    )
     img_model = args.img_model
     if data.input_kind == "gray28" and img_model == "alexnet":
         img_model = "small_cnn"
@@ -142,10 +199,16 @@ def build_model(args, data):
 
         weights = None if args.model_weights.lower() == "none" else args.model_weights
         if weights and not os.path.exists(weights):
-            raise SystemExit(f"--model-weights {weights} does not exist; see pretrained/README.md, "
-                             "or pass --model-weights none to start from random weights.")
-        model = DHN(backbones.AlexNet(weights=weights), args.output_dim,
-                    preprocessor=CaffeCrop(seed=args.seed), **options)
+            raise SystemExit(
+                f"--model-weights {weights} does not exist; see pretrained/README.md, "
+                "or pass --model-weights none to start from random weights."
+            )
+        model = DHN(
+            backbones.AlexNet(weights=weights),
+            args.output_dim,
+            preprocessor=CaffeCrop(seed=args.seed),
+            **options,
+        )
         if weights and hasattr(model, "load_deephash_weights"):
             model.load_deephash_weights(weights)  # fc8 too, when the file has one
     if args.finetune_all == "false":
@@ -162,8 +225,9 @@ def train(args, data, strategy):
 
     steps_per_epoch = data.num_train // args.batch_size
     if steps_per_epoch == 0:
-        raise SystemExit(f"batch size {args.batch_size} exceeds the {data.num_train} "
-                         "training items.")
+        raise SystemExit(
+            f"batch size {args.batch_size} exceeds the {data.num_train} training items."
+        )
     epochs = math.ceil(args.iter_num / steps_per_epoch)
     with strategy.scope():
         model = build_model(args, data)
@@ -182,8 +246,13 @@ def train(args, data, strategy):
     else:
         print("tensorboard is not installed: no summaries are written to", args.log_dir)
     start = time.time()
-    model.fit(data.train.repeat(), steps_per_epoch=steps_per_epoch, epochs=epochs,
-              callbacks=callbacks, verbose=2)
+    model.fit(
+        data.train.repeat(),
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        callbacks=callbacks,
+        verbose=2,
+    )
     print(f"trained {int(model.optimizer.iterations)} iterations in {time.time() - start:.1f} s")
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
     model.save(path)
@@ -201,8 +270,14 @@ def validation(args, data, model_path):
     model = keras.models.load_model(model_path)  # a fresh model, as the original reloads
     query_outputs = model.predict(data.query, verbose=0)
     database_outputs = model.predict(data.database, verbose=0)
-    report = deephash_report(query_outputs, data.query_labels, database_outputs,
-                             data.database_labels, data.R, tie_break=args.tie_break)
+    report = deephash_report(
+        query_outputs,
+        data.query_labels,
+        database_outputs,
+        data.database_labels,
+        data.R,
+        tie_break=args.tie_break,
+    )
     return {key: report[key] for key in REPORT_KEYS}
 
 
@@ -218,13 +293,23 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     data = load_data(args)
-    config = {"max_iter": args.iter_num, "batch_size": args.batch_size,
-              "val_batch_size": args.val_batch_size, "decay_step": args.decay_step,
-              "learning_rate_decay_factor": args.decay_factor, "learning_rate": args.lr,
-              "output_dim": args.output_dim, "alpha": args.alpha, "R": data.R,
-              "loss_type": args.loss_type, "cq_lambda": args.cq_lambda,
-              "label_dim": data.num_labels, "dataset": args.dataset, "save_dir": args.save_dir,
-              "log_dir": args.log_dir}
+    config = {
+        "max_iter": args.iter_num,
+        "batch_size": args.batch_size,
+        "val_batch_size": args.val_batch_size,
+        "decay_step": args.decay_step,
+        "learning_rate_decay_factor": args.decay_factor,
+        "learning_rate": args.lr,
+        "output_dim": args.output_dim,
+        "alpha": args.alpha,
+        "R": data.R,
+        "loss_type": args.loss_type,
+        "cq_lambda": args.cq_lambda,
+        "label_dim": data.num_labels,
+        "dataset": args.dataset,
+        "save_dir": args.save_dir,
+        "log_dir": args.log_dir,
+    }
     print(config)
     model_path = train(args, data, strategy)
     maps = validation(args, data, model_path)

@@ -46,50 +46,81 @@ DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist")
 
 def load_config(argv=None):
     parser = argparse.ArgumentParser(description="DHN_PyTorch")
-    parser.add_argument("--dataset", default="fashion_mnist", choices=DATASETS,
-                        help="Dataset name.")
-    parser.add_argument("--root", default=None,
-                        help="Path of dataset (fashion_mnist: the IDX folder; default "
-                             "$FASHION_MNIST_DIR or the Debian location).")
+    parser.add_argument(
+        "--dataset", default="fashion_mnist", choices=DATASETS, help="Dataset name."
+    )
+    parser.add_argument(
+        "--root",
+        default=None,
+        help="Path of dataset (fashion_mnist: the IDX folder; default "
+        "$FASHION_MNIST_DIR or the Debian location).",
+    )
     parser.add_argument("--code-length", type=int, default=None, help="Binary hash code length.")
-    parser.add_argument("--arch", default="alexnet", type=str,
-                        help="CNN model name: alexnet (torchvision layout) or small_cnn "
-                             "(28x28, used for fashion_mnist). (default: alexnet)")
+    parser.add_argument(
+        "--arch",
+        default="alexnet",
+        type=str,
+        help="CNN model name: alexnet (torchvision layout) or small_cnn "
+        "(28x28, used for fashion_mnist). (default: alexnet)",
+    )
     parser.add_argument("--batch-size", default=256, type=int, help="Batch size.(default: 256)")
     parser.add_argument("--lr", default=1e-5, type=float, help="Learning rate.(default: 1e-5)")
-    parser.add_argument("--max-iter", default=500, type=int,
-                        help="Number of iterations (epochs).(default: 500)")
-    parser.add_argument("--num-workers", default=6, type=int,
-                        help="Number of loading data threads.(default: 6)")
-    parser.add_argument("--topk", default=-1, type=int,
-                        help="Calculate map of top k.(default: all)")
+    parser.add_argument(
+        "--max-iter", default=500, type=int, help="Number of iterations (epochs).(default: 500)"
+    )
+    parser.add_argument(
+        "--num-workers", default=6, type=int, help="Number of loading data threads.(default: 6)"
+    )
+    parser.add_argument(
+        "--topk", default=-1, type=int, help="Calculate map of top k.(default: all)"
+    )
     parser.add_argument("--gpu", default=None, type=int, help="Using gpu.(default: False)")
     parser.add_argument("--lamda", default=1, type=float, help="Hyper-parameter.(default: 1)")
     parser.add_argument("--seed", default=3367, type=int, help="Random seed.(default: 3367)")
-    parser.add_argument("--evaluate-interval", default=10, type=int,
-                        help="Evaluation interval.(default: 10)")
+    parser.add_argument(
+        "--evaluate-interval", default=10, type=int, help="Evaluation interval.(default: 10)"
+    )
     # Additions of the port.
-    parser.add_argument("--model-weights", default="pretrained/alexnet-owt-4df8aa71.npz",
-                        help="torchvision AlexNet state dict as .npz (pretrained/), or 'none'")
-    parser.add_argument("--drop-last-at-all", action="store_true",
-                        help="reproduce the original's --topk -1 slice that drops the last item")
-    parser.add_argument("--keep-best-on-query", action="store_true",
-                        help="keep the evaluation with the best query mAP, as the original does "
-                             "(this selects on the test queries)")
+    parser.add_argument(
+        "--model-weights",
+        default="pretrained/alexnet-owt-4df8aa71.npz",
+        help="torchvision AlexNet state dict as .npz (pretrained/), or 'none'",
+    )
+    parser.add_argument(
+        "--drop-last-at-all",
+        action="store_true",
+        help="reproduce the original's --topk -1 slice that drops the last item",
+    )
+    parser.add_argument(
+        "--keep-best-on-query",
+        action="store_true",
+        help="keep the evaluation with the best query mAP, as the original does "
+        "(this selects on the test queries)",
+    )
     parser.add_argument("--save-dir", default="checkpoints")
     parser.add_argument("--log-dir", default="logs")
     parser.add_argument("--tie-break", default="index", choices=["index", "numpy"])
-    parser.add_argument("--num-query", default=1000, type=int,
-                        help="fashion_mnist: query images, split evenly over the classes, as "
-                             "the original cifar10_to_png helper's num_query")
-    parser.add_argument("--num-train", default=5000, type=int,
-                        help="fashion_mnist: training images (the helper's num_train)")
+    parser.add_argument(
+        "--num-query",
+        default=1000,
+        type=int,
+        help="fashion_mnist: query images, split evenly over the classes, as "
+        "the original cifar10_to_png helper's num_query",
+    )
+    parser.add_argument(
+        "--num-train",
+        default=5000,
+        type=int,
+        help="fashion_mnist: training images (the helper's num_train)",
+    )
     args = parser.parse_args(argv)
     if args.code_length is None:
         parser.error("--code-length is required (the original has no default either)")
     if args.arch == "vgg16":
-        parser.error("--arch vgg16 is not ported: the original's VGG16 hash layer is a tuple and "
-                     "its forward pass fails (spec §3.1)")
+        parser.error(
+            "--arch vgg16 is not ported: the original's VGG16 hash layer is a tuple and "
+            "its forward pass fails (spec §3.1)"
+        )
     if args.arch not in ("alexnet", "small_cnn"):
         parser.error(f"unknown --arch {args.arch!r}: alexnet or small_cnn")
     if args.evaluate_interval <= 0:
@@ -99,6 +130,7 @@ def load_config(argv=None):
 
 # ---------------------------------------------------------------------------------------------
 # Data
+
 
 def dhn_pytorch_class_split(labels, num_query_per_class=100, num_train_per_class=500):
     """The original `cifar10_to_png` rule: sort by class, then per class the first items are
@@ -113,8 +145,8 @@ def dhn_pytorch_class_split(labels, num_query_per_class=100, num_train_per_class
     for label in np.unique(labels):
         members = order[labels[order] == label]
         query.append(members[:num_query_per_class])
-        train.append(members[num_query_per_class:num_query_per_class + num_train_per_class])
-        database.append(members[num_query_per_class + num_train_per_class:])
+        train.append(members[num_query_per_class : num_query_per_class + num_train_per_class])
+        database.append(members[num_query_per_class + num_train_per_class :])
     return tuple(np.concatenate(part) for part in (query, train, database))
 
 
@@ -163,9 +195,11 @@ def image_splits(args):
     if not root or not os.path.isdir(root):
         raise SystemExit(f"--root {args.root!r} is not a folder (dataset {args.dataset})")
     if args.dataset == "nus-wide-tc21":
-        files = {"query": ("test_img.txt", "test_label_onehot.txt"),
-                 "train": ("train_img.txt", "train_label_onehot_tc21.txt"),
-                 "database": ("database_img.txt", "database_label_onehot.txt")}
+        files = {
+            "query": ("test_img.txt", "test_label_onehot.txt"),
+            "train": ("train_img.txt", "train_label_onehot_tc21.txt"),
+            "database": ("database_img.txt", "database_label_onehot.txt"),
+        }
         splits = {}
         for part, (image_list, label_file) in files.items():
             with open(os.path.join(root, image_list)) as handle:
@@ -217,7 +251,7 @@ def make_image_sequence(paths, labels, batch_size, training, seed, workers):
             else:
                 w, h = width, height
             top, left = (height - h) // 2, (width - w) // 2
-        crop = image[top:top + h, left:left + w]
+        crop = image[top : top + h, left : left + w]
         return cv2.resize(crop, (size, size), interpolation=cv2.INTER_LINEAR)
 
     def resize_center_crop(image, resize=256, size=224):
@@ -229,7 +263,7 @@ def make_image_sequence(paths, labels, batch_size, training, seed, workers):
         image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
         top = int(round((new_h - size) / 2.0))
         left = int(round((new_w - size) / 2.0))
-        return image[top:top + size, left:left + size]
+        return image[top : top + size, left : left + size]
 
     class TorchvisionImages(keras.utils.PyDataset):
         def __init__(self):
@@ -247,7 +281,7 @@ def make_image_sequence(paths, labels, batch_size, training, seed, workers):
                 self.epoch += 1
 
         def __getitem__(self, index):
-            rows = self.order[index * batch_size:(index + 1) * batch_size]
+            rows = self.order[index * batch_size : (index + 1) * batch_size]
             rng = np.random.default_rng([seed, self.epoch, index])
             images = []
             for row in rows:
@@ -277,17 +311,26 @@ def load_data(args):
 
         images, labels = fashion_mnist_arrays(args.root)
         num_classes = 10
-        query, train, database = dhn_pytorch_class_split(labels, args.num_query // num_classes,
-                                                          args.num_train // num_classes)
+        query, train, database = dhn_pytorch_class_split(
+            labels, args.num_query // num_classes, args.num_train // num_classes
+        )
         one_hot = np.eye(10, dtype=np.float32)[labels]
         inputs = fashion_mnist_inputs(images)
-        return {"train": (inputs[train], one_hot[train]), "query": (inputs[query], one_hot[query]),
-                "database": (inputs[database], one_hot[database]), "kind": "gray28"}
+        return {
+            "train": (inputs[train], one_hot[train]),
+            "query": (inputs[query], one_hot[query]),
+            "database": (inputs[database], one_hot[database]),
+            "kind": "gray28",
+        }
     splits = image_splits(args)
     data = {"kind": "torch224"}
     for part, (paths, labels) in splits.items():
-        data[part] = (make_image_sequence(paths, labels, args.batch_size, part == "train",
-                                          args.seed, args.num_workers), labels)
+        data[part] = (
+            make_image_sequence(
+                paths, labels, args.batch_size, part == "train", args.seed, args.num_workers
+            ),
+            labels,
+        )
         if not paths:
             raise SystemExit(f"the {part} split of {args.root} is empty")
     return data
@@ -295,6 +338,7 @@ def load_data(args):
 
 # ---------------------------------------------------------------------------------------------
 # Model, training, evaluation
+
 
 def build_model(args, num_labels, kind):
     from keras_hashing import backbones
@@ -311,11 +355,14 @@ def build_model(args, num_labels, kind):
     else:
         weights = None if args.model_weights.lower() == "none" else args.model_weights
         if weights and not os.path.exists(weights):
-            raise SystemExit(f"--model-weights {weights} does not exist; see pretrained/README.md "
-                             "(convert torchvision's alexnet-owt-4df8aa71.pth), or pass none.")
+            raise SystemExit(
+                f"--model-weights {weights} does not exist; see pretrained/README.md "
+                "(convert torchvision's alexnet-owt-4df8aa71.pth), or pass none."
+            )
         backbone = backbones.TorchAlexNet(weights=weights)
-    return DHNPyTorch(backbone, args.code_length, lamda=args.lamda, num_labels=num_labels,
-                      name="dhn_pytorch")
+    return DHNPyTorch(
+        backbone, args.code_length, lamda=args.lamda, num_labels=num_labels, name="dhn_pytorch"
+    )
 
 
 def evaluate(model, data, args):
@@ -326,10 +373,18 @@ def evaluate(model, data, args):
     query_codes = model.predict(data["query"][0], batch_size=batch_size, verbose=0)
     database_codes = model.predict(data["database"][0], batch_size=batch_size, verbose=0)
     topk = None if args.topk == -1 else args.topk
-    mean_ap = map_at_topk(query_codes, database_codes, data["query"][1], data["database"][1],
-                          topk=topk, drop_last=args.drop_last_at_all, tie_break=args.tie_break)
-    precision, recall = hamming_pr_curve(query_codes, database_codes, data["query"][1],
-                                         data["database"][1])
+    mean_ap = map_at_topk(
+        query_codes,
+        database_codes,
+        data["query"][1],
+        data["database"][1],
+        topk=topk,
+        drop_last=args.drop_last_at_all,
+        tie_break=args.tie_break,
+    )
+    precision, recall = hamming_pr_curve(
+        query_codes, database_codes, data["query"][1], data["database"][1]
+    )
     return mean_ap, precision, recall
 
 
@@ -355,8 +410,10 @@ def make_evaluation_callback(args, data, log):
             mean_ap, precision, recall = evaluate(self.model, data, args)
             logs = logs or {}
             logs["map"] = mean_ap
-            log(f"[iter:{epoch + 1}/{args.max_iter}][loss:{logs.get('loss', float('nan')):.2f}]"
-                f"[map:{mean_ap:.4f}][time:{self.training_time:.2f}]")
+            log(
+                f"[iter:{epoch + 1}/{args.max_iter}][loss:{logs.get('loss', float('nan')):.2f}]"
+                f"[map:{mean_ap:.4f}][time:{self.training_time:.2f}]"
+            )
             self.history.append((epoch + 1, mean_ap))
             if args.keep_best_on_query and (self.best is None or mean_ap > self.best[0]):
                 self.best = (mean_ap, self.model.get_weights(), precision, recall, epoch + 1)
@@ -395,8 +452,15 @@ def main(argv=None):
     evaluation = make_evaluation_callback(args, data, log)
     if data["kind"] == "gray28":
         # NumPy inputs: reshuffled every epoch, the last batch partial, as DataLoader(shuffle=True).
-        model.fit(train_inputs, train_labels, batch_size=args.batch_size, epochs=args.max_iter,
-                  shuffle=True, callbacks=[evaluation], verbose=0)
+        model.fit(
+            train_inputs,
+            train_labels,
+            batch_size=args.batch_size,
+            epochs=args.max_iter,
+            shuffle=True,
+            callbacks=[evaluation],
+            verbose=0,
+        )
     else:
         model.fit(train_inputs, epochs=args.max_iter, callbacks=[evaluation], verbose=0)
     if args.keep_best_on_query:
@@ -413,8 +477,16 @@ def main(argv=None):
     batch_size = args.batch_size if data["kind"] == "gray28" else None
     query_codes = model.encode(data["query"][0], batch_size=batch_size)
     database_codes = model.encode(data["database"][0], batch_size=batch_size)
-    np.savez(path[: -len(".keras")] + "_codes.npz", qB=query_codes, rB=database_codes,
-             qL=data["query"][1], rL=data["database"][1], P=precision, R=recall, map=mean_ap)
+    np.savez(
+        path[: -len(".keras")] + "_codes.npz",
+        qB=query_codes,
+        rB=database_codes,
+        qL=data["query"][1],
+        rL=data["database"][1],
+        P=precision,
+        R=recall,
+        map=mean_ap,
+    )
     log(f"saved {path}")
     return {"map": mean_ap, "path": path, "history": evaluation.history}
 

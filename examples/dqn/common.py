@@ -11,8 +11,18 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-FASHION_MNIST_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                       "Sneaker", "Bag", "Ankle boot"]
+FASHION_MNIST_NAMES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 
 
 def str2bool(value):
@@ -31,15 +41,26 @@ def str2bool(value):
 class QuantizerData:
     """Training inputs addressable by index plus the evaluation sets of `load_retrieval_data`."""
 
-    def __init__(self, name, data_dir, val_batch_size, seed, on_error="raise", train_limit=None,
-                 eval_limit=None):
+    def __init__(
+        self,
+        name,
+        data_dir,
+        val_batch_size,
+        seed,
+        on_error="raise",
+        train_limit=None,
+        eval_limit=None,
+    ):
         self.name = name
         if name == "fashion_mnist":
             split = fashion_mnist_split(data_dir)
             self.input_kind, self.num_labels = "gray28", split["train_labels"].shape[1]
             self.train_inputs = _gray_inputs(split["train_images"])
             self.train_labels = split["train_labels"]
-            self.query, self.query_labels = _gray_inputs(split["query_images"]), split["query_labels"]
+            self.query, self.query_labels = (
+                _gray_inputs(split["query_images"]),
+                split["query_labels"],
+            )
             self.database = _gray_inputs(split["database_images"])
             self.database_labels = split["database_labels"]
             self.class_names = list(split["class_names"])
@@ -48,16 +69,28 @@ class QuantizerData:
             from keras_hashing.data import ImageListDataset
             from keras_hashing.data.registry import load_retrieval_data
 
-            retrieval = load_retrieval_data(name, data_dir=data_dir, batch_size=1,
-                                            val_batch_size=val_batch_size, seed=seed,
-                                            on_error=on_error)
+            retrieval = load_retrieval_data(
+                name,
+                data_dir=data_dir,
+                batch_size=1,
+                val_batch_size=val_batch_size,
+                seed=seed,
+                on_error=on_error,
+            )
             self.input_kind, self.num_labels, self.R = "caffe256", retrieval.num_labels, retrieval.R
             root = os.path.join(data_dir, name)
-            self.train_inputs = ImageListDataset(os.path.join(root, "train.txt"), data_root=root,
-                                                 num_labels=retrieval.num_labels, on_error=on_error)
+            self.train_inputs = ImageListDataset(
+                os.path.join(root, "train.txt"),
+                data_root=root,
+                num_labels=retrieval.num_labels,
+                on_error=on_error,
+            )
             self.train_labels = self.train_inputs.labels.astype(np.float32)
             self.query, self.database = retrieval.query, retrieval.database
-            self.query_labels, self.database_labels = retrieval.query_labels, retrieval.database_labels
+            self.query_labels, self.database_labels = (
+                retrieval.query_labels,
+                retrieval.database_labels,
+            )
             self.class_names = None
         self.query_labels = np.asarray(self.query_labels, np.float32)
         self.database_labels = np.asarray(self.database_labels, np.float32)
@@ -90,9 +123,17 @@ def fashion_mnist_split(data_dir=None):
         load_fashion_mnist = None
     if load_fashion_mnist is not None:
         split = load_fashion_mnist(data_dir) if data_dir else load_fashion_mnist()
-        return {key: getattr(split, key) for key in (
-            "train_images", "train_labels", "query_images", "query_labels", "database_images",
-            "database_labels")} | {"class_names": getattr(split, "class_names", FASHION_MNIST_NAMES)}
+        return {
+            key: getattr(split, key)
+            for key in (
+                "train_images",
+                "train_labels",
+                "query_images",
+                "query_labels",
+                "database_images",
+                "database_labels",
+            )
+        } | {"class_names": getattr(split, "class_names", FASHION_MNIST_NAMES)}
     import gzip
 
     folder = data_dir or "/usr/share/datasets/fashion-mnist"
@@ -101,19 +142,29 @@ def fashion_mnist_split(data_dir=None):
         with gzip.open(os.path.join(folder, name)) as handle:
             return np.frombuffer(handle.read(), np.uint8, offset=offset)
 
-    images = np.concatenate([idx("train-images-idx3-ubyte.gz", 16), idx("t10k-images-idx3-ubyte.gz", 16)])
+    images = np.concatenate(
+        [idx("train-images-idx3-ubyte.gz", 16), idx("t10k-images-idx3-ubyte.gz", 16)]
+    )
     images = images.reshape(-1, 28, 28)
-    classes = np.concatenate([idx("train-labels-idx1-ubyte.gz", 8), idx("t10k-labels-idx1-ubyte.gz", 8)])
+    classes = np.concatenate(
+        [idx("train-labels-idx1-ubyte.gz", 8), idx("t10k-labels-idx1-ubyte.gz", 8)]
+    )
     query = np.concatenate([np.flatnonzero(classes[60000:] == c)[:100] + 60000 for c in range(10)])
     database = np.setdiff1d(np.arange(len(images)), query)
     rng = np.random.default_rng(0)
-    train = np.concatenate([rng.choice(database[classes[database] == c], 500, replace=False)
-                            for c in range(10)])
+    train = np.concatenate(
+        [rng.choice(database[classes[database] == c], 500, replace=False) for c in range(10)]
+    )
     one_hot = np.eye(10, dtype=np.float32)[classes]
-    return {"train_images": images[train], "train_labels": one_hot[train],
-            "query_images": images[query], "query_labels": one_hot[query],
-            "database_images": images[database], "database_labels": one_hot[database],
-            "class_names": FASHION_MNIST_NAMES}
+    return {
+        "train_images": images[train],
+        "train_labels": one_hot[train],
+        "query_images": images[query],
+        "query_labels": one_hot[query],
+        "database_images": images[database],
+        "database_labels": one_hot[database],
+        "class_names": FASHION_MNIST_NAMES,
+    }
 
 
 def input_shape(data):
@@ -141,8 +192,10 @@ def build_backbone(args, data, seed):
 
     weights = args.model_weights if args.model_weights.endswith(".npy") else None
     if weights and not os.path.exists(weights):
-        raise SystemExit(f"--model-weights {weights} does not exist; see pretrained/README.md, or "
-                         "pass --model-weights none to start from random weights.")
+        raise SystemExit(
+            f"--model-weights {weights} does not exist; see pretrained/README.md, or "
+            "pass --model-weights none to start from random weights."
+        )
     return backbones.AlexNet(weights=weights), CaffeCrop(seed=seed), weights
 
 
@@ -154,9 +207,9 @@ def average_precision_at_r(query, query_labels, database, database_labels, R, ch
     R = int(min(R, len(database)))
     precisions = []
     for start in range(0, len(query), chunk):
-        scores = query[start:start + chunk] @ database.T
+        scores = query[start : start + chunk] @ database.T
         order = np.argsort(-scores, axis=1, kind="stable")[:, :R]
-        relevant = (query_labels[start:start + chunk] @ database_labels.T > 0)
+        relevant = query_labels[start : start + chunk] @ database_labels.T > 0
         hits = np.take_along_axis(relevant, order, axis=1).astype(np.float64)
         counts = hits.sum(1)
         cumulative = np.cumsum(hits, axis=1) / np.arange(1, R + 1)
@@ -165,8 +218,17 @@ def average_precision_at_r(query, query_labels, database, database_labels, R, ch
     return float(np.mean(precisions)) if precisions else 0.0
 
 
-def quantized_report(model, data, R, codebook=None, seed=0, keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"),
-                     database_codebook_fit=False, max_iter_update_cb=1, verbose=0):
+def quantized_report(
+    model,
+    data,
+    R,
+    codebook=None,
+    seed=0,
+    keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"),
+    database_codebook_fit=False,
+    max_iter_update_cb=1,
+    verbose=0,
+):
     """`MAPs_CQ`: mAP@R by feature, AQD (query vs database reconstructions) and SQD.
 
     Args:
@@ -175,7 +237,8 @@ def quantized_report(model, data, R, codebook=None, seed=0, keys=("i2i_nocq", "i
         R: mAP cut-off.
         codebook: optional codebook to encode with (e.g. a random one for the original's bug).
         database_codebook_fit: DTQ's validation: fit k-means + (ICM, LS) on the database outputs
-            into a copy of the codebook (the model's is left unchanged unless the caller assigns it).
+            into a copy of the codebook (the model's is left unchanged unless the caller
+            assigns it).
         keys: names of the three numbers.
 
     Returns:
@@ -195,14 +258,43 @@ def quantized_report(model, data, R, codebook=None, seed=0, keys=("i2i_nocq", "i
     if database_codebook_fit:
         codebook = kmeans_codebook(database_outputs, M, K, seed=seed)
         for _ in range(max_iter_update_cb):
-            database_codes = icm_codes(database_outputs, codebook, M, K, model.max_iter_update_b,
-                                       model.code_batch_size, rng=rng, label_embeddings=V, verbose=verbose)
+            database_codes = icm_codes(
+                database_outputs,
+                codebook,
+                M,
+                K,
+                model.max_iter_update_b,
+                model.code_batch_size,
+                rng=rng,
+                label_embeddings=V,
+                verbose=verbose,
+            )
             codebook = least_squares_codebook(database_outputs, database_codes, codebook, M, K)
-    codebook = model.quantizer.get_codebook() if codebook is None else np.asarray(codebook, np.float32)
-    database_codes = icm_codes(database_outputs, codebook, M, K, model.max_iter_update_b,
-                               model.code_batch_size, rng=rng, label_embeddings=V, verbose=verbose)
-    query_codes = icm_codes(query_outputs, codebook, M, K, model.max_iter_update_b,
-                            model.code_batch_size, rng=rng, label_embeddings=V, verbose=verbose)
+    codebook = (
+        model.quantizer.get_codebook() if codebook is None else np.asarray(codebook, np.float32)
+    )
+    database_codes = icm_codes(
+        database_outputs,
+        codebook,
+        M,
+        K,
+        model.max_iter_update_b,
+        model.code_batch_size,
+        rng=rng,
+        label_embeddings=V,
+        verbose=verbose,
+    )
+    query_codes = icm_codes(
+        query_outputs,
+        codebook,
+        M,
+        K,
+        model.max_iter_update_b,
+        model.code_batch_size,
+        rng=rng,
+        label_embeddings=V,
+        verbose=verbose,
+    )
     database_recon = model.quantizer.reconstruct_numpy(database_codes, codebook)
     query_recon = model.quantizer.reconstruct_numpy(query_codes, codebook)
     ql, dl = data.query_labels, data.database_labels
@@ -211,16 +303,28 @@ def quantized_report(model, data, R, codebook=None, seed=0, keys=("i2i_nocq", "i
         keys[1]: average_precision_at_r(query_outputs, ql, database_recon, dl, R),
         keys[2]: average_precision_at_r(query_recon, ql, database_recon, dl, R),
     }
-    extras = {"encode_images_per_s": len(database_outputs) / max(encode_seconds, 1e-9),
-              "query_outputs": query_outputs, "database_outputs": database_outputs,
-              "query_codes": query_codes, "database_codes": database_codes,
-              "query_reconstructions": query_recon, "database_reconstructions": database_recon}
+    extras = {
+        "encode_images_per_s": len(database_outputs) / max(encode_seconds, 1e-9),
+        "query_outputs": query_outputs,
+        "database_outputs": database_outputs,
+        "query_codes": query_codes,
+        "database_codes": database_codes,
+        "query_reconstructions": query_recon,
+        "database_reconstructions": database_recon,
+    }
     return report, extras, codebook
 
 
 def save_codes(path, extras, data):
     """The original's `_codes.npy` content, as an .npz."""
-    np.savez(path, db_features=extras["database_outputs"], db_reconstr=extras["database_reconstructions"],
-             db_label=data.database_labels, val_features=extras["query_outputs"],
-             val_reconstr=extras["query_reconstructions"], val_label=data.query_labels,
-             db_codes=extras["database_codes"], val_codes=extras["query_codes"])
+    np.savez(
+        path,
+        db_features=extras["database_outputs"],
+        db_reconstr=extras["database_reconstructions"],
+        db_label=data.database_labels,
+        val_features=extras["query_outputs"],
+        val_reconstr=extras["query_reconstructions"],
+        val_label=data.query_labels,
+        db_codes=extras["database_codes"],
+        val_codes=extras["query_codes"],
+    )

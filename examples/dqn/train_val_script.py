@@ -37,10 +37,19 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
     parser.add_argument("--model-weights", default="pretrained/reference_pretrain.npy")
     parser.add_argument("--finetune-all", type=common.str2bool, default=True)
     parser.add_argument("--save-dir", default="./models/")
-    parser.add_argument("-e", "--evaluate", action="store_true", default=False,
-                        help="skip training; evaluate the .keras model given by --model-weights")
-    parser.add_argument("--random-codebook-eval", action="store_true", default=False,
-                        help="evaluate with a random uniform codebook, as the original does")
+    parser.add_argument(
+        "-e",
+        "--evaluate",
+        action="store_true",
+        default=False,
+        help="skip training; evaluate the .keras model given by --model-weights",
+    )
+    parser.add_argument(
+        "--random-codebook-eval",
+        action="store_true",
+        default=False,
+        help="evaluate with a random uniform codebook, as the original does",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
     parser.add_argument("--train-limit", type=int, default=0, help=argparse.SUPPRESS)
@@ -49,20 +58,34 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
 
 def build_parser():
     parser = argparse.ArgumentParser(description="Deep Quantization Network (DQN)")
-    positional = [("lr", float, 0.002), ("output_dim", int, 300), ("iter_num", int, 5000),
-                  ("cq_lambda", float, 0.0001), ("subspace_num", int, 4), ("dataset", str, "cifar10"),
-                  ("gpu", str, "0"), ("log_dir", str, "tflog"), ("data_root", str, "~/data/")]
+    positional = [
+        ("lr", float, 0.002),
+        ("output_dim", int, 300),
+        ("iter_num", int, 5000),
+        ("cq_lambda", float, 0.0001),
+        ("subspace_num", int, 4),
+        ("dataset", str, "cifar10"),
+        ("gpu", str, "0"),
+        ("log_dir", str, "tflog"),
+        ("data_root", str, "~/data/"),
+    ]
     for name, kind, default in positional:
         parser.add_argument(name, nargs="?", type=kind, default=default)
     add_common_flags(parser, batch_size=256, decay_step=500, decay_factor=0.5)
-    parser.add_argument("--original-r", action="store_true", default=False,
-                        help="use the script's R = 5 instead of the dataset's R")
+    parser.add_argument(
+        "--original-r",
+        action="store_true",
+        default=False,
+        help="use the script's R = 5 instead of the dataset's R",
+    )
     return parser
 
 
 def file_name(args):
-    return (f"lr_{args.lr}_cqlambda_{args.cq_lambda}_subspace_num_{args.subspace_num}"
-            f"_dataset_{args.dataset}")
+    return (
+        f"lr_{args.lr}_cqlambda_{args.cq_lambda}_subspace_num_{args.subspace_num}"
+        f"_dataset_{args.dataset}"
+    )
 
 
 def load(args):
@@ -70,11 +93,20 @@ def load(args):
     import keras
 
     keras.utils.set_random_seed(args.seed)
-    data_dir = None if args.dataset == "fashion_mnist" and args.data_root == "~/data/" \
+    data_dir = (
+        None
+        if args.dataset == "fashion_mnist" and args.data_root == "~/data/"
         else os.path.expanduser(args.data_root)
-    return common.QuantizerData(args.dataset, data_dir, args.val_batch_size, args.seed,
-                                on_error=args.on_bad_image, train_limit=args.train_limit,
-                                eval_limit=args.eval_limit)
+    )
+    return common.QuantizerData(
+        args.dataset,
+        data_dir,
+        args.val_batch_size,
+        args.seed,
+        on_error=args.on_bad_image,
+        train_limit=args.train_limit,
+        eval_limit=args.eval_limit,
+    )
 
 
 def fit(args, model, data, callbacks):
@@ -90,16 +122,27 @@ def fit(args, model, data, callbacks):
     model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
     steps = data.num_train // args.batch_size
     if steps == 0:
-        raise SystemExit(f"batch size {args.batch_size} exceeds the {data.num_train} training items.")
+        raise SystemExit(
+            f"batch size {args.batch_size} exceeds the {data.num_train} training items."
+        )
     run_dir = os.path.join(args.save_dir, file_name(args))
     os.makedirs(run_dir, exist_ok=True)
     backup = os.path.join(run_dir, "backup")
-    train = indexed_dataset(data.train_inputs, data.train_labels, args.batch_size,
-                            shuffle_seed=args.seed)
-    all_callbacks = [TerminateOnNonFiniteLoss(checkpoint_hint=backup),
-                     keras.callbacks.BackupAndRestore(backup), StopAtStep(args.iter_num)] + callbacks
-    model.fit(train.repeat(), steps_per_epoch=steps, epochs=math.ceil(args.iter_num / steps),
-              callbacks=all_callbacks, verbose=2)
+    train = indexed_dataset(
+        data.train_inputs, data.train_labels, args.batch_size, shuffle_seed=args.seed
+    )
+    all_callbacks = [
+        TerminateOnNonFiniteLoss(checkpoint_hint=backup),
+        keras.callbacks.BackupAndRestore(backup),
+        StopAtStep(args.iter_num),
+    ] + callbacks
+    model.fit(
+        train.repeat(),
+        steps_per_epoch=steps,
+        epochs=math.ceil(args.iter_num / steps),
+        callbacks=all_callbacks,
+        verbose=2,
+    )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
     model.save(path)
     print(f"model saved to {path}")
@@ -113,8 +156,9 @@ def evaluate(args, model, data, R, keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"), **kw
     if args.random_codebook_eval:
         shape = (model.num_codebooks * model.num_codewords, model.code_length)
         codebook = np.random.default_rng(args.seed).uniform(-1, 1, shape).astype(np.float32)
-    report, extras, _ = common.quantized_report(model, data, R, codebook=codebook, seed=args.seed,
-                                                keys=keys, **kwargs)
+    report, extras, _ = common.quantized_report(
+        model, data, R, codebook=codebook, seed=args.seed, keys=keys, **kwargs
+    )
     common.save_codes(os.path.join(args.save_dir, file_name(args) + "_codes.npz"), extras, data)
     return report, extras
 
@@ -132,11 +176,19 @@ def main(argv=None):
         model = keras.models.load_model(args.model_weights)
     else:
         backbone, preprocessor, weights = common.build_backbone(args, data, args.seed)
-        model = DQN(backbone, args.output_dim, num_train=data.num_train,
-                    num_codebooks=args.subspace_num, num_codewords=args.num_codewords,
-                    cq_lambda=args.cq_lambda, max_iter_update_b=args.max_iter_update_b,
-                    code_batch_size=args.code_batch_size, preprocessor=preprocessor,
-                    num_labels=data.num_labels, name="dqn")
+        model = DQN(
+            backbone,
+            args.output_dim,
+            num_train=data.num_train,
+            num_codebooks=args.subspace_num,
+            num_codewords=args.num_codewords,
+            cq_lambda=args.cq_lambda,
+            max_iter_update_b=args.max_iter_update_b,
+            code_batch_size=args.code_batch_size,
+            preprocessor=preprocessor,
+            num_labels=data.num_labels,
+            name="dqn",
+        )
         if weights and hasattr(model, "load_deephash_weights"):
             model.load_deephash_weights(weights)  # fc8 too, when the file has it
         if not args.finetune_all:

@@ -36,8 +36,9 @@ def build_parser():
     parser.add_argument("--mode", default="faithful", choices=["faithful", "batched"])
     parser.add_argument("--train-ids", default="truetrainid.npy")
     parser.add_argument("--test-ids", default="truetestid.npy")
-    parser.add_argument("--image-categories", default=None,
-                        help="imageclas.h5; with it the script prints mAP")
+    parser.add_argument(
+        "--image-categories", default=None, help="imageclas.h5; with it the script prints mAP"
+    )
     parser.add_argument("--category-images", default=None, help="class.h5 (category order)")
     parser.add_argument("--code-dir", default="code")
     parser.add_argument("--test-name", default="test34_2_1k_96")
@@ -54,8 +55,13 @@ def load_model(args, attribute_shape):
 
     if args.loadfile.endswith(".keras"):
         return keras.models.load_model(args.loadfile)
-    model = DRSH(args.steps, args.hidden_dim, mode=args.mode, feature_dim=args.dim_frame,
-                 attribute_shape=attribute_shape)
+    model = DRSH(
+        args.steps,
+        args.hidden_dim,
+        mode=args.mode,
+        feature_dim=args.dim_frame,
+        attribute_shape=attribute_shape,
+    )
     with np.load(args.loadfile) as params:
         model.set_original_weights(params, source=args.loadfile)
     return model
@@ -91,17 +97,24 @@ def main(argv=None):
     os.makedirs(args.code_dir, exist_ok=True)
     results = {}
     start = time.time()
-    for ids, name, variable in ((test_ids, args.test_name, "test"), (train_ids, args.train_name, "train")):
+    for ids, name, variable in (
+        (test_ids, args.test_name, "test"),
+        (train_ids, args.train_name, "train"),
+    ):
         attributes.check_ids(ids)  # the original reads both for every id
         bits = model.encode_bits(features.gather(ids), batch_size=args.batch_size)
         results[variable] = bits
         scipy.io.savemat(os.path.join(args.code_dir, name + ".mat"), {variable: bits[:, None, :]})
         np.save(os.path.join(args.code_dir, name + ".npy"), bits)
-        print(f"{variable}: {bits.shape[0]} codes of {bits.shape[1]} bits -> "
-              f"{os.path.join(args.code_dir, name + '.mat')}")
+        print(
+            f"{variable}: {bits.shape[0]} codes of {bits.shape[1]} bits -> "
+            f"{os.path.join(args.code_dir, name + '.mat')}"
+        )
     print(f"encoded {len(test_ids) + len(train_ids)} images in {time.time() - start:.1f} s")
     if args.image_categories:
-        category_path = args.category_images or os.path.join(os.path.dirname(args.image_categories), "class.h5")
+        category_path = args.category_images or os.path.join(
+            os.path.dirname(args.image_categories), "class.h5"
+        )
         membership = load_membership(args.image_categories, category_path)
         categories = sorted(membership.category_images)
         query_labels = category_labels(membership, test_ids, categories)

@@ -58,8 +58,12 @@ def build_parser():
     parser.add_argument("--valid-freq", type=int, default=5000, help="unused, as in the original")
     parser.add_argument("--weight", type=float, default=0.01, help="unused, as in the original")
     parser.add_argument("--epsilon", type=float, default=1e-10)
-    parser.add_argument("--momentum", type=float, default=0.99,
-                        help="running-statistics momentum; the original never reads them")
+    parser.add_argument(
+        "--momentum",
+        type=float,
+        default=0.99,
+        help="running-statistics momentum; the original never reads them",
+    )
     parser.add_argument("--axis-bn", type=int, default=1, choices=[1])
     parser.add_argument("--image-categories", default="imageclas.h5")
     parser.add_argument("--category-images", default="class.h5")
@@ -69,7 +73,9 @@ def build_parser():
     parser.add_argument("--mode", default="faithful", choices=["faithful", "batched"])
     parser.add_argument("--strict-negatives", action="store_true")
     parser.add_argument("--negative-categories", nargs="*", default=None)
-    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: off)")
+    parser.add_argument(
+        "--max-steps", type=int, default=0, help="stop after this many steps (0: off)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     return parser
 
@@ -96,12 +102,18 @@ def make_callbacks(args, model_saver_dir, samples_per_epoch, steps_total):
             samples = int(self.model.optimizer.iterations.numpy()) * args.batch_size
             data_epoch, position = divmod(samples - 1, samples_per_epoch)
             path = f"{args.saveto}{data_epoch}_{position}.npz"
-            np.savez(path, train_loss_his=np.asarray(self.history, np.float32),
-                     **self.model.get_original_weights())
+            np.savez(
+                path,
+                train_loss_his=np.asarray(self.history, np.float32),
+                **self.model.get_original_weights(),
+            )
             print(f"saved {path}")
 
-    callbacks = [TerminateOnNonFiniteLoss(checkpoint_hint=model_saver_dir),
-                 keras.callbacks.BackupAndRestore(model_saver_dir), OriginalCheckpoint()]
+    callbacks = [
+        TerminateOnNonFiniteLoss(checkpoint_hint=model_saver_dir),
+        keras.callbacks.BackupAndRestore(model_saver_dir),
+        OriginalCheckpoint(),
+    ]
     if steps_total:
         callbacks.append(StopAtStep(steps_total))
     return callbacks
@@ -124,26 +136,43 @@ def main(argv=None):
     features = H5Entries(args.feature, "feature file", (args.dim_frame,))
     attributes = H5Entries(args.attribute, "attribute file")
     if len(attributes.shape) != 2 or attributes.shape[1] != args.att_frame:
-        raise SystemExit(f"{args.attribute}: entries are {attributes.shape}, expected (slots, {args.att_frame})")
+        raise SystemExit(
+            f"{args.attribute}: entries are {attributes.shape}, expected (slots, {args.att_frame})"
+        )
     membership = load_membership(args.image_categories, args.category_images)
     negatives = args.negative_categories
     if negatives is None and all(c in membership.category_images for c in NUS_NEGATIVE_CATEGORIES):
         negatives = list(NUS_NEGATIVE_CATEGORIES)
     train_ids = read_ids(args.train_ids)
-    sampler = DRSHTripletSampler(membership, train_ids, read_ids(args.test_ids), negatives,
-                                 strict_negatives=args.strict_negatives, seed=args.seed)
+    sampler = DRSHTripletSampler(
+        membership,
+        train_ids,
+        read_ids(args.test_ids),
+        negatives,
+        strict_negatives=args.strict_negatives,
+        seed=args.seed,
+    )
     dataset = drsh_triplet_dataset(features, attributes, sampler, args.batch_size)
 
-    model = DRSH(args.steps, args.hidden_dim, mode=args.mode, l2_decay=args.l2_decay,
-                 feature_dim=args.dim_frame, attribute_shape=attributes.shape, epsilon=args.epsilon,
-                 name="drsh")
+    model = DRSH(
+        args.steps,
+        args.hidden_dim,
+        mode=args.mode,
+        l2_decay=args.l2_decay,
+        feature_dim=args.dim_frame,
+        attribute_shape=attributes.shape,
+        epsilon=args.epsilon,
+        name="drsh",
+    )
     if args.reload:
         import numpy as np
 
         with np.load(args.loadfile) as params:
             model.set_original_weights(params, source=args.loadfile)
         print(f"reloaded {args.loadfile}")
-    optimizer = DRSHAdam() if args.mode == "faithful" else keras.optimizers.Adam(args.lrate, epsilon=1e-8)
+    optimizer = (
+        DRSHAdam() if args.mode == "faithful" else keras.optimizers.Adam(args.lrate, epsilon=1e-8)
+    )
     model.compile(optimizer=optimizer)
 
     os.makedirs(os.path.dirname(args.saveto) or ".", exist_ok=True)
@@ -153,13 +182,23 @@ def main(argv=None):
     if args.max_steps:
         total_steps = min(total_steps, args.max_steps)
     epochs = math.ceil(total_steps / steps_per_epoch)
-    callbacks = make_callbacks(args, os.path.join(args.saveto, "backup"), samples_per_epoch, total_steps)
+    callbacks = make_callbacks(
+        args, os.path.join(args.saveto, "backup"), samples_per_epoch, total_steps
+    )
     start = time.time()
-    model.fit(dataset, steps_per_epoch=steps_per_epoch, epochs=epochs, callbacks=callbacks, shuffle=False,
-              verbose=2 if args.print_freq else 0)
+    model.fit(
+        dataset,
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=2 if args.print_freq else 0,
+    )
     elapsed = time.time() - start
     steps_done = int(model.optimizer.iterations.numpy())
-    print(f"trained {steps_done} steps ({steps_done * args.batch_size} triplets) in {elapsed:.1f} s")
+    print(
+        f"trained {steps_done} steps ({steps_done * args.batch_size} triplets) in {elapsed:.1f} s"
+    )
     path = os.path.join(args.saveto, "drsh.keras")
     model.save(path)
     print(f"model saved to {path}")

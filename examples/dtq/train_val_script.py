@@ -23,8 +23,10 @@ import common  # noqa: E402
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Triplet Quantization (DTQ)",
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description="Deep Triplet Quantization (DTQ)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument("--lr", "--learning-rate", default=3e-5, type=float)
     parser.add_argument("--triplet-margin", default=30.0, type=float)
     parser.add_argument("--select-strategy", default="margin", choices=["hard", "all", "margin"])
@@ -33,12 +35,18 @@ def build_parser():
     parser.add_argument("--cq-lambda", default=0.0, type=float)
     parser.add_argument("--subspace", default=4, type=int)
     parser.add_argument("--subcenter", default=256, type=int)
-    parser.add_argument("--dataset", default="cifar10",
-                        help="cifar10, coco, nuswide_81 (list files), or fashion_mnist")
+    parser.add_argument(
+        "--dataset",
+        default="cifar10",
+        help="cifar10, coco, nuswide_81 (list files), or fashion_mnist",
+    )
     parser.add_argument("--gpus", default="0")
     parser.add_argument("--log-dir", default="tflog")
-    parser.add_argument("--dist-type", default="euclidean2",
-                        choices=["euclidean2", "cosine", "inner_product", "euclidean"])
+    parser.add_argument(
+        "--dist-type",
+        default="euclidean2",
+        choices=["euclidean2", "cosine", "inner_product", "euclidean"],
+    )
     parser.add_argument("-b", "--batch-size", default=128, type=int, help="triplets per batch")
     parser.add_argument("-vb", "--val-batch-size", default=16, type=int)
     parser.add_argument("--decay-step", default=10000, type=int)
@@ -59,8 +67,12 @@ def build_parser():
     parser.add_argument("-e", "--evaluate", action="store_true", default=False)
     parser.add_argument("--val-freq", default=1, type=int)
     # Additions of the port.
-    parser.add_argument("--val-overwrites-codebook", action="store_true", default=False,
-                        help="validation replaces the training codebook (the original)")
+    parser.add_argument(
+        "--val-overwrites-codebook",
+        action="store_true",
+        default=False,
+        help="validation replaces the training codebook (the original)",
+    )
     parser.add_argument("--seed", default=0, type=int)
     parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
     parser.add_argument("--train-limit", type=int, default=0, help=argparse.SUPPRESS)
@@ -69,15 +81,23 @@ def build_parser():
 
 
 def file_name(args):
-    return (f"lr_{args.lr}_margin_{args.triplet_margin}_{args.select_strategy}_dim_{args.output_dim}"
-            f"_subspace_{args.subspace}_subcenter_{args.subcenter}_{args.dist_type}"
-            f"_n_part_{args.n_part}_{args.triplet_thresold}_ds_{args.dataset}")
+    return (
+        f"lr_{args.lr}_margin_{args.triplet_margin}_{args.select_strategy}_dim_{args.output_dim}"
+        f"_subspace_{args.subspace}_subcenter_{args.subcenter}_{args.dist_type}"
+        f"_n_part_{args.n_part}_{args.triplet_thresold}_ds_{args.dataset}"
+    )
 
 
 def validation(args, model, data):
     report, extras, codebook = common.quantized_report(
-        model, data, data.R, seed=args.seed, keys=("map_feature_ip", "map_AQD_ip", "map_SQD_ip"),
-        database_codebook_fit=True, max_iter_update_cb=args.max_iter_update_cb)
+        model,
+        data,
+        data.R,
+        seed=args.seed,
+        keys=("map_feature_ip", "map_AQD_ip", "map_SQD_ip"),
+        database_codebook_fit=True,
+        max_iter_update_cb=args.max_iter_update_cb,
+    )
     if args.val_overwrites_codebook:
         model.quantizer.set_codebook(codebook)
     common.save_codes(os.path.join(args.save_dir, file_name(args) + "_codes.npz"), extras, data)
@@ -92,11 +112,20 @@ def main(argv=None):
     import keras
 
     keras.utils.set_random_seed(args.seed)
-    data_dir = None if args.dataset == "fashion_mnist" and args.data_dir == os.path.expanduser("~/data/") \
+    data_dir = (
+        None
+        if args.dataset == "fashion_mnist" and args.data_dir == os.path.expanduser("~/data/")
         else args.data_dir
-    data = common.QuantizerData(args.dataset, data_dir, args.val_batch_size, args.seed,
-                                on_error=args.on_bad_image, train_limit=args.train_limit,
-                                eval_limit=args.eval_limit)
+    )
+    data = common.QuantizerData(
+        args.dataset,
+        data_dir,
+        args.val_batch_size,
+        args.seed,
+        on_error=args.on_bad_image,
+        train_limit=args.train_limit,
+        eval_limit=args.eval_limit,
+    )
     os.makedirs(args.save_dir, exist_ok=True)
     if args.evaluate:
         return validation(args, keras.models.load_model(args.model_weights), data)
@@ -109,21 +138,38 @@ def main(argv=None):
     from keras_hashing.optimizers import deephash_optimizer
 
     backbone, preprocessor, weights = common.build_backbone(args, data, args.seed)
-    model = DTQ(backbone, args.output_dim, num_train=data.num_train, num_codebooks=args.subspace,
-                num_codewords=args.subcenter, cq_lambda=args.cq_lambda,
-                triplet_margin=args.triplet_margin, dist_type=args.dist_type,
-                max_iter_update_b=args.max_iter_update_b, code_batch_size=args.code_batch_size,
-                with_tanh=args.with_tanh, preprocessor=preprocessor, num_labels=data.num_labels,
-                name="dtq")
+    model = DTQ(
+        backbone,
+        args.output_dim,
+        num_train=data.num_train,
+        num_codebooks=args.subspace,
+        num_codewords=args.subcenter,
+        cq_lambda=args.cq_lambda,
+        triplet_margin=args.triplet_margin,
+        dist_type=args.dist_type,
+        max_iter_update_b=args.max_iter_update_b,
+        code_batch_size=args.code_batch_size,
+        with_tanh=args.with_tanh,
+        preprocessor=preprocessor,
+        num_labels=data.num_labels,
+        name="dtq",
+    )
     if weights and hasattr(model, "load_deephash_weights"):
         model.load_deephash_weights(weights)
     if not args.finetune_all:
         model.backbone.trainable = False
     model.build((None,) + common.input_shape(data))
     model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
-    sampler = TripletSampler(data.train_inputs, data.train_labels, args.batch_size,
-                             margin=args.triplet_margin, strategy=args.select_strategy,
-                             n_part=args.n_part, threshold=args.triplet_thresold, seed=args.seed)
+    sampler = TripletSampler(
+        data.train_inputs,
+        data.train_labels,
+        args.batch_size,
+        margin=args.triplet_margin,
+        strategy=args.select_strategy,
+        n_part=args.n_part,
+        threshold=args.triplet_thresold,
+        seed=args.seed,
+    )
     run_dir = os.path.join(args.save_dir, file_name(args))
     backup = os.path.join(run_dir, "backup")
     update = TripletQuantizationUpdate(sampler, args.max_iter_update_cb, seed=args.seed)
@@ -138,9 +184,17 @@ def main(argv=None):
                         logs[key] = value
 
     validator = Validation()
-    model.fit(triplet_dataset(sampler), epochs=args.epochs, verbose=2,
-              callbacks=[TerminateOnNonFiniteLoss(checkpoint_hint=backup),
-                         keras.callbacks.BackupAndRestore(backup), update, validator])
+    model.fit(
+        triplet_dataset(sampler),
+        epochs=args.epochs,
+        verbose=2,
+        callbacks=[
+            TerminateOnNonFiniteLoss(checkpoint_hint=backup),
+            keras.callbacks.BackupAndRestore(backup),
+            update,
+            validator,
+        ],
+    )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
     model.save(path)
     print(f"model saved to {path}")

@@ -15,49 +15,73 @@ Departures: the evaluation encodes with the trained codebook (`--random-codebook
 original's random one, spec §10.3); `--paper-loss` sums the ranking hinge over negative labels only.
 """
 
+import importlib.util
 import os
 import sys
-
-import importlib.util
 
 _DQN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dqn")
 sys.path.insert(0, _DQN_DIR)
 import common  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("dqn_train_val_script",
-                                               os.path.join(_DQN_DIR, "train_val_script.py"))
+_spec = importlib.util.spec_from_file_location(
+    "dqn_train_val_script", os.path.join(_DQN_DIR, "train_val_script.py")
+)
 dqn_script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dqn_script)
-add_common_flags, evaluate, fit, load = (dqn_script.add_common_flags, dqn_script.evaluate,
-                                         dqn_script.fit, dqn_script.load)
+add_common_flags, evaluate, fit, load = (
+    dqn_script.add_common_flags,
+    dqn_script.evaluate,
+    dqn_script.fit,
+    dqn_script.load,
+)
 
 
 def build_parser():
     import argparse
 
     parser = argparse.ArgumentParser(description="Deep Visual-Semantic Quantization (DVSQ)")
-    positional = [("lr", float, 0.02), ("output_dim", int, 300), ("iter_num", int, 5000),
-                  ("cq_lambda", float, 0.0001), ("subspace_num", int, 4), ("dataset", str, "cifar10"),
-                  ("gpu", str, "0"), ("log_dir", str, "tflog"), ("data_root", str, "~/data/")]
+    positional = [
+        ("lr", float, 0.02),
+        ("output_dim", int, 300),
+        ("iter_num", int, 5000),
+        ("cq_lambda", float, 0.0001),
+        ("subspace_num", int, 4),
+        ("dataset", str, "cifar10"),
+        ("gpu", str, "0"),
+        ("log_dir", str, "tflog"),
+        ("data_root", str, "~/data/"),
+    ]
     for name, kind, default in positional:
         parser.add_argument(name, nargs="?", type=kind, default=default)
     add_common_flags(parser, batch_size=256, decay_step=500, decay_factor=0.5)
-    parser.add_argument("--loss-type", default="cos_softmargin_multi_label",
-                        choices=["cos_softmargin_multi_label", "cos_margin_multi_label"])
+    parser.add_argument(
+        "--loss-type",
+        default="cos_softmargin_multi_label",
+        choices=["cos_softmargin_multi_label", "cos_margin_multi_label"],
+    )
     parser.add_argument("--margin-param", type=float, default=0.7)
-    parser.add_argument("--paper-loss", action="store_true", default=False,
-                        help="rank against negative labels only (the paper), not every label")
+    parser.add_argument(
+        "--paper-loss",
+        action="store_true",
+        default=False,
+        help="rank against negative labels only (the paper), not every label",
+    )
     parser.add_argument("--wordvec", default=None, help="word-vector file (see the module doc)")
-    parser.add_argument("--wordvec-format", default="deephash",
-                        choices=["deephash", "word2vec", "word2vec-binary", "glove"])
+    parser.add_argument(
+        "--wordvec-format",
+        default="deephash",
+        choices=["deephash", "word2vec", "word2vec-binary", "glove"],
+    )
     parser.add_argument("--label-names", nargs="+", default=None)
     parser.add_argument("--on-missing-word", default="raise", choices=["raise", "random"])
     return parser
 
 
 def file_name(args):
-    return (f"lr_{args.lr}_cqlambda_{args.cq_lambda}_subspace_num_{args.subspace_num}"
-            f"_dataset_{args.dataset}")
+    return (
+        f"lr_{args.lr}_cqlambda_{args.cq_lambda}_subspace_num_{args.subspace_num}"
+        f"_dataset_{args.dataset}"
+    )
 
 
 def word_vectors(args, data):
@@ -71,8 +95,17 @@ def word_vectors(args, data):
         if not os.path.exists(path):
             import subprocess
 
-            subprocess.run([sys.executable, os.path.join(common._ROOT, "data", "glove", "prepare_glove.py"),
-                            "--words", *common.FASHION_MNIST_NAMES, "--out", path], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    os.path.join(common._ROOT, "data", "glove", "prepare_glove.py"),
+                    "--words",
+                    *common.FASHION_MNIST_NAMES,
+                    "--out",
+                    path,
+                ],
+                check=True,
+            )
     if path is None:
         path = os.path.join(os.path.expanduser(args.data_root), f"{args.dataset}_wordvec.txt")
     if file_format == "deephash":
@@ -80,8 +113,13 @@ def word_vectors(args, data):
     names = args.label_names or data.class_names
     if not names:
         raise SystemExit("--label-names is needed to look up word vectors for this dataset.")
-    return label_embeddings(names, path, file_format="glove" if file_format == "glove" else "word2vec",
-                            binary=file_format == "word2vec-binary", on_missing=args.on_missing_word)
+    return label_embeddings(
+        names,
+        path,
+        file_format="glove" if file_format == "glove" else "word2vec",
+        binary=file_format == "word2vec-binary",
+        on_missing=args.on_missing_word,
+    )
 
 
 def main(argv=None):
@@ -98,14 +136,27 @@ def main(argv=None):
     else:
         V = word_vectors(args, data)
         if args.output_dim != V.shape[1]:
-            raise SystemExit(f"output_dim {args.output_dim} must equal the word-vector dimension "
-                             f"{V.shape[1]} (the original asserts it).")
+            raise SystemExit(
+                f"output_dim {args.output_dim} must equal the word-vector dimension "
+                f"{V.shape[1]} (the original asserts it)."
+            )
         backbone, preprocessor, weights = common.build_backbone(args, data, args.seed)
-        model = DVSQ(backbone, V, code_length=args.output_dim, num_train=data.num_train,
-                     num_codebooks=args.subspace_num, num_codewords=args.num_codewords,
-                     cq_lambda=args.cq_lambda, loss_type=args.loss_type, margin=args.margin_param,
-                     negatives_only=args.paper_loss, max_iter_update_b=args.max_iter_update_b,
-                     code_batch_size=args.code_batch_size, preprocessor=preprocessor, name="dvsq")
+        model = DVSQ(
+            backbone,
+            V,
+            code_length=args.output_dim,
+            num_train=data.num_train,
+            num_codebooks=args.subspace_num,
+            num_codewords=args.num_codewords,
+            cq_lambda=args.cq_lambda,
+            loss_type=args.loss_type,
+            margin=args.margin_param,
+            negatives_only=args.paper_loss,
+            max_iter_update_b=args.max_iter_update_b,
+            code_batch_size=args.code_batch_size,
+            preprocessor=preprocessor,
+            name="dvsq",
+        )
         if weights and hasattr(model, "load_deephash_weights"):
             model.load_deephash_weights(weights)
         if not args.finetune_all:

@@ -19,7 +19,8 @@ def check_features(features, name="features", dims=None, where="LinearHashing"):
     array = np.asarray(features)
     if array.ndim != 2:
         raise ValueError(
-            f"{where}: `{name}` must be a 2-D (N, D) array, found shape {array.shape}.")
+            f"{where}: `{name}` must be a 2-D (N, D) array, found shape {array.shape}."
+        )
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{where}: `{name}` must be non-empty, found shape {array.shape}.")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
@@ -27,11 +28,15 @@ def check_features(features, name="features", dims=None, where="LinearHashing"):
     array = array.astype(np.float64, copy=False)
     if not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(f"{where}: `{name}` must be finite, found {array[tuple(bad)]} at "
-                         f"row {bad[0]}, column {bad[1]}.")
+        raise ValueError(
+            f"{where}: `{name}` must be finite, found {array[tuple(bad)]} at "
+            f"row {bad[0]}, column {bad[1]}."
+        )
     if dims is not None and array.shape[1] != dims:
-        raise ValueError(f"{where}: `{name}` must have {dims} columns (the fitted dimension), "
-                         f"found shape {array.shape}.")
+        raise ValueError(
+            f"{where}: `{name}` must have {dims} columns (the fitted dimension), "
+            f"found shape {array.shape}."
+        )
     return array
 
 
@@ -66,10 +71,15 @@ class LinearHashing:
     allows_more_bits_than_dims = False
 
     def __init__(self, code_length):
-        if (isinstance(code_length, bool) or not isinstance(code_length, (int, np.integer))
-                or code_length <= 0):
-            raise ValueError(f"{type(self).__name__}: `code_length` must be a positive integer, "
-                             f"found {code_length!r}.")
+        if (
+            isinstance(code_length, bool)
+            or not isinstance(code_length, (int, np.integer))
+            or code_length <= 0
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: `code_length` must be a positive integer, "
+                f"found {code_length!r}."
+            )
         self.code_length = int(code_length)
         self.mean_ = None
         self.projection_ = None
@@ -81,8 +91,10 @@ class LinearHashing:
         features = check_features(features, where=where)
         num, dims = features.shape
         if self.code_length > dims and not self.allows_more_bits_than_dims:
-            raise ValueError(f"{where}: `code_length`={self.code_length} exceeds the feature "
-                             f"dimension {dims}; at most {dims} bits are possible.")
+            raise ValueError(
+                f"{where}: `code_length`={self.code_length} exceeds the feature "
+                f"dimension {dims}; at most {dims} bits are possible."
+            )
         if num < 2:
             raise ValueError(f"{where}: need at least 2 training samples, found {num}.")
         self.mean_ = features.mean(axis=0)
@@ -101,8 +113,9 @@ class LinearHashing:
         """Real-valued projections `(x - mean_) @ projection_`, float64 `(N, bits)`."""
         if not self.fitted:
             raise ValueError(f"{type(self).__name__}: call `fit(features)` before encoding.")
-        features = check_features(features, dims=len(self.mean_),
-                                  where=f"{type(self).__name__}.encode")
+        features = check_features(
+            features, dims=len(self.mean_), where=f"{type(self).__name__}.encode"
+        )
         return (features - self.mean_) @ self.projection_
 
     def encode(self, features, batch_size=8192):
@@ -119,12 +132,14 @@ class LinearHashing:
             raise ValueError(f"{type(self).__name__}: call `fit(features)` before encoding.")
         features = np.asarray(features)
         if features.ndim != 2:
-            raise ValueError(f"{type(self).__name__}.encode: `features` must be a 2-D (N, D) "
-                             f"array, found shape {features.shape}.")
+            raise ValueError(
+                f"{type(self).__name__}.encode: `features` must be a 2-D (N, D) "
+                f"array, found shape {features.shape}."
+            )
         codes = np.empty((len(features), self.code_length), dtype=np.int8)
         for start in range(0, len(features), int(batch_size)):
-            chunk = self.project(features[start:start + int(batch_size)])
-            codes[start:start + len(chunk)] = np.where(chunk >= 0, 1, -1)
+            chunk = self.project(features[start : start + int(batch_size)])
+            codes[start : start + len(chunk)] = np.where(chunk >= 0, 1, -1)
         return codes
 
     def __call__(self, features):
@@ -172,16 +187,19 @@ class LinearHashing:
             arrays = {key: data[key] for key in data.files if key != "header"}
         target = registry.get_class(header.get("class", ""))
         if cls is not LinearHashing and not issubclass(target, cls):
-            raise ValueError(f"Baseline file {path} holds a {target.__name__}, not a "
-                             f"{cls.__name__}.")
+            raise ValueError(
+                f"Baseline file {path} holds a {target.__name__}, not a {cls.__name__}."
+            )
         instance = target.from_config(header["config"])
         instance.mean_ = arrays.pop("mean")
         instance.projection_ = arrays.pop("projection")
         expected = (len(instance.mean_), instance.code_length)
         if instance.projection_.shape != expected:
-            raise ValueError(f"Baseline file {path}: projection has shape "
-                             f"{instance.projection_.shape}, expected {expected}.")
-        instance._set_extra_state({key[len("extra_"):]: value for key, value in arrays.items()})
+            raise ValueError(
+                f"Baseline file {path}: projection has shape "
+                f"{instance.projection_.shape}, expected {expected}."
+            )
+        instance._set_extra_state({key[len("extra_") :]: value for key, value in arrays.items()})
         return instance
 
     def __repr__(self):

@@ -83,8 +83,11 @@ class ITQ(LinearHashing):
         return {"code_length": self.code_length, "n_iter": self.n_iter, "seed": self.seed}
 
     def _extra_state(self):
-        return {"pca_components": self.pca_components_, "rotation": self.rotation_,
-                "objective_history": self.objective_history_}
+        return {
+            "pca_components": self.pca_components_,
+            "rotation": self.rotation_,
+            "objective_history": self.objective_history_,
+        }
 
     def _set_extra_state(self, state):
         self.pca_components_ = state.get("pca_components")

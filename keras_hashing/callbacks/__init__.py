@@ -1,8 +1,5 @@
 """Callbacks: retrieval evaluation, code/codebook updates and training guards."""
 
-from keras_hashing.callbacks.training import NonFiniteLossError
-from keras_hashing.callbacks.training import StopAtStep
-from keras_hashing.callbacks.training import TerminateOnNonFiniteLoss
 from keras_hashing.callbacks.cross_modal import CrossModalEvaluation
 from keras_hashing.callbacks.cross_modal import DADHCodeUpdate
 from keras_hashing.callbacks.cross_modal import DADHLearningRateDecay
@@ -13,3 +10,6 @@ from keras_hashing.callbacks.quantization import TripletQuantizationUpdate
 from keras_hashing.callbacks.quantization import quantization_round
 from keras_hashing.callbacks.quantization import update_period
 from keras_hashing.callbacks.retrieval_evaluation import RetrievalEvaluation
+from keras_hashing.callbacks.training import NonFiniteLossError
+from keras_hashing.callbacks.training import StopAtStep
+from keras_hashing.callbacks.training import TerminateOnNonFiniteLoss

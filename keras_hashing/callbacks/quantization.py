@@ -41,12 +41,22 @@ def kmeans_codebook(outputs, num_codebooks, num_codewords, seed=None):
     from keras_hashing.quantization import kmeans_init_codebook
 
     kwargs = {"seed": seed} if _accepts(kmeans_init_codebook, "seed") else {}
-    return np.asarray(kmeans_init_codebook(outputs, num_codebooks, num_codewords, **kwargs),
-                      dtype=np.float32)
+    return np.asarray(
+        kmeans_init_codebook(outputs, num_codebooks, num_codewords, **kwargs), dtype=np.float32
+    )
 
 
-def icm_codes(outputs, codebook, num_codebooks, num_codewords, sweeps, chunk_size, rng=None,
-              label_embeddings=None, verbose=0):
+def icm_codes(
+    outputs,
+    codebook,
+    num_codebooks,
+    num_codewords,
+    sweeps,
+    chunk_size,
+    rng=None,
+    label_embeddings=None,
+    verbose=0,
+):
     """ICM codes `(n, M)` of `(n, D)` outputs, chunk by chunk, with a progress bar (spec §5.3).
 
     Args:
@@ -72,9 +82,15 @@ def icm_codes(outputs, codebook, num_codebooks, num_codewords, sweeps, chunk_siz
     codes = np.zeros((num, num_codebooks), dtype=np.int64)
     for start in range(0, num, chunk_size):
         stop = min(start + chunk_size, num)
-        chunk = icm_encode(outputs[start:stop], codebook, num_codebooks, num_codewords,
-                           sweeps=sweeps, seed=int(rng.integers(2**31 - 1)),
-                           label_embeddings=label_embeddings)
+        chunk = icm_encode(
+            outputs[start:stop],
+            codebook,
+            num_codebooks,
+            num_codewords,
+            sweeps=sweeps,
+            seed=int(rng.integers(2**31 - 1)),
+            label_embeddings=label_embeddings,
+        )
         codes[start:stop] = _as_indices(chunk, num_codebooks, num_codewords)
         if bar is not None:
             bar.update(stop)
@@ -116,16 +132,26 @@ def quantization_round(model, rng=None, max_iter_update_cb=1, verbose=0, kmeans=
     if kmeans is None:
         kmeans = model.refit_kmeans_every_round or rounds == 0
     if kmeans:
-        codebook = kmeans_codebook(outputs, model.num_codebooks, model.num_codewords,
-                                   seed=int(rng.integers(2**31 - 1)))
+        codebook = kmeans_codebook(
+            outputs, model.num_codebooks, model.num_codewords, seed=int(rng.integers(2**31 - 1))
+        )
     codes = None
     for _ in range(int(max_iter_update_cb)):
-        codes = icm_codes(outputs, codebook, model.num_codebooks, model.num_codewords,
-                          model.max_iter_update_b, model.code_batch_size, rng=rng,
-                          label_embeddings=model.label_embeddings_for_icm(), verbose=verbose)
+        codes = icm_codes(
+            outputs,
+            codebook,
+            model.num_codebooks,
+            model.num_codewords,
+            model.max_iter_update_b,
+            model.code_batch_size,
+            rng=rng,
+            label_embeddings=model.label_embeddings_for_icm(),
+            verbose=verbose,
+        )
         if model.least_squares_update:
-            codebook = least_squares_codebook(outputs, codes, codebook, model.num_codebooks,
-                                              model.num_codewords)
+            codebook = least_squares_codebook(
+                outputs, codes, codebook, model.num_codebooks, model.num_codewords
+            )
     quantizer.set_codebook(codebook)
     if codes is not None:
         quantizer.set_codes(codes)
@@ -162,17 +188,27 @@ class CodebookUpdate(keras.callbacks.Callback):
         step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) - 1
         if step > 0 and step % self.every_n_steps == 0:
             if self.verbose:
-                print(f"\ncode update round {self.model.quantizer.get_rounds() + 1} after step {step}")
-            quantization_round(self.model, rng=self._rng,
-                               max_iter_update_cb=self.max_iter_update_cb, verbose=self.verbose)
+                print(
+                    f"\ncode update round {self.model.quantizer.get_rounds() + 1} after step {step}"
+                )
+            quantization_round(
+                self.model,
+                rng=self._rng,
+                max_iter_update_cb=self.max_iter_update_cb,
+                verbose=self.verbose,
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["code_update_rounds"] = self.model.quantizer.get_rounds()
 
     def get_config(self):
-        return {"every_n_steps": self.every_n_steps, "max_iter_update_cb": self.max_iter_update_cb,
-                "seed": self.seed, "verbose": self.verbose}
+        return {
+            "every_n_steps": self.every_n_steps,
+            "max_iter_update_cb": self.max_iter_update_cb,
+            "seed": self.seed,
+            "verbose": self.verbose,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -206,8 +242,15 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
         verbose: int, default 1.
     """
 
-    def __init__(self, sampler, max_iter_update_cb=1, refresh_batch_size=None,
-                 refresh_training=True, seed=None, verbose=1):
+    def __init__(
+        self,
+        sampler,
+        max_iter_update_cb=1,
+        refresh_batch_size=None,
+        refresh_training=True,
+        seed=None,
+        verbose=1,
+    ):
         super().__init__()
         self.sampler = sampler
         self.max_iter_update_cb = int(max_iter_update_cb)
@@ -232,8 +275,13 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
         return count
 
     def _epoch_update(self):
-        quantization_round(self.model, rng=self._rng, max_iter_update_cb=self.max_iter_update_cb,
-                           verbose=self.verbose, kmeans=False)
+        quantization_round(
+            self.model,
+            rng=self._rng,
+            max_iter_update_cb=self.max_iter_update_cb,
+            verbose=self.verbose,
+            kmeans=False,
+        )
         self.mine(self.refresh_embeddings())
 
     # The round counter is 1 after the initial round and 1 + e after e epoch-end updates. The
@@ -247,8 +295,13 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
             self.mine(quantizer.get_stored_outputs())
             return
         self.mine(self.refresh_embeddings())
-        quantization_round(self.model, rng=self._rng, max_iter_update_cb=self.max_iter_update_cb,
-                           verbose=self.verbose, kmeans=True)
+        quantization_round(
+            self.model,
+            rng=self._rng,
+            max_iter_update_cb=self.max_iter_update_cb,
+            verbose=self.verbose,
+            kmeans=True,
+        )
 
     def _catch_up(self, epochs_done):
         while self.model.quantizer.get_rounds() < 1 + epochs_done:

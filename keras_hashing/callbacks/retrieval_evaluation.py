@@ -9,8 +9,10 @@ import numpy as np
 def _is_dataset(value):
     # A tf.data.Dataset (or any iterable of batches) without importing TensorFlow here.
     return hasattr(value, "element_spec") or (
-        not isinstance(value, (np.ndarray, list, tuple, dict)) and hasattr(value, "__iter__")
-        and not hasattr(value, "shape"))
+        not isinstance(value, (np.ndarray, list, tuple, dict))
+        and hasattr(value, "__iter__")
+        and not hasattr(value, "shape")
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -56,25 +58,46 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         thulab/DeepHash, `DeepHash/evaluation/__init__.py::MAPs`.
     """
 
-    def __init__(self, query=None, database=None, R=None, every_n_epochs=1, radius=2,
-                 prefix="val_", plot_dir=None, tie_break="index", device=False, batch_size=None):
+    def __init__(
+        self,
+        query=None,
+        database=None,
+        R=None,
+        every_n_epochs=1,
+        radius=2,
+        prefix="val_",
+        plot_dir=None,
+        tie_break="index",
+        device=False,
+        batch_size=None,
+    ):
         super().__init__()
-        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, (int, np.integer)) \
-                or every_n_epochs < 1:
-            raise ValueError(f"RetrievalEvaluation: `every_n_epochs` must be a positive int, "
-                             f"found {every_n_epochs!r}.")
+        if (
+            isinstance(every_n_epochs, bool)
+            or not isinstance(every_n_epochs, (int, np.integer))
+            or every_n_epochs < 1
+        ):
+            raise ValueError(
+                f"RetrievalEvaluation: `every_n_epochs` must be a positive int, "
+                f"found {every_n_epochs!r}."
+            )
         if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-            raise ValueError(f"RetrievalEvaluation: `radius` must be a non-negative int, found "
-                             f"{radius!r}.")
+            raise ValueError(
+                f"RetrievalEvaluation: `radius` must be a non-negative int, found {radius!r}."
+            )
         if R is not None and (isinstance(R, bool) or not isinstance(R, (int, np.integer)) or R < 1):
-            raise ValueError(f"RetrievalEvaluation: `R` must be a positive int or None, "
-                             f"found {R!r}.")
+            raise ValueError(
+                f"RetrievalEvaluation: `R` must be a positive int or None, found {R!r}."
+            )
         if tie_break not in ("index", "numpy"):
-            raise ValueError(f"RetrievalEvaluation: `tie_break` must be 'index' or 'numpy', found "
-                             f"{tie_break!r}.")
+            raise ValueError(
+                f"RetrievalEvaluation: `tie_break` must be 'index' or 'numpy', found {tie_break!r}."
+            )
         if device and tie_break != "index":
-            raise ValueError("RetrievalEvaluation: `device=True` ranks ties by index; it needs "
-                             "tie_break='index'.")
+            raise ValueError(
+                "RetrievalEvaluation: `device=True` ranks ties by index; it needs "
+                "tie_break='index'."
+            )
         self.R = None if R is None else int(R)
         self.every_n_epochs = int(every_n_epochs)
         self.radius = int(radius)
@@ -93,22 +116,30 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             raise ValueError(f"RetrievalEvaluation: `{name}` is missing; pass (inputs, labels).")
         if isinstance(part, (tuple, list)):
             if len(part) != 2:
-                raise ValueError(f"RetrievalEvaluation: `{name}` must be (inputs, labels), found "
-                                 f"{len(part)} entries.")
+                raise ValueError(
+                    f"RetrievalEvaluation: `{name}` must be (inputs, labels), found "
+                    f"{len(part)} entries."
+                )
             inputs, labels = part
             if labels is not None:
                 labels = np.asarray(labels)
                 if labels.ndim != 2:
-                    raise ValueError(f"RetrievalEvaluation: `{name}` labels must be (N, L) "
-                                     f"multi-hot, found shape {labels.shape}.")
+                    raise ValueError(
+                        f"RetrievalEvaluation: `{name}` labels must be (N, L) "
+                        f"multi-hot, found shape {labels.shape}."
+                    )
                 if not _is_dataset(inputs) and len(inputs) != len(labels):
-                    raise ValueError(f"RetrievalEvaluation: `{name}` has {len(inputs)} inputs but "
-                                     f"{len(labels)} label rows.")
+                    raise ValueError(
+                        f"RetrievalEvaluation: `{name}` has {len(inputs)} inputs but "
+                        f"{len(labels)} label rows."
+                    )
             return inputs, labels
         if _is_dataset(part):
             return part, None
-        raise ValueError(f"RetrievalEvaluation: `{name}` must be (inputs, labels) or a dataset of "
-                         f"(inputs, labels) batches, found {type(part).__name__}.")
+        raise ValueError(
+            f"RetrievalEvaluation: `{name}` must be (inputs, labels) or a dataset of "
+            f"(inputs, labels) batches, found {type(part).__name__}."
+        )
 
     def set_data(self, query, database):
         """Sets the `(inputs, labels)` pairs to evaluate on (see the class arguments)."""
@@ -126,8 +157,10 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         labels = []
         for batch in dataset:
             if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-                raise ValueError(f"RetrievalEvaluation: `{name}` has no labels; pass "
-                                 f"(inputs, labels) or a dataset of (inputs, labels) batches.")
+                raise ValueError(
+                    f"RetrievalEvaluation: `{name}` has no labels; pass "
+                    f"(inputs, labels) or a dataset of (inputs, labels) batches."
+                )
             labels.append(np.asarray(batch[1]))
         return np.concatenate(labels, axis=0)
 
@@ -137,12 +170,15 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             labels = self._labels_from(inputs, name)
         outputs = self.compute_outputs(inputs)
         if len(outputs) != len(labels):
-            raise ValueError(f"RetrievalEvaluation: `{name}` gave {len(outputs)} outputs but has "
-                             f"{len(labels)} label rows.")
+            raise ValueError(
+                f"RetrievalEvaluation: `{name}` gave {len(outputs)} outputs but has "
+                f"{len(labels)} label rows."
+            )
         return outputs, labels
 
-    def compute_metrics(self, query_outputs, query_labels, database_outputs, database_labels,
-                        plot_path=None):
+    def compute_metrics(
+        self, query_outputs, query_labels, database_outputs, database_labels, plot_path=None
+    ):
         """The figures for given outputs, keyed without prefix (`map_by_feature`, ...)."""
         from keras_hashing import metrics
 
@@ -153,7 +189,8 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         else:
             after_sign = metrics.map_after_sign(*args, R, tie_break=self.tie_break)
         precision, recall, radius_map = metrics.precision_recall_at_radius(
-            *args, radius=self.radius, tie_break=self.tie_break)
+            *args, radius=self.radius, tie_break=self.tie_break
+        )
         results = {
             "map_by_feature": float(metrics.map_at_r(*args, R, tie_break=self.tie_break)),
             "map_after_sign": float(after_sign),
@@ -171,8 +208,10 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         if model is not None:
             self.set_model(model)
         if self.model is None:
-            raise ValueError("RetrievalEvaluation.evaluate_now: no model; pass `model=` or use "
-                             "the callback in fit().")
+            raise ValueError(
+                "RetrievalEvaluation.evaluate_now: no model; pass `model=` or use "
+                "the callback in fit()."
+            )
         if self.query is None or self.database is None:
             raise ValueError("RetrievalEvaluation: no data; call set_data(query, database).")
         query_outputs, query_labels = self._outputs_and_labels(self.query, "query")
@@ -181,8 +220,9 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         if self.plot_dir is not None:
             tag = "final" if epoch is None else f"epoch_{epoch + 1:04d}"
             plot_path = os.path.join(self.plot_dir, f"{self.prefix}precision_recall_{tag}.png")
-        results = self.compute_metrics(query_outputs, query_labels, database_outputs,
-                                       database_labels, plot_path=plot_path)
+        results = self.compute_metrics(
+            query_outputs, query_labels, database_outputs, database_labels, plot_path=plot_path
+        )
         return {self.prefix + key: value for key, value in results.items()}
 
     def on_epoch_end(self, epoch, logs=None):
@@ -193,9 +233,16 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             logs.update(results)
 
     def get_config(self):
-        return {"R": self.R, "every_n_epochs": self.every_n_epochs, "radius": self.radius,
-                "prefix": self.prefix, "plot_dir": self.plot_dir, "tie_break": self.tie_break,
-                "device": self.device, "batch_size": self.batch_size}
+        return {
+            "R": self.R,
+            "every_n_epochs": self.every_n_epochs,
+            "radius": self.radius,
+            "prefix": self.prefix,
+            "plot_dir": self.plot_dir,
+            "tie_break": self.tie_break,
+            "device": self.device,
+            "batch_size": self.batch_size,
+        }
 
     @classmethod
     def from_config(cls, config):

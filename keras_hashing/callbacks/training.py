@@ -67,7 +67,11 @@ class TerminateOnNonFiniteLoss(keras.callbacks.Callback):
             return
         value = float(np.asarray(loss))
         if not math.isfinite(value):
-            where = f" The last good checkpoint is {self.checkpoint_hint}." if self.checkpoint_hint else ""
+            where = (
+                f" The last good checkpoint is {self.checkpoint_hint}."
+                if self.checkpoint_hint
+                else ""
+            )
             raise NonFiniteLossError(
                 f"Training loss became {value} at epoch {self._epoch + 1}, batch {batch + 1}; "
                 f"training stopped before anything was saved.{where} Lower the learning rate "

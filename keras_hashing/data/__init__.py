@@ -12,6 +12,9 @@ from keras_hashing.data.cross_modal import load_djsrh_nuswide
 from keras_hashing.data.cross_modal import load_djsrh_wiki
 from keras_hashing.data.cross_modal import paired_dataset
 from keras_hashing.data.cross_modal import two_view_fashion_mnist
+from keras_hashing.data.drsh import DRSHTripletSampler
+from keras_hashing.data.drsh import H5Entries
+from keras_hashing.data.drsh import drsh_triplet_dataset
 from keras_hashing.data.fashion_mnist import FashionMNISTSplit
 from keras_hashing.data.fashion_mnist import load_fashion_mnist
 from keras_hashing.data.image_list import ImageListDataset
@@ -35,9 +38,6 @@ from keras_hashing.data.triplets import triplet_dataset
 from keras_hashing.data.word_vectors import label_embeddings
 from keras_hashing.data.word_vectors import load_deephash_wordvec
 from keras_hashing.data.word_vectors import load_keyed_vectors
-from keras_hashing.data.drsh import DRSHTripletSampler
-from keras_hashing.data.drsh import H5Entries
-from keras_hashing.data.drsh import drsh_triplet_dataset
 
 __all__ = [
     "CrossModalData",

@@ -23,8 +23,26 @@ import tensorflow as tf
 
 # train.py's hard-coded negative categories (not the usual NUS-WIDE top-21 list, spec §1.2).
 NUS_NEGATIVE_CATEGORIES = (
-    "animal", "beach", "bridge", "cat", "clouds", "flowers", "grass", "house", "lake", "mountain",
-    "ocean", "reflection", "sand", "sky", "snow", "street", "sun", "sunset", "tree", "water",
+    "animal",
+    "beach",
+    "bridge",
+    "cat",
+    "clouds",
+    "flowers",
+    "grass",
+    "house",
+    "lake",
+    "mountain",
+    "ocean",
+    "reflection",
+    "sand",
+    "sky",
+    "snow",
+    "street",
+    "sun",
+    "sunset",
+    "tree",
+    "water",
     "window",
 )
 
@@ -60,8 +78,10 @@ def write_ids(path, ids):
 def _missing_message(kind, source, missing, total, count):
     shown = ", ".join(repr(m) for m in missing[:5])
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-    return (f"{kind} {source} has no entry for {len(missing)} of the {total} requested ids: "
-            f"{shown}{more} (the file holds {count} entries).")
+    return (
+        f"{kind} {source} has no entry for {len(missing)} of the {total} requested ids: "
+        f"{shown}{more} (the file holds {count} entries)."
+    )
 
 
 class _Entries:
@@ -119,8 +139,10 @@ class H5Entries(_Entries):
             raise ValueError(f"{kind} {self.source} holds no entries.")
         first = self._file[self.keys[0]]
         if not isinstance(first, h5py.Dataset):
-            raise ValueError(f"{kind} {self.source}: entry {self.keys[0]!r} is a group, expected a "
-                             "dataset of floats.")
+            raise ValueError(
+                f"{kind} {self.source}: entry {self.keys[0]!r} is a group, expected a "
+                "dataset of floats."
+            )
         self.shape = tuple(expected_shape) if expected_shape is not None else tuple(first.shape)
 
     def get(self, key):
@@ -129,8 +151,10 @@ class H5Entries(_Entries):
             raise ValueError(_missing_message(self.kind, self.source, [key], 1, len(self)))
         value = np.asarray(self._file[key][()], dtype=np.float32)
         if value.shape != self.shape:
-            raise ValueError(f"{self.kind} {self.source}: entry {key!r} has shape {value.shape}, "
-                             f"expected {self.shape}.")
+            raise ValueError(
+                f"{self.kind} {self.source}: entry {key!r} has shape {value.shape}, "
+                f"expected {self.shape}."
+            )
         return value
 
     def close(self):
@@ -192,7 +216,9 @@ class Membership:
     """
 
     def __init__(self, image_categories, category_images):
-        self.image_categories = {_as_id(k): [str(c) for c in v] for k, v in image_categories.items()}
+        self.image_categories = {
+            _as_id(k): [str(c) for c in v] for k, v in image_categories.items()
+        }
         self.category_images = {str(k): [_as_id(i) for i in v] for k, v in category_images.items()}
 
     @classmethod
@@ -201,18 +227,25 @@ class Membership:
         labels = np.asarray(labels)
         ids = [_as_id(i) for i in ids]
         if labels.ndim != 2 or labels.shape != (len(ids), len(category_names)):
-            raise ValueError(f"Membership.from_labels: labels must be ({len(ids)}, "
-                             f"{len(category_names)}), found {labels.shape}.")
-        image_categories = {i: [category_names[c] for c in np.flatnonzero(row)]
-                            for i, row in zip(ids, labels)}
-        category_images = {name: [ids[r] for r in np.flatnonzero(labels[:, c])]
-                           for c, name in enumerate(category_names)}
+            raise ValueError(
+                f"Membership.from_labels: labels must be ({len(ids)}, "
+                f"{len(category_names)}), found {labels.shape}."
+            )
+        image_categories = {
+            i: [category_names[c] for c in np.flatnonzero(row)] for i, row in zip(ids, labels)
+        }
+        category_images = {
+            name: [ids[r] for r in np.flatnonzero(labels[:, c])]
+            for c, name in enumerate(category_names)
+        }
         return cls(image_categories, category_images)
 
     def write(self, image_categories_path, category_images_path):
         """Writes `imageclas.h5` (group per id, member per category) and `class.h5`."""
-        for path, mapping in ((image_categories_path, self.image_categories),
-                              (category_images_path, self.category_images)):
+        for path, mapping in (
+            (image_categories_path, self.image_categories),
+            (category_images_path, self.category_images),
+        ):
             with h5py.File(os.fspath(path), "w") as handle:
                 for key, members in mapping.items():
                     group = handle.create_group(_h5_name(key, path))
@@ -222,7 +255,9 @@ class Membership:
 
 def _h5_name(name, path):
     if "/" in name or name in (".", ""):
-        raise ValueError(f"{path}: {name!r} cannot be an HDF5 member name (it contains '/' or is empty).")
+        raise ValueError(
+            f"{path}: {name!r} cannot be an HDF5 member name (it contains '/' or is empty)."
+        )
     return name
 
 
@@ -242,8 +277,10 @@ def load_membership(image_categories_path, category_images_path):
             for key in handle.keys():
                 entry = handle[key]
                 if not isinstance(entry, h5py.Group):
-                    raise ValueError(f"Membership file {path}: entry {key!r} must be a group whose "
-                                     "member names are the related ids/categories, found a dataset.")
+                    raise ValueError(
+                        f"Membership file {path}: entry {key!r} must be a group whose "
+                        "member names are the related ids/categories, found a dataset."
+                    )
                 mapping[key] = list(entry.keys())
             maps.append(mapping)
     return Membership(*maps)
@@ -270,7 +307,8 @@ class DRSHTripletSampler:
         train_ids: the anchor ids (each must appear in `membership.image_categories`).
         test_ids: ids never drawn as positives or negatives.
         negative_categories: the negative list; default: every category of the membership
-            (`NUS_NEGATIVE_CATEGORIES` for the original's NUS-WIDE files). An anchor category outside
+            (`NUS_NEGATIVE_CATEGORIES` for the original's NUS-WIDE files). An anchor category
+            outside
             the list raises a `ValueError`, as the original's `list.remove` does.
         strict_negatives: bool, default False.
         seed: int or None, default 0.
@@ -280,8 +318,15 @@ class DRSHTripletSampler:
         >>> anchor, positive, negative = sampler.sample(train_ids[0])  # doctest: +SKIP
     """
 
-    def __init__(self, membership, train_ids, test_ids=(), negative_categories=None,
-                 strict_negatives=False, seed=0):
+    def __init__(
+        self,
+        membership,
+        train_ids,
+        test_ids=(),
+        negative_categories=None,
+        strict_negatives=False,
+        seed=0,
+    ):
         self.membership = membership
         self.train_ids = [_as_id(i) for i in train_ids]
         if not self.train_ids:
@@ -292,14 +337,17 @@ class DRSHTripletSampler:
         self.negative_categories = [str(c) for c in negative_categories]
         unknown = [c for c in self.negative_categories if c not in membership.category_images]
         if unknown:
-            raise ValueError(f"DRSHTripletSampler: negative categories {unknown} are not in the "
-                             "category file.")
+            raise ValueError(
+                f"DRSHTripletSampler: negative categories {unknown} are not in the category file."
+            )
         self.strict_negatives = bool(strict_negatives)
         self.rng = np.random.default_rng(seed)
         for anchor in self.train_ids:
             if not membership.image_categories.get(anchor):
-                raise ValueError(f"DRSHTripletSampler: training id {anchor!r} has no category in the "
-                                 "image-category file.")
+                raise ValueError(
+                    f"DRSHTripletSampler: training id {anchor!r} has no category in the "
+                    "image-category file."
+                )
 
     def _draw(self, members, valid):
         for _ in range(64):  # rejection first: the valid members are usually most of them
@@ -314,36 +362,51 @@ class DRSHTripletSampler:
         anchor = _as_id(anchor)
         categories = self.membership.image_categories[anchor]
         category = categories[int(self.rng.integers(len(categories)))]
-        positive = self._draw(self.membership.category_images[category],
-                              lambda i: i != anchor and i not in self.test_ids)
+        positive = self._draw(
+            self.membership.category_images[category],
+            lambda i: i != anchor and i not in self.test_ids,
+        )
         if positive is None:
-            raise ValueError(f"DRSHTripletSampler: category {category!r} of anchor {anchor!r} has no "
-                             "other member outside the test ids to serve as a positive.")
+            raise ValueError(
+                f"DRSHTripletSampler: category {category!r} of anchor {anchor!r} has no "
+                "other member outside the test ids to serve as a positive."
+            )
         outside = [c for c in categories if c not in self.negative_categories]
         if outside:
-            raise ValueError(f"DRSHTripletSampler: anchor {anchor!r} has categories {outside} that "
-                             f"are not in the negative-category list {self.negative_categories}.")
+            raise ValueError(
+                f"DRSHTripletSampler: anchor {anchor!r} has categories {outside} that "
+                f"are not in the negative-category list {self.negative_categories}."
+            )
         remaining = [c for c in self.negative_categories if c not in categories]
         if not remaining:
-            raise ValueError(f"DRSHTripletSampler: anchor {anchor!r} belongs to every negative "
-                             "category; no negative can be drawn.")
+            raise ValueError(
+                f"DRSHTripletSampler: anchor {anchor!r} belongs to every negative "
+                "category; no negative can be drawn."
+            )
         anchor_categories = set(categories)
 
         def valid(i):
             if i in self.test_ids:
                 return False
             if self.strict_negatives:
-                return not anchor_categories.intersection(self.membership.image_categories.get(i, ()))
+                return not anchor_categories.intersection(
+                    self.membership.image_categories.get(i, ())
+                )
             return True
 
-        order = list(self.rng.permutation(len(remaining))) if self.strict_negatives else \
-            [int(self.rng.integers(len(remaining)))]
+        order = (
+            list(self.rng.permutation(len(remaining)))
+            if self.strict_negatives
+            else [int(self.rng.integers(len(remaining)))]
+        )
         for index in order:  # the original tries one category; strict mode moves on if it must
             negative = self._draw(self.membership.category_images[remaining[index]], valid)
             if negative is not None:
                 return anchor, positive, negative
-        raise ValueError(f"DRSHTripletSampler: no valid negative for anchor {anchor!r} "
-                         f"(strict_negatives={self.strict_negatives}).")
+        raise ValueError(
+            f"DRSHTripletSampler: no valid negative for anchor {anchor!r} "
+            f"(strict_negatives={self.strict_negatives})."
+        )
 
     def epoch(self):
         """One epoch of triplets: every training id once, in a fresh random order."""
@@ -377,8 +440,14 @@ def drsh_triplet_dataset(features, attributes, sampler, batch_size=1, epochs=Non
     Returns:
         A `tf.data.Dataset`.
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"drsh_triplet_dataset: `batch_size` must be a positive integer, found {batch_size!r}.")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):
+        raise ValueError(
+            f"drsh_triplet_dataset: `batch_size` must be a positive integer, found {batch_size!r}."
+        )
     if check:
         candidates = sampler.candidate_ids()
         features.check_ids(candidates)
@@ -386,8 +455,10 @@ def drsh_triplet_dataset(features, attributes, sampler, batch_size=1, epochs=Non
     feature_shape = tuple(features.shape)
     attribute_shape = tuple(attributes.shape)
     if len(feature_shape) != 1 or len(attribute_shape) != 2:
-        raise ValueError(f"drsh_triplet_dataset: features must be (D,) and attributes (S, E) per id, "
-                         f"found {feature_shape} and {attribute_shape}.")
+        raise ValueError(
+            f"drsh_triplet_dataset: features must be (D,) and attributes (S, E) per id, "
+            f"found {feature_shape} and {attribute_shape}."
+        )
 
     def generate():
         done = 0
@@ -409,12 +480,13 @@ def drsh_triplet_dataset(features, attributes, sampler, batch_size=1, epochs=Non
 
 
 def id_dataset(features, attributes, ids, batch_size=256):
-    """A `tf.data.Dataset` of `{"features", "attributes"}` batches for `ids`, in order (for encoding)."""
+    """A `tf.data.Dataset` of `{"features", "attributes"}` batches for `ids`, in order."""
     ids = [_as_id(i) for i in ids]
     features.check_ids(ids)
     attributes.check_ids(ids)
     return tf.data.Dataset.from_tensor_slices(
-        {"features": features.gather(ids), "attributes": attributes.gather(ids)}).batch(batch_size)
+        {"features": features.gather(ids), "attributes": attributes.gather(ids)}
+    ).batch(batch_size)
 
 
 # ----------------------------------------------------------------------------- attribute matrices
@@ -437,9 +509,13 @@ def top_k_vocabulary_order(scores, k=10):
     single = scores.ndim == 1
     scores = np.atleast_2d(scores)
     if not 0 < int(k) <= scores.shape[1]:
-        raise ValueError(f"top_k_vocabulary_order: k must lie in 1..{scores.shape[1]}, found {k!r}.")
+        raise ValueError(
+            f"top_k_vocabulary_order: k must lie in 1..{scores.shape[1]}, found {k!r}."
+        )
     ranks = np.argsort(np.argsort(scores, axis=1, kind="stable"), axis=1, kind="stable")
-    top = np.sort(np.nonzero(ranks >= scores.shape[1] - int(k))[1].reshape(len(scores), int(k)), axis=1)
+    top = np.sort(
+        np.nonzero(ranks >= scores.shape[1] - int(k))[1].reshape(len(scores), int(k)), axis=1
+    )
     return top[0] if single else top
 
 
@@ -454,13 +530,15 @@ def attribute_matrices(scores, word_vectors, k=10):
     word_vectors = np.asarray(word_vectors, dtype=np.float32)
     scores = np.atleast_2d(np.asarray(scores))
     if word_vectors.ndim != 2 or word_vectors.shape[0] != scores.shape[1]:
-        raise ValueError(f"attribute_matrices: word vectors must be ({scores.shape[1]}, d) for a "
-                         f"{scores.shape[1]}-word vocabulary, found {word_vectors.shape}.")
+        raise ValueError(
+            f"attribute_matrices: word vectors must be ({scores.shape[1]}, d) for a "
+            f"{scores.shape[1]}-word vocabulary, found {word_vectors.shape}."
+        )
     return word_vectors[top_k_vocabulary_order(scores, k)]
 
 
 def read_vocabulary(path, key="all_label"):
-    """A vocabulary list from a JSON file (a list, or a dict holding it under `key`) or a text file."""
+    """A vocabulary list from a JSON file (a list, or a dict with it under `key`) or a text file."""
     path = os.path.expanduser(os.fspath(path))
     if not os.path.isfile(path):
         raise ValueError(f"Vocabulary file {path} does not exist.")
@@ -469,7 +547,9 @@ def read_vocabulary(path, key="all_label"):
             data = json.load(handle)
         if isinstance(data, dict):
             if key not in data:
-                raise ValueError(f"Vocabulary file {path}: no key {key!r} (found {sorted(data)[:10]}).")
+                raise ValueError(
+                    f"Vocabulary file {path}: no key {key!r} (found {sorted(data)[:10]})."
+                )
             data = data[key]
         return [str(w) for w in data]
     with open(path, encoding="utf-8") as handle:
@@ -484,11 +564,16 @@ def remap_keys(source_path, out_path, ids):
     """
     ids = [_as_id(i) for i in ids]
     seen = set()
-    with h5py.File(os.fspath(source_path), "r") as source, h5py.File(os.fspath(out_path), "w") as out:
+    with (
+        h5py.File(os.fspath(source_path), "r") as source,
+        h5py.File(os.fspath(out_path), "w") as out,
+    ):
         keys = list(source.keys())
         if len(ids) < len(keys):
-            raise ValueError(f"remap_keys: {source_path} has {len(keys)} entries but the id list "
-                             f"has only {len(ids)}.")
+            raise ValueError(
+                f"remap_keys: {source_path} has {len(keys)} entries but the id list "
+                f"has only {len(ids)}."
+            )
         for key, new_key in zip(keys, ids):
             if new_key in seen:
                 continue

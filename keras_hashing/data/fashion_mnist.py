@@ -98,29 +98,35 @@ def load_idx(path, expected_ndim=None):
             raise ValueError(f"IDX file {path}: corrupt gzip stream ({error}).") from error
     if len(raw) < 4:
         raise ValueError(
-            f"IDX file {path}: expected a 4-byte magic number, found {len(raw)} bytes.")
+            f"IDX file {path}: expected a 4-byte magic number, found {len(raw)} bytes."
+        )
     if raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
         raise ValueError(
             f"IDX file {path}: bad magic number 0x{raw[:4].hex()}; expected 0x0000TTNN with type "
             f"TT in {{08, 09, 0b, 0c, 0d, 0e}} and NN >= 1 dimensions (0x00000803 for images, "
-            f"0x00000801 for labels).")
+            f"0x00000801 for labels)."
+        )
     dtype = _IDX_DTYPES[raw[2]]
     ndim = raw[3]
     if expected_ndim is not None and ndim != expected_ndim:
         raise ValueError(
             f"IDX file {path}: expected {expected_ndim} dimension(s), found {ndim} "
-            f"(magic number 0x{raw[:4].hex()}).")
+            f"(magic number 0x{raw[:4].hex()})."
+        )
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
-        raise ValueError(f"IDX file {path}: truncated header ({len(raw)} bytes, expected at least "
-                         f"{header_size}).")
+        raise ValueError(
+            f"IDX file {path}: truncated header ({len(raw)} bytes, expected at least "
+            f"{header_size})."
+        )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     expected_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     found_bytes = len(raw) - header_size
     if found_bytes != expected_bytes:
         raise ValueError(
             f"IDX file {path}: header announces shape {shape} ({expected_bytes} bytes of data), "
-            f"found {found_bytes} bytes.")
+            f"found {found_bytes} bytes."
+        )
     data = np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
     return data.astype(dtype.newbyteorder("="), copy=True)
 
@@ -208,7 +214,8 @@ class FashionMNISTSplit:
         if not 0 < count < num_train:
             raise ValueError(
                 f"`size` must leave between 1 and {num_train - 1} validation images out of the "
-                f"{num_train} training images, found {count}.")
+                f"{num_train} training images, found {count}."
+            )
         if database not in ("train", "database"):
             raise ValueError(f'`database` must be "train" or "database", found {database!r}.')
         rng = np.random.default_rng(seed)
@@ -216,12 +223,18 @@ class FashionMNISTSplit:
         held[rng.choice(num_train, count, replace=False)] = True
         keep = ~held
         if database == "train":
-            db_images, db_labels, db_ids = (self.train_images[keep], self.train_labels[keep],
-                                            self.train_ids[keep])
+            db_images, db_labels, db_ids = (
+                self.train_images[keep],
+                self.train_labels[keep],
+                self.train_ids[keep],
+            )
         else:
             in_db = ~np.isin(self.database_ids, self.train_ids[held])
-            db_images, db_labels, db_ids = (self.database_images[in_db],
-                                            self.database_labels[in_db], self.database_ids[in_db])
+            db_images, db_labels, db_ids = (
+                self.database_images[in_db],
+                self.database_labels[in_db],
+                self.database_ids[in_db],
+            )
         return FashionMNISTSplit(
             train_images=self.train_images[keep],
             train_labels=self.train_labels[keep],
@@ -242,22 +255,29 @@ def _read_pair(data_dir, images_key, labels_key):
     images = load_idx(images_path, expected_ndim=3)
     labels = load_idx(labels_path, expected_ndim=1)
     if images.dtype != np.uint8 or images.shape[1:] != (28, 28):
-        raise ValueError(f"IDX file {images_path}: expected uint8 images (N, 28, 28), found "
-                         f"{images.dtype} {images.shape}.")
+        raise ValueError(
+            f"IDX file {images_path}: expected uint8 images (N, 28, 28), found "
+            f"{images.dtype} {images.shape}."
+        )
     if labels.dtype != np.uint8:
         raise ValueError(f"IDX file {labels_path}: expected uint8 labels, found {labels.dtype}.")
     if len(images) != len(labels):
-        raise ValueError(f"IDX files {images_path} and {labels_path} disagree: {len(images)} "
-                         f"images but {len(labels)} labels.")
+        raise ValueError(
+            f"IDX files {images_path} and {labels_path} disagree: {len(images)} "
+            f"images but {len(labels)} labels."
+        )
     if len(labels) and labels.max() > 9:
         bad = int(np.argmax(labels > 9))
-        raise ValueError(f"IDX file {labels_path}: labels must lie in 0..9, found "
-                         f"{int(labels[bad])} at index {bad}.")
+        raise ValueError(
+            f"IDX file {labels_path}: labels must lie in 0..9, found "
+            f"{int(labels[bad])} at index {bad}."
+        )
     return images, labels
 
 
-def load_fashion_mnist(data_dir=None, num_train_per_class=500, num_query_per_class=100,
-                       seed=0) -> FashionMNISTSplit:
+def load_fashion_mnist(
+    data_dir=None, num_train_per_class=500, num_query_per_class=100, seed=0
+) -> FashionMNISTSplit:
     """Loads Fashion-MNIST and splits it as `shared/benchmark_protocol.md` prescribes.
 
     Query: the first `num_query_per_class` images of each class in the t10k file. Database:
@@ -295,13 +315,17 @@ def load_fashion_mnist(data_dir=None, num_train_per_class=500, num_query_per_cla
     if data_dir is None:
         data_dir = os.environ.get("FASHION_MNIST_DIR") or DEFAULT_DATA_DIR
     data_dir = os.path.expanduser(os.fspath(data_dir))
-    hint = ("Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
-            "`data_dir` / the FASHION_MNIST_DIR environment variable at a folder holding "
-            + ", ".join(FILE_NAMES.values()) + ".")
+    hint = (
+        "Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
+        "`data_dir` / the FASHION_MNIST_DIR environment variable at a folder holding "
+        + ", ".join(FILE_NAMES.values())
+        + "."
+    )
     if not os.path.isdir(data_dir):
         raise ValueError(f"Fashion-MNIST folder {data_dir} does not exist. {hint}")
-    missing = [name for name in FILE_NAMES.values()
-               if not os.path.isfile(os.path.join(data_dir, name))]
+    missing = [
+        name for name in FILE_NAMES.values() if not os.path.isfile(os.path.join(data_dir, name))
+    ]
     if missing:
         raise ValueError(f"Fashion-MNIST folder {data_dir} lacks {', '.join(missing)}. {hint}")
 
@@ -317,7 +341,8 @@ def load_fashion_mnist(data_dir=None, num_train_per_class=500, num_query_per_cla
         if len(of_class) < num_query_per_class:
             raise ValueError(
                 f"{os.path.join(data_dir, FILE_NAMES['test_labels'])}: class {c} has "
-                f"{len(of_class)} images, fewer than num_query_per_class={num_query_per_class}.")
+                f"{len(of_class)} images, fewer than num_query_per_class={num_query_per_class}."
+            )
         query_parts.append(of_class[:num_query_per_class] + num_train_file)
     query_ids = np.sort(np.concatenate(query_parts)).astype(np.int64)
     in_query = np.zeros(len(labels), dtype=bool)
@@ -332,7 +357,8 @@ def load_fashion_mnist(data_dir=None, num_train_per_class=500, num_query_per_cla
         if len(of_class) < num_train_per_class:
             raise ValueError(
                 f"Fashion-MNIST in {data_dir}: class {c} has {len(of_class)} database images, "
-                f"fewer than num_train_per_class={num_train_per_class}.")
+                f"fewer than num_train_per_class={num_train_per_class}."
+            )
         train_parts.append(rng.choice(of_class, num_train_per_class, replace=False))
     train_ids = np.concatenate(train_parts).astype(np.int64)
 

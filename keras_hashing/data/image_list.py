@@ -64,7 +64,8 @@ def read_image_list(list_path, num_labels=None, data_root=None, return_line_numb
         raise ValueError(f"Image list {list_path} does not exist.")
     if num_labels is not None and (int(num_labels) != num_labels or num_labels < 0):
         raise ValueError(
-            f"`num_labels` must be a non-negative integer or None, found {num_labels!r}.")
+            f"`num_labels` must be a non-negative integer or None, found {num_labels!r}."
+        )
     if data_root is None:
         data_root = os.path.dirname(os.path.abspath(list_path))
     data_root = os.path.abspath(os.path.expanduser(os.fspath(data_root)))
@@ -84,14 +85,16 @@ def read_image_list(list_path, num_labels=None, data_root=None, return_line_numb
                     raise ValueError(
                         f"{where}: {path!r} has no labels; expected `path l_0 ... l_(L-1)`. "
                         "Path-only lists (such as thulab/DeepHash's HEAD cifar10 lists) carry no "
-                        "labels: regenerate them (data/cifar10/prepare.py) or pass num_labels=0.")
+                        "labels: regenerate them (data/cifar10/prepare.py) or pass num_labels=0."
+                    )
                 expected = len(label_tokens)
             if expected > 0 and not label_tokens:
                 raise ValueError(f"{where}: {path!r} has no labels; expected {expected}.")
             if len(label_tokens) != expected:
                 raise ValueError(
                     f"{where}: expected {expected} labels after the path, "
-                    f"found {len(label_tokens)}.")
+                    f"found {len(label_tokens)}."
+                )
             row = []
             for position, token in enumerate(label_tokens):
                 try:
@@ -100,7 +103,8 @@ def read_image_list(list_path, num_labels=None, data_root=None, return_line_numb
                     value = None
                 if value not in (0, 1):
                     raise ValueError(
-                        f"{where}: label {position} is {token!r}; labels must be 0 or 1.")
+                        f"{where}: label {position} is {token!r}; labels must be 0 or 1."
+                    )
                 row.append(value)
             paths.append(os.path.join(data_root, os.path.expanduser(path)))
             rows.append(row)
@@ -131,15 +135,19 @@ def write_image_list(path, rel_paths, labels):
     if labels.ndim != 2 or labels.shape[0] != len(rel_paths):
         raise ValueError(
             f"`labels` must have shape ({len(rel_paths)}, L) to match the paths, "
-            f"found {labels.shape}.")
+            f"found {labels.shape}."
+        )
     if labels.size and not np.isin(labels, (0, 1)).all():
         bad = np.argwhere(~np.isin(labels, (0, 1)))[0]
-        raise ValueError(f"labels must be 0 or 1; row {bad[0]}, column {bad[1]} "
-                         f"is {labels[tuple(bad)]!r}.")
+        raise ValueError(
+            f"labels must be 0 or 1; row {bad[0]}, column {bad[1]} is {labels[tuple(bad)]!r}."
+        )
     for index, rel_path in enumerate(rel_paths):
         if not rel_path or len(rel_path.split()) != 1 or rel_path != rel_path.strip():
-            raise ValueError(f"Path {index} ({rel_path!r}) is empty or holds whitespace; the "
-                             "list format separates fields by whitespace.")
+            raise ValueError(
+                f"Path {index} ({rel_path!r}) is empty or holds whitespace; the "
+                "list format separates fields by whitespace."
+            )
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     os.makedirs(folder, exist_ok=True)
     labels = labels.astype(np.int64)
@@ -203,7 +211,8 @@ class _DecodedCache:
             self.array = np.lib.format.open_memmap(path, mode="r")
             if self.array.shape != shape:
                 raise ValueError(
-                    f"Cache file {path} holds shape {self.array.shape}, expected {shape}.")
+                    f"Cache file {path} holds shape {self.array.shape}, expected {shape}."
+                )
             self.filled[:] = True
             return
         self.array = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape)
@@ -276,8 +285,16 @@ class ImageListDataset:
         ... # doctest: +SKIP
     """
 
-    def __init__(self, list_path, data_root=None, num_labels=None, on_error="raise", image_size=256,
-                 cache="memory", verify="header"):
+    def __init__(
+        self,
+        list_path,
+        data_root=None,
+        num_labels=None,
+        on_error="raise",
+        image_size=256,
+        cache="memory",
+        verify="header",
+    ):
         if on_error not in ("raise", "skip"):
             raise ValueError(f"`on_error` must be 'raise' or 'skip', found {on_error!r}.")
         if verify not in ("header", "decode"):
@@ -289,8 +306,9 @@ class ImageListDataset:
         self.list_path = os.path.abspath(os.fspath(list_path))
         self.on_error = on_error
         self.image_size = int(image_size)
-        paths, labels, line_numbers = read_image_list(list_path, num_labels=num_labels,
-                                                      data_root=data_root, return_line_numbers=True)
+        paths, labels, line_numbers = read_image_list(
+            list_path, num_labels=num_labels, data_root=data_root, return_line_numbers=True
+        )
         keep, self.skipped = [], []
         decoded_ok, store = None, None
         if verify == "decode":
@@ -306,17 +324,25 @@ class ImageListDataset:
                 keep.append(index)
                 continue
             if on_error == "raise":
-                raise ValueError(f"{self.list_path}, line {line_number}: image {path} {reason}. "
-                                 "Pass on_error='skip' to drop such images with their labels.")
+                raise ValueError(
+                    f"{self.list_path}, line {line_number}: image {path} {reason}. "
+                    "Pass on_error='skip' to drop such images with their labels."
+                )
             self.skipped.append((path, int(line_number), reason))
         if self.skipped:
-            listing = "\n".join(f"  line {line}: {path} ({reason})"
-                                for path, line, reason in self.skipped)
-            logger.warning("%s: skipped %d unreadable image(s) and their labels:\n%s",
-                           self.list_path, len(self.skipped), listing)
+            listing = "\n".join(
+                f"  line {line}: {path} ({reason})" for path, line, reason in self.skipped
+            )
+            logger.warning(
+                "%s: skipped %d unreadable image(s) and their labels:\n%s",
+                self.list_path,
+                len(self.skipped),
+                listing,
+            )
         if not keep:
             raise ValueError(
-                f"{self.list_path}: no readable image is left after skipping {len(paths)}.")
+                f"{self.list_path}: no readable image is left after skipping {len(paths)}."
+            )
         self.paths = [paths[i] for i in keep]
         self.labels = labels[keep]
         self.line_numbers = line_numbers[keep]
@@ -324,8 +350,13 @@ class ImageListDataset:
         if cache is not None:
             digest = hashlib.sha1("\n".join(self.paths).encode("utf-8"))
             digest.update(str(self.image_size).encode())
-            self._cache = _DecodedCache(len(self.paths), self.image_size, cache, digest.hexdigest(),
-                                        prefilled=self._kept(store, keep))
+            self._cache = _DecodedCache(
+                len(self.paths),
+                self.image_size,
+                cache,
+                digest.hexdigest(),
+                prefilled=self._kept(store, keep),
+            )
         del store
 
     @staticmethod
@@ -378,8 +409,10 @@ class ImageListDataset:
                 return image
         image = load_image(self.paths[index], self.image_size)
         if image is None:
-            raise ValueError(f"{self.list_path}, line {self.line_numbers[index]}: OpenCV could not "
-                             f"decode image {self.paths[index]}.")
+            raise ValueError(
+                f"{self.list_path}, line {self.line_numbers[index]}: OpenCV could not "
+                f"decode image {self.paths[index]}."
+            )
         if self._cache is not None:
             self._cache.put(index, image)
         return image
@@ -393,8 +426,14 @@ class ImageListDataset:
             logger.warning("%s (dropped with its label)", error)
             return np.zeros((self.image_size,) * 2 + (3,), np.uint8), np.False_
 
-    def dataset(self, batch_size, training, shuffle_seed=None, labels=True,
-                num_parallel_calls=tf.data.AUTOTUNE):
+    def dataset(
+        self,
+        batch_size,
+        training,
+        shuffle_seed=None,
+        labels=True,
+        num_parallel_calls=tf.data.AUTOTUNE,
+    ):
         """Builds the `tf.data.Dataset` of `(images, labels)` batches.
 
         Args:
@@ -415,8 +454,10 @@ class ImageListDataset:
         if int(batch_size) != batch_size or batch_size <= 0:
             raise ValueError(f"`batch_size` must be a positive integer, found {batch_size!r}.")
         if training and len(self.paths) < batch_size:
-            raise ValueError(f"{self.list_path}: training drops the remainder, so "
-                             f"{len(self.paths)} images give no batch of {batch_size}.")
+            raise ValueError(
+                f"{self.list_path}: training drops the remainder, so "
+                f"{len(self.paths)} images give no batch of {batch_size}."
+            )
         size = self.image_size
         label_table = tf.constant(self.labels.astype(np.float32))
         # Images-only datasets cannot drop an entry without shifting `self.labels`.
@@ -426,16 +467,18 @@ class ImageListDataset:
             return self._load_or_flag(index, skip)
 
         def decode(index):
-            image, ok = tf.numpy_function(load_or_flag, [index], (tf.uint8, tf.bool),
-                                          stateful=False)
+            image, ok = tf.numpy_function(
+                load_or_flag, [index], (tf.uint8, tf.bool), stateful=False
+            )
             image.set_shape((size, size, 3))
             ok.set_shape(())
             return image, tf.gather(label_table, index), ok
 
         dataset = tf.data.Dataset.range(len(self.paths))
         if training:
-            dataset = dataset.shuffle(len(self.paths), seed=shuffle_seed,
-                                      reshuffle_each_iteration=True)
+            dataset = dataset.shuffle(
+                len(self.paths), seed=shuffle_seed, reshuffle_each_iteration=True
+            )
         dataset = dataset.map(decode, num_parallel_calls=num_parallel_calls, deterministic=True)
         if skip:
             # An image that passed the up-front check but fails to decode leaves with its label.
@@ -448,9 +491,20 @@ class ImageListDataset:
         return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def image_list_dataset(list_path, data_root=None, num_labels=None, batch_size=32, training=False,
-                       shuffle_seed=None, cache="auto", on_error="raise", image_size=256,
-                       labels=True, verify="header", num_parallel_calls=tf.data.AUTOTUNE):
+def image_list_dataset(
+    list_path,
+    data_root=None,
+    num_labels=None,
+    batch_size=32,
+    training=False,
+    shuffle_seed=None,
+    cache="auto",
+    on_error="raise",
+    image_size=256,
+    labels=True,
+    verify="header",
+    num_parallel_calls=tf.data.AUTOTUNE,
+):
     """`tf.data` batches of a DeepHash list file: uint8 BGR `(B, 256, 256, 3)`, float32 labels.
 
     A shortcut for `ImageListDataset(...).dataset(...)`; see that class for the checks, the
@@ -481,7 +535,19 @@ def image_list_dataset(list_path, data_root=None, num_labels=None, batch_size=32
     """
     if cache == "auto":
         cache = "memory" if training else None
-    images = ImageListDataset(list_path, data_root=data_root, num_labels=num_labels,
-                              on_error=on_error, image_size=image_size, cache=cache, verify=verify)
-    return images.dataset(batch_size, training, shuffle_seed=shuffle_seed, labels=labels,
-                          num_parallel_calls=num_parallel_calls)
+    images = ImageListDataset(
+        list_path,
+        data_root=data_root,
+        num_labels=num_labels,
+        on_error=on_error,
+        image_size=image_size,
+        cache=cache,
+        verify=verify,
+    )
+    return images.dataset(
+        batch_size,
+        training,
+        shuffle_seed=shuffle_seed,
+        labels=labels,
+        num_parallel_calls=num_parallel_calls,
+    )

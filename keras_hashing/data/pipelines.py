@@ -53,16 +53,21 @@ def array_dataset(images, labels, batch_size, training, shuffle_seed=None):
     images = np.asarray(images)
     if images.ndim < 1 or len(images) == 0:
         raise ValueError(
-            f"`images` must be a non-empty array (N, ...), found shape {images.shape}.")
+            f"`images` must be a non-empty array (N, ...), found shape {images.shape}."
+        )
     num_items = len(images)
     if labels is not None:
         labels = np.asarray(labels, dtype=np.float32)
         if labels.ndim != 2 or len(labels) != num_items:
-            raise ValueError(f"`labels` must have shape ({num_items}, L) to match `images`, "
-                             f"found {labels.shape}.")
+            raise ValueError(
+                f"`labels` must have shape ({num_items}, L) to match `images`, "
+                f"found {labels.shape}."
+            )
     if training and num_items < batch_size:
-        raise ValueError(f"Training drops the remainder, so {num_items} items give no batch of "
-                         f"{batch_size}; use a smaller batch size.")
+        raise ValueError(
+            f"Training drops the remainder, so {num_items} items give no batch of "
+            f"{batch_size}; use a smaller batch size."
+        )
     image_table = tf.constant(images)
     label_table = None if labels is None else tf.constant(labels)
 
@@ -76,8 +81,9 @@ def array_dataset(images, labels, batch_size, training, shuffle_seed=None):
             return tf.gather(image_table, batch_indices)
         return tf.gather(image_table, batch_indices), tf.gather(label_table, batch_indices)
 
-    return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE,
-                       deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return indices.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+        tf.data.AUTOTUNE
+    )
 
 
 def fashion_mnist_inputs(images_uint8):
@@ -99,13 +105,16 @@ def fashion_mnist_inputs(images_uint8):
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise ValueError(f"Fashion-MNIST images must have shape (N, 28, 28) or (N, 28, 28, 1), "
-                         f"found {images.shape}.")
+        raise ValueError(
+            f"Fashion-MNIST images must have shape (N, 28, 28) or (N, 28, 28, 1), "
+            f"found {images.shape}."
+        )
     return (images.astype(np.float32) / np.float32(255.0))[..., None]
 
 
-FashionMNISTDatasets = collections.namedtuple("FashionMNISTDatasets",
-                                              ["train", "query", "database"])
+FashionMNISTDatasets = collections.namedtuple(
+    "FashionMNISTDatasets", ["train", "query", "database"]
+)
 FashionMNISTDatasets.__doc__ = """The three `tf.data` pipelines of the Fashion-MNIST protocol split.
 
 Attributes:
@@ -115,8 +124,9 @@ Attributes:
 """
 
 
-def fashion_mnist_datasets(split, batch_size, val_batch_size=None, shuffle_seed=None,
-                           eval_labels=False):
+def fashion_mnist_datasets(
+    split, batch_size, val_batch_size=None, shuffle_seed=None, eval_labels=False
+):
     """Train, query and database pipelines of a Fashion-MNIST split (float32 (B, 28, 28, 1) inputs).
 
     Args:
@@ -138,13 +148,24 @@ def fashion_mnist_datasets(split, batch_size, val_batch_size=None, shuffle_seed=
         >>> train, query, database = fashion_mnist_datasets(split, 128)  # doctest: +SKIP
     """
     val_batch_size = batch_size if val_batch_size is None else val_batch_size
-    train = array_dataset(fashion_mnist_inputs(split.train_images), split.train_labels, batch_size,
-                          training=True, shuffle_seed=shuffle_seed)
+    train = array_dataset(
+        fashion_mnist_inputs(split.train_images),
+        split.train_labels,
+        batch_size,
+        training=True,
+        shuffle_seed=shuffle_seed,
+    )
 
     def evaluation(images, labels):
-        return array_dataset(fashion_mnist_inputs(images), labels if eval_labels else None,
-                             val_batch_size, training=False)
+        return array_dataset(
+            fashion_mnist_inputs(images),
+            labels if eval_labels else None,
+            val_batch_size,
+            training=False,
+        )
 
-    return FashionMNISTDatasets(train=train,
-                                query=evaluation(split.query_images, split.query_labels),
-                                database=evaluation(split.database_images, split.database_labels))
+    return FashionMNISTDatasets(
+        train=train,
+        query=evaluation(split.query_images, split.query_labels),
+        database=evaluation(split.database_images, split.database_labels),
+    )

@@ -5,10 +5,24 @@ import os
 from typing import Any
 
 # thulab/DeepHash's label widths and mAP cut-offs (spec §7.7, §8.1).
-LABEL_DIMS = {"cifar10": 10, "cub": 200, "nuswide_81": 81, "nuswide_21": 21, "coco": 80,
-              "imagenet": 100, "cifar10_zero_shot": 10, "fashion_mnist": 10}
-RS = {"cifar10": 54000, "nuswide_81": 5000, "nuswide_21": 5000, "coco": 5000, "imagenet": 5000,
-      "cifar10_zero_shot": 15000}
+LABEL_DIMS = {
+    "cifar10": 10,
+    "cub": 200,
+    "nuswide_81": 81,
+    "nuswide_21": 21,
+    "coco": 80,
+    "imagenet": 100,
+    "cifar10_zero_shot": 10,
+    "fashion_mnist": 10,
+}
+RS = {
+    "cifar10": 54000,
+    "nuswide_81": 5000,
+    "nuswide_21": 5000,
+    "coco": 5000,
+    "imagenet": 5000,
+    "cifar10_zero_shot": 15000,
+}
 
 
 @dataclasses.dataclass
@@ -39,8 +53,15 @@ class RetrievalData:
     input_kind: str
 
 
-def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, seed=None,
-                        on_error="raise", validation=None):
+def load_retrieval_data(
+    name,
+    data_dir=None,
+    batch_size=128,
+    val_batch_size=16,
+    seed=None,
+    on_error="raise",
+    validation=None,
+):
     """Loads `fashion_mnist`, a DeepHash list-file dataset, or `tfds:<name>`.
 
     Args:
@@ -68,21 +89,26 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
         if validation:
             # The retrieval set stays the protocol database (less the held-out images), so the
             # validation figure estimates the test figure rather than training-set retrieval.
-            split = split.validation_split(int(validation), seed=0 if seed is None else seed,
-                                           database="database")
+            split = split.validation_split(
+                int(validation), seed=0 if seed is None else seed, database="database"
+            )
         train_images, train_labels = split.train_images, split.train_labels
         query_images, query_labels = split.query_images, split.query_labels
         database_images, database_labels = split.database_images, split.database_labels
         to_inputs = pipelines.fashion_mnist_inputs
         return RetrievalData(
             name=name,
-            train=pipelines.array_dataset(to_inputs(train_images), train_labels, batch_size,
-                                          training=True, shuffle_seed=seed),
+            train=pipelines.array_dataset(
+                to_inputs(train_images), train_labels, batch_size, training=True, shuffle_seed=seed
+            ),
             num_train=len(train_images),
-            query=pipelines.array_dataset(to_inputs(query_images), None, val_batch_size, training=False),
+            query=pipelines.array_dataset(
+                to_inputs(query_images), None, val_batch_size, training=False
+            ),
             query_labels=query_labels,
-            database=pipelines.array_dataset(to_inputs(database_images), None, val_batch_size,
-                                             training=False),
+            database=pipelines.array_dataset(
+                to_inputs(database_images), None, val_batch_size, training=False
+            ),
             database_labels=database_labels,
             R=len(database_images),
             num_labels=train_labels.shape[1],
@@ -91,8 +117,13 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
     if name.startswith("tfds:"):
         from keras_hashing.data import tfds
 
-        return tfds.load_retrieval_data(name[len("tfds:"):], data_dir=data_dir, batch_size=batch_size,
-                                        val_batch_size=val_batch_size, seed=seed)
+        return tfds.load_retrieval_data(
+            name[len("tfds:") :],
+            data_dir=data_dir,
+            batch_size=batch_size,
+            val_batch_size=val_batch_size,
+            seed=seed,
+        )
 
     from keras_hashing.data.image_list import ImageListDataset
 
@@ -108,8 +139,9 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
     def split(path, training):
         # Labels come from the dataset object, so images skipped with on_error="skip" drop
         # their labels too and the rows stay aligned.
-        return ImageListDataset(path, root, num_labels, on_error=on_error,
-                                cache="memory" if training else None)
+        return ImageListDataset(
+            path, root, num_labels, on_error=on_error, cache="memory" if training else None
+        )
 
     train_split = split(lists["train"], True)
     train = train_split.dataset(batch_size, True, shuffle_seed=seed)
@@ -120,7 +152,15 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
     database = database_split.dataset(val_batch_size, False, labels=False)
     database_labels = database_split.labels.astype("float32")
     R = min(RS.get(name, len(database_labels)), len(database_labels))
-    return RetrievalData(name=name, train=train, num_train=num_train, query=query,
-                         query_labels=query_labels, database=database,
-                         database_labels=database_labels, R=R,
-                         num_labels=num_labels or query_labels.shape[1], input_kind="caffe256")
+    return RetrievalData(
+        name=name,
+        train=train,
+        num_train=num_train,
+        query=query,
+        query_labels=query_labels,
+        database=database,
+        database_labels=database_labels,
+        R=R,
+        num_labels=num_labels or query_labels.shape[1],
+        input_kind="caffe256",
+    )

@@ -28,8 +28,10 @@ def _tfds():
     try:
         import tensorflow_datasets
     except ImportError as error:  # pragma: no cover - depends on the environment
-        raise ImportError("`tfds:` datasets need the `tensorflow-datasets` package "
-                          "(pip install tensorflow-datasets).") from error
+        raise ImportError(
+            "`tfds:` datasets need the `tensorflow-datasets` package "
+            "(pip install tensorflow-datasets)."
+        ) from error
     return tensorflow_datasets
 
 
@@ -56,8 +58,9 @@ def convert_images(images, image_size=None, bgr=False):
     if images.ndim == 3:
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(f"Images must have shape (N, H, W), (N, H, W, 1) or (N, H, W, 3), "
-                         f"found {images.shape}.")
+        raise ValueError(
+            f"Images must have shape (N, H, W), (N, H, W, 1) or (N, H, W, 3), found {images.shape}."
+        )
     if bgr:
         if images.shape[-1] == 1:
             images = np.repeat(images, 3, axis=-1)
@@ -68,8 +71,9 @@ def convert_images(images, image_size=None, bgr=False):
         size = int(image_size)
         out = np.empty((len(images), size, size, images.shape[-1]), np.uint8)
         for index, image in enumerate(images):
-            resized = cv2.resize(np.ascontiguousarray(image), (size, size),
-                                 interpolation=cv2.INTER_LINEAR)
+            resized = cv2.resize(
+                np.ascontiguousarray(image), (size, size), interpolation=cv2.INTER_LINEAR
+            )
             out[index] = resized.reshape(out.shape[1:])
         return out
     return np.ascontiguousarray(images)
@@ -96,18 +100,23 @@ def _label_encoder(feature, name, label_key):
             return out
 
         return encode_multi, width
-    raise ValueError(f"tfds dataset {name!r}: feature {label_key!r} is {type(feature).__name__}; "
-                     "expected a ClassLabel (one-hot) or a Sequence of ClassLabel (multi-hot).")
+    raise ValueError(
+        f"tfds dataset {name!r}: feature {label_key!r} is {type(feature).__name__}; "
+        "expected a ClassLabel (one-hot) or a Sequence of ClassLabel (multi-hot)."
+    )
 
 
 def _read_arrays(name, split, data_dir, download, image_key, label_key):
     tfds = _tfds()
-    dataset, info = tfds.load(name, split=split, data_dir=data_dir, with_info=True,
-                              download=download)
+    dataset, info = tfds.load(
+        name, split=split, data_dir=data_dir, with_info=True, download=download
+    )
     for key in (image_key, label_key):
         if key not in info.features:
-            raise ValueError(f"tfds dataset {name!r} has no feature {key!r}; it has "
-                             f"{sorted(info.features.keys())}.")
+            raise ValueError(
+                f"tfds dataset {name!r} has no feature {key!r}; it has "
+                f"{sorted(info.features.keys())}."
+            )
     encode, _ = _label_encoder(info.features[label_key], name, label_key)
     images, labels = [], []
     multi = not isinstance(info.features[label_key], tfds.features.ClassLabel)
@@ -142,9 +151,20 @@ def _caffe_batches(dataset, image_size, bgr, with_labels):
     return dataset.map(convert_tensor, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def load_tfds_split(name, split, data_dir=None, image_size=None, bgr=False, as_dataset=False,
-                    batch_size=32, training=False, shuffle_seed=None, download=True,
-                    image_key="image", label_key="label"):
+def load_tfds_split(
+    name,
+    split,
+    data_dir=None,
+    image_size=None,
+    bgr=False,
+    as_dataset=False,
+    batch_size=32,
+    training=False,
+    shuffle_seed=None,
+    download=True,
+    image_key="image",
+    label_key="label",
+):
     """Loads one split of a TFDS image dataset with one-hot (or multi-hot) labels.
 
     Args:
@@ -173,8 +193,9 @@ def load_tfds_split(name, split, data_dir=None, image_size=None, bgr=False, as_d
     images, labels = _read_arrays(name, split, data_dir, download, image_key, label_key)
     if not as_dataset:
         return convert_images(images, image_size, bgr), labels
-    dataset = pipelines.array_dataset(images, labels, batch_size, training,
-                                      shuffle_seed=shuffle_seed)
+    dataset = pipelines.array_dataset(
+        images, labels, batch_size, training, shuffle_seed=shuffle_seed
+    )
     if image_size is None and not bgr:
         return dataset
     return _caffe_batches(dataset, image_size, bgr, with_labels=True).prefetch(tf.data.AUTOTUNE)
@@ -208,8 +229,10 @@ def retrieval_split(labels, query_candidates, query_per_class=100, train_per_cla
     query_candidates = np.asarray(query_candidates)
     if query_candidates.dtype == bool:
         if query_candidates.shape != (num_items,):
-            raise ValueError(f"`query_candidates` mask must have shape ({num_items},), "
-                             f"found {query_candidates.shape}.")
+            raise ValueError(
+                f"`query_candidates` mask must have shape ({num_items},), "
+                f"found {query_candidates.shape}."
+            )
         candidates = query_candidates.copy()
     else:
         candidates[query_candidates.astype(np.int64)] = True
@@ -218,14 +241,18 @@ def retrieval_split(labels, query_candidates, query_per_class=100, train_per_cla
     for label in np.unique(labels):
         pool = np.flatnonzero(candidates & (labels == label))
         if len(pool) < query_per_class:
-            raise ValueError(f"Class {label} has {len(pool)} query candidates, fewer than "
-                             f"query_per_class={query_per_class}.")
+            raise ValueError(
+                f"Class {label} has {len(pool)} query candidates, fewer than "
+                f"query_per_class={query_per_class}."
+            )
         chosen = rng.choice(pool, query_per_class, replace=False)
         query.append(chosen)
         rest = np.setdiff1d(np.flatnonzero(labels == label), chosen)
         if len(rest) < train_per_class:
-            raise ValueError(f"Class {label} has {len(rest)} items left after the queries, fewer "
-                             f"than train_per_class={train_per_class}.")
+            raise ValueError(
+                f"Class {label} has {len(rest)} items left after the queries, fewer "
+                f"than train_per_class={train_per_class}."
+            )
         train.append(rng.choice(rest, train_per_class, replace=False))
     query_ids = np.sort(np.concatenate(query)).astype(np.int64)
     train_ids = np.sort(np.concatenate(train)).astype(np.int64)
@@ -233,9 +260,19 @@ def retrieval_split(labels, query_candidates, query_per_class=100, train_per_cla
     return query_ids, train_ids, database_ids.astype(np.int64)
 
 
-def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, seed=None,
-                        splits=("train", "test"), query_split="test", query_per_class=100,
-                        train_per_class=500, image_size=256, download=True):
+def load_retrieval_data(
+    name,
+    data_dir=None,
+    batch_size=128,
+    val_batch_size=16,
+    seed=None,
+    splits=("train", "test"),
+    query_split="test",
+    query_per_class=100,
+    train_per_class=500,
+    image_size=256,
+    download=True,
+):
     """A TFDS dataset as a `RetrievalData` with the standard CIFAR-10 protocol split.
 
     The named splits are concatenated in order; queries are drawn from `query_split`
@@ -266,23 +303,27 @@ def load_retrieval_data(name, data_dir=None, batch_size=128, val_batch_size=16, 
     images = np.concatenate([part[0] for part in parts])
     labels = np.concatenate([part[1] for part in parts])
     sizes = [len(part[0]) for part in parts]
-    start = sum(sizes[:splits.index(query_split)])
+    start = sum(sizes[: splits.index(query_split)])
     query_mask = np.zeros(len(images), bool)
-    query_mask[start:start + sizes[splits.index(query_split)]] = True
+    query_mask[start : start + sizes[splits.index(query_split)]] = True
     query_ids, train_ids, database_ids = retrieval_split(
-        labels, query_mask, query_per_class, train_per_class, seed=0 if seed is None else seed)
+        labels, query_mask, query_per_class, train_per_class, seed=0 if seed is None else seed
+    )
 
     gray28 = images.shape[1:] in ((28, 28, 1), (28, 28))
     if gray28:
         inputs = pipelines.fashion_mnist_inputs(images)
 
         def build(ids, size, training, with_labels):
-            return pipelines.array_dataset(inputs[ids], labels[ids] if with_labels else None, size,
-                                           training, shuffle_seed=seed)
+            return pipelines.array_dataset(
+                inputs[ids], labels[ids] if with_labels else None, size, training, shuffle_seed=seed
+            )
     else:
+
         def build(ids, size, training, with_labels):
-            dataset = pipelines.array_dataset(images[ids], labels[ids] if with_labels else None,
-                                              size, training, shuffle_seed=seed)
+            dataset = pipelines.array_dataset(
+                images[ids], labels[ids] if with_labels else None, size, training, shuffle_seed=seed
+            )
             return _caffe_batches(dataset, image_size, True, with_labels).prefetch(tf.data.AUTOTUNE)
 
     return RetrievalData(
@@ -316,7 +357,8 @@ def _parse_spec(spec, split):
             raise ValueError(f"Dataset spec {spec!r} names no TFDS dataset.")
         if spec_split and split and spec_split != split:
             raise ValueError(
-                f"Dataset spec {spec!r} names split {spec_split!r} but split={split!r}.")
+                f"Dataset spec {spec!r} names split {spec_split!r} but split={split!r}."
+            )
         return _Spec("tfds", name, spec_split or split or "train")
     if kind == "list":
         if not rest:
@@ -325,9 +367,20 @@ def _parse_spec(spec, split):
     raise ValueError(f"Dataset spec {spec!r}: unknown kind {kind!r}; expected 'tfds' or 'list'.")
 
 
-def dataset_from_spec(spec, split=None, data_dir=None, as_dataset=False, image_size=None, bgr=None,
-                      batch_size=32, training=False, shuffle_seed=None, download=True,
-                      num_labels=None, on_error="raise"):
+def dataset_from_spec(
+    spec,
+    split=None,
+    data_dir=None,
+    as_dataset=False,
+    image_size=None,
+    bgr=None,
+    batch_size=32,
+    training=False,
+    shuffle_seed=None,
+    download=True,
+    num_labels=None,
+    on_error="raise",
+):
     """Resolves a dataset spec string to `(images, labels)` arrays or a `tf.data.Dataset`.
 
     Specs:
@@ -357,18 +410,32 @@ def dataset_from_spec(spec, split=None, data_dir=None, as_dataset=False, image_s
     """
     parsed = _parse_spec(spec, split)
     if parsed.kind == "tfds":
-        return load_tfds_split(parsed.name, parsed.split, data_dir=data_dir, image_size=image_size,
-                               bgr=bool(bgr), as_dataset=as_dataset, batch_size=batch_size,
-                               training=training, shuffle_seed=shuffle_seed, download=download)
+        return load_tfds_split(
+            parsed.name,
+            parsed.split,
+            data_dir=data_dir,
+            image_size=image_size,
+            bgr=bool(bgr),
+            as_dataset=as_dataset,
+            batch_size=batch_size,
+            training=training,
+            shuffle_seed=shuffle_seed,
+            download=download,
+        )
     from keras_hashing.data.image_list import ImageListDataset
 
     if bgr is False:
-        raise ValueError("List files are read by OpenCV, which gives BGR images; `bgr=False` "
-                         "is not offered.")
-    images = ImageListDataset(parsed.name, data_root=data_dir, num_labels=num_labels,
-                              on_error=on_error,
-                              image_size=256 if image_size is None else image_size,
-                              cache="memory" if as_dataset else None)
+        raise ValueError(
+            "List files are read by OpenCV, which gives BGR images; `bgr=False` is not offered."
+        )
+    images = ImageListDataset(
+        parsed.name,
+        data_root=data_dir,
+        num_labels=num_labels,
+        on_error=on_error,
+        image_size=256 if image_size is None else image_size,
+        cache="memory" if as_dataset else None,
+    )
     if as_dataset:
         return images.dataset(batch_size, training, shuffle_seed=shuffle_seed)
     stacked = np.stack([images.load(index) for index in range(len(images))])

@@ -38,7 +38,9 @@ class IndexedSource:
             self.loader = None
             self.item_shape, self.dtype = self.array.shape[1:], self.array.dtype
         if len(inputs) != len(self.labels):
-            raise ValueError(f"{len(inputs)} inputs but {len(self.labels)} label rows; they must match.")
+            raise ValueError(
+                f"{len(inputs)} inputs but {len(self.labels)} label rows; they must match."
+            )
         self.num_samples = len(self.labels)
 
     def take(self, indices):
@@ -100,13 +102,18 @@ def indexed_dataset(inputs, labels, batch_size, training=True, shuffle_seed=None
     if batch_size <= 0:
         raise ValueError(f"`batch_size` must be positive, found {batch_size}.")
     if training and source.num_samples < batch_size:
-        raise ValueError(f"{source.num_samples} training samples give no full batch of {batch_size}.")
+        raise ValueError(
+            f"{source.num_samples} training samples give no full batch of {batch_size}."
+        )
     indices = tf.data.Dataset.range(source.num_samples)
     if training:
-        indices = indices.shuffle(source.num_samples, seed=shuffle_seed, reshuffle_each_iteration=True)
+        indices = indices.shuffle(
+            source.num_samples, seed=shuffle_seed, reshuffle_each_iteration=True
+        )
     indices = indices.batch(batch_size, drop_remainder=bool(training))
-    return indices.map(source._gather_fn(), num_parallel_calls=tf.data.AUTOTUNE,
-                       deterministic=True).prefetch(tf.data.AUTOTUNE)
+    return indices.map(
+        source._gather_fn(), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
+    ).prefetch(tf.data.AUTOTUNE)
 
 
 def _shares_label(labels, anchor_row):
@@ -115,8 +122,9 @@ def _shares_label(labels, anchor_row):
     return np.any(labels == marked, axis=1)
 
 
-def mine_triplets(embeddings, labels, margin, n_part=1, strategy="margin", rng=None, perm=None,
-                  verbose=0):
+def mine_triplets(
+    embeddings, labels, margin, n_part=1, strategy="margin", rng=None, perm=None, verbose=0
+):
     """DTQ's triplet mining (`update_triplets`, spec §6.5), always with squared Euclidean distance.
 
     The samples are shuffled (`perm`), split into `n_part` consecutive groups of
@@ -148,8 +156,10 @@ def mine_triplets(embeddings, labels, margin, n_part=1, strategy="margin", rng=N
     embeddings = np.asarray(embeddings, dtype=np.float32)
     labels = np.asarray(labels)
     if embeddings.ndim != 2 or labels.ndim != 2 or len(embeddings) != len(labels):
-        raise ValueError(f"`embeddings` (n, D) and `labels` (n, L) must have the same n, found "
-                         f"{embeddings.shape} and {labels.shape}.")
+        raise ValueError(
+            f"`embeddings` (n, D) and `labels` (n, L) must have the same n, found "
+            f"{embeddings.shape} and {labels.shape}."
+        )
     n_part = int(n_part)
     if n_part <= 0:
         raise ValueError(f"`n_part` must be a positive integer, found {n_part}.")
@@ -167,6 +177,7 @@ def mine_triplets(embeddings, labels, margin, n_part=1, strategy="margin", rng=N
     parts = range(n_part)
     if verbose:
         from keras.utils import Progbar
+
         bar = Progbar(n_part, unit_name="group")
     for part in parts:
         start, end = part_size * part, min(part_size * (part + 1), num)
@@ -205,16 +216,21 @@ def mine_triplets(embeddings, labels, margin, n_part=1, strategy="margin", rng=N
                 # Candidates of positive p are the negatives with d(a,n) < d(a,p) + margin.
                 counts = np.searchsorted(row[sorted_neg], row[positives] + margin, side="left")
                 keep = counts > 0
-                draws = np.floor(rng.random(len(positives)) * np.maximum(counts, 1)).astype(np.int64)
+                draws = np.floor(rng.random(len(positives)) * np.maximum(counts, 1)).astype(
+                    np.int64
+                )
                 picks = sorted_neg[np.minimum(draws, np.maximum(counts - 1, 0))]
             if keep.any():
-                found.append(np.stack([np.full(keep.sum(), anchor), positives[keep], picks[keep]], 1)
-                             + start)
+                found.append(
+                    np.stack([np.full(keep.sum(), anchor), positives[keep], picks[keep]], 1) + start
+                )
         if verbose:
             bar.add(1)
     if not found:
-        raise ValueError(f"Triplet mining ({strategy!r}, n_part={n_part}, margin={margin}) found no "
-                         f"triplet among {num} samples: every sample needs a positive and a negative.")
+        raise ValueError(
+            f"Triplet mining ({strategy!r}, n_part={n_part}, margin={margin}) found no "
+            f"triplet among {num} samples: every sample needs a positive and a negative."
+        )
     triplets = perm[np.concatenate(found).astype(np.int64)]
     rng.shuffle(triplets)
     return triplets
@@ -238,8 +254,17 @@ class TripletSampler:
         seed: int or None, seed of the mining RNG.
     """
 
-    def __init__(self, inputs, labels, batch_size, margin=30.0, strategy="margin", n_part=20,
-                 threshold=64000, seed=None):
+    def __init__(
+        self,
+        inputs,
+        labels,
+        batch_size,
+        margin=30.0,
+        strategy="margin",
+        n_part=20,
+        threshold=64000,
+        seed=None,
+    ):
         if strategy not in STRATEGIES:
             raise ValueError(f"`strategy` must be one of {STRATEGIES}, found {strategy!r}.")
         self.source = _as_source(inputs, labels)
@@ -266,8 +291,16 @@ class TripletSampler:
 
     def mine(self, embeddings, verbose=0):
         """Mines from `(n, D)` embeddings, then halves `n_part` below the threshold."""
-        self.triplets = mine_triplets(embeddings, self.labels, self.margin, self.n_part,
-                                      self.strategy, rng=self.rng, perm=self.perm, verbose=verbose)
+        self.triplets = mine_triplets(
+            embeddings,
+            self.labels,
+            self.margin,
+            self.n_part,
+            self.strategy,
+            rng=self.rng,
+            perm=self.perm,
+            verbose=verbose,
+        )
         if len(self.triplets) < self.threshold and self.n_part > 1:
             self.n_part //= 2
         return len(self.triplets)
@@ -279,15 +312,17 @@ class TripletSampler:
         """Yields the `(3T,)` index batches of one epoch."""
         steps = self.steps_per_epoch()
         if steps == 0:
-            raise ValueError(f"{len(self.triplets)} triplets give no batch of {self.batch_size}; "
-                             "mine triplets first (the DTQ callback does so on train begin) or "
-                             "lower the batch size.")
+            raise ValueError(
+                f"{len(self.triplets)} triplets give no batch of {self.batch_size}; "
+                "mine triplets first (the DTQ callback does so on train begin) or "
+                "lower the batch size."
+            )
         for _ in range(steps):
             start = self.cursor
             if start + self.batch_size > len(self.triplets):
                 start = 0
             self.cursor = start + self.batch_size
-            chunk = self.triplets[start:self.cursor]
+            chunk = self.triplets[start : self.cursor]
             yield np.concatenate([chunk[:, 0], chunk[:, 1], chunk[:, 2]]).astype(np.int64)
 
     def forward_batches(self, batch_size):
@@ -311,5 +346,6 @@ def triplet_dataset(sampler):
     """
     size = 3 * sampler.batch_size
     indices = tf.data.Dataset.from_generator(
-        sampler.epoch_indices, output_signature=tf.TensorSpec((size,), tf.int64))
+        sampler.epoch_indices, output_signature=tf.TensorSpec((size,), tf.int64)
+    )
     return indices.map(sampler.source._gather_fn()).prefetch(2)

@@ -61,8 +61,9 @@ def load_keyed_vectors(path, file_format="word2vec", binary=None):
 
 def _candidates(name):
     stripped = name.strip()
-    yield from dict.fromkeys([stripped, stripped.lower(), stripped.replace(" ", "_"),
-                              stripped.lower().replace(" ", "_")])
+    yield from dict.fromkeys(
+        [stripped, stripped.lower(), stripped.replace(" ", "_"), stripped.lower().replace(" ", "_")]
+    )
 
 
 def _word_vector(vectors, word):
@@ -77,8 +78,16 @@ def _word_vector(vectors, word):
     return None
 
 
-def label_embeddings(label_names, vectors, file_format="word2vec", binary=None, compound="mean",
-                     on_missing="raise", normalize=False, seed=0):
+def label_embeddings(
+    label_names,
+    vectors,
+    file_format="word2vec",
+    binary=None,
+    compound="mean",
+    on_missing="raise",
+    normalize=False,
+    seed=0,
+):
     """Builds the `L x d` label-embedding matrix from label names.
 
     A name is looked up as written, lower-cased, and with spaces as underscores (word2vec
@@ -124,12 +133,16 @@ def label_embeddings(label_names, vectors, file_format="word2vec", binary=None, 
             missing.append(name)
         rows.append(row)
     if missing and on_missing == "raise":
-        raise ValueError(f"{len(missing)} label name(s) are not in the vocabulary: {missing}. "
-                         "Rename them, or pass on_missing='random' for a seeded random vector.")
+        raise ValueError(
+            f"{len(missing)} label name(s) are not in the vocabulary: {missing}. "
+            "Rename them, or pass on_missing='random' for a seeded random vector."
+        )
     dim = vectors.vector_size
     if missing:
         rng = np.random.default_rng(seed)
-        scale = float(np.mean(np.linalg.norm(vectors.vectors, axis=1))) if len(vectors.vectors) else 1.0
+        scale = (
+            float(np.mean(np.linalg.norm(vectors.vectors, axis=1))) if len(vectors.vectors) else 1.0
+        )
         for i, row in enumerate(rows):
             if row is None:
                 if on_missing == "zeros":

@@ -41,7 +41,9 @@ class HammingIndex:
         import faiss
 
         if int(code_length) <= 0 or int(code_length) % 8:
-            raise ValueError(f"`code_length` must be a positive multiple of 8, found {code_length!r}.")
+            raise ValueError(
+                f"`code_length` must be a positive multiple of 8, found {code_length!r}."
+            )
         self.code_length = int(code_length)
         self._index = faiss.IndexBinaryFlat(self.code_length)
 
@@ -64,8 +66,10 @@ class HammingIndex:
         distances, ids = self._index.search(self._pack(query_codes), int(k))
         # faiss orders equal distances by id already for the flat index; make it explicit.
         order = np.lexsort((np.where(ids < 0, np.iinfo(np.int64).max, ids), distances), axis=1)
-        return (np.take_along_axis(distances, order, axis=1).astype(np.int32),
-                np.take_along_axis(ids, order, axis=1))
+        return (
+            np.take_along_axis(distances, order, axis=1).astype(np.int32),
+            np.take_along_axis(ids, order, axis=1),
+        )
 
     def _pack(self, codes):
         codes = np.asarray(codes)

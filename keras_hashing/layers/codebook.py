@@ -50,7 +50,9 @@ class Codebook(keras.layers.Layer):
         self.num_codebooks = _positive_int("num_codebooks", num_codebooks)
         self.num_codewords = _positive_int("num_codewords", num_codewords)
         self.dim = _positive_int("dim", dim)
-        self.num_samples = None if num_samples is None else _positive_int("num_samples", num_samples)
+        self.num_samples = (
+            None if num_samples is None else _positive_int("num_samples", num_samples)
+        )
         self.seed = seed
         self.build()
 
@@ -59,16 +61,28 @@ class Codebook(keras.layers.Layer):
             return
         rows = self.num_codebooks * self.num_codewords
         self.codebook = self.add_weight(
-            shape=(rows, self.dim), name="codebook", trainable=False,
-            initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=self.seed))
-        self.update_rounds = self.add_weight(shape=(), name="update_rounds", dtype="int32",
-                                             trainable=False, initializer="zeros")
+            shape=(rows, self.dim),
+            name="codebook",
+            trainable=False,
+            initializer=keras.initializers.RandomUniform(-1.0, 1.0, seed=self.seed),
+        )
+        self.update_rounds = self.add_weight(
+            shape=(), name="update_rounds", dtype="int32", trainable=False, initializer="zeros"
+        )
         if self.num_samples is not None:
-            self.codes = self.add_weight(shape=(self.num_samples, self.num_codebooks), name="codes",
-                                         dtype="int32", trainable=False, initializer="zeros")
-            self.stored_outputs = self.add_weight(shape=(self.num_samples, self.dim),
-                                                  name="stored_outputs", trainable=False,
-                                                  initializer="zeros")
+            self.codes = self.add_weight(
+                shape=(self.num_samples, self.num_codebooks),
+                name="codes",
+                dtype="int32",
+                trainable=False,
+                initializer="zeros",
+            )
+            self.stored_outputs = self.add_weight(
+                shape=(self.num_samples, self.dim),
+                name="stored_outputs",
+                trainable=False,
+                initializer="zeros",
+            )
         self.built = True
 
     # --- graph-side helpers (keras.ops; used inside the train step) -------------------------
@@ -91,8 +105,10 @@ class Codebook(keras.layers.Layer):
 
     def _require_store(self):
         if self.num_samples is None:
-            raise ValueError(f"Codebook {self.name!r} was built with num_samples=None and keeps "
-                             "no per-sample codes; pass num_samples (the training-set size).")
+            raise ValueError(
+                f"Codebook {self.name!r} was built with num_samples=None and keeps "
+                "no per-sample codes; pass num_samples (the training-set size)."
+            )
 
     def gather_codes(self, sample_indices):
         """Stored `(B, M)` codes of the given dataset indices."""
@@ -103,8 +119,9 @@ class Codebook(keras.layers.Layer):
         """Writes a batch of outputs into `stored_outputs` (a duplicate index: one write wins)."""
         self._require_store()
         indices = ops.reshape(ops.cast(sample_indices, "int32"), (-1, 1))
-        updated = ops.scatter_update(self.stored_outputs, indices,
-                                     ops.cast(ops.stop_gradient(outputs), "float32"))
+        updated = ops.scatter_update(
+            self.stored_outputs, indices, ops.cast(ops.stop_gradient(outputs), "float32")
+        )
         self.stored_outputs.assign(updated)
 
     # --- NumPy side (the code/codebook updates between steps) -------------------------------
@@ -115,8 +132,10 @@ class Codebook(keras.layers.Layer):
         codebook = np.asarray(codebook, dtype=np.float32)
         expected = (self.num_codebooks * self.num_codewords, self.dim)
         if codebook.shape != expected:
-            raise ValueError(f"Codebook {self.name!r}: expected a codebook of shape {expected}, "
-                             f"found {codebook.shape}.")
+            raise ValueError(
+                f"Codebook {self.name!r}: expected a codebook of shape {expected}, "
+                f"found {codebook.shape}."
+            )
         self.codebook.assign(codebook)
 
     def get_codes(self):
@@ -128,11 +147,15 @@ class Codebook(keras.layers.Layer):
         codes = np.asarray(codes)
         expected = (self.num_samples, self.num_codebooks)
         if codes.shape != expected:
-            raise ValueError(f"Codebook {self.name!r}: expected codes of shape {expected} "
-                             f"(integer indices), found {codes.shape}.")
+            raise ValueError(
+                f"Codebook {self.name!r}: expected codes of shape {expected} "
+                f"(integer indices), found {codes.shape}."
+            )
         if codes.size and (codes.min() < 0 or codes.max() >= self.num_codewords):
-            raise ValueError(f"Codebook {self.name!r}: codes must lie in [0, {self.num_codewords}), "
-                             f"found range [{codes.min()}, {codes.max()}].")
+            raise ValueError(
+                f"Codebook {self.name!r}: codes must lie in [0, {self.num_codewords}), "
+                f"found range [{codes.min()}, {codes.max()}]."
+            )
         self.codes.assign(codes.astype(np.int32))
 
     def get_stored_outputs(self):
@@ -144,8 +167,10 @@ class Codebook(keras.layers.Layer):
         outputs = np.asarray(outputs, dtype=np.float32)
         if sample_indices is None:
             if outputs.shape != (self.num_samples, self.dim):
-                raise ValueError(f"Codebook {self.name!r}: expected outputs of shape "
-                                 f"{(self.num_samples, self.dim)}, found {outputs.shape}.")
+                raise ValueError(
+                    f"Codebook {self.name!r}: expected outputs of shape "
+                    f"{(self.num_samples, self.dim)}, found {outputs.shape}."
+                )
             self.stored_outputs.assign(outputs)
             return
         current = self.get_stored_outputs()
@@ -161,11 +186,20 @@ class Codebook(keras.layers.Layer):
     def reconstruct_numpy(self, codes, codebook=None):
         """NumPy reconstructions of `(N, M)` integer codes (default: the current codebook)."""
         codebook = self.get_codebook() if codebook is None else np.asarray(codebook, np.float32)
-        codes = np.asarray(codes, dtype=np.int64) + np.arange(self.num_codebooks) * self.num_codewords
+        codes = (
+            np.asarray(codes, dtype=np.int64) + np.arange(self.num_codebooks) * self.num_codewords
+        )
         return codebook[codes].sum(axis=1)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_codebooks": self.num_codebooks, "num_codewords": self.num_codewords,
-                       "dim": self.dim, "num_samples": self.num_samples, "seed": self.seed})
+        config.update(
+            {
+                "num_codebooks": self.num_codebooks,
+                "num_codewords": self.num_codewords,
+                "dim": self.dim,
+                "num_samples": self.num_samples,
+                "seed": self.seed,
+            }
+        )
         return config

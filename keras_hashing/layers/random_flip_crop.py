@@ -44,8 +44,9 @@ class RandomFlipCrop(keras.layers.Layer):
         p = self.padding
         if p:
             images = ops.pad(images, ((0, 0), (p, p), (p, p), (0, 0)))
-        offsets = keras.random.randint((batch, 2), 0, 2 * p + 1, seed=self.seed_generator,
-                                       dtype="int32")
+        offsets = keras.random.randint(
+            (batch, 2), 0, 2 * p + 1, seed=self.seed_generator, dtype="int32"
+        )
         rows = offsets[:, 0:1] + ops.arange(height, dtype="int32")[None, :]
         cols = offsets[:, 1:2] + ops.arange(width, dtype="int32")[None, :]
         if self.flip:

@@ -1,4 +1,4 @@
-"""DRSH's recurrent scaling: a peephole LSTM that attends over attribute embeddings, one step per bit.
+"""DRSH's recurrent scaling: a peephole LSTM attending over attribute embeddings, one step per bit.
 
 frankenstan/DRSH (`train.py::lstm_simple`, spec drsh_dadh_dhn_djsrh.md §1.3-1.4). The layer maps a
 visual feature `x (B, D)` and an attribute matrix `A (B, S, E)` (the GloVe vectors of the image's
@@ -14,8 +14,20 @@ MODES = ("faithful", "batched")
 # Names of the original's parameters (train.py::init_params) that this layer owns, in that order.
 # W_feat/b_feat belong to the DRSH model's code projection; W_att, b_att, W_de and b_de are
 # created by the original but never enter its graph (kept in "faithful" mode only).
-USED_WEIGHTS = ("W_in", "W_fea", "b_fea", "W_hid", "b", "W_cell", "W_output", "b_output",
-                "W_ctx_1", "W_ctx_2", "W_ctx_3", "b_ctx")
+USED_WEIGHTS = (
+    "W_in",
+    "W_fea",
+    "b_fea",
+    "W_hid",
+    "b",
+    "W_cell",
+    "W_output",
+    "b_output",
+    "W_ctx_1",
+    "W_ctx_2",
+    "W_ctx_3",
+    "b_ctx",
+)
 CELL_NORM_WEIGHTS = ("gamma", "beta")
 UNUSED_WEIGHTS = ("W_att", "b_att", "W_de", "b_de")
 
@@ -31,13 +43,17 @@ def split_inputs(inputs, where="RecurrentScaling"):
     if isinstance(inputs, dict):
         missing = [key for key in ("features", "attributes") if key not in inputs]
         if missing:
-            raise ValueError(f"{where}: the input dict needs keys 'features' and 'attributes', "
-                             f"found keys {sorted(inputs)}.")
+            raise ValueError(
+                f"{where}: the input dict needs keys 'features' and 'attributes', "
+                f"found keys {sorted(inputs)}."
+            )
         return inputs["features"], inputs["attributes"]
     if isinstance(inputs, (list, tuple)) and len(inputs) == 2:
         return inputs[0], inputs[1]
-    raise ValueError(f"{where}: inputs must be (features, attributes) or a dict with those keys, "
-                     f"found {type(inputs).__name__}.")
+    raise ValueError(
+        f"{where}: inputs must be (features, attributes) or a dict with those keys, "
+        f"found {type(inputs).__name__}."
+    )
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -113,11 +129,15 @@ class RecurrentScaling(keras.layers.Layer):
         feature_shape, attribute_shape = split_inputs(input_shape, self.name)
         feature_shape, attribute_shape = tuple(feature_shape), tuple(attribute_shape)
         if len(feature_shape) != 2 or feature_shape[-1] is None:
-            raise ValueError(f"RecurrentScaling {self.name!r}: features must be (B, D) with a known D, "
-                             f"found shape {feature_shape}.")
+            raise ValueError(
+                f"RecurrentScaling {self.name!r}: features must be (B, D) with a known D, "
+                f"found shape {feature_shape}."
+            )
         if len(attribute_shape) != 3 or None in attribute_shape[1:]:
-            raise ValueError(f"RecurrentScaling {self.name!r}: attributes must be (B, S, E) with known "
-                             f"S and E, found shape {attribute_shape}.")
+            raise ValueError(
+                f"RecurrentScaling {self.name!r}: attributes must be (B, S, E) with known "
+                f"S and E, found shape {attribute_shape}."
+            )
         self.feature_dim = int(feature_shape[-1])
         self.num_slots, self.attribute_dim = int(attribute_shape[1]), int(attribute_shape[2])
         H, E, S, D = self.hidden_dim, self.attribute_dim, self.num_slots, self.feature_dim
@@ -127,10 +147,13 @@ class RecurrentScaling(keras.layers.Layer):
         self.W_fea = self.add_weight((D, 2 * H), glorot, name="W_fea")
         self.b_fea = self.add_weight((1, 2 * H), zeros, name="b_fea")
         # Keras-1 `orthogonal(scale=1.1)`: an orthogonal (H, 4H) matrix (orthonormal rows) x 1.1.
-        self.W_hid = self.add_weight((H, 4 * H), keras.initializers.Orthogonal(gain=1.1), name="W_hid")
+        self.W_hid = self.add_weight(
+            (H, 4 * H), keras.initializers.Orthogonal(gain=1.1), name="W_hid"
+        )
         self.b = self.add_weight((1, 4 * H), zeros, name="b")  # no forget-gate bias of 1
         self.W_cell = self.add_weight(
-            (3, 1, H), keras.initializers.RandomUniform(-0.01, 0.01), name="W_cell")
+            (3, 1, H), keras.initializers.RandomUniform(-0.01, 0.01), name="W_cell"
+        )
         self.W_output = self.add_weight((H, 1), glorot, name="W_output")
         self.b_output = self.add_weight((1,), zeros, name="b_output")
         self.W_ctx_1 = self.add_weight((1, S), glorot, name="W_ctx_1")
@@ -181,10 +204,15 @@ class RecurrentScaling(keras.layers.Layer):
         peephole_i, peephole_f, peephole_o = self.W_cell[0], self.W_cell[1], self.W_cell[2]
         hiddens = []
         for _ in range(self.steps):
-            energy = self.W_ctx_1 * ops.tanh(slot_scores + ops.matmul(hidden, self.W_ctx_2) + self.b_ctx)
+            energy = self.W_ctx_1 * ops.tanh(
+                slot_scores + ops.matmul(hidden, self.W_ctx_2) + self.b_ctx
+            )
             alpha = ops.softmax(energy, axis=-1)
-            gates = (ops.sum(alpha[:, :, None] * projected, axis=1) + self.b
-                     + ops.matmul(hidden, self.W_hid))
+            gates = (
+                ops.sum(alpha[:, :, None] * projected, axis=1)
+                + self.b
+                + ops.matmul(hidden, self.W_hid)
+            )
             gate_i, gate_f, gate_c, gate_o = ops.split(gates, 4, axis=-1)
             input_gate = ops.sigmoid(gate_i + peephole_i * cell)
             forget_gate = ops.sigmoid(gate_f + peephole_f * cell)
@@ -201,6 +229,12 @@ class RecurrentScaling(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"steps": self.steps, "hidden_dim": self.hidden_dim, "mode": self.mode,
-                       "epsilon": self.epsilon})
+        config.update(
+            {
+                "steps": self.steps,
+                "hidden_dim": self.hidden_dim,
+                "mode": self.mode,
+                "epsilon": self.epsilon,
+            }
+        )
         return config

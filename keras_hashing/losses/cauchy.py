@@ -53,9 +53,7 @@ def cauchy_cross_entropy(labels, outputs, gamma=20.0, normed=False):
     inner = ops.matmul(outputs, ops.transpose(outputs))
     if normed:
         code_length = ops.cast(ops.shape(outputs)[1], "float32")
-        norm_product = ops.sqrt(
-            ops.matmul(squared_norms, ops.transpose(squared_norms + 1e-6))
-        )
+        norm_product = ops.sqrt(ops.matmul(squared_norms, ops.transpose(squared_norms + 1e-6)))
         distance = code_length / 2.0 * (1.0 - inner / norm_product + 1e-6)
     else:
         distance = squared_norms - 2.0 * inner + ops.transpose(squared_norms) + 0.001

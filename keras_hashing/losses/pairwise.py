@@ -121,9 +121,7 @@ def dhn_pytorch_pairwise_loss(labels, outputs, lamda=1.0):
     similarity = label_similarity(labels)
     theta = ops.matmul(outputs, ops.transpose(outputs)) / 2.0
     scaled = lamda * theta
-    pair_loss = (
-        ops.log1p(ops.exp(-ops.abs(scaled))) + ops.maximum(theta, 0.0) - similarity * scaled
-    )
+    pair_loss = ops.log1p(ops.exp(-ops.abs(scaled))) + ops.maximum(theta, 0.0) - similarity * scaled
     return ops.mean(pair_loss)
 
 
@@ -162,8 +160,9 @@ class PairwiseCrossEntropy(keras.losses.Loss):
         stable: bool, default True.
     """
 
-    def __init__(self, alpha=10.0, normed=True, stable=True, name="pairwise_cross_entropy",
-                 **kwargs):
+    def __init__(
+        self, alpha=10.0, normed=True, stable=True, name="pairwise_cross_entropy", **kwargs
+    ):
         _check_alpha(alpha)
         super().__init__(name=name, reduction="sum", **kwargs)
         self.alpha = float(alpha)
@@ -171,8 +170,9 @@ class PairwiseCrossEntropy(keras.losses.Loss):
         self.stable = bool(stable)
 
     def call(self, y_true, y_pred):
-        return pairwise_cross_entropy(y_true, y_pred, alpha=self.alpha, normed=self.normed,
-                                      stable=self.stable)
+        return pairwise_cross_entropy(
+            y_true, y_pred, alpha=self.alpha, normed=self.normed, stable=self.stable
+        )
 
     def get_config(self):
         config = super().get_config()

@@ -75,9 +75,15 @@ def reconstruction_loss(outputs, codes, codebook):
     outputs, codes, codebook = _float(outputs), _float(codes), _float(codebook)
     _check_rank("codes", codes, 2)
     _check_rank("codebook", codebook, 2)
-    if codes.shape[1] is not None and codebook.shape[0] is not None and codes.shape[1] != codebook.shape[0]:
-        raise ValueError(f"`codes` has {codes.shape[1]} columns but `codebook` has {codebook.shape[0]} "
-                         "rows; both must be M*K.")
+    if (
+        codes.shape[1] is not None
+        and codebook.shape[0] is not None
+        and codes.shape[1] != codebook.shape[0]
+    ):
+        raise ValueError(
+            f"`codes` has {codes.shape[1]} columns but `codebook` has {codebook.shape[0]} "
+            "rows; both must be M*K."
+        )
     residual = outputs - ops.matmul(codes, codebook)
     return ops.mean(ops.sum(ops.square(residual), axis=1))
 
@@ -132,11 +138,15 @@ def adaptive_margin_loss(labels, outputs, label_embeddings, negatives_only=False
     _check_rank("outputs", outputs, 2)
     _check_rank("label_embeddings", label_embeddings, 2)
     if outputs.shape[1] is not None and outputs.shape[1] != label_embeddings.shape[1]:
-        raise ValueError(f"`outputs` has dimension {outputs.shape[1]} but the label embeddings have "
-                         f"{label_embeddings.shape[1]}; DVSQ needs them equal.")
+        raise ValueError(
+            f"`outputs` has dimension {outputs.shape[1]} but the label embeddings have "
+            f"{label_embeddings.shape[1]}; DVSQ needs them equal."
+        )
     if labels.shape[1] is not None and labels.shape[1] != label_embeddings.shape[0]:
-        raise ValueError(f"`labels` has {labels.shape[1]} columns but there are "
-                         f"{label_embeddings.shape[0]} label embeddings.")
+        raise ValueError(
+            f"`labels` has {labels.shape[1]} columns but there are "
+            f"{label_embeddings.shape[0]} label embeddings."
+        )
     num_labels = label_embeddings.shape[0]
     cosines = _row_cosine(outputs, label_embeddings)  # (B, L)
     if margin is None:
@@ -176,20 +186,36 @@ class AdaptiveMarginLoss(keras.losses.Loss):
         margin: float or None, default None (adaptive margin).
     """
 
-    def __init__(self, label_embeddings, negatives_only=False, margin=None,
-                 name="adaptive_margin_loss", **kwargs):
+    def __init__(
+        self,
+        label_embeddings,
+        negatives_only=False,
+        margin=None,
+        name="adaptive_margin_loss",
+        **kwargs,
+    ):
         super().__init__(name=name, reduction="sum", **kwargs)
         self.label_embeddings = ops.convert_to_numpy(_float(label_embeddings))
         self.negatives_only = bool(negatives_only)
         self.margin = None if margin is None else float(margin)
 
     def call(self, y_true, y_pred):
-        return adaptive_margin_loss(y_true, y_pred, self.label_embeddings,
-                                    negatives_only=self.negatives_only, margin=self.margin)
+        return adaptive_margin_loss(
+            y_true,
+            y_pred,
+            self.label_embeddings,
+            negatives_only=self.negatives_only,
+            margin=self.margin,
+        )
 
     def get_config(self):
         config = super().get_config()
         config.pop("reduction", None)
-        config.update({"label_embeddings": self.label_embeddings.tolist(),
-                       "negatives_only": self.negatives_only, "margin": self.margin})
+        config.update(
+            {
+                "label_embeddings": self.label_embeddings.tolist(),
+                "negatives_only": self.negatives_only,
+                "margin": self.margin,
+            }
+        )
         return config

@@ -17,7 +17,9 @@ def label_similarity(labels_a, labels_b=None):
         `(N, M)` float tensor of 0/1 similarities.
     """
     labels_a = ops.cast(ops.convert_to_tensor(labels_a), "float32")
-    labels_b = labels_a if labels_b is None else ops.cast(ops.convert_to_tensor(labels_b), "float32")
+    labels_b = (
+        labels_a if labels_b is None else ops.cast(ops.convert_to_tensor(labels_b), "float32")
+    )
     return ops.clip(ops.matmul(labels_a, ops.transpose(labels_b)), 0.0, 1.0)
 
 

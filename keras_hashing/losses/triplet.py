@@ -3,8 +3,15 @@
 import keras
 from keras import ops
 
-DISTANCES = ("euclidean2", "euclidean", "averaged_euclidean2", "averaged_euclidean",
-             "normed_euclidean2", "inner_product", "cosine")
+DISTANCES = (
+    "euclidean2",
+    "euclidean",
+    "averaged_euclidean2",
+    "averaged_euclidean",
+    "normed_euclidean2",
+    "inner_product",
+    "cosine",
+)
 
 
 def _normalize(x):
@@ -67,7 +74,9 @@ def triplet_loss(anchor, positive, negative, margin, dist_type="euclidean2"):
         raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
     shapes = [tuple(ops.shape(t)) for t in (anchor, positive, negative)]
     if len(set(shapes)) != 1 or len(shapes[0]) != 2:
-        raise ValueError(f"anchor, positive and negative must be (T, D) of one shape, found {shapes}.")
+        raise ValueError(
+            f"anchor, positive and negative must be (T, D) of one shape, found {shapes}."
+        )
     gap = row_distance(anchor, positive, dist_type) - row_distance(anchor, negative, dist_type)
     return ops.mean(ops.relu(gap + float(margin)))
 
@@ -76,9 +85,11 @@ def split_triplet_batch(outputs):
     """Splits a `[anchors; positives; negatives]` batch of `3T` rows into its three parts."""
     size = ops.shape(outputs)[0]
     if isinstance(size, int) and size % 3:
-        raise ValueError(f"A triplet batch has 3*T rows [anchors; positives; negatives], found {size}.")
+        raise ValueError(
+            f"A triplet batch has 3*T rows [anchors; positives; negatives], found {size}."
+        )
     third = size // 3
-    return outputs[:third], outputs[third:2 * third], outputs[2 * third:]
+    return outputs[:third], outputs[third : 2 * third], outputs[2 * third :]
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")

@@ -18,8 +18,10 @@ def _check_margin_divisor(margin, divisor):
 def _check_triplet(anchor, positive, negative, where):
     shapes = [tuple(t.shape) for t in (anchor, positive, negative)]
     if len(shapes[0]) != 2 or shapes[1] != shapes[0] or shapes[2] != shapes[0]:
-        raise ValueError(f"{where}: anchor, positive and negative must be (B, K) of one shape, "
-                         f"found {shapes[0]}, {shapes[1]}, {shapes[2]}.")
+        raise ValueError(
+            f"{where}: anchor, positive and negative must be (B, K) of one shape, "
+            f"found {shapes[0]}, {shapes[1]}, {shapes[2]}."
+        )
 
 
 def _row_norm(x):
@@ -81,8 +83,10 @@ def drsh_binary_triplet_loss(anchor, positive, negative, margin=2.0, num_bits=OR
     anchor, positive, negative = (ops.convert_to_tensor(t) for t in (anchor, positive, negative))
     _check_triplet(anchor, positive, negative, "drsh_binary_triplet_loss")
     count = min(int(num_bits), int(anchor.shape[-1]))
-    bits = [ops.cast(ops.greater_equal(t[:, :count], 0), anchor.dtype)
-            for t in (anchor, positive, negative)]
+    bits = [
+        ops.cast(ops.greater_equal(t[:, :count], 0), anchor.dtype)
+        for t in (anchor, positive, negative)
+    ]
     terms = ops.maximum(0.0, margin - ops.abs(bits[0] - bits[2]) + ops.abs(bits[0] - bits[1]))
     return ops.stop_gradient(ops.sum(terms, axis=-1))
 
@@ -106,8 +110,14 @@ class DRSHTripletLoss(keras.losses.Loss):
     2.0
     """
 
-    def __init__(self, margin=2.0, divisor=ORIGINAL_DIVISOR, reduction="sum_over_batch_size",
-                 name="drsh_triplet_loss", dtype=None):
+    def __init__(
+        self,
+        margin=2.0,
+        divisor=ORIGINAL_DIVISOR,
+        reduction="sum_over_batch_size",
+        name="drsh_triplet_loss",
+        dtype=None,
+    ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         _check_margin_divisor(margin, divisor)
         self.margin = float(margin)
@@ -123,7 +133,9 @@ class DRSHTripletLoss(keras.losses.Loss):
             anchor, positive, negative = y_pred
         else:
             if len(y_pred.shape) != 3 or y_pred.shape[1] != 3:
-                raise ValueError(f"DRSHTripletLoss: y_pred must be (B, 3, K), found {tuple(y_pred.shape)}.")
+                raise ValueError(
+                    f"DRSHTripletLoss: y_pred must be (B, 3, K), found {tuple(y_pred.shape)}."
+                )
             anchor, positive, negative = y_pred[:, 0], y_pred[:, 1], y_pred[:, 2]
         return drsh_triplet_loss(anchor, positive, negative, self.margin, self.divisor)
 

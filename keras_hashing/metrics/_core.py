@@ -8,15 +8,16 @@ TIE_BREAKS = ("index", "numpy")
 # (chunk, database) block of distances, orders and relevance stays around a hundred MB.
 DEFAULT_BLOCK_ELEMENTS = 1 << 22
 # `verbose="auto"` shows a progress bar from this many (query, database) pairs on.
-AUTO_VERBOSE_PAIRS = 10 ** 8
+AUTO_VERBOSE_PAIRS = 10**8
 
 
 def as_matrix(values, name, numeric=True):
     """A 2-D NumPy view of `values` (never copied unless it must be, never written to)."""
     array = np.asarray(values)
     if array.ndim != 2:
-        raise ValueError(f"`{name}` must be a 2-D (rows, columns) array, found shape "
-                         f"{array.shape}.")
+        raise ValueError(
+            f"`{name}` must be a 2-D (rows, columns) array, found shape {array.shape}."
+        )
     if array.dtype == bool:
         array = array.astype(np.float32)
     if numeric and not np.issubdtype(array.dtype, np.number):
@@ -30,8 +31,9 @@ def as_features(values, name):
         raise ValueError(f"`{name}` must be real, found dtype {array.dtype}.")
     if not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(f"`{name}` must be finite; found {array[tuple(bad)]} at row {bad[0]}, "
-                         f"column {bad[1]}.")
+        raise ValueError(
+            f"`{name}` must be finite; found {array[tuple(bad)]} at row {bad[0]}, column {bad[1]}."
+        )
     return array
 
 
@@ -42,27 +44,39 @@ def as_labels(values, name, rows):
         raise ValueError(f"`{name}` has {array.shape[0]} rows but its features have {rows}.")
     if not np.all((array == 0) | (array == 1)):
         bad = np.argwhere((array != 0) & (array != 1))[0]
-        raise ValueError(f"`{name}` must hold 0/1 multi-hot labels (the relevance rule of spec "
-                         f"§7.1 needs binary labels); found {array[tuple(bad)]} at row {bad[0]}, "
-                         f"column {bad[1]}.")
+        raise ValueError(
+            f"`{name}` must hold 0/1 multi-hot labels (the relevance rule of spec "
+            f"§7.1 needs binary labels); found {array[tuple(bad)]} at row {bad[0]}, "
+            f"column {bad[1]}."
+        )
     return array.astype(np.float32, copy=False)
 
 
-def check_pair(query_outputs, query_labels, database_outputs, database_labels,
-               query_name="query_outputs", database_name="database_outputs"):
+def check_pair(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    query_name="query_outputs",
+    database_name="database_outputs",
+):
     """Validates the four metric inputs and returns them as arrays."""
     query = as_features(query_outputs, query_name)
     database = as_features(database_outputs, database_name)
     if query.shape[1] != database.shape[1]:
-        raise ValueError(f"`{query_name}` has {query.shape[1]} columns but `{database_name}` has "
-                         f"{database.shape[1]}.")
+        raise ValueError(
+            f"`{query_name}` has {query.shape[1]} columns but `{database_name}` has "
+            f"{database.shape[1]}."
+        )
     if database.shape[0] == 0:
         raise ValueError(f"`{database_name}` is empty.")
     query_labels = as_labels(query_labels, "query_labels", query.shape[0])
     database_labels = as_labels(database_labels, "database_labels", database.shape[0])
     if query_labels.shape[1] != database_labels.shape[1]:
-        raise ValueError(f"`query_labels` has {query_labels.shape[1]} classes but "
-                         f"`database_labels` has {database_labels.shape[1]}.")
+        raise ValueError(
+            f"`query_labels` has {query_labels.shape[1]} classes but "
+            f"`database_labels` has {database_labels.shape[1]}."
+        )
     return query, query_labels, database, database_labels
 
 
@@ -76,8 +90,9 @@ def check_R(R, num_database):
     if R is None:
         return num_database
     if isinstance(R, bool) or not isinstance(R, (int, np.integer)) or not 1 <= R <= num_database:
-        raise ValueError(f"`R` must be an int in 1..{num_database} (the database size) or None, "
-                         f"found {R!r}.")
+        raise ValueError(
+            f"`R` must be an int in 1..{num_database} (the database size) or None, found {R!r}."
+        )
     return int(R)
 
 
@@ -93,12 +108,19 @@ def relevance(query_labels, database_labels):
 def chunk_bounds(num_query, num_database, chunk_size):
     if chunk_size is None:
         chunk_size = max(1, DEFAULT_BLOCK_ELEMENTS // max(1, num_database))
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) \
-            or chunk_size < 1:
-        raise ValueError(f"`chunk_size` must be a positive int (queries per block) or None, found "
-                         f"{chunk_size!r}.")
-    return [(start, min(start + int(chunk_size), num_query))
-            for start in range(0, num_query, int(chunk_size))]
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, (int, np.integer))
+        or chunk_size < 1
+    ):
+        raise ValueError(
+            f"`chunk_size` must be a positive int (queries per block) or None, found "
+            f"{chunk_size!r}."
+        )
+    return [
+        (start, min(start + int(chunk_size), num_query))
+        for start in range(0, num_query, int(chunk_size))
+    ]
 
 
 def progress(bounds, verbose, num_query, num_database, description):
@@ -140,7 +162,7 @@ def top_r_stable(dist, R):
     rows, width = dist.shape
     if R >= width or (np.issubdtype(dist.dtype, np.integer) and dist.dtype.itemsize <= 2):
         return np.argsort(dist, axis=1, kind="stable")[:, :R]
-    threshold = np.partition(dist, R - 1, axis=1)[:, R - 1:R]
+    threshold = np.partition(dist, R - 1, axis=1)[:, R - 1 : R]
     less = dist < threshold
     equal = dist == threshold
     needed = R - np.count_nonzero(less, axis=1)[:, None]

@@ -14,8 +14,13 @@ CONVENTIONS = ("index", "djsrh", "dadh")
 
 def _prepare(query_codes, query_labels, database_codes, database_labels):
     query, query_labels, database, database_labels = _core.check_pair(
-        query_codes, query_labels, database_codes, database_labels,
-        query_name="query_codes", database_name="database_codes")
+        query_codes,
+        query_labels,
+        database_codes,
+        database_labels,
+        query_name="query_codes",
+        database_name="database_codes",
+    )
     return hash_sign(query), query_labels, hash_sign(database), database_labels
 
 
@@ -27,8 +32,16 @@ def _check_top(top_k, num_database, name="top_k"):
     return int(top_k)
 
 
-def cross_modal_map(query_codes, query_labels, database_codes, database_labels, top_k=None,
-                    convention="index", chunk_size=None, verbose="auto"):
+def cross_modal_map(
+    query_codes,
+    query_labels,
+    database_codes,
+    database_labels,
+    top_k=None,
+    convention="index",
+    chunk_size=None,
+    verbose="auto",
+):
     """mAP of Hamming ranking for cross-modal (or any) retrieval, every query counted.
 
     Codes of one modality are ranked against codes of the other by Hamming distance
@@ -70,7 +83,8 @@ def cross_modal_map(query_codes, query_labels, database_codes, database_labels, 
     if convention not in CONVENTIONS:
         raise ValueError(f"`convention` must be one of {CONVENTIONS}, found {convention!r}.")
     query, query_labels, database, database_labels = _prepare(
-        query_codes, query_labels, database_codes, database_labels)
+        query_codes, query_labels, database_codes, database_labels
+    )
     top_k = _check_top(top_k, len(database))
     cutoff = len(database) if top_k is None else min(top_k, len(database))
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
@@ -106,8 +120,16 @@ def _dadh_ap(ranked, top_k):
     return np.where(used > 0, total / np.maximum(used, 1), 0.0)
 
 
-def precision_at_top_r(query_codes, query_labels, database_codes, database_labels, top_r,
-                       tie_break="index", chunk_size=None, verbose="auto"):
+def precision_at_top_r(
+    query_codes,
+    query_labels,
+    database_codes,
+    database_labels,
+    top_r,
+    tie_break="index",
+    chunk_size=None,
+    verbose="auto",
+):
     """Mean precision of the first `R` Hamming neighbours, for each `R` in `top_r`.
 
     The curve DJSRH's README plots (precision@top-R, R up to 5 000 for MIR/NUS). Every query is
@@ -129,10 +151,16 @@ def precision_at_top_r(query_codes, query_labels, database_codes, database_label
     """
     _core.check_tie_break(tie_break)
     query, query_labels, database, database_labels = _prepare(
-        query_codes, query_labels, database_codes, database_labels)
+        query_codes, query_labels, database_codes, database_labels
+    )
     cutoffs = np.atleast_1d(np.asarray(top_r))
-    if cutoffs.ndim != 1 or cutoffs.size == 0 or not np.issubdtype(cutoffs.dtype, np.integer) \
-            or cutoffs.min() < 1 or cutoffs.max() > len(database):
+    if (
+        cutoffs.ndim != 1
+        or cutoffs.size == 0
+        or not np.issubdtype(cutoffs.dtype, np.integer)
+        or cutoffs.min() < 1
+        or cutoffs.max() > len(database)
+    ):
         raise ValueError(f"`top_r` must be ints in 1..{len(database)}, found {top_r!r}.")
     width = int(cutoffs.max())
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)

@@ -10,11 +10,18 @@ from keras import ops
 
 from keras_hashing.metrics import _core
 
-_INT32_MAX = 2 ** 31 - 1
+_INT32_MAX = 2**31 - 1
 
 
-def map_after_sign_device(query_outputs, query_labels, database_outputs, database_labels, R,
-                          chunk_size=None, verbose="auto"):
+def map_after_sign_device(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    R,
+    chunk_size=None,
+    verbose="auto",
+):
     """`map_after_sign` (index tie-break, `sign(0) = +1`) computed with `keras.ops`.
 
     Args:
@@ -38,12 +45,15 @@ def map_after_sign_device(query_outputs, query_labels, database_outputs, databas
         thulab/DeepHash, `MAPs.get_mAPs_after_sign` (spec §7.2-7.3).
     """
     query, query_labels, database, database_labels = _core.check_pair(
-        query_outputs, query_labels, database_outputs, database_labels)
+        query_outputs, query_labels, database_outputs, database_labels
+    )
     num_database, bits = database.shape
     R = _core.check_R(R, num_database)
     if num_database * (bits + 1) > _INT32_MAX:
-        raise ValueError(f"map_after_sign_device: the int32 ranking key needs N*(D+1) < 2**31, "
-                         f"found N={num_database}, D={bits}; use map_after_sign (NumPy).")
+        raise ValueError(
+            f"map_after_sign_device: the int32 ranking key needs N*(D+1) < 2**31, "
+            f"found N={num_database}, D={bits}; use map_after_sign (NumPy)."
+        )
     database_signs = ops.convert_to_tensor(np.where(database >= 0, 1.0, -1.0).astype(np.float32))
     database_labels_t = ops.convert_to_tensor(database_labels)
     index = ops.arange(num_database, dtype="int32")

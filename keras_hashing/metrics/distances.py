@@ -10,8 +10,15 @@ import numpy as np
 # The NumPy original normalises with `x / (1e-20 + |x|)`; the TF version has no epsilon.
 NORM_EPSILON = 1e-20
 
-DIST_TYPES = ("euclidean2", "euclidean", "averaged_euclidean2", "averaged_euclidean",
-              "normed_euclidean2", "inner_product", "cosine")
+DIST_TYPES = (
+    "euclidean2",
+    "euclidean",
+    "averaged_euclidean2",
+    "averaged_euclidean",
+    "normed_euclidean2",
+    "inner_product",
+    "cosine",
+)
 
 # Pairwise types other than inner product broadcast to (rows, N2, D); rows of x1 are processed in
 # blocks so that block never holds more than this many elements.
@@ -107,11 +114,15 @@ def distance(x1, x2=None, pair=True, dist_type="euclidean2", sign=False):
     x1 = np.asarray(x1)
     x2 = x1 if x2 is None else np.asarray(x2)
     if x1.ndim != 2 or x2.ndim != 2 or x1.shape[1] != x2.shape[1]:
-        raise ValueError(f"distance() expects (N1, D) and (N2, D) arrays with the same D, found "
-                         f"{x1.shape} and {x2.shape}.")
+        raise ValueError(
+            f"distance() expects (N1, D) and (N2, D) arrays with the same D, found "
+            f"{x1.shape} and {x2.shape}."
+        )
     if not pair and x1.shape[0] != x2.shape[0]:
-        raise ValueError(f"distance(pair=False) needs as many rows on both sides, found "
-                         f"{x1.shape[0]} and {x2.shape[0]}.")
+        raise ValueError(
+            f"distance(pair=False) needs as many rows on both sides, found "
+            f"{x1.shape[0]} and {x2.shape[0]}."
+        )
     if sign:
         from keras_hashing.metrics.retrieval import hash_sign
 
@@ -123,8 +134,10 @@ def distance(x1, x2=None, pair=True, dist_type="euclidean2", sign=False):
         return function(x1, x2)
     # Same arithmetic as the original's (N1, 1, D) - (1, N2, D) broadcast, in bounded blocks.
     rows = max(1, _BROADCAST_BLOCK_ELEMENTS // max(1, x2.shape[0] * x2.shape[1]))
-    blocks = [function(x1[start:start + rows, None, :], x2[None, :, :])
-              for start in range(0, x1.shape[0], rows)]
+    blocks = [
+        function(x1[start : start + rows, None, :], x2[None, :, :])
+        for start in range(0, x1.shape[0], rows)
+    ]
     if not blocks:
         return np.zeros((0, x2.shape[0]), dtype=np.result_type(x1, x2, np.float32))
     return np.concatenate(blocks, axis=0)

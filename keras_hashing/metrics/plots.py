@@ -36,19 +36,22 @@ def plot_precision_recall_curves(precision, recall, map, path, title=None):  # n
     for name, values in (("precision", precision), ("recall", recall), ("map", map)):
         values = np.asarray(values, dtype=np.float64)
         if values.ndim != 1 or values.size == 0:
-            raise ValueError(f"`{name}` must be a non-empty 1-D array over radii, found shape "
-                             f"{values.shape}.")
+            raise ValueError(
+                f"`{name}` must be a non-empty 1-D array over radii, found shape {values.shape}."
+            )
         curves[name] = values
     sizes = {name: len(values) for name, values in curves.items()}
     if len(set(sizes.values())) != 1:
-        raise ValueError(f"precision, recall and map must have one value per radius each, found "
-                         f"lengths {sizes}.")
+        raise ValueError(
+            f"precision, recall and map must have one value per radius each, found lengths {sizes}."
+        )
     radius = np.arange(len(curves["precision"]))
     figure = Figure(figsize=(10, 8))
     FigureCanvasAgg(figure)
     axes = figure.subplots(2, 2)
-    for axis, (name, label) in zip(axes.flat, (("precision", "precision"), ("recall", "recall"),
-                                               ("map", "mAP"))):
+    for axis, (name, label) in zip(
+        axes.flat, (("precision", "precision"), ("recall", "recall"), ("map", "mAP"))
+    ):
         axis.plot(radius, curves[name], marker="o", markersize=3)
         axis.set_xlabel("Hamming radius")
         axis.set_ylabel(label)

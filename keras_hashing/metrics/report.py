@@ -3,8 +3,16 @@
 import numpy as np
 
 
-def deephash_report(query_outputs, query_labels, database_outputs, database_labels, R,
-                    radius=2, tie_break="index", with_curves=False):
+def deephash_report(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    R,
+    radius=2,
+    tie_break="index",
+    with_curves=False,
+):
     """Every number `MAPs` reports for DHN and DCH, under the original keys (spec §6.4, §7.7).
 
     Args:
@@ -25,8 +33,9 @@ def deephash_report(query_outputs, query_labels, database_outputs, database_labe
     from keras_hashing.metrics import precision_recall_curves
 
     args = (query_outputs, query_labels, database_outputs, database_labels)
-    precision, recall, radius_map = precision_recall_at_radius(*args, radius=radius,
-                                                               tie_break=tie_break)
+    precision, recall, radius_map = precision_recall_at_radius(
+        *args, radius=radius, tie_break=tie_break
+    )
     report = {
         "i2i_by_feature": float(map_at_r(*args, R, tie_break=tie_break)),
         "i2i_after_sign": float(map_after_sign(*args, R, tie_break=tie_break)),
@@ -35,6 +44,7 @@ def deephash_report(query_outputs, query_labels, database_outputs, database_labe
         f"i2i_map_radius_{radius}": float(radius_map),
     }
     if with_curves:
-        report["curves"] = tuple(np.asarray(c) for c in
-                                 precision_recall_curves(*args, tie_break=tie_break))
+        report["curves"] = tuple(
+            np.asarray(c) for c in precision_recall_curves(*args, tie_break=tie_break)
+        )
     return report

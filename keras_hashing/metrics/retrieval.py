@@ -68,8 +68,18 @@ def _feature_distance(query, database, dist_type):
     return distance(query, database, pair=True, dist_type=dist_type)
 
 
-def _map_by_distance(query, query_labels, database, database_labels, R, distance_fn, tie_break,
-                     chunk_size, verbose, description):
+def _map_by_distance(
+    query,
+    query_labels,
+    database,
+    database_labels,
+    R,
+    distance_fn,
+    tie_break,
+    chunk_size,
+    verbose,
+    description,
+):
     """mAP@R (spec §7.2) for a chunked distance function; queries without a hit are skipped."""
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
     aps = []
@@ -86,8 +96,17 @@ def _map_by_distance(query, query_labels, database, database_labels, R, distance
     return _core.mean_or_nan(np.concatenate(aps) if aps else [])
 
 
-def map_at_r(query_outputs, query_labels, database_outputs, database_labels, R,
-             dist_type="inner_product", tie_break="index", chunk_size=None, verbose="auto"):
+def map_at_r(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    R,
+    dist_type="inner_product",
+    tie_break="index",
+    chunk_size=None,
+    verbose="auto",
+):
     """Mean average precision of the top `R` retrieved items, by feature (spec §7.2).
 
     For each query the database is ranked by `dist_type` (smaller first; "inner_product" ranks
@@ -121,17 +140,36 @@ def map_at_r(query_outputs, query_labels, database_outputs, database_labels, R,
     check_dist_type(dist_type)
     _core.check_tie_break(tie_break)
     query, query_labels, database, database_labels = _core.check_pair(
-        query_outputs, query_labels, database_outputs, database_labels)
+        query_outputs, query_labels, database_outputs, database_labels
+    )
     R = _core.check_R(R, len(database))
     return _map_by_distance(
-        query, query_labels, database, database_labels, R,
+        query,
+        query_labels,
+        database,
+        database_labels,
+        R,
         lambda start, stop: _feature_distance(query[start:stop], database, dist_type),
-        tie_break, chunk_size, verbose, "mAP@R")
+        tie_break,
+        chunk_size,
+        verbose,
+        "mAP@R",
+    )
 
 
-def map_after_sign(query_outputs, query_labels, database_outputs, database_labels, R,
-                   dist_type="inner_product", tie_break="index", chunk_size=None,
-                   verbose="auto", zero="positive", seed=None):
+def map_after_sign(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    R,
+    dist_type="inner_product",
+    tie_break="index",
+    chunk_size=None,
+    verbose="auto",
+    zero="positive",
+    seed=None,
+):
     """mAP@R of the signs of both sides, ranked by inner product, i.e. by Hamming distance (§7.3).
 
     Arguments as `map_at_r`, plus `zero`/`seed` of `hash_sign` (the original draws a random sign
@@ -153,23 +191,46 @@ def map_after_sign(query_outputs, query_labels, database_outputs, database_label
     check_dist_type(dist_type)
     _core.check_tie_break(tie_break)
     query, query_labels, database, database_labels = _core.check_pair(
-        query_outputs, query_labels, database_outputs, database_labels)
+        query_outputs, query_labels, database_outputs, database_labels
+    )
     R = _core.check_R(R, len(database))
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
     if tie_break == "index" and dist_type == "inner_product":
+
         def distance_fn(start, stop):
             return _core.hamming_from_signs(query_signs[start:stop], database_signs)
     else:
+
         def distance_fn(start, stop):
             return _feature_distance(query_signs[start:stop], database_signs, dist_type)
-    return _map_by_distance(query_signs, query_labels, database_signs, database_labels, R,
-                            distance_fn, tie_break, chunk_size, verbose, "mAP after sign")
+
+    return _map_by_distance(
+        query_signs,
+        query_labels,
+        database_signs,
+        database_labels,
+        R,
+        distance_fn,
+        tie_break,
+        chunk_size,
+        verbose,
+        "mAP after sign",
+    )
 
 
-def map_after_sign_with_rerank(query_outputs, query_labels, database_outputs, database_labels, R,
-                               tie_break="index", chunk_size=None, verbose="auto",
-                               zero="positive", seed=None):
+def map_after_sign_with_rerank(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    R,
+    tie_break="index",
+    chunk_size=None,
+    verbose="auto",
+    zero="positive",
+    seed=None,
+):
     """mAP@R of Hamming ranking with ties re-ranked by the raw dot product (spec §7.4).
 
     Items are taken in increasing Hamming distance `h = 0..D-1` (items with every bit different,
@@ -197,7 +258,8 @@ def map_after_sign_with_rerank(query_outputs, query_labels, database_outputs, da
     """
     _core.check_tie_break(tie_break)
     query, query_labels, database, database_labels = _core.check_pair(
-        query_outputs, query_labels, database_outputs, database_labels)
+        query_outputs, query_labels, database_outputs, database_labels
+    )
     R = _core.check_R(R, len(database))
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
@@ -212,13 +274,17 @@ def map_after_sign_with_rerank(query_outputs, query_labels, database_outputs, da
             raise ValueError(
                 f"map_after_sign_with_rerank: query {start + row} has only {within[row]} database "
                 f"items within Hamming distance {bits - 1}, fewer than R={R}; the original "
-                f"never visits distance {bits} and crashes here. Use a smaller R.")
+                f"never visits distance {bits} and crashes here. Use a smaller R."
+            )
         relevant = _core.relevance(query_labels[start:stop], database_labels)
         dots = query[start:stop] @ database.T
         if tie_break == "numpy":
-            ranked = np.stack([_rerank_row_numpy(hamming[i].astype(np.float64), dots[i],
-                                                 relevant[i], bits, R)
-                               for i in range(len(dots))])
+            ranked = np.stack(
+                [
+                    _rerank_row_numpy(hamming[i].astype(np.float64), dots[i], relevant[i], bits, R)
+                    for i in range(len(dots))
+                ]
+            )
         else:
             # lexsort is stable: Hamming first, then descending dot product, then index.
             order = np.lexsort((-dots, hamming), axis=1)[:, :R]
@@ -243,9 +309,18 @@ def _rerank_row_numpy(hamming, dots, relevant, bits, R):
     return np.concatenate(collected)[:R]
 
 
-def precision_recall_at_radius(query_outputs, query_labels, database_outputs, database_labels,
-                               radius=2, tie_break="index", chunk_size=None, verbose="auto",
-                               zero="positive", seed=None):
+def precision_recall_at_radius(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    radius=2,
+    tie_break="index",
+    chunk_size=None,
+    verbose="auto",
+    zero="positive",
+    seed=None,
+):
     """Precision, recall and mAP of the items within Hamming distance `radius` (spec §7.5).
 
     Per query, the retrieved set is `{j : hamming(q, x_j) <= radius}` of the signed outputs.
@@ -278,7 +353,8 @@ def precision_recall_at_radius(query_outputs, query_labels, database_outputs, da
     if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
         raise ValueError(f"`radius` must be a non-negative int, found {radius!r}.")
     query, query_labels, database, database_labels = _core.check_pair(
-        query_outputs, query_labels, database_outputs, database_labels)
+        query_outputs, query_labels, database_outputs, database_labels
+    )
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
@@ -303,18 +379,22 @@ def precision_recall_at_radius(query_outputs, query_labels, database_outputs, da
         if np.any(found):
             dots = query[start:stop] @ database.T
             if tie_break == "numpy":
-                ranked_total, ranked_hits = _radius_numpy(_original_float(hamming, query_signs),
-                                                          dots, relevant, num_retrieved)
+                ranked_total, ranked_hits = _radius_numpy(
+                    _original_float(hamming, query_signs), dots, relevant, num_retrieved
+                )
             else:
-                ranked_total, ranked_hits = _radius_index(dots, relevant, retrieved,
-                                                          int(num_retrieved.max()))
+                ranked_total, ranked_hits = _radius_index(
+                    dots, relevant, retrieved, int(num_retrieved.max())
+                )
             with np.errstate(divide="ignore", invalid="ignore"):
                 chunk_maps = np.where(found, ranked_total / np.maximum(ranked_hits, 1), 0.0)
         # Retrieved but none relevant: no entry (dropped from the mAP mean only).
         maps.append(chunk_maps[~found | (num_hits > 0)])
-    return (_core.mean_or_nan(np.concatenate(precisions)),
-            _core.mean_or_nan(np.concatenate(recalls)),
-            _core.mean_or_nan(np.concatenate(maps)))
+    return (
+        _core.mean_or_nan(np.concatenate(precisions)),
+        _core.mean_or_nan(np.concatenate(recalls)),
+        _core.mean_or_nan(np.concatenate(maps)),
+    )
 
 
 def _radius_index(dots, relevant, retrieved, width):
@@ -342,9 +422,17 @@ def _radius_numpy(hamming, dots, relevant, num_retrieved):
     return totals, hits
 
 
-def precision_recall_curves(query_outputs, query_labels, database_outputs, database_labels,
-                            tie_break="index", chunk_size=None, verbose="auto", zero="positive",
-                            seed=None):
+def precision_recall_curves(
+    query_outputs,
+    query_labels,
+    database_outputs,
+    database_labels,
+    tie_break="index",
+    chunk_size=None,
+    verbose="auto",
+    zero="positive",
+    seed=None,
+):
     """Precision, recall and mAP within every Hamming radius `0..D` (spec §7.6, DCH's plots).
 
     Per query the database is sorted by Hamming distance (no re-ranking) and, for each radius
@@ -371,7 +459,8 @@ def precision_recall_curves(query_outputs, query_labels, database_outputs, datab
     """
     _core.check_tie_break(tie_break)
     query, query_labels, database, database_labels = _core.check_pair(
-        query_outputs, query_labels, database_outputs, database_labels)
+        query_outputs, query_labels, database_outputs, database_labels
+    )
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
     bits = query.shape[1]
@@ -387,12 +476,14 @@ def precision_recall_curves(query_outputs, query_labels, database_outputs, datab
         ranked = _core.take_rows(relevant, order)
         hits = np.cumsum(ranked, axis=1, dtype=np.int64)
         precision_sum = np.cumsum(
-            hits / np.arange(1, ranked.shape[1] + 1, dtype=np.float64) * ranked, axis=1)
+            hits / np.arange(1, ranked.shape[1] + 1, dtype=np.float64) * ranked, axis=1
+        )
         rows = len(hamming)
         # Items within each radius: cumulative per-row counts of each distance value.
         offsets = (np.arange(rows, dtype=np.int64) * (bits + 1))[:, None]
-        counts = np.bincount((hamming.astype(np.int64) + offsets).ravel(),
-                             minlength=rows * (bits + 1)).reshape(rows, bits + 1)
+        counts = np.bincount(
+            (hamming.astype(np.int64) + offsets).ravel(), minlength=rows * (bits + 1)
+        ).reshape(rows, bits + 1)
         within = np.cumsum(counts, axis=1)
         last = np.maximum(within - 1, 0)
         hits_in = np.take_along_axis(hits, last, axis=1)
@@ -402,8 +493,9 @@ def precision_recall_curves(query_outputs, query_labels, database_outputs, datab
         with np.errstate(divide="ignore", invalid="ignore"):
             sums[0] += np.where(found, hits_in / np.maximum(within, 1), 0.0).sum(axis=0)
             sums[1] += np.where(found, hits_in / num_relevant, 0.0).sum(axis=0)
-            sums[2] += np.where(found & (hits_in > 0), total_in / np.maximum(hits_in, 1),
-                                0.0).sum(axis=0)
+            sums[2] += np.where(found & (hits_in > 0), total_in / np.maximum(hits_in, 1), 0.0).sum(
+                axis=0
+            )
     if len(query) == 0:
         return tuple(np.full(bits + 1, np.nan) for _ in range(3))
     return tuple(sums / len(query))
@@ -419,14 +511,27 @@ def _reconstruct(codes, codebook, name):
             raise ValueError(f"`{name}` holds codeword indices outside 0..{num_codewords - 1}.")
         rows = codes + np.arange(codes.shape[1]) * num_codewords
         return codebook[rows].sum(axis=1)
-    raise ValueError(f"`{name}` must be (N, M*K) one-hot codes matching the codebook's "
-                     f"{codebook.shape[0]} rows, or (N, M) integer codeword indices; found shape "
-                     f"{codes.shape} with dtype {codes.dtype}.")
+    raise ValueError(
+        f"`{name}` must be (N, M*K) one-hot codes matching the codebook's "
+        f"{codebook.shape[0]} rows, or (N, M) integer codeword indices; found shape "
+        f"{codes.shape} with dtype {codes.dtype}."
+    )
 
 
-def map_quantized(query_outputs, query_codes, database_codes, codebook, query_labels,
-                  database_labels, R, mode="AQD", dist_type="inner_product", tie_break="index",
-                  chunk_size=None, verbose="auto"):
+def map_quantized(
+    query_outputs,
+    query_codes,
+    database_codes,
+    codebook,
+    query_labels,
+    database_labels,
+    R,
+    mode="AQD",
+    dist_type="inner_product",
+    tie_break="index",
+    chunk_size=None,
+    verbose="auto",
+):
     """mAP@R against quantized database reconstructions `B_x C` (spec §7.3, `MAPs_CQ`).
 
     `mode="AQD"` (asymmetric) ranks raw query outputs against `B_x C`; `mode="SQD"` (symmetric)
@@ -466,5 +571,14 @@ def map_quantized(query_outputs, query_codes, database_codes, codebook, query_la
         if query_outputs is None:
             raise ValueError("map_quantized(mode='AQD') needs `query_outputs`.")
         query = query_outputs
-    return map_at_r(query, query_labels, database, database_labels, R, dist_type=dist_type,
-                    tie_break=tie_break, chunk_size=chunk_size, verbose=verbose)
+    return map_at_r(
+        query,
+        query_labels,
+        database,
+        database_labels,
+        R,
+        dist_type=dist_type,
+        tie_break=tie_break,
+        chunk_size=chunk_size,
+        verbose=verbose,
+    )

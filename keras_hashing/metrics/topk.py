@@ -11,8 +11,16 @@ def _sign_codes(values, name):
     return np.sign(values)
 
 
-def map_at_topk(query_codes, database_codes, query_labels, database_labels, topk=None,
-                drop_last=False, tie_break="index", batch_size=256):
+def map_at_topk(
+    query_codes,
+    database_codes,
+    query_labels,
+    database_labels,
+    topk=None,
+    drop_last=False,
+    tie_break="index",
+    batch_size=256,
+):
     """Mean average precision of the top `topk` Hamming neighbours, as DHN_PyTorch reports it.
 
     For each query the database is ranked by Hamming distance `(K - q . r) / 2` of the signs,
@@ -76,7 +84,7 @@ def map_at_topk(query_codes, database_codes, query_labels, database_labels, topk
         stop = start + batch_size
         hamming = 0.5 * (query.shape[1] - query[start:stop] @ database.T)
         order = np.argsort(hamming, axis=1, kind=kind)[:, :cutoff]
-        relevant = (query_labels[start:stop] @ database_labels.T > 0)
+        relevant = query_labels[start:stop] @ database_labels.T > 0
         ranked = np.take_along_axis(relevant, order, axis=1).astype(np.float64)
         hits = np.cumsum(ranked, axis=1)
         positions = np.arange(1, cutoff + 1, dtype=np.float64)

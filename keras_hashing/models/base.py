@@ -9,6 +9,7 @@ from keras_hashing.layers.sign_ste import sign_codes
 try:  # Keras divides each replica's loss by the replica count so that summed gradients average.
     from keras.src.losses.loss import scale_loss_for_distribution
 except ImportError:  # pragma: no cover - a future Keras without the private helper
+
     def scale_loss_for_distribution(value):
         return value
 
@@ -54,8 +55,12 @@ class HashingModel(keras.Model):
     ):
         super().__init__(**kwargs)
         _check_code_length(code_length)
-        if num_labels is not None and (not isinstance(num_labels, (int, np.integer)) or num_labels <= 0):
-            raise ValueError(f"`num_labels` must be a positive integer or None, found {num_labels!r}.")
+        if num_labels is not None and (
+            not isinstance(num_labels, (int, np.integer)) or num_labels <= 0
+        ):
+            raise ValueError(
+                f"`num_labels` must be a positive integer or None, found {num_labels!r}."
+            )
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.code_length = int(code_length)
@@ -140,7 +145,9 @@ class HashingModel(keras.Model):
         layers = getattr(weights, "layers", weights)
         fc8 = getattr(weights, "fc8", None) if hasattr(weights, "layers") else weights.get("fc8")
         if not hasattr(self.backbone, "set_layer_weights"):
-            raise ValueError(f"{source}: backbone {self.backbone.name!r} has no named weight layers.")
+            raise ValueError(
+                f"{source}: backbone {self.backbone.name!r} has no named weight layers."
+            )
         self.backbone.set_layer_weights(layers, source=source)
         if fc8 is not None:
             kernel, bias = (np.asarray(w, dtype="float32") for w in fc8)
@@ -154,7 +161,7 @@ class HashingModel(keras.Model):
             self.hash_layer.set_weights([kernel, bias])
 
     def get_deephash_weights(self):
-        """`{conv1..fc7, fc8: [W, b]}` as NumPy, ready for `save_alexnet_npy` (the original format)."""
+        """`{conv1..fc7, fc8: [W, b]}` as NumPy, ready for `save_alexnet_npy` (original format)."""
         if not hasattr(self.backbone, "get_layer_weights"):
             raise ValueError(f"backbone {self.backbone.name!r} has no named weight layers.")
         self._build_hash_layer()

@@ -79,8 +79,9 @@ class DHN(HashingModel):
 
     def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
         self.check_labels(y)
-        pairwise = pairwise_cross_entropy(y, y_pred, alpha=self.alpha, normed=self.normed,
-                                          stable=self.stable)
+        pairwise = pairwise_cross_entropy(
+            y, y_pred, alpha=self.alpha, normed=self.normed, stable=self.stable
+        )
         quantization = self.q_lambda * quantization_loss(y_pred)
         self.pairwise_tracker.update_state(pairwise)
         self.quantization_tracker.update_state(quantization)
@@ -88,8 +89,14 @@ class DHN(HashingModel):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"alpha": self.alpha, "q_lambda": self.q_lambda, "normed": self.normed,
-                       "stable": self.stable})
+        config.update(
+            {
+                "alpha": self.alpha,
+                "q_lambda": self.q_lambda,
+                "normed": self.normed,
+                "stable": self.stable,
+            }
+        )
         return config
 
 

@@ -23,8 +23,10 @@ from keras_hashing.models.base import HashingModel
 def _images(inputs):
     if isinstance(inputs, dict):
         if "images" not in inputs:
-            raise ValueError(f"Dict inputs must hold 'images' (and 'indices' for training), "
-                             f"found keys {sorted(inputs)}.")
+            raise ValueError(
+                f"Dict inputs must hold 'images' (and 'indices' for training), "
+                f"found keys {sorted(inputs)}."
+            )
         return inputs["images"]
     return inputs
 
@@ -57,11 +59,30 @@ class QuantizationModel(HashingModel):
     #: Whether a round ends with the ridge least-squares centre update (spec §5.4).
     least_squares_update = True
 
-    def __init__(self, backbone, code_length, num_train, num_codebooks=4, num_codewords=256,
-                 cq_lambda=1e-4, max_iter_update_b=3, code_batch_size=500, with_tanh=True,
-                 preprocessor=None, num_labels=None, codebook_seed=None, **kwargs):
-        super().__init__(backbone, code_length, with_tanh=with_tanh, preprocessor=preprocessor,
-                         num_labels=num_labels, **kwargs)
+    def __init__(
+        self,
+        backbone,
+        code_length,
+        num_train,
+        num_codebooks=4,
+        num_codewords=256,
+        cq_lambda=1e-4,
+        max_iter_update_b=3,
+        code_batch_size=500,
+        with_tanh=True,
+        preprocessor=None,
+        num_labels=None,
+        codebook_seed=None,
+        **kwargs,
+    ):
+        super().__init__(
+            backbone,
+            code_length,
+            with_tanh=with_tanh,
+            preprocessor=preprocessor,
+            num_labels=num_labels,
+            **kwargs,
+        )
         self.cq_lambda = _nonnegative("cq_lambda", cq_lambda)
         if int(max_iter_update_b) <= 0:
             raise ValueError(f"`max_iter_update_b` must be positive, found {max_iter_update_b!r}.")
@@ -71,8 +92,14 @@ class QuantizationModel(HashingModel):
         self.code_batch_size = int(code_batch_size)
         self.num_train = num_train
         self.codebook_seed = codebook_seed
-        self.quantizer = Codebook(num_codebooks, num_codewords, self.code_length,
-                                  num_samples=num_train, seed=codebook_seed, name="codebook")
+        self.quantizer = Codebook(
+            num_codebooks,
+            num_codewords,
+            self.code_length,
+            num_samples=num_train,
+            seed=codebook_seed,
+            name="codebook",
+        )
         self.num_codebooks = self.quantizer.num_codebooks
         self.num_codewords = self.quantizer.num_codewords
         self.num_train = self.quantizer.num_samples
@@ -93,7 +120,8 @@ class QuantizationModel(HashingModel):
             raise ValueError(
                 f"{type(self).__name__} keeps a code per training sample, so training batches "
                 "must be ({'images': x, 'indices': dataset_indices}, labels); build them with "
-                "keras_hashing.data.indexed_dataset (or triplet_dataset for DTQ).")
+                "keras_hashing.data.indexed_dataset (or triplet_dataset for DTQ)."
+            )
         return ops.cast(ops.reshape(x["indices"], (-1,)), "int32")
 
     def remember_outputs(self, x, y_pred, training):
@@ -133,10 +161,17 @@ class QuantizationModel(HashingModel):
         from keras_hashing.callbacks.quantization import icm_codes
 
         codebook = self.quantizer.get_codebook() if codebook is None else codebook
-        return icm_codes(np.asarray(outputs, np.float32), codebook, self.num_codebooks,
-                         self.num_codewords, self.max_iter_update_b, self.code_batch_size,
-                         rng=np.random.default_rng(seed),
-                         label_embeddings=self.label_embeddings_for_icm(), verbose=verbose)
+        return icm_codes(
+            np.asarray(outputs, np.float32),
+            codebook,
+            self.num_codebooks,
+            self.num_codewords,
+            self.max_iter_update_b,
+            self.code_batch_size,
+            rng=np.random.default_rng(seed),
+            label_embeddings=self.label_embeddings_for_icm(),
+            verbose=verbose,
+        )
 
     def encode_quantized(self, inputs, batch_size=None, seed=None, verbose=0):
         """`(outputs, codes, reconstructions)` of inputs: raw outputs, `(N, M)` codes, `(N, D)`."""
@@ -146,11 +181,17 @@ class QuantizationModel(HashingModel):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_train": self.num_train, "num_codebooks": self.num_codebooks,
-                       "num_codewords": self.num_codewords, "cq_lambda": self.cq_lambda,
-                       "max_iter_update_b": self.max_iter_update_b,
-                       "code_batch_size": self.code_batch_size,
-                       "codebook_seed": self.codebook_seed})
+        config.update(
+            {
+                "num_train": self.num_train,
+                "num_codebooks": self.num_codebooks,
+                "num_codewords": self.num_codewords,
+                "cq_lambda": self.cq_lambda,
+                "max_iter_update_b": self.max_iter_update_b,
+                "code_batch_size": self.code_batch_size,
+                "codebook_seed": self.codebook_seed,
+            }
+        )
         return config
 
 
@@ -186,23 +227,46 @@ class DQN(QuantizationModel):
     refit_kmeans_every_round = True
     least_squares_update = False
 
-    def __init__(self, backbone, code_length=300, num_train=None, num_codebooks=4,
-                 num_codewords=256, cq_lambda=1e-4, max_iter_update_b=3, code_batch_size=500,
-                 with_tanh=True, preprocessor=None, num_labels=None, **kwargs):
+    def __init__(
+        self,
+        backbone,
+        code_length=300,
+        num_train=None,
+        num_codebooks=4,
+        num_codewords=256,
+        cq_lambda=1e-4,
+        max_iter_update_b=3,
+        code_batch_size=500,
+        with_tanh=True,
+        preprocessor=None,
+        num_labels=None,
+        **kwargs,
+    ):
         if num_train is None:
             raise ValueError("DQN needs `num_train`, the training-set size its codes are kept for.")
-        super().__init__(backbone, code_length, num_train, num_codebooks=num_codebooks,
-                         num_codewords=num_codewords, cq_lambda=cq_lambda,
-                         max_iter_update_b=max_iter_update_b, code_batch_size=code_batch_size,
-                         with_tanh=with_tanh, preprocessor=preprocessor, num_labels=num_labels,
-                         **kwargs)
+        super().__init__(
+            backbone,
+            code_length,
+            num_train,
+            num_codebooks=num_codebooks,
+            num_codewords=num_codewords,
+            cq_lambda=cq_lambda,
+            max_iter_update_b=max_iter_update_b,
+            code_batch_size=code_batch_size,
+            with_tanh=with_tanh,
+            preprocessor=preprocessor,
+            num_labels=num_labels,
+            **kwargs,
+        )
         self.cosine_tracker = keras.metrics.Mean(name="cos_loss")
 
     def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
         self.check_labels(y)
         indices = self.remember_outputs(x, y_pred, training)
         cosine = cosine_pairwise_loss(y, y_pred)
-        quantization = reconstruction_loss(y_pred, self.batch_codes(indices), self.quantizer.codebook)
+        quantization = reconstruction_loss(
+            y_pred, self.batch_codes(indices), self.quantizer.codebook
+        )
         self.cosine_tracker.update_state(cosine)
         self.quantization_tracker.update_state(quantization)
         return cosine + self.cq_weight() * quantization

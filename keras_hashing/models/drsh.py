@@ -1,4 +1,4 @@
-"""DRSH: supervised hashing with recurrent scaling (frankenstan/DRSH, spec drsh_dadh_dhn_djsrh.md §1)."""
+"""DRSH: supervised hashing with recurrent scaling (frankenstan/DRSH, drsh_dadh_dhn_djsrh.md §1)."""
 
 import keras
 import numpy as np
@@ -11,8 +11,14 @@ from keras_hashing.losses.triplet_drsh import ORIGINAL_DIVISOR
 from keras_hashing.losses.triplet_drsh import drsh_binary_triplet_loss
 from keras_hashing.losses.triplet_drsh import drsh_triplet_loss
 
-TRIPLET_KEYS = ("features", "attributes", "positive_features", "positive_attributes",
-                "negative_features", "negative_attributes")
+TRIPLET_KEYS = (
+    "features",
+    "attributes",
+    "positive_features",
+    "positive_attributes",
+    "negative_features",
+    "negative_attributes",
+)
 
 
 def _first_array(element):
@@ -20,8 +26,10 @@ def _first_array(element):
     while True:
         if isinstance(element, dict):
             if "features" not in element:
-                raise ValueError(f"DRSH.encode: a dict batch needs the key 'features', found keys "
-                                 f"{sorted(element)}.")
+                raise ValueError(
+                    f"DRSH.encode: a dict batch needs the key 'features', found keys "
+                    f"{sorted(element)}."
+                )
             element = element["features"]
         elif isinstance(element, (list, tuple)):
             element = element[0]
@@ -38,7 +46,8 @@ class DRSH(keras.Model):
     `(features, attributes)` or `{"features": ..., "attributes": ...}`. `call` returns the real
     code `y = s * (x W_feat + b_feat)`, with `s (B, K)` from `RecurrentScaling`.
 
-    **Bits never depend on the LSTM**: `s` lies in (0, 1), so `bit_k = 1[(x W_feat + b_feat)_k >= 0]`;
+    **Bits never depend on the LSTM**: `s` lies in (0, 1), so
+    `bit_k = 1[(x W_feat + b_feat)_k >= 0]`;
     `encode` computes exactly that from the projection alone (attributes are not needed to encode).
     The recurrent scales only weight each bit inside the training loss.
 
@@ -80,40 +89,66 @@ class DRSH(keras.Model):
         code: github.com/frankenstan/DRSH.
     """
 
-    def __init__(self, code_length=32, hidden_dim=512, mode="batched", margin=2.0,
-                 divisor=ORIGINAL_DIVISOR, l2_decay=1e-4, binary_loss_weight=None,
-                 feature_dim=None, attribute_shape=None, epsilon=1e-10, **kwargs):
+    def __init__(
+        self,
+        code_length=32,
+        hidden_dim=512,
+        mode="batched",
+        margin=2.0,
+        divisor=ORIGINAL_DIVISOR,
+        l2_decay=1e-4,
+        binary_loss_weight=None,
+        feature_dim=None,
+        attribute_shape=None,
+        epsilon=1e-10,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if mode not in MODES:
             raise ValueError(f"DRSH: `mode` must be one of {MODES}, found {mode!r}.")
         if not float(margin) >= 0 or not float(divisor) > 0 or not float(l2_decay) >= 0:
-            raise ValueError(f"DRSH: need margin >= 0, divisor > 0, l2_decay >= 0, found "
-                             f"margin={margin!r}, divisor={divisor!r}, l2_decay={l2_decay!r}.")
+            raise ValueError(
+                f"DRSH: need margin >= 0, divisor > 0, l2_decay >= 0, found "
+                f"margin={margin!r}, divisor={divisor!r}, l2_decay={l2_decay!r}."
+            )
         if binary_loss_weight is None:
             binary_loss_weight = 0.1 if mode == "faithful" else 0.0
         self.mode = mode
         self.margin, self.divisor = float(margin), float(divisor)
         self.l2_decay, self.binary_loss_weight = float(l2_decay), float(binary_loss_weight)
-        self.scaling = RecurrentScaling(code_length, hidden_dim, mode=mode, epsilon=epsilon,
-                                        name="recurrent_scaling")
+        self.scaling = RecurrentScaling(
+            code_length, hidden_dim, mode=mode, epsilon=epsilon, name="recurrent_scaling"
+        )
         self.code_length, self.hidden_dim = self.scaling.steps, self.scaling.hidden_dim
         # W_feat, b_feat of the original: glorot-uniform, zero bias.
-        self.code_layer = keras.layers.Dense(self.code_length, kernel_initializer="glorot_uniform",
-                                             bias_initializer="zeros", name="code_layer")
+        self.code_layer = keras.layers.Dense(
+            self.code_length,
+            kernel_initializer="glorot_uniform",
+            bias_initializer="zeros",
+            name="code_layer",
+        )
         self.triplet_tracker = keras.metrics.Mean(name="triplet_loss")
         self.binary_tracker = keras.metrics.Mean(name="binary_loss")
         self.l2_tracker = keras.metrics.Mean(name="l2_loss")
         self.feature_dim = None
         self.attribute_shape = None
         if (feature_dim is None) != (attribute_shape is None):
-            raise ValueError("DRSH: give both `feature_dim` and `attribute_shape` or neither, found "
-                             f"feature_dim={feature_dim!r}, attribute_shape={attribute_shape!r}.")
+            raise ValueError(
+                "DRSH: give both `feature_dim` and `attribute_shape` or neither, found "
+                f"feature_dim={feature_dim!r}, attribute_shape={attribute_shape!r}."
+            )
         if feature_dim is not None:
             attribute_shape = tuple(attribute_shape)
             if len(attribute_shape) != 2:
-                raise ValueError(f"DRSH: `attribute_shape` must be (S, E), found {attribute_shape}.")
-            self.build({"features": (None, int(feature_dim)),
-                        "attributes": (None,) + tuple(int(d) for d in attribute_shape)})
+                raise ValueError(
+                    f"DRSH: `attribute_shape` must be (S, E), found {attribute_shape}."
+                )
+            self.build(
+                {
+                    "features": (None, int(feature_dim)),
+                    "attributes": (None,) + tuple(int(d) for d in attribute_shape),
+                }
+            )
 
     def build(self, input_shape):
         if self.built and self.feature_dim is not None:
@@ -143,13 +178,17 @@ class DRSH(keras.Model):
     def _check_triplet_batch(self, x):
         if not isinstance(x, dict) or any(key not in x for key in TRIPLET_KEYS):
             found = sorted(x) if isinstance(x, dict) else type(x).__name__
-            raise ValueError(f"DRSH trains on triplet batches: a dict with keys {list(TRIPLET_KEYS)} "
-                             f"(keras_hashing.data.drsh.drsh_triplet_dataset), found {found}.")
+            raise ValueError(
+                f"DRSH trains on triplet batches: a dict with keys {list(TRIPLET_KEYS)} "
+                f"(keras_hashing.data.drsh.drsh_triplet_dataset), found {found}."
+            )
         batch = x["features"].shape[0]
         if self.mode == "faithful" and batch is not None and batch != 1:
-            raise ValueError(f"DRSH(mode='faithful') trains with batch size 1 as the original "
-                             f"(its batch normalisation and reshapes assume it), found a batch of "
-                             f"{batch}. Use mode='batched' for larger batches.")
+            raise ValueError(
+                f"DRSH(mode='faithful') trains with batch size 1 as the original "
+                f"(its batch normalisation and reshapes assume it), found a batch of "
+                f"{batch}. Use mode='batched' for larger batches."
+            )
 
     def l2_penalty(self):
         """`(l2_decay / 2) * sum ||w||^2` over every trainable weight (the original's decay)."""
@@ -175,19 +214,27 @@ class DRSH(keras.Model):
         return total
 
     def _projections_numpy(self, inputs, batch_size):
-        if hasattr(inputs, "element_spec") or (hasattr(inputs, "__iter__") and hasattr(inputs, "__next__")):
-            parts = [np.asarray(ops.convert_to_numpy(self.projection(np.asarray(_first_array(b)))))
-                     for b in inputs]
+        if hasattr(inputs, "element_spec") or (
+            hasattr(inputs, "__iter__") and hasattr(inputs, "__next__")
+        ):
+            parts = [
+                np.asarray(ops.convert_to_numpy(self.projection(np.asarray(_first_array(b)))))
+                for b in inputs
+            ]
             return np.concatenate(parts) if parts else np.zeros((0, self.code_length), "float32")
         features = np.asarray(_first_array(inputs))
         if features.ndim != 2:
             raise ValueError(f"DRSH.encode: features must be (N, D), found shape {features.shape}.")
         if self.feature_dim is not None and features.shape[1] != self.feature_dim:
-            raise ValueError(f"DRSH.encode: the model takes {self.feature_dim}-d features, found "
-                             f"shape {features.shape}.")
+            raise ValueError(
+                f"DRSH.encode: the model takes {self.feature_dim}-d features, found "
+                f"shape {features.shape}."
+            )
         step = int(batch_size or 1024)
-        parts = [np.asarray(ops.convert_to_numpy(self.projection(features[i:i + step])))
-                 for i in range(0, len(features), step)]
+        parts = [
+            np.asarray(ops.convert_to_numpy(self.projection(features[i : i + step])))
+            for i in range(0, len(features), step)
+        ]
         return np.concatenate(parts) if parts else np.zeros((0, self.code_length), "float32")
 
     def encode(self, inputs, batch_size=None, verbose=0):
@@ -219,30 +266,45 @@ class DRSH(keras.Model):
             ValueError: when a name is missing or a shape differs (naming both).
         """
         if not self.built:
-            raise ValueError("DRSH.set_original_weights: build the model first (give feature_dim "
-                             "and attribute_shape, or call it once).")
+            raise ValueError(
+                "DRSH.set_original_weights: build the model first (give feature_dim "
+                "and attribute_shape, or call it once)."
+            )
         for name, variable in self.original_weights().items():
             if name not in params:
                 raise ValueError(f"{source}: no parameter {name!r} (found {sorted(params)}).")
             value = np.asarray(params[name], dtype="float32")
             if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(f"{source}: parameter {name!r} has shape {value.shape}, the model "
-                                 f"expects {tuple(variable.shape)}.")
+                raise ValueError(
+                    f"{source}: parameter {name!r} has shape {value.shape}, the model "
+                    f"expects {tuple(variable.shape)}."
+                )
             variable.assign(value)
 
     def get_original_weights(self):
         """`{original name: float32 array}`, loadable by `set_original_weights` (and `np.savez`)."""
-        return {name: np.asarray(ops.convert_to_numpy(v)) for name, v in self.original_weights().items()}
+        return {
+            name: np.asarray(ops.convert_to_numpy(v)) for name, v in self.original_weights().items()
+        }
 
     def get_config(self):
         config = super().get_config()
-        config.update({
-            "code_length": self.code_length, "hidden_dim": self.hidden_dim, "mode": self.mode,
-            "margin": self.margin, "divisor": self.divisor, "l2_decay": self.l2_decay,
-            "binary_loss_weight": self.binary_loss_weight, "feature_dim": self.feature_dim,
-            "attribute_shape": None if self.attribute_shape is None else list(self.attribute_shape),
-            "epsilon": self.scaling.epsilon,
-        })
+        config.update(
+            {
+                "code_length": self.code_length,
+                "hidden_dim": self.hidden_dim,
+                "mode": self.mode,
+                "margin": self.margin,
+                "divisor": self.divisor,
+                "l2_decay": self.l2_decay,
+                "binary_loss_weight": self.binary_loss_weight,
+                "feature_dim": self.feature_dim,
+                "attribute_shape": None
+                if self.attribute_shape is None
+                else list(self.attribute_shape),
+                "epsilon": self.scaling.epsilon,
+            }
+        )
         return config
 
     @classmethod

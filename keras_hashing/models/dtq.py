@@ -46,19 +46,41 @@ class DTQ(QuantizationModel):
     refit_kmeans_every_round = False
     least_squares_update = True
 
-    def __init__(self, backbone, code_length=64, num_train=None, num_codebooks=4,
-                 num_codewords=256, cq_lambda=0.0, triplet_margin=30.0, dist_type="euclidean2",
-                 max_iter_update_b=3, code_batch_size=500, with_tanh=True, preprocessor=None,
-                 num_labels=None, **kwargs):
+    def __init__(
+        self,
+        backbone,
+        code_length=64,
+        num_train=None,
+        num_codebooks=4,
+        num_codewords=256,
+        cq_lambda=0.0,
+        triplet_margin=30.0,
+        dist_type="euclidean2",
+        max_iter_update_b=3,
+        code_batch_size=500,
+        with_tanh=True,
+        preprocessor=None,
+        num_labels=None,
+        **kwargs,
+    ):
         if num_train is None:
             raise ValueError("DTQ needs `num_train`, the training-set size its codes are kept for.")
         if dist_type not in DISTANCES:
             raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
-        super().__init__(backbone, code_length, num_train, num_codebooks=num_codebooks,
-                         num_codewords=num_codewords, cq_lambda=cq_lambda,
-                         max_iter_update_b=max_iter_update_b, code_batch_size=code_batch_size,
-                         with_tanh=with_tanh, preprocessor=preprocessor, num_labels=num_labels,
-                         **kwargs)
+        super().__init__(
+            backbone,
+            code_length,
+            num_train,
+            num_codebooks=num_codebooks,
+            num_codewords=num_codewords,
+            cq_lambda=cq_lambda,
+            max_iter_update_b=max_iter_update_b,
+            code_batch_size=code_batch_size,
+            with_tanh=with_tanh,
+            preprocessor=preprocessor,
+            num_labels=num_labels,
+            **kwargs,
+        )
         self.triplet_margin = float(triplet_margin)
         self.dist_type = dist_type
         self.triplet_tracker = keras.metrics.Mean(name="triplet_loss")
@@ -71,7 +93,9 @@ class DTQ(QuantizationModel):
         indices = self.remember_outputs(x, y_pred, training)
         anchor, positive, negative = split_triplet_batch(y_pred)
         triplet = triplet_loss(anchor, positive, negative, self.triplet_margin, self.dist_type)
-        quantization = reconstruction_loss(y_pred, self.batch_codes(indices), self.quantizer.codebook)
+        quantization = reconstruction_loss(
+            y_pred, self.batch_codes(indices), self.quantizer.codebook
+        )
         self.triplet_tracker.update_state(triplet)
         self.quantization_tracker.update_state(quantization)
         return triplet + self.cq_weight() * quantization

@@ -56,40 +56,76 @@ class DVSQ(QuantizationModel):
     refit_kmeans_every_round = False
     least_squares_update = True
 
-    def __init__(self, backbone, label_embeddings, code_length=None, num_train=None,
-                 num_codebooks=4, num_codewords=256, cq_lambda=1e-4,
-                 loss_type="cos_softmargin_multi_label", margin=0.7, negatives_only=False,
-                 max_iter_update_b=3, code_batch_size=500, with_tanh=True, preprocessor=None,
-                 num_labels=None, **kwargs):
+    def __init__(
+        self,
+        backbone,
+        label_embeddings,
+        code_length=None,
+        num_train=None,
+        num_codebooks=4,
+        num_codewords=256,
+        cq_lambda=1e-4,
+        loss_type="cos_softmargin_multi_label",
+        margin=0.7,
+        negatives_only=False,
+        max_iter_update_b=3,
+        code_batch_size=500,
+        with_tanh=True,
+        preprocessor=None,
+        num_labels=None,
+        **kwargs,
+    ):
         embeddings = np.asarray(label_embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.size == 0:
-            raise ValueError(f"`label_embeddings` must be a non-empty (L, d) matrix, found shape "
-                             f"{embeddings.shape}.")
+            raise ValueError(
+                f"`label_embeddings` must be a non-empty (L, d) matrix, found shape "
+                f"{embeddings.shape}."
+            )
         if not np.all(np.isfinite(embeddings)) or np.any(np.linalg.norm(embeddings, axis=1) == 0):
-            raise ValueError("`label_embeddings` must be finite with no zero row (the cosines "
-                             "of the loss divide by the row norms).")
+            raise ValueError(
+                "`label_embeddings` must be finite with no zero row (the cosines "
+                "of the loss divide by the row norms)."
+            )
         code_length = embeddings.shape[1] if code_length is None else code_length
         if code_length != embeddings.shape[1]:
-            raise ValueError(f"DVSQ needs code_length == the word-vector dimension: code_length="
-                             f"{code_length} but label_embeddings has shape {embeddings.shape}.")
+            raise ValueError(
+                f"DVSQ needs code_length == the word-vector dimension: code_length="
+                f"{code_length} but label_embeddings has shape {embeddings.shape}."
+            )
         if num_labels is not None and num_labels != embeddings.shape[0]:
-            raise ValueError(f"num_labels={num_labels} but label_embeddings has {embeddings.shape[0]} rows.")
+            raise ValueError(
+                f"num_labels={num_labels} but label_embeddings has {embeddings.shape[0]} rows."
+            )
         if num_train is None:
-            raise ValueError("DVSQ needs `num_train`, the training-set size its codes are kept for.")
+            raise ValueError(
+                "DVSQ needs `num_train`, the training-set size its codes are kept for."
+            )
         if loss_type not in LOSS_TYPES:
             raise ValueError(f"`loss_type` must be one of {LOSS_TYPES}, found {loss_type!r}.")
-        super().__init__(backbone, int(code_length), num_train, num_codebooks=num_codebooks,
-                         num_codewords=num_codewords, cq_lambda=cq_lambda,
-                         max_iter_update_b=max_iter_update_b, code_batch_size=code_batch_size,
-                         with_tanh=with_tanh, preprocessor=preprocessor,
-                         num_labels=embeddings.shape[0], **kwargs)
+        super().__init__(
+            backbone,
+            int(code_length),
+            num_train,
+            num_codebooks=num_codebooks,
+            num_codewords=num_codewords,
+            cq_lambda=cq_lambda,
+            max_iter_update_b=max_iter_update_b,
+            code_batch_size=code_batch_size,
+            with_tanh=with_tanh,
+            preprocessor=preprocessor,
+            num_labels=embeddings.shape[0],
+            **kwargs,
+        )
         self.loss_type = loss_type
         self.margin = float(margin)
         self.negatives_only = bool(negatives_only)
         self._initial_embeddings = embeddings
         self.label_embeddings = self.add_weight(
-            shape=embeddings.shape, name="label_embeddings", trainable=False,
-            initializer=keras.initializers.Constant(embeddings))
+            shape=embeddings.shape,
+            name="label_embeddings",
+            trainable=False,
+            initializer=keras.initializers.Constant(embeddings),
+        )
         self.semantic_tracker = keras.metrics.Mean(name="cos_loss")
         self.euclidean_tracker = keras.metrics.Mean(name="cq_euclidean_loss")
 
@@ -100,20 +136,29 @@ class DVSQ(QuantizationModel):
         self.check_labels(y)
         indices = self.remember_outputs(x, y_pred, training)
         margin = None if self.loss_type == "cos_softmargin_multi_label" else self.margin
-        semantic = adaptive_margin_loss(y, y_pred, self.label_embeddings,
-                                        negatives_only=self.negatives_only, margin=margin)
+        semantic = adaptive_margin_loss(
+            y, y_pred, self.label_embeddings, negatives_only=self.negatives_only, margin=margin
+        )
         codes = self.batch_codes(indices)
-        quantization = semantic_reconstruction_loss(y_pred, codes, self.quantizer.codebook,
-                                                    self.label_embeddings)
+        quantization = semantic_reconstruction_loss(
+            y_pred, codes, self.quantizer.codebook, self.label_embeddings
+        )
         # Logged but unused, as in the original.
-        self.euclidean_tracker.update_state(reconstruction_loss(y_pred, codes, self.quantizer.codebook))
+        self.euclidean_tracker.update_state(
+            reconstruction_loss(y_pred, codes, self.quantizer.codebook)
+        )
         self.semantic_tracker.update_state(semantic)
         self.quantization_tracker.update_state(quantization)
         return semantic + self.cq_weight() * quantization
 
     def get_config(self):
         config = super().get_config()
-        config.update({"label_embeddings": self._initial_embeddings.tolist(),
-                       "loss_type": self.loss_type, "margin": self.margin,
-                       "negatives_only": self.negatives_only})
+        config.update(
+            {
+                "label_embeddings": self._initial_embeddings.tolist(),
+                "loss_type": self.loss_type,
+                "margin": self.margin,
+                "negatives_only": self.negatives_only,
+            }
+        )
         return config

@@ -27,12 +27,17 @@ def fashion_mnist_model(model_class, code_length, seed=None, **kwargs):
         **kwargs: the model's own arguments (`gamma`, `alpha`, ...).
     """
     kwargs.setdefault("num_labels", 10)
-    return model_class(fashion_mnist_backbone(), code_length,
-                       preprocessor=RandomFlipCrop(padding=2, seed=seed), **kwargs)
+    return model_class(
+        fashion_mnist_backbone(),
+        code_length,
+        preprocessor=RandomFlipCrop(padding=2, seed=seed),
+        **kwargs,
+    )
 
 
 def fashion_mnist_dch(code_length, gamma=20.0, q_lambda=0.0, seed=None, **kwargs):
     """DCH on 28x28 grayscale images (see `fashion_mnist_model`)."""
     kwargs.setdefault("name", "dch")
-    return fashion_mnist_model(DCH, code_length, seed=seed, gamma=gamma, q_lambda=q_lambda,
-                               **kwargs)
+    return fashion_mnist_model(
+        DCH, code_length, seed=seed, gamma=gamma, q_lambda=q_lambda, **kwargs
+    )

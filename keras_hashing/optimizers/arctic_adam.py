@@ -1,4 +1,4 @@
-"""The hand-written Adam of frankenstan/DRSH (the "arctic-captions" variant), wrong bias correction included."""
+"""frankenstan/DRSH's hand-written Adam ("arctic-captions" variant), wrong bias correction kept."""
 
 import keras
 from keras import ops
@@ -39,12 +39,24 @@ class DRSHAdam(keras.optimizers.Optimizer):
         frankenstan/DRSH `train.py::adam`; kelvinxu/arctic-captions `optimizers.py::adam`.
     """
 
-    def __init__(self, learning_rate=2e-4, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 correction_beta_1=0.1, correction_beta_2=0.001, name="drsh_adam", **kwargs):
+    def __init__(
+        self,
+        learning_rate=2e-4,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        correction_beta_1=0.1,
+        correction_beta_2=0.001,
+        name="drsh_adam",
+        **kwargs,
+    ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        for key, value in (("beta_1", beta_1), ("beta_2", beta_2),
-                           ("correction_beta_1", correction_beta_1),
-                           ("correction_beta_2", correction_beta_2)):
+        for key, value in (
+            ("beta_1", beta_1),
+            ("beta_2", beta_2),
+            ("correction_beta_1", correction_beta_1),
+            ("correction_beta_2", correction_beta_2),
+        ):
             if not 0.0 <= float(value) < 1.0:
                 raise ValueError(f"DRSHAdam: `{key}` must lie in [0, 1), found {value!r}.")
         if not float(epsilon) >= 0.0:
@@ -67,8 +79,11 @@ class DRSHAdam(keras.optimizers.Optimizer):
         gradient = ops.cast(gradient, dtype)
         step = ops.cast(self.iterations + 1, dtype)
         learning_rate = ops.cast(learning_rate, dtype)
-        lr_t = (learning_rate * ops.sqrt(1.0 - ops.power(ops.cast(self.correction_beta_2, dtype), step))
-                / (1.0 - ops.power(ops.cast(self.correction_beta_1, dtype), step)))
+        lr_t = (
+            learning_rate
+            * ops.sqrt(1.0 - ops.power(ops.cast(self.correction_beta_2, dtype), step))
+            / (1.0 - ops.power(ops.cast(self.correction_beta_1, dtype), step))
+        )
         momentum, velocity = self._momentums[index], self._velocities[index]
         self.assign(momentum, (1.0 - self.beta_1) * gradient + self.beta_1 * momentum)
         self.assign(velocity, (1.0 - self.beta_2) * ops.square(gradient) + self.beta_2 * velocity)
@@ -76,9 +91,15 @@ class DRSHAdam(keras.optimizers.Optimizer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
-                       "correction_beta_1": self.correction_beta_1,
-                       "correction_beta_2": self.correction_beta_2})
+        config.update(
+            {
+                "beta_1": self.beta_1,
+                "beta_2": self.beta_2,
+                "epsilon": self.epsilon,
+                "correction_beta_1": self.correction_beta_1,
+                "correction_beta_2": self.correction_beta_2,
+            }
+        )
         return config
 
 

@@ -112,7 +112,9 @@ def deephash_optimizer(learning_rate, decay_step, decay_factor, momentum=0.9, **
     if decay_step <= 0:
         raise ValueError(f"`decay_step` must be positive, found {decay_step!r}.")
     schedule = keras.optimizers.schedules.ExponentialDecay(
-        float(learning_rate), decay_steps=int(decay_step), decay_rate=float(decay_factor),
+        float(learning_rate),
+        decay_steps=int(decay_step),
+        decay_rate=float(decay_factor),
         staircase=True,
     )
     return TF1Momentum(schedule, momentum=momentum, **kwargs)

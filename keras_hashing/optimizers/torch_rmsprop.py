@@ -93,12 +93,14 @@ class TorchRMSprop(keras.optimizers.Optimizer):
         if self.l2_weight_decay:
             gradient = gradient + self.l2_weight_decay * variable
         square_average = self._square_averages[index]
-        self.assign(square_average,
-                    self.alpha * square_average + (1.0 - self.alpha) * ops.square(gradient))
+        self.assign(
+            square_average, self.alpha * square_average + (1.0 - self.alpha) * ops.square(gradient)
+        )
         if self.centered:
             gradient_average = self._gradient_averages[index]
-            self.assign(gradient_average,
-                        self.alpha * gradient_average + (1.0 - self.alpha) * gradient)
+            self.assign(
+                gradient_average, self.alpha * gradient_average + (1.0 - self.alpha) * gradient
+            )
             denominator = ops.sqrt(square_average - ops.square(gradient_average)) + self.epsilon
         else:
             denominator = ops.sqrt(square_average) + self.epsilon
@@ -145,8 +147,14 @@ class EpochCosineAnnealing(keras.optimizers.schedules.LearningRateSchedule):
     >>> schedule = EpochCosineAnnealing(1e-5, total_epochs=500, steps_per_epoch=20)
     """
 
-    def __init__(self, initial_learning_rate, total_epochs, steps_per_epoch,
-                 min_learning_rate=None, name="epoch_cosine_annealing"):
+    def __init__(
+        self,
+        initial_learning_rate,
+        total_epochs,
+        steps_per_epoch,
+        min_learning_rate=None,
+        name="epoch_cosine_annealing",
+    ):
         for label, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch)):
             if isinstance(value, bool) or int(value) != value or value <= 0:
                 raise ValueError(f"`{label}` must be a positive integer, found {value!r}.")
@@ -154,7 +162,8 @@ class EpochCosineAnnealing(keras.optimizers.schedules.LearningRateSchedule):
         self.total_epochs = int(total_epochs)
         self.steps_per_epoch = int(steps_per_epoch)
         self.min_learning_rate = (
-            self.initial_learning_rate / 100.0 if min_learning_rate is None
+            self.initial_learning_rate / 100.0
+            if min_learning_rate is None
             else float(min_learning_rate)
         )
         self.name = name

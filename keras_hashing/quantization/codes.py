@@ -49,15 +49,19 @@ def codes_to_indices(codes, num_codebooks, num_codewords):
     num_codebooks, num_codewords = check_sizes(num_codebooks, num_codewords, where)
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] != num_codebooks * num_codewords:
-        raise ValueError(f"{where}: `codes` must have shape (N, {num_codebooks * num_codewords}) "
-                         f"(M={num_codebooks} x K={num_codewords}), found {codes.shape}.")
+        raise ValueError(
+            f"{where}: `codes` must have shape (N, {num_codebooks * num_codewords}) "
+            f"(M={num_codebooks} x K={num_codewords}), found {codes.shape}."
+        )
     blocks = codes.reshape(len(codes), num_codebooks, num_codewords)
     ones = blocks == 1
     valid = (ones.sum(axis=2) == 1) & ((ones | (blocks == 0)).all(axis=2))
     if not valid.all():
         row, book = np.argwhere(~valid)[0]
-        raise ValueError(f"{where}: row {row}, codebook {book} is not one-hot: found "
-                         f"{blocks[row, book].tolist()}.")
+        raise ValueError(
+            f"{where}: row {row}, codebook {book} is not one-hot: found "
+            f"{blocks[row, book].tolist()}."
+        )
     return ones.argmax(axis=2).astype(index_dtype(num_codewords))
 
 
@@ -80,8 +84,9 @@ def indices_to_codes(indices, num_codebooks, num_codewords):
     num_codebooks, num_codewords = check_sizes(num_codebooks, num_codewords, where)
     indices = np.asarray(indices)
     if indices.ndim != 2 or indices.shape[1] != num_codebooks:
-        raise ValueError(f"{where}: `indices` must have shape (N, {num_codebooks}), found "
-                         f"{indices.shape}.")
+        raise ValueError(
+            f"{where}: `indices` must have shape (N, {num_codebooks}), found {indices.shape}."
+        )
     if not (np.issubdtype(indices.dtype, np.integer) or indices.size == 0):
         if not np.array_equal(indices, np.round(indices)):
             raise ValueError(f"{where}: `indices` must be integers, found dtype {indices.dtype}.")
@@ -89,8 +94,10 @@ def indices_to_codes(indices, num_codebooks, num_codewords):
     bad = (indices < 0) | (indices >= num_codewords)
     if bad.any():
         row, book = np.argwhere(bad)[0]
-        raise ValueError(f"{where}: indices must lie in 0..{num_codewords - 1}, found "
-                         f"{indices[row, book]} at row {row}, codebook {book}.")
+        raise ValueError(
+            f"{where}: indices must lie in 0..{num_codewords - 1}, found "
+            f"{indices[row, book]} at row {row}, codebook {book}."
+        )
     codes = np.zeros((len(indices), num_codebooks * num_codewords), dtype=np.float32)
     columns = indices + np.arange(num_codebooks) * num_codewords
     codes[np.arange(len(indices))[:, None], columns] = 1.0
@@ -126,9 +133,13 @@ def reconstruct(codes, codebook):
         num_codebooks = codes.shape[1]
         num_codewords = rows // num_codebooks
         if codes.size and (codes.min() < 0 or codes.max() >= num_codewords):
-            raise ValueError(f"reconstruct: indices must lie in 0..{num_codewords - 1}, found "
-                             f"values in {codes.min()}..{codes.max()}.")
+            raise ValueError(
+                f"reconstruct: indices must lie in 0..{num_codewords - 1}, found "
+                f"values in {codes.min()}..{codes.max()}."
+            )
         rows_used = codes.astype(np.int64) + np.arange(num_codebooks) * num_codewords
         return codebook[rows_used].sum(axis=1, dtype=np.float32)
-    raise ValueError(f"reconstruct: `codes` must be one-hot (N, {rows}) or integer indices (N, M) "
-                     f"with M dividing {rows}; found {codes.dtype} {codes.shape}.")
+    raise ValueError(
+        f"reconstruct: `codes` must be one-hot (N, {rows}) or integer indices (N, M) "
+        f"with M dividing {rows}; found {codes.dtype} {codes.shape}."
+    )

@@ -39,8 +39,18 @@ def _icm_chunk(targets, blocks, norms, orders):
     return indices
 
 
-def icm_encode(outputs, codebook, num_codebooks, num_codewords, sweeps=3, seed=None,
-               label_embeddings=None, batch_size=500, verbose=False, return_indices=False):
+def icm_encode(
+    outputs,
+    codebook,
+    num_codebooks,
+    num_codewords,
+    sweeps=3,
+    seed=None,
+    label_embeddings=None,
+    batch_size=500,
+    verbose=False,
+    return_indices=False,
+):
     """Encodes outputs against an `(M*K, D)` codebook with ICM; returns one-hot codes.
 
     Vectorised over samples and codewords (one matrix product per chunk, codebook and sweep)
@@ -98,8 +108,10 @@ def icm_encode(outputs, codebook, num_codebooks, num_codewords, sweeps=3, seed=N
     dims = outputs.shape[1]
     expected = (num_codebooks * num_codewords, dims)
     if codebook.shape != expected:
-        raise ValueError(f"{where}: `codebook` must have shape {expected} (M*K={expected[0]} rows "
-                         f"of the outputs' D={dims}), found {codebook.shape}.")
+        raise ValueError(
+            f"{where}: `codebook` must have shape {expected} (M*K={expected[0]} rows "
+            f"of the outputs' D={dims}), found {codebook.shape}."
+        )
     if not np.all(np.isfinite(codebook)):
         raise ValueError(f"{where}: `codebook` must be finite.")
     blocks = codebook.astype(np.float64).reshape(num_codebooks, num_codewords, dims)
@@ -107,8 +119,10 @@ def icm_encode(outputs, codebook, num_codebooks, num_codewords, sweeps=3, seed=N
     if label_embeddings is not None:
         projection = np.asarray(label_embeddings, dtype=np.float64)
         if projection.ndim != 2 or projection.shape[1] != dims:
-            raise ValueError(f"{where}: `label_embeddings` must have shape (L, {dims}), found "
-                             f"{projection.shape}.")
+            raise ValueError(
+                f"{where}: `label_embeddings` must have shape (L, {dims}), found "
+                f"{projection.shape}."
+            )
         # ||V (x - sum c)||^2 is the Euclidean cost between x V^T and the rows of C V^T.
         blocks = blocks @ projection.T
     norms = np.sum(blocks * blocks, axis=2)
@@ -123,13 +137,14 @@ def icm_encode(outputs, codebook, num_codebooks, num_codewords, sweeps=3, seed=N
 
         starts = tqdm(starts, total=len(starts), desc="ICM codes", unit="chunk")
     for start in starts:
-        chunk = outputs[start:start + int(batch_size)].astype(np.float64)
+        chunk = outputs[start : start + int(batch_size)].astype(np.float64)
         if not np.all(np.isfinite(chunk)):
             row = start + int(np.argwhere(~np.isfinite(chunk))[0, 0])
-            raise ValueError(f"{where}: `outputs` must be finite, found a non-finite value in "
-                             f"row {row}.")
+            raise ValueError(
+                f"{where}: `outputs` must be finite, found a non-finite value in row {row}."
+            )
         targets = chunk if projection is None else chunk @ projection.T
-        indices[start:start + len(chunk)] = _icm_chunk(targets, blocks, norms, orders)
+        indices[start : start + len(chunk)] = _icm_chunk(targets, blocks, norms, orders)
     if return_indices:
         return indices
     return indices_to_codes(indices, num_codebooks, num_codewords)

@@ -72,18 +72,25 @@ def kmeans_init_codebook(outputs, num_codebooks, num_codewords, seed=None, **kme
     num, dims = outputs.shape
     if not np.all(np.isfinite(outputs)):
         row = int(np.argwhere(~np.isfinite(outputs))[0, 0])
-        raise ValueError(f"{where}: `outputs` must be finite, found a non-finite value in row "
-                         f"{row}.")
+        raise ValueError(
+            f"{where}: `outputs` must be finite, found a non-finite value in row {row}."
+        )
     if num_codebooks > dims:
-        raise ValueError(f"{where}: `num_codebooks`={num_codebooks} exceeds the output "
-                         f"dimension {dims}; each codebook needs at least one column.")
+        raise ValueError(
+            f"{where}: `num_codebooks`={num_codebooks} exceeds the output "
+            f"dimension {dims}; each codebook needs at least one column."
+        )
     if num < num_codewords:
-        raise ValueError(f"{where}: k-means with {num_codewords} codewords needs at least "
-                         f"{num_codewords} outputs, found {num}.")
+        raise ValueError(
+            f"{where}: k-means with {num_codewords} codewords needs at least "
+            f"{num_codewords} outputs, found {num}."
+        )
     for reserved in ("n_clusters", "random_state"):
         if reserved in kmeans_kwargs:
-            raise ValueError(f"{where}: `{reserved}` is set from `num_codewords`/`seed`; do not "
-                             f"pass it in kmeans_kwargs.")
+            raise ValueError(
+                f"{where}: `{reserved}` is set from `num_codewords`/`seed`; do not "
+                f"pass it in kmeans_kwargs."
+            )
     options = dict(KMEANS_DEFAULTS)
     options.update(kmeans_kwargs)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -94,5 +101,5 @@ def kmeans_init_codebook(outputs, num_codebooks, num_codewords, seed=None, **kme
         columns = slice(m * width, (m + 1) * width)
         kmeans = MiniBatchKMeans(n_clusters=num_codewords, random_state=int(states[m]), **options)
         kmeans.fit(outputs[:, columns])
-        codebook[m * num_codewords:(m + 1) * num_codewords, columns] = kmeans.cluster_centers_
+        codebook[m * num_codewords : (m + 1) * num_codewords, columns] = kmeans.cluster_centers_
     return codebook

@@ -40,8 +40,10 @@ def update_codebook(outputs, codes, ridge=1e-3, previous=None):
     outputs = np.asarray(outputs)
     codes = np.asarray(codes)
     if outputs.ndim != 2 or codes.ndim != 2 or len(outputs) != len(codes):
-        raise ValueError(f"{where}: expected `outputs` (N, D) and `codes` (N, M*K) with the same "
-                         f"N, found {outputs.shape} and {codes.shape}.")
+        raise ValueError(
+            f"{where}: expected `outputs` (N, D) and `codes` (N, M*K) with the same "
+            f"N, found {outputs.shape} and {codes.shape}."
+        )
     if isinstance(ridge, bool) or not np.isfinite(ridge) or ridge <= 0:
         raise ValueError(f"{where}: `ridge` must be a positive float, found {ridge!r}.")
     outputs = outputs.astype(np.float32, copy=False)
@@ -50,8 +52,10 @@ def update_codebook(outputs, codes, ridge=1e-3, previous=None):
     if previous is not None:
         previous = np.asarray(previous, dtype=np.float32)
         if previous.shape != (rows, outputs.shape[1]):
-            raise ValueError(f"{where}: `previous` must have shape {(rows, outputs.shape[1])}, "
-                             f"found {previous.shape}.")
+            raise ValueError(
+                f"{where}: `previous` must have shape {(rows, outputs.shape[1])}, "
+                f"found {previous.shape}."
+            )
     gram = codes.T @ codes
     gram[np.diag_indices(rows)] += np.float32(ridge)
     codebook = np.linalg.solve(gram, codes.T @ outputs).astype(np.float32)

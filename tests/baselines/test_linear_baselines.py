@@ -90,8 +90,9 @@ def test_itq_objective_decreases_and_rotation_stays_orthogonal(features):
     assert history[-1] == pytest.approx(np.sum((codes - projected) ** 2), rel=1e-10)
     np.testing.assert_array_equal(hasher.encode(features), codes.astype(np.int8))
     # Its PCA part equals PCAH's.
-    np.testing.assert_allclose(hasher.pca_components_, PCAH(6).fit(features).projection_,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        hasher.pca_components_, PCAH(6).fit(features).projection_, atol=1e-12
+    )
 
 
 def test_itq_improves_on_a_random_rotation(features):
@@ -128,8 +129,9 @@ def test_save_load_round_trip(tmp_path, features):
         again = type(hasher).load(path)
         np.testing.assert_array_equal(again.projection_, hasher.projection_)
     itq = ITQ.load(tmp_path / "itq.npz")
-    np.testing.assert_array_equal(itq.objective_history_, ITQ(6, n_iter=20, seed=3)
-                                  .fit(features).objective_history_)
+    np.testing.assert_array_equal(
+        itq.objective_history_, ITQ(6, n_iter=20, seed=3).fit(features).objective_history_
+    )
     with pytest.raises(ValueError, match="holds a LSH, not a ITQ"):
         ITQ.load(tmp_path / "lsh.npz")
     with pytest.raises(ValueError, match="does not exist"):
@@ -140,8 +142,11 @@ def test_save_load_round_trip(tmp_path, features):
 
 def test_get_by_name(features):
     hasher = baselines.get("ITQ", 4, n_iter=3, seed=9)
-    assert isinstance(hasher, ITQ) and hasher.get_config() == {"code_length": 4, "n_iter": 3,
-                                                               "seed": 9}
+    assert isinstance(hasher, ITQ) and hasher.get_config() == {
+        "code_length": 4,
+        "n_iter": 3,
+        "seed": 9,
+    }
     assert isinstance(baselines.get("lsh", 8), LSH)
     assert isinstance(baselines.get("pcah", 8), PCAH)
     codes = baselines.get("pcah", 3).fit(features)(features)
@@ -151,8 +156,9 @@ def test_get_by_name(features):
 
 
 def test_validation_errors(features):
-    with pytest.raises(ValueError, match="PCAH.fit: `code_length`=13 exceeds the feature "
-                                         "dimension 12"):
+    with pytest.raises(
+        ValueError, match="PCAH.fit: `code_length`=13 exceeds the feature dimension 12"
+    ):
         PCAH(13).fit(features)
     with pytest.raises(ValueError, match="ITQ.fit: `code_length`=20 exceeds"):
         ITQ(20).fit(features)

@@ -9,8 +9,7 @@ import pytest
 from keras_hashing import metrics
 from keras_hashing.callbacks.retrieval_evaluation import RetrievalEvaluation
 
-KEYS = ["map_by_feature", "map_after_sign", "precision_radius_2", "recall_radius_2",
-        "map_radius_2"]
+KEYS = ["map_by_feature", "map_after_sign", "precision_radius_2", "recall_radius_2", "map_radius_2"]
 
 
 def tiny_data(seed=0):
@@ -40,11 +39,13 @@ class Recorder(keras.callbacks.Callback):
 def test_fit_writes_keys_into_logs_every_n_epochs(tmp_path):
     x, y = tiny_data()
     model = tiny_model()
-    callback = RetrievalEvaluation((x[:6], y[:6]), (x[6:], y[6:]), R=10, every_n_epochs=2,
-                                   plot_dir=str(tmp_path))
+    callback = RetrievalEvaluation(
+        (x[:6], y[:6]), (x[6:], y[6:]), R=10, every_n_epochs=2, plot_dir=str(tmp_path)
+    )
     recorder = Recorder()
-    history = model.fit(x, np.zeros((24, 8)), epochs=4, batch_size=8, verbose=0,
-                        callbacks=[callback, recorder])
+    history = model.fit(
+        x, np.zeros((24, 8)), epochs=4, batch_size=8, verbose=0, callbacks=[callback, recorder]
+    )
     assert "val_map_by_feature" not in recorder.logs[0]
     for key in KEYS:
         assert "val_" + key in recorder.logs[1] and "val_" + key in history.history
@@ -53,8 +54,10 @@ def test_fit_writes_keys_into_logs_every_n_epochs(tmp_path):
     outputs = model.predict(x, verbose=0)
     expected = metrics.map_after_sign(outputs[:6], y[:6], outputs[6:], y[6:], 10)
     assert recorder.logs[3]["val_map_after_sign"] == pytest.approx(expected)
-    assert sorted(os.listdir(tmp_path)) == ["val_precision_recall_epoch_0002.png",
-                                            "val_precision_recall_epoch_0004.png"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "val_precision_recall_epoch_0002.png",
+        "val_precision_recall_epoch_0004.png",
+    ]
 
 
 def test_evaluate_now_after_training_and_compute_outputs_override():
@@ -73,8 +76,11 @@ def test_evaluate_now_after_training_and_compute_outputs_override():
     assert results["test_map_after_sign"] == pytest.approx(metrics.map_after_sign(*args, None))
     assert results["test_map_by_feature"] == pytest.approx(metrics.map_at_r(*args, None))
     p, r, m = metrics.precision_recall_at_radius(*args, radius=2)
-    assert (results["test_precision_radius_2"], results["test_recall_radius_2"],
-            results["test_map_radius_2"]) == pytest.approx((p, r, m))
+    assert (
+        results["test_precision_radius_2"],
+        results["test_recall_radius_2"],
+        results["test_map_radius_2"],
+    ) == pytest.approx((p, r, m))
 
 
 @pytest.mark.tensorflow_only
@@ -92,8 +98,16 @@ def test_tf_data_inputs_with_and_without_labels():
 
 def test_get_config_round_trip():
     x, y = tiny_data()
-    callback = RetrievalEvaluation((x[:6], y[:6]), (x[6:], y[6:]), R=5, every_n_epochs=3,
-                                   radius=1, prefix="v_", plot_dir="plots", tie_break="numpy")
+    callback = RetrievalEvaluation(
+        (x[:6], y[:6]),
+        (x[6:], y[6:]),
+        R=5,
+        every_n_epochs=3,
+        radius=1,
+        prefix="v_",
+        plot_dir="plots",
+        tie_break="numpy",
+    )
     config = callback.get_config()
     restored = RetrievalEvaluation.from_config(config)
     assert restored.get_config() == config
@@ -102,8 +116,12 @@ def test_get_config_round_trip():
         restored.evaluate_now(tiny_model())
     restored.set_data((x[:6], y[:6]), (x[6:], y[6:]))
     assert set(restored.evaluate_now(tiny_model())) == {
-        "v_map_by_feature", "v_map_after_sign", "v_precision_radius_1", "v_recall_radius_1",
-        "v_map_radius_1"}
+        "v_map_by_feature",
+        "v_map_after_sign",
+        "v_precision_radius_1",
+        "v_recall_radius_1",
+        "v_map_radius_1",
+    }
     registered = keras.saving.get_registered_object("keras_hashing>RetrievalEvaluation")
     assert registered is RetrievalEvaluation
 

@@ -37,8 +37,15 @@ def test_nan_loss_raises_and_keeps_the_last_good_checkpoint(tmp_path):
     bad_y[5] = np.nan
     guard = TerminateOnNonFiniteLoss(checkpoint_hint=path)
     with pytest.raises(NonFiniteLossError, match=r"nan at epoch 1, batch 2.*last\.weights\.h5"):
-        model.fit(x, bad_y, batch_size=4, epochs=2, verbose=0, shuffle=False,
-                  callbacks=[guard, checkpoint])
+        model.fit(
+            x,
+            bad_y,
+            batch_size=4,
+            epochs=2,
+            verbose=0,
+            shuffle=False,
+            callbacks=[guard, checkpoint],
+        )
     restored = regression_model()
     restored.load_weights(path)
     for expected, found in zip(good, restored.get_weights()):

@@ -25,8 +25,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "data", "drsh"))
 
 # Tiny membership: ids 1..8; "t1", "t2" are test ids.
-CATEGORIES = {"sky": ["1", "2", "3", "t1"], "sea": ["3", "4", "5"], "cat": ["6", "7", "t2"],
-              "dog": ["8", "7"]}
+CATEGORIES = {
+    "sky": ["1", "2", "3", "t1"],
+    "sea": ["3", "4", "5"],
+    "cat": ["6", "7", "t2"],
+    "dog": ["8", "7"],
+}
 
 
 def membership():
@@ -41,8 +45,9 @@ def test_membership_files_round_trip(tmp_path):
     m = membership()
     m.write(tmp_path / "imageclas.h5", tmp_path / "class.h5")
     loaded = load_membership(tmp_path / "imageclas.h5", tmp_path / "class.h5")
-    assert {k: sorted(v) for k, v in loaded.category_images.items()} == \
-        {k: sorted(v) for k, v in CATEGORIES.items()}
+    assert {k: sorted(v) for k, v in loaded.category_images.items()} == {
+        k: sorted(v) for k, v in CATEGORIES.items()
+    }
     assert sorted(loaded.image_categories["3"]) == ["sea", "sky"]
     labels = np.array([[1, 0], [1, 1], [0, 1]])
     built = Membership.from_labels(["a", "b", "c"], labels, ["x", "y"])
@@ -57,7 +62,9 @@ def test_sampler_follows_the_original_rules():
     seen_noisy = False
     for _ in range(300):
         for anchor, positive, negative in sampler.epoch():
-            assert positive != anchor and positive not in ("t1", "t2") and negative not in ("t1", "t2")
+            assert (
+                positive != anchor and positive not in ("t1", "t2") and negative not in ("t1", "t2")
+            )
             assert set(m.image_categories[positive]) & set(m.image_categories[anchor])
             # The negative comes from a category the anchor lacks...
             assert set(m.image_categories[negative]) - set(m.image_categories[anchor])
@@ -144,10 +151,14 @@ def test_triplet_dataset(tmp_path):
     row = {i: k for k, i in enumerate(ids)}
     for b in range(4):
         anchor = ids[int(np.argmin(np.abs(features.values - batch["features"][b].numpy()).sum(1)))]
-        positive = ids[int(np.argmin(np.abs(features.values - batch["positive_features"][b].numpy()).sum(1)))]
+        positive = ids[
+            int(np.argmin(np.abs(features.values - batch["positive_features"][b].numpy()).sum(1)))
+        ]
         np.testing.assert_allclose(batch["attributes"][b].numpy(), attributes.values[row[anchor]])
         assert positive != anchor
-    count = sum(1 for _ in drsh_triplet_dataset(features, attributes, sampler, batch_size=3, epochs=2))
+    count = sum(
+        1 for _ in drsh_triplet_dataset(features, attributes, sampler, batch_size=3, epochs=2)
+    )
     assert count == 5  # 16 triplets, whole batches only
     missing = ArrayEntries(ids[:7] + ids[8:], rng.normal(size=(9, 6)), "feature file")
     with pytest.raises(ValueError, match="no entry for 1 .*'8'"):
@@ -164,23 +175,57 @@ def test_top10_and_transfer_tools(tmp_path):
     with open(tmp_path / "glove.txt", "w") as handle:
         for word, vector in vectors.items():
             handle.write(word + " " + " ".join(str(v) for v in vector) + "\n")
-    write_h5_entries(tmp_path / "att.h5", ["x.jpg", "y.jpg"],
-                     np.array([[0.9, 0.1, 0.8, 0.2, 0.0], [0, 0, 1, 1, 2]]))
-    top10_attributes.main(["--scores", str(tmp_path / "att.h5"), "--vocabulary", str(tmp_path / "vocab.json"),
-                           "--vectors", str(tmp_path / "glove.txt"), "--top-k", "2",
-                           "--out", str(tmp_path / "gt.h5")])
+    write_h5_entries(
+        tmp_path / "att.h5",
+        ["x.jpg", "y.jpg"],
+        np.array([[0.9, 0.1, 0.8, 0.2, 0.0], [0, 0, 1, 1, 2]]),
+    )
+    top10_attributes.main(
+        [
+            "--scores",
+            str(tmp_path / "att.h5"),
+            "--vocabulary",
+            str(tmp_path / "vocab.json"),
+            "--vectors",
+            str(tmp_path / "glove.txt"),
+            "--top-k",
+            "2",
+            "--out",
+            str(tmp_path / "gt.h5"),
+        ]
+    )
     with h5py.File(tmp_path / "gt.h5", "r") as f:
-        np.testing.assert_array_equal(f["x.jpg"][()], [[0, 0, 0], [2, 2, 2]])  # sky, cat in vocab order
+        np.testing.assert_array_equal(
+            f["x.jpg"][()], [[0, 0, 0], [2, 2, 2]]
+        )  # sky, cat in vocab order
         np.testing.assert_array_equal(f["y.jpg"][()], [[3, 3, 3], [4, 4, 4]])
     write_ids(tmp_path / "id.npy", ["100", "100"])
-    transfer.main(["--source", str(tmp_path / "gt.h5"), "--ids", str(tmp_path / "id.npy"),
-                   "--out", str(tmp_path / "glove_ids.h5")])
+    transfer.main(
+        [
+            "--source",
+            str(tmp_path / "gt.h5"),
+            "--ids",
+            str(tmp_path / "id.npy"),
+            "--out",
+            str(tmp_path / "glove_ids.h5"),
+        ]
+    )
     with h5py.File(tmp_path / "glove_ids.h5", "r") as f:
         assert list(f.keys()) == ["100"]
     (tmp_path / "bad.json").write_text(json.dumps({"labels": vocabulary}))
     with pytest.raises(ValueError, match="all_label"):
-        top10_attributes.main(["--scores", str(tmp_path / "att.h5"), "--vocabulary", str(tmp_path / "bad.json"),
-                               "--vectors", str(tmp_path / "glove.txt"), "--out", str(tmp_path / "o.h5")])
+        top10_attributes.main(
+            [
+                "--scores",
+                str(tmp_path / "att.h5"),
+                "--vocabulary",
+                str(tmp_path / "bad.json"),
+                "--vectors",
+                str(tmp_path / "glove.txt"),
+                "--out",
+                str(tmp_path / "o.h5"),
+            ]
+        )
 
 
 def test_extract_features_tool(tmp_path):
@@ -194,7 +239,9 @@ def test_extract_features_tool(tmp_path):
         cv2.imwrite(str(tmp_path / "img" / folder / name), np.full((40, 50, 3), value, np.uint8))
     items = extract_features.list_images(str(tmp_path / "img"))
     assert [k for k, _ in items] == ["1.jpg", "2.jpg"]
-    backbone = VGG16(include_dropout=False, input_shape=(32, 32, 3), conv_filters=(2, 2, 2, 2, 2), fc_units=5)
+    backbone = VGG16(
+        include_dropout=False, input_shape=(32, 32, 3), conv_filters=(2, 2, 2, 2, 2), fc_units=5
+    )
     extract_features.extract(backbone, items, str(tmp_path / "feat.h5"), batch_size=2, size=32)
     from keras_hashing.backbones import caffe_vgg_preprocess
 

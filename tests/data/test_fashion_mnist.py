@@ -16,8 +16,9 @@ from keras_hashing.data.fashion_mnist import load_idx
 
 def _idx_bytes(array, type_byte=0x08):
     array = np.asarray(array)
-    header = bytes([0, 0, type_byte, array.ndim]) + struct.pack(">" + "I" * array.ndim,
-                                                               *array.shape)
+    header = bytes([0, 0, type_byte, array.ndim]) + struct.pack(
+        ">" + "I" * array.ndim, *array.shape
+    )
     return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
 
 
@@ -123,8 +124,9 @@ def test_split_follows_the_protocol(tmp_path):
     np.testing.assert_array_equal(split.train_labels.sum(0), 3)
     np.testing.assert_array_equal(split.query_labels.sum(0), 2)
     assert split.class_names == CLASS_NAMES and split.class_names[0] == "T-shirt/top"
-    other_seed = load_fashion_mnist(str(folder), num_train_per_class=3, num_query_per_class=2,
-                                    seed=1)
+    other_seed = load_fashion_mnist(
+        str(folder), num_train_per_class=3, num_query_per_class=2, seed=1
+    )
     assert not np.array_equal(other_seed.train_ids, split.train_ids)
 
 
@@ -148,15 +150,19 @@ def test_missing_folder_or_files_say_how_to_install(tmp_path, monkeypatch):
 def test_malformed_files_are_named(tmp_path):
     folder = _fake_dir(tmp_path)
     _write_idx(folder / "t10k-labels-idx1-ubyte.gz", TEST_LABELS[:-1])
-    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz and .*t10k-labels.*40 images "
-                                         "but 39 labels"):
+    with pytest.raises(
+        ValueError, match="t10k-images-idx3-ubyte.gz and .*t10k-labels.*40 images but 39 labels"
+    ):
         load_fashion_mnist(str(folder), num_train_per_class=1, num_query_per_class=1)
     _write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.full(40, 12, np.uint8))
     with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz: labels must lie in 0..9"):
         load_fashion_mnist(str(folder), num_train_per_class=1, num_query_per_class=1)
     _write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((40, 32, 32), np.uint8))
-    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.gz: expected uint8 images "
-                                         r"\(N, 28, 28\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"t10k-images-idx3-ubyte.gz: expected uint8 images "
+        r"\(N, 28, 28\)",
+    ):
         load_fashion_mnist(str(folder), num_train_per_class=1, num_query_per_class=1)
 
 
@@ -171,8 +177,9 @@ def test_too_few_images_per_class(tmp_path):
 
 
 def test_validation_split(tmp_path):
-    split = load_fashion_mnist(str(_fake_dir(tmp_path)), num_train_per_class=4,
-                               num_query_per_class=2)
+    split = load_fashion_mnist(
+        str(_fake_dir(tmp_path)), num_train_per_class=4, num_query_per_class=2
+    )
     val = split.validation_split(0.25, seed=3)
     assert isinstance(val, FashionMNISTSplit)
     assert (len(val.query_ids), len(val.train_ids)) == (10, 30)
@@ -181,8 +188,9 @@ def test_validation_split(tmp_path):
     assert not set(val.query_ids) & set(split.query_ids)  # the protocol's queries stay unseen
     np.testing.assert_array_equal(val.database_ids, val.train_ids)
     np.testing.assert_array_equal(val.query_images[:, 0, 0], val.query_ids)
-    np.testing.assert_array_equal(val.train_labels, split.train_labels[np.isin(split.train_ids,
-                                                                               val.train_ids)])
+    np.testing.assert_array_equal(
+        val.train_labels, split.train_labels[np.isin(split.train_ids, val.train_ids)]
+    )
     again = split.validation_split(0.25, seed=3)
     np.testing.assert_array_equal(again.query_ids, val.query_ids)
     assert not np.array_equal(split.validation_split(0.25, seed=4).query_ids, val.query_ids)
@@ -199,9 +207,10 @@ def test_validation_split(tmp_path):
         split.validation_split(0.1, database="query")
 
 
-@pytest.mark.skipif(not os.path.isdir(DEFAULT_DATA_DIR),
-                    reason=f"{DEFAULT_DATA_DIR} is missing (apt-get install dataset-fashion-mnist; "
-                           f"CI installs it)")
+@pytest.mark.skipif(
+    not os.path.isdir(DEFAULT_DATA_DIR),
+    reason=f"{DEFAULT_DATA_DIR} is missing (apt-get install dataset-fashion-mnist; CI installs it)",
+)
 def test_real_files_split():
     split = load_fashion_mnist(DEFAULT_DATA_DIR)
     assert split.train_images.shape == (5000, 28, 28)
@@ -221,9 +230,12 @@ def test_real_files_split():
     all_labels = np.concatenate([train_labels, test_labels])
     database_ids = split.database_ids
     rng = np.random.default_rng(0)
-    expected_train = np.concatenate([
-        rng.choice(database_ids[all_labels[database_ids] == c], 500, replace=False)
-        for c in range(10)])
+    expected_train = np.concatenate(
+        [
+            rng.choice(database_ids[all_labels[database_ids] == c], 500, replace=False)
+            for c in range(10)
+        ]
+    )
     np.testing.assert_array_equal(split.train_ids, expected_train)
     # Regression pin of the protocol's draw (NumPy's Generator.choice stream is stable).
     np.testing.assert_array_equal(split.train_ids[:5], [65264, 55593, 10561, 24332, 68197])

@@ -159,8 +159,9 @@ def test_evaluation_pipeline_keeps_order_and_pixels(tmp_path):
 @pytest.mark.tensorflow_only
 def test_images_only_and_image_size(tmp_path):
     list_path, _ = _png_set(tmp_path, 3)
-    dataset = image_list_dataset(list_path, str(tmp_path), 3, batch_size=2, training=False,
-                                 labels=False, image_size=32)
+    dataset = image_list_dataset(
+        list_path, str(tmp_path), 3, batch_size=2, training=False, labels=False, image_size=32
+    )
     batches = list(dataset)
     assert batches[0].shape == (2, 32, 32, 3)
     np.testing.assert_array_equal(batches[1][0].numpy(), _expected(tmp_path, 2, size=32))
@@ -170,8 +171,9 @@ def test_images_only_and_image_size(tmp_path):
 def test_training_reshuffles_each_epoch_covers_each_item_once_and_drops_remainder(tmp_path):
     list_path, labels = _png_set(tmp_path, 10)
     references = [_expected(tmp_path, i, 32) for i in range(10)]
-    dataset = image_list_dataset(list_path, None, 3, batch_size=4, training=True, shuffle_seed=3,
-                                 image_size=32)
+    dataset = image_list_dataset(
+        list_path, None, 3, batch_size=4, training=True, shuffle_seed=3, image_size=32
+    )
     orders = []
     for _ in range(3):
         batches = list(dataset)
@@ -185,8 +187,9 @@ def test_training_reshuffles_each_epoch_covers_each_item_once_and_drops_remainde
         orders.append(tuple(order))
     assert len(set(orders)) > 1  # reshuffled between epochs
     # Seeded: a fresh pipeline with the same seed repeats the epoch sequence.
-    again = image_list_dataset(list_path, None, 3, batch_size=4, training=True, shuffle_seed=3,
-                               image_size=32)
+    again = image_list_dataset(
+        list_path, None, 3, batch_size=4, training=True, shuffle_seed=3, image_size=32
+    )
     first = [i for x, _ in again for i in _identify(x.numpy(), references)]
     assert tuple(first) == orders[0]
 

@@ -52,8 +52,19 @@ def test_cifar_prepare_writes_a_disjoint_labelled_partition(tmp_path, capsys):
     cifar = _fake_cifar(tmp_path / "cifar-10-batches-py")
     module = _script("cifar10")
     out = tmp_path / "out"
-    sizes = module.main(["--cifar-dir", str(tmp_path), "--out", str(out), "--query-per-class", "2",
-                         "--train-per-class", "3", "--no-progress"])
+    sizes = module.main(
+        [
+            "--cifar-dir",
+            str(tmp_path),
+            "--out",
+            str(out),
+            "--query-per-class",
+            "2",
+            "--train-per-class",
+            "3",
+            "--no-progress",
+        ]
+    )
     total = 5 * 20 + 30
     assert sizes == {"train": 30, "query": 20, "database": total - 50, "written": total}
     assert "R = 80" in capsys.readouterr().out
@@ -82,8 +93,15 @@ def test_cifar_prepare_writes_a_disjoint_labelled_partition(tmp_path, capsys):
 def test_cifar_prepare_is_seeded_and_idempotent(tmp_path):
     _fake_cifar(tmp_path / "c", bytes_keys=False)
     module = _script("cifar10")
-    args = ["--cifar-dir", str(tmp_path / "c"), "--query-per-class", "1", "--train-per-class", "2",
-            "--no-progress"]
+    args = [
+        "--cifar-dir",
+        str(tmp_path / "c"),
+        "--query-per-class",
+        "1",
+        "--train-per-class",
+        "2",
+        "--no-progress",
+    ]
     first = module.main(args + ["--out", str(tmp_path / "a")])
     again = module.main(args + ["--out", str(tmp_path / "a")])
     assert first["written"] == 130 and again["written"] == 0
@@ -147,9 +165,11 @@ def test_fashion_prepare_with_a_stand_in_split(tmp_path, monkeypatch):
     images = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)
     labels = np.eye(10, dtype=np.float32)[np.arange(40) % 10]
     ids = {"query": np.arange(30, 40), "database": np.arange(30), "train": np.arange(0, 30, 3)}
-    split = _StandInSplit(*(ids[k] for k in ("train", "query", "database")),
-                          *(images[ids[k]] for k in ("train", "query", "database")),
-                          *(labels[ids[k]] for k in ("train", "query", "database")))
+    split = _StandInSplit(
+        *(ids[k] for k in ("train", "query", "database")),
+        *(images[ids[k]] for k in ("train", "query", "database")),
+        *(labels[ids[k]] for k in ("train", "query", "database")),
+    )
     requested = []
 
     def loader(data_dir=None):
@@ -180,9 +200,11 @@ def test_fashion_prepare_writes_pngs_and_protocol_lists(tmp_path):
     total = 10 * (505 + 101)
     assert sizes["written"] == total
     assert (sizes["train"], sizes["query"], sizes["database"]) == (5000, 1000, total - 1000)
-    for name, images, labels in (("train", split.train_images, split.train_labels),
-                                 ("test", split.query_images, split.query_labels),
-                                 ("database", split.database_images, split.database_labels)):
+    for name, images, labels in (
+        ("train", split.train_images, split.train_labels),
+        ("test", split.query_images, split.query_labels),
+        ("database", split.database_images, split.database_labels),
+    ):
         paths, parsed = read_image_list(str(out / f"{name}.txt"), num_labels=10, data_root=str(out))
         np.testing.assert_array_equal(parsed, labels.astype(np.int64))
         for k in (0, len(paths) - 1):

@@ -35,8 +35,9 @@ def test_convert_images_matches_opencv_resize_of_bgr():
 def test_retrieval_split_is_a_disjoint_per_class_partition():
     labels = np.repeat(np.arange(3), 10)  # 10 per class
     query_mask = np.tile(np.r_[np.zeros(6, bool), np.ones(4, bool)], 3)  # 4 candidates per class
-    query, train, database = retrieval_split(labels, query_mask, query_per_class=2,
-                                             train_per_class=3, seed=0)
+    query, train, database = retrieval_split(
+        labels, query_mask, query_per_class=2, train_per_class=3, seed=0
+    )
     assert len(query) == 6 and len(train) == 9 and len(database) == 15
     assert query_mask[query].all()
     assert not set(query) & set(train) and not set(query) & set(database)
@@ -61,8 +62,9 @@ def test_load_tfds_split_arrays_and_dataset():
         converted, labels2 = load_tfds_split("cifar10", "test", image_size=64, bgr=True)
         np.testing.assert_array_equal(labels2, labels)  # mock data is deterministic
         np.testing.assert_array_equal(converted, convert_images(images, 64, bgr=True))
-        dataset = load_tfds_split("cifar10", "test", image_size=64, bgr=True, as_dataset=True,
-                                  batch_size=4)
+        dataset = load_tfds_split(
+            "cifar10", "test", image_size=64, bgr=True, as_dataset=True, batch_size=4
+        )
         batches = list(dataset)
         assert [int(x.shape[0]) for x, _ in batches] == [4, 2]
         np.testing.assert_array_equal(np.concatenate([x for x, _ in batches]), converted)
@@ -90,8 +92,15 @@ def test_dataset_from_spec_resolves_tfds_and_lists(tmp_path):
 @pytest.mark.tensorflow_only
 def test_load_retrieval_data_follows_the_cifar_protocol():
     with tfds.testing.mock_data(num_examples=60):
-        data = load_retrieval_data("cifar10", batch_size=4, val_batch_size=5, seed=0,
-                                   query_per_class=1, train_per_class=2, image_size=32)
+        data = load_retrieval_data(
+            "cifar10",
+            batch_size=4,
+            val_batch_size=5,
+            seed=0,
+            query_per_class=1,
+            train_per_class=2,
+            image_size=32,
+        )
     # Mock labels are random but seeded; each class has at least one test-split candidate here.
     assert data.input_kind == "caffe256" and data.num_labels == 10
     assert data.R == len(data.database_labels) == 120 - len(data.query_labels) - data.num_train
@@ -104,8 +113,14 @@ def test_load_retrieval_data_follows_the_cifar_protocol():
 @pytest.mark.tensorflow_only
 def test_load_retrieval_data_serves_28x28_gray_as_floats():
     with tfds.testing.mock_data(num_examples=60):
-        data = load_retrieval_data("fashion_mnist", batch_size=4, val_batch_size=8, seed=0,
-                                   query_per_class=1, train_per_class=2)
+        data = load_retrieval_data(
+            "fashion_mnist",
+            batch_size=4,
+            val_batch_size=8,
+            seed=0,
+            query_per_class=1,
+            train_per_class=2,
+        )
     assert data.input_kind == "gray28" and data.name == "tfds:fashion_mnist"
     x, y = next(iter(data.train))
     assert x.shape == (4, 28, 28, 1) and x.dtype == "float32" and y.shape == (4, 10)

@@ -52,7 +52,9 @@ def test_counts_12_7_two_parts_original_rng_order(strategy, expected):
     rs = np.random.RandomState(123)
     perm = np.arange(12)
     rs.shuffle(perm)
-    triplets = mine_triplets(embeddings, labels, 1.0, n_part=2, strategy=strategy, rng=rs, perm=perm)
+    triplets = mine_triplets(
+        embeddings, labels, 1.0, n_part=2, strategy=strategy, rng=rs, perm=perm
+    )
     assert len(triplets) == expected
 
 
@@ -94,8 +96,16 @@ def test_errors():
 
 def test_sampler_halves_below_threshold_and_cursor():
     embeddings, labels = fixture()
-    sampler = TripletSampler(np.zeros((12, 2, 2, 1), np.float32), labels, batch_size=5, margin=1.0,
-                             strategy="all", n_part=4, threshold=1000, seed=0)
+    sampler = TripletSampler(
+        np.zeros((12, 2, 2, 1), np.float32),
+        labels,
+        batch_size=5,
+        margin=1.0,
+        strategy="all",
+        n_part=4,
+        threshold=1000,
+        seed=0,
+    )
     sampler.mine(embeddings)
     assert sampler.n_part == 2
     sampler.mine(embeddings)
@@ -103,7 +113,9 @@ def test_sampler_halves_below_threshold_and_cursor():
     batches = list(sampler.epoch_indices())
     assert len(batches) == len(sampler.triplets) // 5
     first = sampler.triplets[:5]
-    np.testing.assert_array_equal(batches[0], np.concatenate([first[:, 0], first[:, 1], first[:, 2]]))
+    np.testing.assert_array_equal(
+        batches[0], np.concatenate([first[:, 0], first[:, 1], first[:, 2]])
+    )
 
 
 @pytest.mark.tensorflow_only
@@ -116,7 +128,9 @@ def test_pipelines_carry_indices():
         np.testing.assert_array_equal(y.numpy(), labels[inputs["indices"].numpy()])
         seen.extend(inputs["indices"].numpy())
     assert sorted(seen) == list(range(12))
-    sampler = TripletSampler(images, labels, batch_size=3, margin=1.0, strategy="margin", n_part=1, seed=0)
+    sampler = TripletSampler(
+        images, labels, batch_size=3, margin=1.0, strategy="margin", n_part=1, seed=0
+    )
     sampler.mine(embeddings)
     batch, y = next(iter(triplet_dataset(sampler)))
     assert batch["images"].shape == (9, 1, 1, 1)

@@ -10,9 +10,16 @@ from keras_hashing.data import load_deephash_wordvec
 from keras_hashing.data import load_keyed_vectors
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "deephash_wordvec")
-WORDS = {"cat": [1.0, 0.0, 0.0], "dog": [0.0, 2.0, 0.0], "ankle": [0.0, 0.0, 3.0],
-         "boot": [1.0, 1.0, 1.0], "t": [2.0, 0.0, 0.0], "shirt": [0.0, 2.0, 2.0], "top": [4.0, 4.0, 4.0],
-         "new_york": [5.0, 5.0, 5.0]}
+WORDS = {
+    "cat": [1.0, 0.0, 0.0],
+    "dog": [0.0, 2.0, 0.0],
+    "ankle": [0.0, 0.0, 3.0],
+    "boot": [1.0, 1.0, 1.0],
+    "t": [2.0, 0.0, 0.0],
+    "shirt": [0.0, 2.0, 2.0],
+    "top": [4.0, 4.0, 4.0],
+    "new_york": [5.0, 5.0, 5.0],
+}
 
 
 @pytest.fixture
@@ -41,13 +48,26 @@ def test_deephash_files_shipped():
 @pytest.mark.parametrize("kind", ["word2vec-binary", "word2vec", "glove"])
 def test_gensim_formats(files, kind):
     fmt = "glove" if kind == "glove" else "word2vec"
-    V = label_embeddings(["Dog", "cat", "Ankle boot", "T-shirt/top", "New York"], str(files[kind]),
-                         file_format=fmt, binary=(kind == "word2vec-binary") or None)
-    expected = [WORDS["dog"], WORDS["cat"], np.mean([WORDS["ankle"], WORDS["boot"]], 0),
-                np.mean([np.mean([WORDS["t"], WORDS["shirt"]], 0), WORDS["top"]], 0), WORDS["new_york"]]
+    V = label_embeddings(
+        ["Dog", "cat", "Ankle boot", "T-shirt/top", "New York"],
+        str(files[kind]),
+        file_format=fmt,
+        binary=(kind == "word2vec-binary") or None,
+    )
+    expected = [
+        WORDS["dog"],
+        WORDS["cat"],
+        np.mean([WORDS["ankle"], WORDS["boot"]], 0),
+        np.mean([np.mean([WORDS["t"], WORDS["shirt"]], 0), WORDS["top"]], 0),
+        WORDS["new_york"],
+    ]
     np.testing.assert_allclose(V, expected, rtol=1e-6)
-    assert load_keyed_vectors(str(files[kind]), file_format=fmt,
-                              binary=kind == "word2vec-binary").vector_size == 3
+    assert (
+        load_keyed_vectors(
+            str(files[kind]), file_format=fmt, binary=kind == "word2vec-binary"
+        ).vector_size
+        == 3
+    )
 
 
 def test_missing_words_raise_naming_them(files):
@@ -58,13 +78,17 @@ def test_missing_words_raise_naming_them(files):
 
 
 def test_fallback_and_normalize(files):
-    V = label_embeddings(["cat", "zebra"], str(files["glove"]), file_format="glove",
-                         on_missing="random", seed=1)
-    again = label_embeddings(["cat", "zebra"], str(files["glove"]), file_format="glove",
-                             on_missing="random", seed=1)
+    V = label_embeddings(
+        ["cat", "zebra"], str(files["glove"]), file_format="glove", on_missing="random", seed=1
+    )
+    again = label_embeddings(
+        ["cat", "zebra"], str(files["glove"]), file_format="glove", on_missing="random", seed=1
+    )
     np.testing.assert_array_equal(V, again)
     assert np.linalg.norm(V[1]) > 0
-    unit = label_embeddings(["dog", "top"], str(files["glove"]), file_format="glove", normalize=True)
+    unit = label_embeddings(
+        ["dog", "top"], str(files["glove"]), file_format="glove", normalize=True
+    )
     np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-6)
 
 

@@ -9,8 +9,13 @@ from tests.fake_data import write_fake_fashion_mnist
 from tests.fake_data import write_png_list_dataset
 
 SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "examples" / "dch" / "train_val_script.py"
-KEYS = {"i2i_by_feature", "i2i_after_sign", "i2i_prec_radius_2", "i2i_recall_radius_2",
-        "i2i_map_radius_2"}
+KEYS = {
+    "i2i_by_feature",
+    "i2i_after_sign",
+    "i2i_prec_radius_2",
+    "i2i_recall_radius_2",
+    "i2i_map_radius_2",
+}
 
 
 def load_script():
@@ -24,10 +29,24 @@ def test_parser_keeps_the_original_defaults_and_fixes_the_bool_flag():
     parser = load_script().build_parser()
     args = parser.parse_args([])
     assert (args.lr, args.output_dim, args.gamma, args.iter_num, args.q_lambda) == (
-        0.005, 64, 20.0, 2000, 0.0)
-    assert (args.dataset, args.gpus, args.batch_size, args.val_batch_size) == ("cifar10", "0", 128, 16)
+        0.005,
+        64,
+        20.0,
+        2000,
+        0.0,
+    )
+    assert (args.dataset, args.gpus, args.batch_size, args.val_batch_size) == (
+        "cifar10",
+        "0",
+        128,
+        16,
+    )
     assert (args.decay_step, args.decay_factor, args.with_tanh, args.finetune_all) == (
-        10000, 0.1, True, True)
+        10000,
+        0.1,
+        True,
+        True,
+    )
     assert parser.parse_args(["--finetune-all", "false"]).finetune_all is False
     assert parser.parse_args(["--without-tanh"]).with_tanh is False
     assert parser.parse_args(["--learning-rate", "0.1"]).lr == 0.1
@@ -39,9 +58,26 @@ def test_fashion_mnist_end_to_end_then_resume_and_evaluate(tmp_path, capsys):
     script = load_script()
     data_dir = write_fake_fashion_mnist(tmp_path / "fashion")
     save_dir = tmp_path / "models"
-    common = ["--dataset", "fashion_mnist", "--data-dir", str(data_dir), "--img-model", "small_cnn",
-              "--output-dim", "16", "-b", "64", "-vb", "500", "--save-dir", str(save_dir),
-              "--log-dir", str(tmp_path / "tflog"), "--lr", "0.05"]
+    common = [
+        "--dataset",
+        "fashion_mnist",
+        "--data-dir",
+        str(data_dir),
+        "--img-model",
+        "small_cnn",
+        "--output-dim",
+        "16",
+        "-b",
+        "64",
+        "-vb",
+        "500",
+        "--save-dir",
+        str(save_dir),
+        "--log-dir",
+        str(tmp_path / "tflog"),
+        "--lr",
+        "0.05",
+    ]
     report = script.main(common + ["--iter-num", "20"])
     assert set(report) == KEYS
     assert report["i2i_after_sign"] > 0.5  # the fake classes are easy to separate
@@ -65,10 +101,29 @@ def test_alexnet_list_files_end_to_end_and_npy_export(tmp_path):
     script = load_script()
     write_png_list_dataset(tmp_path / "data" / "toy")
     save_dir = tmp_path / "models"
-    report = script.main(["--dataset", "toy", "--data-dir", str(tmp_path / "data"),
-                          "--model-weights", "none", "--iter-num", "2", "-b", "4", "-vb", "2",
-                          "--output-dim", "8", "--save-dir", str(save_dir),
-                          "--log-dir", str(tmp_path / "tflog"), "--no-plots"])
+    report = script.main(
+        [
+            "--dataset",
+            "toy",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--model-weights",
+            "none",
+            "--iter-num",
+            "2",
+            "-b",
+            "4",
+            "-vb",
+            "2",
+            "--output-dim",
+            "8",
+            "--save-dir",
+            str(save_dir),
+            "--log-dir",
+            str(tmp_path / "tflog"),
+            "--no-plots",
+        ]
+    )
     assert set(report) == KEYS
     exported = list(save_dir.glob("*.npy"))
     assert len(exported) == 1
@@ -82,8 +137,16 @@ def test_missing_list_file_is_a_clear_error(tmp_path):
     script = load_script()
     os.makedirs(tmp_path / "data" / "toy")
     with pytest.raises(ValueError, match=r"train list .*train.txt does not exist"):
-        script.main(["--dataset", "toy", "--data-dir", str(tmp_path / "data"),
-                     "--save-dir", str(tmp_path / "m")])
+        script.main(
+            [
+                "--dataset",
+                "toy",
+                "--data-dir",
+                str(tmp_path / "data"),
+                "--save-dir",
+                str(tmp_path / "m"),
+            ]
+        )
 
 
 @pytest.mark.tensorflow_only
@@ -93,10 +156,27 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch, caps
 
     script = load_script()
     data_dir = write_fake_fashion_mnist(tmp_path / "fashion")
-    args = ["--dataset", "fashion_mnist", "--data-dir", str(data_dir), "--img-model", "small_cnn",
-            "--output-dim", "8", "-b", "500", "-vb", "1000", "--iter-num", "35",
-            "--save-dir", str(tmp_path / "models"), "--log-dir", str(tmp_path / "tflog"),
-            "--no-plots"]
+    args = [
+        "--dataset",
+        "fashion_mnist",
+        "--data-dir",
+        str(data_dir),
+        "--img-model",
+        "small_cnn",
+        "--output-dim",
+        "8",
+        "-b",
+        "500",
+        "-vb",
+        "1000",
+        "--iter-num",
+        "35",
+        "--save-dir",
+        str(tmp_path / "models"),
+        "--log-dir",
+        str(tmp_path / "tflog"),
+        "--no-plots",
+    ]
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

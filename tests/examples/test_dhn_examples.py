@@ -40,7 +40,7 @@ def fake_fashion_mnist(tmp_path_factory):
         images = rng.integers(0, 60, size=(len(labels), 28, 28))
         for i, label in enumerate(labels):
             row, col = 2 + (label // 5) * 12, 2 + (label % 5) * 5
-            images[i, row:row + 10, col:col + 5] = 250
+            images[i, row : row + 10, col : col + 5] = 250
         return images.astype(np.uint8), labels.astype(np.uint8)
 
     train_images, train_labels = make(500)
@@ -56,9 +56,23 @@ def fake_fashion_mnist(tmp_path_factory):
 @pytest.mark.tensorflow_only
 def test_deephash_dhn_script_end_to_end(fake_fashion_mnist, tmp_path, capsys):
     script = load_script("examples/dhn/train_val_script.py")
-    args = ["0.005", "16", "12", "0.0", "10.0", "fashion_mnist", "-1", str(tmp_path / "tflog"),
-            fake_fashion_mnist, "--batch-size", "64", "--val-batch-size", "500",
-            "--save-dir", str(tmp_path / "models")]
+    args = [
+        "0.005",
+        "16",
+        "12",
+        "0.0",
+        "10.0",
+        "fashion_mnist",
+        "-1",
+        str(tmp_path / "tflog"),
+        fake_fashion_mnist,
+        "--batch-size",
+        "64",
+        "--val-batch-size",
+        "500",
+        "--save-dir",
+        str(tmp_path / "models"),
+    ]
     maps = script.main(args)
     printed = capsys.readouterr().out
     for key in script.REPORT_KEYS:
@@ -72,14 +86,28 @@ def test_deephash_dhn_script_end_to_end(fake_fashion_mnist, tmp_path, capsys):
 def test_deephash_dhn_script_takes_the_original_positional_arguments():
     script = load_script("examples/dhn/train_val_script.py")
     args = script.build_parser().parse_args(
-        "0.00005 64 2000 0.0 10.0 cifar10 0 tflog /dir/to/dataset/root/".split())
+        "0.00005 64 2000 0.0 10.0 cifar10 0 tflog /dir/to/dataset/root/".split()
+    )
     assert (args.lr, args.output_dim, args.iter_num, args.cq_lambda, args.alpha) == (
-        0.00005, 64, 2000, 0.0, 10.0)
+        0.00005,
+        64,
+        2000,
+        0.0,
+        10.0,
+    )
     assert (args.dataset, args.gpu, args.log_dir, args.data_root) == (
-        "cifar10", "0", "tflog", "/dir/to/dataset/root/")
+        "cifar10",
+        "0",
+        "tflog",
+        "/dir/to/dataset/root/",
+    )
     # The original's hard-coded config.
     assert (args.batch_size, args.val_batch_size, args.decay_step, args.decay_factor) == (
-        256, 100, 5000, 0.5)
+        256,
+        100,
+        5000,
+        0.5,
+    )
     assert args.loss_type == "normed_cross_entropy"
     assert script.file_name(args) == "lr_5e-05_cqlambda_0.0_alpha_10.0_dataset_cifar10"
 
@@ -87,7 +115,8 @@ def test_deephash_dhn_script_takes_the_original_positional_arguments():
 def test_deephash_dhn_script_reads_the_lists_from_data_root(tmp_path):
     script = load_script("examples/dhn/train_val_script.py")
     args = script.build_parser().parse_args(
-        ["0.1", "8", "1", "0", "10", "cifar10", "-1", "tflog", str(tmp_path)])
+        ["0.1", "8", "1", "0", "10", "cifar10", "-1", "tflog", str(tmp_path)]
+    )
     with pytest.raises(SystemExit, match=r"train list .*train\.txt does not exist"):
         script.load_data(args)
 
@@ -96,9 +125,21 @@ def test_dhn_pytorch_flags_and_defaults():
     script = load_script("examples/dhn_pytorch/run.py")
     args = script.load_config(["--code-length", "32"])
     assert (args.dataset, args.root, args.arch, args.batch_size, args.lr, args.max_iter) == (
-        "fashion_mnist", None, "alexnet", 256, 1e-5, 500)
-    assert (args.num_workers, args.topk, args.gpu, args.lamda, args.seed,
-            args.evaluate_interval) == (6, -1, None, 1.0, 3367, 10)
+        "fashion_mnist",
+        None,
+        "alexnet",
+        256,
+        1e-5,
+        500,
+    )
+    assert (
+        args.num_workers,
+        args.topk,
+        args.gpu,
+        args.lamda,
+        args.seed,
+        args.evaluate_interval,
+    ) == (6, -1, None, 1.0, 3367, 10)
     with pytest.raises(SystemExit):
         script.load_config([])  # --code-length is required
     with pytest.raises(SystemExit):
@@ -126,10 +167,28 @@ def test_dhn_pytorch_reads_idx_files(fake_fashion_mnist):
 def test_dhn_pytorch_run_end_to_end(fake_fashion_mnist, tmp_path, monkeypatch):
     monkeypatch.setenv("FASHION_MNIST_DIR", fake_fashion_mnist)
     script = load_script("examples/dhn_pytorch/run.py")
-    result = script.main(["--code-length", "16", "--max-iter", "4", "--evaluate-interval", "2",
-                          "--lr", "3e-3", "--batch-size", "64", "--num-query", "100",
-                          "--num-train", "500", "--save-dir", str(tmp_path / "checkpoints"),
-                          "--log-dir", str(tmp_path / "logs")])
+    result = script.main(
+        [
+            "--code-length",
+            "16",
+            "--max-iter",
+            "4",
+            "--evaluate-interval",
+            "2",
+            "--lr",
+            "3e-3",
+            "--batch-size",
+            "64",
+            "--num-query",
+            "100",
+            "--num-train",
+            "500",
+            "--save-dir",
+            str(tmp_path / "checkpoints"),
+            "--log-dir",
+            str(tmp_path / "logs"),
+        ]
+    )
     assert [epoch for epoch, _ in result["history"]] == [2, 4]
     assert result["map"] > 0.2
     assert os.path.exists(result["path"])
@@ -143,9 +202,18 @@ def test_dhn_pytorch_run_end_to_end(fake_fashion_mnist, tmp_path, monkeypatch):
 @pytest.mark.tensorflow_only
 def test_train_val_sh_passes_the_positional_arguments(fake_fashion_mnist, tmp_path):
     env = dict(os.environ, DATASET="fashion_mnist", ITER_NUM="2", OUTPUT_DIM="8")
-    command = ["bash", os.path.join(ROOT, "examples/dhn/train_val.sh"), "-1", fake_fashion_mnist,
-               "--batch-size", "64", "--val-batch-size", "1000", "--save-dir",
-               str(tmp_path / "models")]
+    command = [
+        "bash",
+        os.path.join(ROOT, "examples/dhn/train_val.sh"),
+        "-1",
+        fake_fashion_mnist,
+        "--batch-size",
+        "64",
+        "--val-batch-size",
+        "1000",
+        "--save-dir",
+        str(tmp_path / "models"),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "i2i_map_radius_2: " in done.stdout

@@ -28,17 +28,31 @@ def make_files(tmp_path):
     features = labels @ centres + 0.1 * rng.normal(size=(12, 6))
     write_h5_entries(tmp_path / "feat.h5", ids, features)
     write_h5_entries(tmp_path / "att.h5", ids, rng.normal(size=(12, 3, 4)))
-    Membership.from_labels(ids, labels, ["sky", "sea", "cat"]).write(tmp_path / "imageclas.h5",
-                                                                     tmp_path / "class.h5")
+    Membership.from_labels(ids, labels, ["sky", "sea", "cat"]).write(
+        tmp_path / "imageclas.h5", tmp_path / "class.h5"
+    )
     write_ids(tmp_path / "train.npy", ids[:9])
     write_ids(tmp_path / "test.npy", ids[9:])
     return ids
 
 
 def common(tmp_path):
-    return ["--feature", str(tmp_path / "feat.h5"), "--attribute", str(tmp_path / "att.h5"),
-            "--dim-frame", "6", "--att-frame", "4", "--hidden-dim", "4",
-            "--train-ids", str(tmp_path / "train.npy"), "--test-ids", str(tmp_path / "test.npy")]
+    return [
+        "--feature",
+        str(tmp_path / "feat.h5"),
+        "--attribute",
+        str(tmp_path / "att.h5"),
+        "--dim-frame",
+        "6",
+        "--att-frame",
+        "4",
+        "--hidden-dim",
+        "4",
+        "--train-ids",
+        str(tmp_path / "train.npy"),
+        "--test-ids",
+        str(tmp_path / "test.npy"),
+    ]
 
 
 def test_train_then_test(tmp_path):
@@ -47,10 +61,23 @@ def test_train_then_test(tmp_path):
 
     make_files(tmp_path)
     saveto = str(tmp_path / "models") + "/"
-    model, path = drsh_train.main(common(tmp_path) + [
-        "--steps", "8", "--maxepoch", "1", "--save-freq", "3", "--saveto", saveto,
-        "--image-categories", str(tmp_path / "imageclas.h5"),
-        "--category-images", str(tmp_path / "class.h5")])
+    model, path = drsh_train.main(
+        common(tmp_path)
+        + [
+            "--steps",
+            "8",
+            "--maxepoch",
+            "1",
+            "--save-freq",
+            "3",
+            "--saveto",
+            saveto,
+            "--image-categories",
+            str(tmp_path / "imageclas.h5"),
+            "--category-images",
+            str(tmp_path / "class.h5"),
+        ]
+    )
     assert int(model.optimizer.iterations.numpy()) == 9  # 9 anchors, batch 1
     checkpoints = sorted(os.path.basename(p) for p in glob.glob(saveto + "*.npz"))
     assert checkpoints == ["0_2.npz", "0_5.npz", "0_8.npz"]  # every 3 samples, original names
@@ -59,9 +86,17 @@ def test_train_then_test(tmp_path):
         assert len(params["train_loss_his"]) >= 3
 
     code_dir = tmp_path / "code"
-    results = drsh_test.main(common(tmp_path) + [
-        "--loadfile", path, "--code-dir", str(code_dir),
-        "--image-categories", str(tmp_path / "imageclas.h5")])
+    results = drsh_test.main(
+        common(tmp_path)
+        + [
+            "--loadfile",
+            path,
+            "--code-dir",
+            str(code_dir),
+            "--image-categories",
+            str(tmp_path / "imageclas.h5"),
+        ]
+    )
     test_mat = scipy.io.loadmat(code_dir / "test34_2_1k_96.mat")["test"]
     train_mat = scipy.io.loadmat(code_dir / "train34_2_1k_96.mat")["train"]
     assert test_mat.shape == (3, 1, 8) and train_mat.shape == (9, 1, 8)
@@ -70,16 +105,34 @@ def test_train_then_test(tmp_path):
     assert 0.0 < results["mAP@ALL"] <= 1.0
 
     # Reload from the original-format checkpoint: same codes as the final model at that point.
-    again = drsh_test.main(common(tmp_path) + [
-        "--loadfile", saveto + "0_8.npz", "--steps", "8", "--code-dir", str(tmp_path / "code2")])
+    again = drsh_test.main(
+        common(tmp_path)
+        + ["--loadfile", saveto + "0_8.npz", "--steps", "8", "--code-dir", str(tmp_path / "code2")]
+    )
     np.testing.assert_array_equal(again["train"], results["train"])
 
     # --reload starts from an original checkpoint.
-    model2, _ = drsh_train.main(common(tmp_path) + [
-        "--steps", "8", "--maxepoch", "1", "--max-steps", "1", "--saveto", str(tmp_path / "m2") + "/",
-        "--reload", "true", "--loadfile", saveto + "0_8.npz",
-        "--image-categories", str(tmp_path / "imageclas.h5"),
-        "--category-images", str(tmp_path / "class.h5")])
+    model2, _ = drsh_train.main(
+        common(tmp_path)
+        + [
+            "--steps",
+            "8",
+            "--maxepoch",
+            "1",
+            "--max-steps",
+            "1",
+            "--saveto",
+            str(tmp_path / "m2") + "/",
+            "--reload",
+            "true",
+            "--loadfile",
+            saveto + "0_8.npz",
+            "--image-categories",
+            str(tmp_path / "imageclas.h5"),
+            "--category-images",
+            str(tmp_path / "class.h5"),
+        ]
+    )
     assert int(model2.optimizer.iterations.numpy()) == 1
 
 
@@ -91,11 +144,21 @@ def test_missing_id_is_reported(tmp_path):
 
     ids = make_files(tmp_path) + ["999"]  # in the membership files, not in the feature file
     labels = np.eye(3)[np.arange(13) % 3]
-    Membership.from_labels(ids, labels, ["sky", "sea", "cat"]).write(tmp_path / "imageclas.h5",
-                                                                     tmp_path / "class.h5")
+    Membership.from_labels(ids, labels, ["sky", "sea", "cat"]).write(
+        tmp_path / "imageclas.h5", tmp_path / "class.h5"
+    )
     write_ids(tmp_path / "train.npy", ids[:9] + ["999"])
     with pytest.raises(ValueError, match=r"feature file .*feat\.h5 has no entry .*'999'"):
-        drsh_train.main(common(tmp_path) + [
-            "--steps", "8", "--saveto", str(tmp_path / "m") + "/",
-            "--image-categories", str(tmp_path / "imageclas.h5"),
-            "--category-images", str(tmp_path / "class.h5")])
+        drsh_train.main(
+            common(tmp_path)
+            + [
+                "--steps",
+                "8",
+                "--saveto",
+                str(tmp_path / "m") + "/",
+                "--image-categories",
+                str(tmp_path / "imageclas.h5"),
+                "--category-images",
+                str(tmp_path / "class.h5"),
+            ]
+        )

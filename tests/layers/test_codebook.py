@@ -24,8 +24,9 @@ def test_reconstruction_and_one_hot_loop_oracle(rng):
 def test_store_codes_and_outputs():
     layer = Codebook(2, 3, 4, num_samples=5)
     layer.set_codes(np.array([[0, 1], [2, 2], [1, 0], [0, 0], [2, 1]]))
-    np.testing.assert_array_equal(ops.convert_to_numpy(layer.gather_codes(np.array([4, 1]))),
-                                  [[2, 1], [2, 2]])
+    np.testing.assert_array_equal(
+        ops.convert_to_numpy(layer.gather_codes(np.array([4, 1]))), [[2, 1], [2, 2]]
+    )
     layer.store_outputs(np.array([3, 0]), np.ones((2, 4), np.float32) * [[1], [2]])
     stored = layer.get_stored_outputs()
     np.testing.assert_array_equal(stored[[3, 0]], [[1] * 4, [2] * 4])

@@ -18,8 +18,13 @@ def test_training_output_is_a_shifted_possibly_flipped_copy():
     seen_shifts, seen_flips = set(), set()
     for image, crop in zip(images, out):
         padded = np.pad(image, ((2, 2), (2, 2), (0, 0)))
-        matches = [(r, c, f) for f in (False, True) for r in range(5) for c in range(5)
-                   if np.array_equal(crop, (padded[:, ::-1] if f else padded)[r:r + 6, c:c + 7])]
+        matches = [
+            (r, c, f)
+            for f in (False, True)
+            for r in range(5)
+            for c in range(5)
+            if np.array_equal(crop, (padded[:, ::-1] if f else padded)[r : r + 6, c : c + 7])
+        ]
         assert matches, "every output must be a crop of the padded (flipped) image"
         seen_shifts.add(matches[0][:2])
         seen_flips.add(matches[0][2])
@@ -30,7 +35,9 @@ def test_seeded_layers_repeat_and_config_round_trips():
     images = np.random.default_rng(2).uniform(size=(4, 5, 5, 1)).astype("float32")
     first = RandomFlipCrop(padding=1, seed=7)(images, training=True)
     second = RandomFlipCrop(padding=1, seed=7)(images, training=True)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second)
+    )
     layer = RandomFlipCrop(padding=3, flip=False, seed=1)
     clone = RandomFlipCrop.from_config(layer.get_config())
     assert (clone.padding, clone.flip, clone.seed) == (3, False, 1)

@@ -1,4 +1,4 @@
-"""RecurrentScaling against an explicit-loop NumPy oracle of spec drsh_dadh_dhn_djsrh.md §1.3-1.4."""
+"""RecurrentScaling against an explicit-loop NumPy oracle of drsh_dadh_dhn_djsrh.md §1.3-1.4."""
 
 import keras
 import numpy as np
@@ -14,7 +14,7 @@ def sigmoid(v):
 
 
 def oracle(params, x, A, steps, mode, training, eps=1e-10):
-    """Per-sample loops over steps, slots and units (§1.4); BN over the batch in faithful training."""
+    """Per-sample loops over steps, slots, units (§1.4); BN over the batch in faithful training."""
     B = x.shape[0]
     c = np.zeros((B, H))
     h = np.zeros((B, H))
@@ -29,11 +29,13 @@ def oracle(params, x, A, steps, mode, training, eps=1e-10):
             e = np.zeros(S)
             for j in range(S):
                 u_j = A[b, j] @ params["W_ctx_3"][:, 0]
-                e[j] = params["W_ctx_1"][0, j] * np.tanh(u_j + h[b] @ params["W_ctx_2"][:, j] + params["b_ctx"][0, j])
+                e[j] = params["W_ctx_1"][0, j] * np.tanh(
+                    u_j + h[b] @ params["W_ctx_2"][:, j] + params["b_ctx"][0, j]
+                )
             alpha = np.exp(e) / np.exp(e).sum()
             z = sum(alpha[j] * A[b, j] for j in range(S))
             g = z @ params["W_in"] + params["b"][0] + h[b] @ params["W_hid"]
-            gi, gf, gc, go = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
+            gi, gf, gc, go = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
             i = sigmoid(gi + params["W_cell"][0, 0] * c[b])
             f = sigmoid(gf + params["W_cell"][1, 0] * c[b])
             c_hat[b] = f * c[b] + i * np.tanh(gc)
@@ -58,16 +60,26 @@ def make(mode, rng, randomize=True):
     layer.build(((None, D), (None, S, E)))
     params = {}
     for name, variable in layer.original_weights().items():
-        value = rng.normal(scale=0.5, size=variable.shape).astype("float32") if randomize \
+        value = (
+            rng.normal(scale=0.5, size=variable.shape).astype("float32")
+            if randomize
             else keras.ops.convert_to_numpy(variable)
+        )
         variable.assign(value)
         params[name] = value.astype(np.float64)
     return layer, params
 
 
-@pytest.mark.parametrize("mode,training,batch", [("batched", True, 3), ("batched", False, 2),
-                                                 ("faithful", True, 3), ("faithful", True, 1),
-                                                 ("faithful", False, 3)])
+@pytest.mark.parametrize(
+    "mode,training,batch",
+    [
+        ("batched", True, 3),
+        ("batched", False, 2),
+        ("faithful", True, 3),
+        ("faithful", True, 1),
+        ("faithful", False, 3),
+    ],
+)
 def test_matches_numpy_oracle(mode, training, batch, rng):
     layer, params = make(mode, rng)
     x = rng.normal(size=(batch, D)).astype("float32")
@@ -89,13 +101,13 @@ def test_dict_input_and_output_shape(rng):
 
 
 def test_faithful_batch_one_cell_is_beta(rng):
-    """With a batch of one the normalised cell is beta: the i/f/c gate weights do not matter (§1.4)."""
+    """For a batch of one the normalised cell is beta: i/f/c gate weights do not matter (§1.4)."""
     layer, params = make("faithful", rng)
     x = rng.normal(size=(1, D)).astype("float32")
     A = rng.normal(size=(1, S, E)).astype("float32")
     before = keras.ops.convert_to_numpy(layer((x, A), training=True))
     W_hid = params["W_hid"].copy()
-    W_hid[:, :3 * H] = rng.normal(size=(H, 3 * H))
+    W_hid[:, : 3 * H] = rng.normal(size=(H, 3 * H))
     layer.W_hid.assign(W_hid.astype("float32"))
     after = keras.ops.convert_to_numpy(layer((x, A), training=True))
     np.testing.assert_allclose(before, after, rtol=1e-6)
@@ -109,11 +121,30 @@ def test_initialisers_and_weight_sets(rng):
     layer = RecurrentScaling(K, 8, mode="faithful")
     layer.build(((None, D), (None, S, E)))
     w = layer.original_weights()
-    assert set(w) == {"W_in", "W_fea", "b_fea", "W_hid", "b", "W_cell", "W_output", "b_output",
-                      "W_ctx_1", "W_ctx_2", "W_ctx_3", "b_ctx", "gamma", "beta", "W_att", "b_att",
-                      "W_de", "b_de"}
+    assert set(w) == {
+        "W_in",
+        "W_fea",
+        "b_fea",
+        "W_hid",
+        "b",
+        "W_cell",
+        "W_output",
+        "b_output",
+        "W_ctx_1",
+        "W_ctx_2",
+        "W_ctx_3",
+        "b_ctx",
+        "gamma",
+        "beta",
+        "W_att",
+        "b_att",
+        "W_de",
+        "b_de",
+    }
     shapes = {k: tuple(v.shape) for k, v in w.items()}
-    assert shapes["W_hid"] == (8, 32) and shapes["W_cell"] == (3, 1, 8) and shapes["b_fea"] == (1, 16)
+    assert (
+        shapes["W_hid"] == (8, 32) and shapes["W_cell"] == (3, 1, 8) and shapes["b_fea"] == (1, 16)
+    )
     assert shapes["W_ctx_1"] == (1, S) and shapes["W_ctx_3"] == (E, 1) and shapes["W_de"] == (8, 8)
     W_hid = keras.ops.convert_to_numpy(w["W_hid"])
     np.testing.assert_allclose(W_hid @ W_hid.T, 1.21 * np.eye(8), atol=1e-5)  # orthogonal, gain 1.1
@@ -135,12 +166,20 @@ def test_get_config_round_trip(rng):
     clone = RecurrentScaling.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
     revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert isinstance(revived, RecurrentScaling) and revived.steps == 7 and revived.mode == "faithful"
+    assert (
+        isinstance(revived, RecurrentScaling) and revived.steps == 7 and revived.mode == "faithful"
+    )
 
 
-@pytest.mark.parametrize("kwargs,match", [({"steps": 0}, "steps"), ({"steps": 4, "hidden_dim": -1}, "hidden_dim"),
-                                          ({"steps": 4, "mode": "other"}, "mode"),
-                                          ({"steps": 4, "epsilon": -1.0}, "epsilon")])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"steps": 0}, "steps"),
+        ({"steps": 4, "hidden_dim": -1}, "hidden_dim"),
+        ({"steps": 4, "mode": "other"}, "mode"),
+        ({"steps": 4, "epsilon": -1.0}, "epsilon"),
+    ],
+)
 def test_invalid_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RecurrentScaling(**kwargs)

@@ -35,8 +35,12 @@ def cauchy_oracle(labels, outputs, gamma, normed):
 
 @pytest.mark.parametrize(
     "gamma, normed, expected",
-    [(20.0, False, 0.22426544), (1.0, False, 1.75093961), (20.0, True, 0.18594933),
-     (1.0, True, 1.59038007)],
+    [
+        (20.0, False, 0.22426544),
+        (1.0, False, 1.75093961),
+        (20.0, True, 0.18594933),
+        (1.0, True, 1.59038007),
+    ],
 )
 def test_cauchy_matches_original_golden_values(gamma, normed, expected):
     outputs, labels = pairwise_fixture_a()
@@ -62,7 +66,8 @@ def test_cauchy_matches_loop_oracle(seed, normed):
 
 def test_diagonal_is_excluded_from_the_mean_but_counted_in_the_weights():
     # Two identical samples of one class and one of another: 5 of the 9 pairs are similar
-    # (3 of them diagonal), so similar pairs weigh 9/5, and the mean is over the 6 off-diagonal pairs.
+    # (3 of them diagonal), so similar pairs weigh 9/5, and the mean is over the 6 off-diagonal
+    # pairs.
     outputs = np.array([[1.0, 1.0], [1.0, 1.0], [-1.0, -1.0]], "float32")
     labels = np.eye(2, dtype="float32")[[0, 0, 1]]
     sigma_same = 20.0 / (20.0 + 0.001)

@@ -49,15 +49,20 @@ def dhn_pytorch_oracle(labels, outputs, lamda):
 
 @pytest.mark.parametrize(
     "alpha, normed, expected",
-    [(10.0, True, 1.60655069), (0.5, True, 0.66725636), (10.0, False, 3.58223438),
-     (0.5, False, 0.66011089)],
+    [
+        (10.0, True, 1.60655069),
+        (0.5, True, 0.66725636),
+        (10.0, False, 3.58223438),
+        (0.5, False, 0.66011089),
+    ],
 )
 @pytest.mark.parametrize("stable", [True, False])
 def test_dhn_matches_original_golden_values(alpha, normed, expected, stable):
     # spec §12.1, fixture A
     outputs, labels = pairwise_fixture_a()
-    value = float(pairwise_cross_entropy(labels, outputs, alpha=alpha, normed=normed,
-                                         stable=stable))
+    value = float(
+        pairwise_cross_entropy(labels, outputs, alpha=alpha, normed=normed, stable=stable)
+    )
     np.testing.assert_allclose(value, expected, rtol=1e-5)
 
 
@@ -143,8 +148,9 @@ def test_dhn_pytorch_pair_term_is_unbalanced_dhn_with_alpha_half():
     s = (labels @ labels.T > 0).astype(np.float64)
     logits = 0.5 * outputs.astype(np.float64) @ outputs.T.astype(np.float64)
     expected = np.mean(np.log1p(np.exp(logits)) - s * logits)
-    np.testing.assert_allclose(float(dhn_pytorch_pairwise_loss(labels, outputs)), expected,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        float(dhn_pytorch_pairwise_loss(labels, outputs)), expected, rtol=1e-5
+    )
 
 
 def test_log_cosh_quantization_loss():
@@ -154,8 +160,11 @@ def test_log_cosh_quantization_loss():
     at_one = float(log_cosh_quantization_loss(np.array([[1.0, -1.0]], "float32")))
     assert at_one == pytest.approx(0.0, abs=1e-7)
     # Finite where cosh overflows.
-    np.testing.assert_allclose(float(log_cosh_quantization_loss(np.array([[200.0]], "float32"))),
-                               199.0 - np.log(2.0), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(log_cosh_quantization_loss(np.array([[200.0]], "float32"))),
+        199.0 - np.log(2.0),
+        rtol=1e-6,
+    )
 
 
 def test_loss_classes_call_the_functions_and_round_trip():
@@ -170,11 +179,15 @@ def test_loss_classes_call_the_functions_and_round_trip():
     torch_loss = DHNPyTorchLoss(lamda=0.25)
     clone = keras.losses.deserialize(keras.losses.serialize(torch_loss))
     assert clone.lamda == 0.25
-    np.testing.assert_allclose(float(clone(labels, outputs)),
-                               float(dhn_pytorch_loss(labels, outputs, lamda=0.25)), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(clone(labels, outputs)),
+        float(dhn_pytorch_loss(labels, outputs, lamda=0.25)),
+        rtol=1e-6,
+    )
     log_cosh = LogCoshQuantizationLoss.from_config(LogCoshQuantizationLoss().get_config())
-    np.testing.assert_allclose(float(log_cosh(labels, outputs)),
-                               float(log_cosh_quantization_loss(outputs)), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(log_cosh(labels, outputs)), float(log_cosh_quantization_loss(outputs)), rtol=1e-6
+    )
     with pytest.raises(ValueError, match="lamda"):
         DHNPyTorchLoss(lamda=-1.0)
 
@@ -194,9 +207,11 @@ def _gradient(fn, outputs):
 
 def test_gradients_are_finite_and_match_finite_differences():
     outputs, labels = pairwise_fixture_a()
-    for fn in (lambda z: pairwise_cross_entropy(labels, z),
-               lambda z: pairwise_cross_entropy(labels, z, alpha=10.0, normed=False),
-               lambda z: dhn_pytorch_loss(labels, z)):
+    for fn in (
+        lambda z: pairwise_cross_entropy(labels, z),
+        lambda z: pairwise_cross_entropy(labels, z, alpha=10.0, normed=False),
+        lambda z: dhn_pytorch_loss(labels, z),
+    ):
         grad = _gradient(fn, outputs)
         assert np.all(np.isfinite(grad))
         step = np.zeros_like(outputs)

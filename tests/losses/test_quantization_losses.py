@@ -13,8 +13,9 @@ from keras_hashing.losses import cosine_pairwise_loss
 from keras_hashing.losses import reconstruction_loss
 from keras_hashing.losses import semantic_reconstruction_loss
 
-WORDVEC = os.path.join(os.path.dirname(__file__), "..", "..", "data", "deephash_wordvec",
-                       "cifar10_wordvec.txt")
+WORDVEC = os.path.join(
+    os.path.dirname(__file__), "..", "..", "data", "deephash_wordvec", "cifar10_wordvec.txt"
+)
 
 
 def codes(seed, n, m, k):
@@ -46,8 +47,9 @@ def fixture_dvsq():
 
 def test_fixture_a_labels():
     _, y = fixture_a()
-    np.testing.assert_array_equal(y, [[1, 1, 0, 0], [0, 1, 1, 1], [0, 1, 0, 1], [1, 1, 0, 1],
-                                      [1, 1, 0, 1], [0, 1, 0, 0]])
+    np.testing.assert_array_equal(
+        y, [[1, 1, 0, 0], [0, 1, 1, 1], [0, 1, 0, 1], [1, 1, 0, 1], [1, 1, 0, 1], [0, 1, 0, 0]]
+    )
 
 
 def test_dqn_golden_12_2():
@@ -96,14 +98,14 @@ def test_adaptive_margin_loop_oracle(rng, negatives_only, margin):
     y[0] = [1, 0, 0, 0]
     total = 0.0
     for i in range(5):
-        for l in range(L):
-            if not y[i, l]:
+        for label in range(L):
+            if not y[i, label]:
                 continue
             for lp in range(L):
                 if negatives_only and y[i, lp]:
                     continue
-                delta = (1 - cos(V[l], V[lp])) if margin is None else margin
-                total += max(0.0, delta - cos(z[i], V[l]) + cos(z[i], V[lp]))
+                delta = (1 - cos(V[label], V[lp])) if margin is None else margin
+                total += max(0.0, delta - cos(z[i], V[label]) + cos(z[i], V[lp]))
     expected = total / (L * y.sum())
     got = float(adaptive_margin_loss(y, z, V, negatives_only=negatives_only, margin=margin))
     np.testing.assert_allclose(got, expected, rtol=1e-5)
@@ -115,7 +117,7 @@ def test_reconstruction_loop_oracle(rng):
     V = rng.normal(size=(3, 6)).astype(np.float32)
     b = codes(1, 4, 2, 3)
     plain = np.mean([np.sum((z[i] - b[i] @ C) ** 2) for i in range(4)])
-    weighted = np.mean([sum((V[l] @ (z[i] - b[i] @ C)) ** 2 for l in range(3)) for i in range(4)])
+    weighted = np.mean([sum((V[j] @ (z[i] - b[i] @ C)) ** 2 for j in range(3)) for i in range(4)])
     np.testing.assert_allclose(float(reconstruction_loss(z, b, C)), plain, rtol=1e-5)
     np.testing.assert_allclose(float(semantic_reconstruction_loss(z, b, C, V)), weighted, rtol=1e-5)
 
@@ -140,8 +142,12 @@ def test_loss_classes_round_trip():
     z, y, V, _, _ = fixture_dvsq()
     loss = AdaptiveMarginLoss(V, negatives_only=True)
     clone = AdaptiveMarginLoss.from_config(loss.get_config())
-    np.testing.assert_allclose(float(clone(y, z)), float(adaptive_margin_loss(y, z, V, True)), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(clone(y, z)), float(adaptive_margin_loss(y, z, V, True)), rtol=1e-6
+    )
     cosine = CosinePairwiseLoss.from_config(CosinePairwiseLoss().get_config())
     z, y = fixture_a()
     np.testing.assert_allclose(float(cosine(y, z)), 1.00646889, rtol=1e-5)
-    assert keras.saving.get_registered_object("keras_hashing>AdaptiveMarginLoss") is AdaptiveMarginLoss
+    assert (
+        keras.saving.get_registered_object("keras_hashing>AdaptiveMarginLoss") is AdaptiveMarginLoss
+    )

@@ -9,8 +9,12 @@ from keras_hashing.losses import row_distance
 from keras_hashing.losses import triplet_loss
 from tests.losses.test_quantization_losses import codes
 
-GOLDEN = {"euclidean2": (30.77466011, 1.95209837), "euclidean": (30.15516853, 0.65833694),
-          "cosine": (30.05153847, 0.55153918), "inner_product": (30.26683617, 0.90098810)}
+GOLDEN = {
+    "euclidean2": (30.77466011, 1.95209837),
+    "euclidean": (30.15516853, 0.65833694),
+    "cosine": (30.05153847, 0.55153918),
+    "inner_product": (30.26683617, 0.90098810),
+}
 
 
 def fixture():
@@ -26,7 +30,11 @@ def test_golden_12_4(dist_type):
     for margin, expected in zip((30.0, 0.5), GOLDEN[dist_type]):
         got = float(triplet_loss(Z[:3], Z[3:6], Z[6:], margin, dist_type))
         np.testing.assert_allclose(got, expected, rtol=1e-5)
-        np.testing.assert_allclose(float(TripletLoss(margin, dist_type)(np.zeros((9, 1), np.float32), Z)), expected, rtol=1e-5)
+        np.testing.assert_allclose(
+            float(TripletLoss(margin, dist_type)(np.zeros((9, 1), np.float32), Z)),
+            expected,
+            rtol=1e-5,
+        )
 
 
 def test_quantization_golden_12_4():
@@ -38,13 +46,24 @@ def test_distance_self_test_values():
     x1 = 2.0 * np.array([[1, 1, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], np.float32)
     rev = x1[::-1].copy()
     np.testing.assert_allclose(row_distance(x1, rev, "euclidean2"), [4, 8, 8, 4], rtol=1e-6)
-    np.testing.assert_allclose(row_distance(x1, rev, "cosine"), [0.091752, .25, .25, 0.091752], rtol=1e-5)
+    np.testing.assert_allclose(
+        row_distance(x1, rev, "cosine"), [0.091752, 0.25, 0.25, 0.091752], rtol=1e-5
+    )
     np.testing.assert_allclose(row_distance(x1, rev, "inner_product"), [-8, -4, -4, -8], rtol=1e-6)
 
 
-@pytest.mark.parametrize("dist_type", ["euclidean2", "euclidean", "averaged_euclidean2",
-                                       "averaged_euclidean", "normed_euclidean2", "inner_product",
-                                       "cosine"])
+@pytest.mark.parametrize(
+    "dist_type",
+    [
+        "euclidean2",
+        "euclidean",
+        "averaged_euclidean2",
+        "averaged_euclidean",
+        "normed_euclidean2",
+        "inner_product",
+        "cosine",
+    ],
+)
 def test_loop_oracle(rng, dist_type):
     a, p, n = (rng.normal(size=(4, 5)).astype(np.float32) for _ in range(3))
 

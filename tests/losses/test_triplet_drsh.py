@@ -40,11 +40,16 @@ def test_matches_oracle(divisor, scale, rng):
 
 def test_hand_case():
     a = np.zeros((1, 2), "float32")
-    p = np.array([[3.0, 4.0]], "float32")   # ||a - p|| = 5
-    n = np.array([[6.0, 8.0]], "float32")   # ||a - n|| = 10
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(drsh_triplet_loss(a, p, n, 2.0, 1.0)), [0.0])
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(drsh_triplet_loss(a, p, n, 2.0, 32.0)),
-                               [2.0 - 10 / 32 + 5 / 32], rtol=1e-6)
+    p = np.array([[3.0, 4.0]], "float32")  # ||a - p|| = 5
+    n = np.array([[6.0, 8.0]], "float32")  # ||a - n|| = 10
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(drsh_triplet_loss(a, p, n, 2.0, 1.0)), [0.0]
+    )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(drsh_triplet_loss(a, p, n, 2.0, 32.0)),
+        [2.0 - 10 / 32 + 5 / 32],
+        rtol=1e-6,
+    )
 
 
 @pytest.mark.parametrize("bits", [8, 40])
@@ -55,7 +60,9 @@ def test_binary_loss_matches_oracle_and_stops_at_32(bits, rng):
     if bits > 32:  # bits past 32 never enter, as in the original's literal loop
         a2 = a.copy()
         a2[:, 32:] *= -1
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(drsh_binary_triplet_loss(a2, p, n)), got)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(drsh_binary_triplet_loss(a2, p, n)), got
+        )
 
 
 def test_binary_loss_has_no_gradient(rng):

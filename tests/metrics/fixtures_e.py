@@ -22,6 +22,12 @@ def fixture_e():
     database_labels = (rs.uniform(0, 1, (40, 4)) < 0.3).astype(int)
     database_labels[database_labels.sum(1) == 0, 1] = 1
     codebook = rs.uniform(-1, 1, (6, 8))
-    return dict(query=query, database=database, query_labels=query_labels,
-                database_labels=database_labels, codebook=codebook,
-                query_codes=codes(9, 5, 2, 3), database_codes=codes(10, 40, 2, 3))
+    return dict(
+        query=query,
+        database=database,
+        query_labels=query_labels,
+        database_labels=database_labels,
+        codebook=codebook,
+        query_codes=codes(9, 5, 2, 3),
+        database_codes=codes(10, 40, 2, 3),
+    )

@@ -39,7 +39,7 @@ def dadh_loop(query, database, query_labels, database_labels, k=None):
 def index_loop(query, database, query_labels, database_labels, topk=None):
     total = 0.0
     for i in range(len(query)):
-        relevant = (database_labels @ query_labels[i] > 0)
+        relevant = database_labels @ query_labels[i] > 0
         order = sorted(range(len(database)), key=lambda j: (-(database[j] @ query[i]), j))
         ranked = relevant[order][:topk]
         hits = np.flatnonzero(ranked)
@@ -59,14 +59,22 @@ def case(rng, num_query=6, num_database=50, bits=6):
 @pytest.mark.parametrize("top_k", [None, 1, 7, 50])
 def test_conventions_match_loops(rng, top_k):
     q, ql, x, xl = case(rng)
-    np.testing.assert_allclose(metrics.cross_modal_map(q, ql, x, xl, top_k, convention="djsrh"),
-                               djsrh_loop(q, x, ql, xl, top_k), rtol=1e-12)
-    np.testing.assert_allclose(metrics.cross_modal_map(q, ql, x, xl, top_k, convention="dadh"),
-                               dadh_loop(q, x, ql, xl, top_k), rtol=1e-12)
-    np.testing.assert_allclose(metrics.cross_modal_map(q, ql, x, xl, top_k),
-                               index_loop(q, x, ql, xl, top_k), rtol=1e-12)
-    assert metrics.cross_modal_map(q, ql, x, xl, top_k, chunk_size=1) == \
-        metrics.cross_modal_map(q, ql, x, xl, top_k)
+    np.testing.assert_allclose(
+        metrics.cross_modal_map(q, ql, x, xl, top_k, convention="djsrh"),
+        djsrh_loop(q, x, ql, xl, top_k),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        metrics.cross_modal_map(q, ql, x, xl, top_k, convention="dadh"),
+        dadh_loop(q, x, ql, xl, top_k),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        metrics.cross_modal_map(q, ql, x, xl, top_k), index_loop(q, x, ql, xl, top_k), rtol=1e-12
+    )
+    assert metrics.cross_modal_map(q, ql, x, xl, top_k, chunk_size=1) == metrics.cross_modal_map(
+        q, ql, x, xl, top_k
+    )
 
 
 def test_queries_without_hits_count_as_zero():
@@ -83,8 +91,9 @@ def test_dadh_top_k_uses_first_relevant_items_wherever_ranked():
     database = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]])
     labels = np.array([[0, 1], [0, 1], [1, 0]])
     # the only relevant item is ranked 3rd; DADH with k=1 still finds it: AP = 1/3
-    assert metrics.cross_modal_map(query, [[1, 0]], database, labels,
-                                   top_k=1, convention="dadh") == pytest.approx(1 / 3)
+    assert metrics.cross_modal_map(
+        query, [[1, 0]], database, labels, top_k=1, convention="dadh"
+    ) == pytest.approx(1 / 3)
     assert metrics.cross_modal_map(query, [[1, 0]], database, labels, top_k=1) == 0.0
 
 
@@ -96,8 +105,9 @@ def test_precision_at_top_r_matches_loop(rng):
         relevant = xl @ ql[i] > 0
         order = sorted(range(len(x)), key=lambda j: (-(x[j] @ q[i]), j))
         expected += [relevant[order][:c].mean() for c in cutoffs]
-    np.testing.assert_allclose(metrics.precision_at_top_r(q, ql, x, xl, cutoffs),
-                               expected / len(q), rtol=1e-12)
+    np.testing.assert_allclose(
+        metrics.precision_at_top_r(q, ql, x, xl, cutoffs), expected / len(q), rtol=1e-12
+    )
     numpy_order = metrics.precision_at_top_r(q, ql, x, xl, cutoffs, tie_break="numpy")
     assert numpy_order[-1] == pytest.approx(expected[-1] / len(q))  # R = N: order irrelevant
 

@@ -43,10 +43,17 @@ def test_golden_map_values(fixture, tie_break):
         "rerank": metrics.map_after_sign_with_rerank(*a, 10, tie_break=tie_break),
     }
     for mode in ("AQD", "SQD"):
-        got[mode] = metrics.map_quantized(fixture["query"], fixture["query_codes"],
-                                          fixture["database_codes"], fixture["codebook"],
-                                          fixture["query_labels"], fixture["database_labels"], 10,
-                                          mode=mode, tie_break=tie_break)
+        got[mode] = metrics.map_quantized(
+            fixture["query"],
+            fixture["query_codes"],
+            fixture["database_codes"],
+            fixture["codebook"],
+            fixture["query_labels"],
+            fixture["database_labels"],
+            10,
+            mode=mode,
+            tie_break=tie_break,
+        )
     for key, expected in GOLDEN.items():
         np.testing.assert_allclose(got[key], expected[c], rtol=RTOL, err_msg=key)
 
@@ -55,19 +62,24 @@ def test_golden_map_values(fixture, tie_break):
 def test_golden_radius_2(fixture, tie_break):
     np.testing.assert_allclose(
         metrics.precision_recall_at_radius(*args_of(fixture), radius=2, tie_break=tie_break),
-        [0.505, 0.13354978, 0.69626984], rtol=RTOL)
+        [0.505, 0.13354978, 0.69626984],
+        rtol=RTOL,
+    )
 
 
-PRECISION = [0, .433333, .505, .553651, .521261, .503582, .510289, .502308, .5]
-RECALL = [0, .045599, .133550, .487590, .636724, .896465, .977778, 1, 1]
-MAP_CURVE = {"numpy": [0, .6, .578690, .628373, .593005, .566987, .561366, .560146, .560146],
-             "index": [0, .5, .571190, .650414, .610343, .577559, .572296, .570488, .570488]}
+PRECISION = [0, 0.433333, 0.505, 0.553651, 0.521261, 0.503582, 0.510289, 0.502308, 0.5]
+RECALL = [0, 0.045599, 0.133550, 0.487590, 0.636724, 0.896465, 0.977778, 1, 1]
+MAP_CURVE = {
+    "numpy": [0, 0.6, 0.578690, 0.628373, 0.593005, 0.566987, 0.561366, 0.560146, 0.560146],
+    "index": [0, 0.5, 0.571190, 0.650414, 0.610343, 0.577559, 0.572296, 0.570488, 0.570488],
+}
 
 
 @pytest.mark.parametrize("tie_break", ["numpy", "index"])
 def test_golden_curves(fixture, tie_break):
-    precision, recall, curve = metrics.precision_recall_curves(*args_of(fixture),
-                                                               tie_break=tie_break)
+    precision, recall, curve = metrics.precision_recall_curves(
+        *args_of(fixture), tie_break=tie_break
+    )
     # The spec prints six decimals.
     np.testing.assert_allclose(precision, PRECISION, atol=5e-7)
     np.testing.assert_allclose(recall, RECALL, atol=5e-7)
@@ -78,13 +90,26 @@ def test_quantized_accepts_index_codes(fixture):
     indices = fixture["database_codes"].reshape(40, 2, 3).argmax(-1)
     query_indices = fixture["query_codes"].reshape(5, 2, 3).argmax(-1)
     for mode in ("AQD", "SQD"):
-        one_hot = metrics.map_quantized(fixture["query"], fixture["query_codes"],
-                                        fixture["database_codes"], fixture["codebook"],
-                                        fixture["query_labels"], fixture["database_labels"], 10,
-                                        mode=mode)
-        by_index = metrics.map_quantized(fixture["query"], query_indices, indices,
-                                         fixture["codebook"], fixture["query_labels"],
-                                         fixture["database_labels"], 10, mode=mode)
+        one_hot = metrics.map_quantized(
+            fixture["query"],
+            fixture["query_codes"],
+            fixture["database_codes"],
+            fixture["codebook"],
+            fixture["query_labels"],
+            fixture["database_labels"],
+            10,
+            mode=mode,
+        )
+        by_index = metrics.map_quantized(
+            fixture["query"],
+            query_indices,
+            indices,
+            fixture["codebook"],
+            fixture["query_labels"],
+            fixture["database_labels"],
+            10,
+            mode=mode,
+        )
         np.testing.assert_allclose(by_index, one_hot, rtol=1e-12)
 
 
@@ -104,22 +129,29 @@ def random_case(rng, num_query=7, num_database=60, bits=8, num_labels=4, levels=
 @pytest.mark.parametrize("R", [1, 5, 17, 60])
 def test_map_at_r_matches_loop_oracle(rng, levels, R):
     case = random_case(rng, levels=levels)
-    for dist_type, dist in (("inner_product", lambda q, x: -float(np.dot(q, x))),
-                            ("euclidean2", lambda q, x: float(np.sum((q - x) ** 2)))):
-        np.testing.assert_allclose(metrics.map_at_r(*case, R, dist_type=dist_type),
-                                   oracles.map_at_r(*case, R, dist), rtol=1e-12)
+    for dist_type, dist in (
+        ("inner_product", lambda q, x: -float(np.dot(q, x))),
+        ("euclidean2", lambda q, x: float(np.sum((q - x) ** 2))),
+    ):
+        np.testing.assert_allclose(
+            metrics.map_at_r(*case, R, dist_type=dist_type),
+            oracles.map_at_r(*case, R, dist),
+            rtol=1e-12,
+        )
 
 
 @pytest.mark.parametrize("R", [1, 9, 30, 60])
 def test_map_after_sign_matches_oracle_on_heavy_ties(rng, R):
     case = random_case(rng, bits=4)  # 4 bits: only five distances, ties everywhere
     q, ql, x, xl = case
-    expected = oracles.map_at_r(oracles.signs(q), ql, oracles.signs(x), xl, R,
-                                lambda a, b: -float(np.dot(a, b)))
+    expected = oracles.map_at_r(
+        oracles.signs(q), ql, oracles.signs(x), xl, R, lambda a, b: -float(np.dot(a, b))
+    )
     np.testing.assert_allclose(metrics.map_after_sign(*case, R), expected, rtol=1e-12)
     # Hamming ranking through the generic (float, partition) path gives the same value.
-    np.testing.assert_allclose(metrics.map_at_r(oracles.signs(q), ql, oracles.signs(x), xl, R),
-                               expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        metrics.map_at_r(oracles.signs(q), ql, oracles.signs(x), xl, R), expected, rtol=1e-12
+    )
 
 
 def test_numpy_tie_break_is_the_original_call_sequence(rng):
@@ -164,13 +196,17 @@ def test_rerank_matches_oracle_and_hand_case(rng):
     for levels in (None, 1):
         case = random_case(rng, bits=6, levels=levels)
         for R in (1, 10, 30):
-            np.testing.assert_allclose(metrics.map_after_sign_with_rerank(*case, R),
-                                       oracles.map_rerank(*case, R), rtol=1e-12)
+            np.testing.assert_allclose(
+                metrics.map_after_sign_with_rerank(*case, R),
+                oracles.map_rerank(*case, R),
+                rtol=1e-12,
+            )
     query = np.array([[0.3, -0.2]])
     database = np.array([[0.9, -0.1], [0.1, -0.1], [0.5, 0.5]])
     # Items 0 and 1 at distance 0; item 0 has the larger dot product, so it comes first.
-    assert metrics.map_after_sign_with_rerank(query, [[1, 0]], database,
-                                              [[0, 1], [1, 0], [1, 0]], 2) == pytest.approx(0.5)
+    assert metrics.map_after_sign_with_rerank(
+        query, [[1, 0]], database, [[0, 1], [1, 0], [1, 0]], 2
+    ) == pytest.approx(0.5)
 
 
 def test_rerank_raises_when_too_few_items_within_d_minus_1():
@@ -186,8 +222,11 @@ def test_radius_matches_oracle(rng, radius):
         case = random_case(rng, num_database=40, bits=12 if radius >= 10 else 8, levels=levels)
         # Every query has a relevant item so that recall is finite.
         case[3][0] = 1
-        np.testing.assert_allclose(metrics.precision_recall_at_radius(*case, radius=radius),
-                                   oracles.radius(*case, radius), rtol=1e-12)
+        np.testing.assert_allclose(
+            metrics.precision_recall_at_radius(*case, radius=radius),
+            oracles.radius(*case, radius),
+            rtol=1e-12,
+        )
 
 
 def test_radius_skip_rules():
@@ -198,13 +237,15 @@ def test_radius_skip_rules():
     # q2 retrieves item 0, which is not relevant: p=0, r=0/0=NaN, and no mAP entry.
     query = np.array([[1.0, 1.0, 1.0, 0.5], [-1.0, -1.0, -1.0, -1.0], [1.0, 1.0, 1.0, 1.0]])
     query_labels = np.array([[1, 0], [1, 0], [0, 1]])
-    p, r, m = metrics.precision_recall_at_radius(query, query_labels, database, database_labels,
-                                                 radius=1)
+    p, r, m = metrics.precision_recall_at_radius(
+        query, query_labels, database, database_labels, radius=1
+    )
     assert p == pytest.approx(1 / 3)
     assert np.isnan(r)  # the original's 0/0 recall for a query with no relevant item
     assert m == pytest.approx(0.5)  # mean of [1, 0]: q2 dropped
-    p, r, m = metrics.precision_recall_at_radius(query[:2], query_labels[:2], database,
-                                                 database_labels, radius=1)
+    p, r, m = metrics.precision_recall_at_radius(
+        query[:2], query_labels[:2], database, database_labels, radius=1
+    )
     assert (p, r, m) == (0.5, 0.5, 0.5)
 
 
@@ -219,8 +260,9 @@ def test_curves_match_oracle(rng):
 def test_curves_count_queries_without_relevant_items_as_zero_map():
     query = np.array([[1.0, 1.0]])
     database = np.array([[1.0, 1.0], [1.0, -1.0]])
-    precision, recall, curve = metrics.precision_recall_curves(query, [[0, 1]], database,
-                                                               [[1, 0], [1, 0]])
+    precision, recall, curve = metrics.precision_recall_curves(
+        query, [[0, 1]], database, [[1, 0], [1, 0]]
+    )
     np.testing.assert_array_equal(precision, [0, 0, 0])
     np.testing.assert_array_equal(curve, [0, 0, 0])
     assert np.all(np.isnan(recall))  # 0/0 as in the original
@@ -242,10 +284,12 @@ def test_chunking_radius_and_curves(rng):
     for tie_break in ("index", "numpy"):
         whole = metrics.precision_recall_at_radius(*case, tie_break=tie_break)
         np.testing.assert_array_equal(  # NaN recall (query without labels) compares equal here
-            metrics.precision_recall_at_radius(*case, tie_break=tie_break, chunk_size=1), whole)
+            metrics.precision_recall_at_radius(*case, tie_break=tie_break, chunk_size=1), whole
+        )
         curves = metrics.precision_recall_curves(*case, tie_break=tie_break)
-        for a, b in zip(curves, metrics.precision_recall_curves(*case, tie_break=tie_break,
-                                                                chunk_size=2)):
+        for a, b in zip(
+            curves, metrics.precision_recall_curves(*case, tie_break=tie_break, chunk_size=2)
+        ):
             np.testing.assert_allclose(a, b, rtol=1e-14)
 
 

@@ -47,8 +47,9 @@ def test_all_counts_every_item_and_drop_last_reproduces_the_original_slice(seed)
     everything = map_at_topk(*args, topk=None)
     np.testing.assert_allclose(everything, topk_oracle(*args, None), rtol=1e-12)
     np.testing.assert_allclose(map_at_topk(*args, topk=-1), everything, rtol=1e-12)
-    np.testing.assert_allclose(map_at_topk(*args, topk=-1, drop_last=True), topk_oracle(*args, -1),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        map_at_topk(*args, topk=-1, drop_last=True), topk_oracle(*args, -1), rtol=1e-12
+    )
 
 
 def test_hand_case_counts_queries_without_hits_as_zero():
@@ -102,8 +103,9 @@ def test_pr_curve_matches_loop_oracle():
         if relevant.sum() == 0:
             continue
         for radius in range(bits + 1):
-            within = [j for j in range(len(database))
-                      if 0.5 * (bits - query[i] @ database[j]) <= radius]
+            within = [
+                j for j in range(len(database)) if 0.5 * (bits - query[i] @ database[j]) <= radius
+            ]
             hits = sum(relevant[j] for j in within)
             p[i, radius] = hits / (len(within) if within else 0.1)
             r[i, radius] = hits / relevant.sum()

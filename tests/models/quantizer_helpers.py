@@ -3,10 +3,6 @@
 import numpy as np
 
 from keras_hashing.backbones import SmallCNN
-from tests.quantization_standin import install_if_missing
-
-# keras_hashing.quantization is written separately; until it lands the tests use stand-ins.
-STANDINS = install_if_missing()
 
 
 def tiny_data(n=32, classes=4, seed=0):

@@ -11,8 +11,11 @@ from keras_hashing.optimizers import deephash_optimizer
 
 def tiny_backbone():
     return keras.Sequential(
-        [keras.layers.Input((6, 6, 1)), keras.layers.Flatten(),
-         keras.layers.Dense(16, activation="relu", name="fc7")],
+        [
+            keras.layers.Input((6, 6, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="relu", name="fc7"),
+        ],
         name="tiny",
     )
 
@@ -50,12 +53,21 @@ def test_save_and_load_give_identical_codes(tmp_path):
     assert isinstance(restored, DCH)
     assert (restored.gamma, restored.q_lambda, restored.code_length) == (5.0, 0.1, 8)
     np.testing.assert_array_equal(restored.encode(images), model.encode(images))
-    np.testing.assert_allclose(restored.predict(images, verbose=0), model.predict(images, verbose=0))
+    np.testing.assert_allclose(
+        restored.predict(images, verbose=0), model.predict(images, verbose=0)
+    )
 
 
 def test_get_config_round_trip():
-    model = DCH(tiny_backbone(), code_length=12, gamma=3.0, q_lambda=0.5, normed=True,
-                with_tanh=False, num_labels=4)
+    model = DCH(
+        tiny_backbone(),
+        code_length=12,
+        gamma=3.0,
+        q_lambda=0.5,
+        normed=True,
+        with_tanh=False,
+        num_labels=4,
+    )
     clone = DCH.from_config(model.get_config())
     for name in ("code_length", "gamma", "q_lambda", "normed", "with_tanh", "num_labels"):
         assert getattr(clone, name) == getattr(model, name)

@@ -16,8 +16,11 @@ from keras_hashing.optimizers import dhn_pytorch_optimizer
 
 def tiny_backbone():
     return keras.Sequential(
-        [keras.layers.Input((6, 6, 1)), keras.layers.Flatten(),
-         keras.layers.Dense(16, activation="relu", name="fc7")],
+        [
+            keras.layers.Input((6, 6, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="relu", name="fc7"),
+        ],
         name="tiny",
     )
 
@@ -34,8 +37,11 @@ def test_fit_reduces_the_loss_and_encodes_signs(model_class):
     keras.utils.set_random_seed(1)
     images, labels = tiny_data()
     model = model_class(tiny_backbone(), code_length=8, num_labels=3)
-    optimizer = (deephash_optimizer(0.01, 1000, 0.1) if model_class is DHN
-                 else dhn_pytorch_optimizer(3e-3, 6, 4))
+    optimizer = (
+        deephash_optimizer(0.01, 1000, 0.1)
+        if model_class is DHN
+        else dhn_pytorch_optimizer(3e-3, 6, 4)
+    )
     model.compile(optimizer=optimizer)
     history = model.fit(images, labels, batch_size=8, epochs=6, verbose=0).history
     assert history["loss"][-1] < history["loss"][0]
@@ -51,10 +57,12 @@ def test_dhn_loss_is_the_pairwise_term_plus_weighted_quantization():
     images, labels = tiny_data(n=8)
     model = DHN(tiny_backbone(), code_length=8, alpha=3.0, q_lambda=0.25, normed=False)
     outputs = model(images)
-    expected = (float(pairwise_cross_entropy(labels, outputs, alpha=3.0, normed=False))
-                + 0.25 * float(quantization_loss(outputs)))
-    np.testing.assert_allclose(float(model.compute_loss(images, labels, outputs)), expected,
-                               rtol=1e-6)
+    expected = float(
+        pairwise_cross_entropy(labels, outputs, alpha=3.0, normed=False)
+    ) + 0.25 * float(quantization_loss(outputs))
+    np.testing.assert_allclose(
+        float(model.compute_loss(images, labels, outputs)), expected, rtol=1e-6
+    )
 
 
 def test_dhn_pytorch_loss_and_torch_initialisation():
@@ -62,8 +70,11 @@ def test_dhn_pytorch_loss_and_torch_initialisation():
     images, labels = tiny_data(n=8)
     model = DHNPyTorch(tiny_backbone(), code_length=8, lamda=0.5)
     outputs = model(images)
-    np.testing.assert_allclose(float(model.compute_loss(images, labels, outputs)),
-                               float(dhn_pytorch_loss(labels, outputs, lamda=0.5)), rtol=1e-6)
+    np.testing.assert_allclose(
+        float(model.compute_loss(images, labels, outputs)),
+        float(dhn_pytorch_loss(labels, outputs, lamda=0.5)),
+        rtol=1e-6,
+    )
     # nn.Linear default: weight and bias ~ U(+-1/sqrt(fan_in)), fan_in = 16 here.
     bound = 1 / math.sqrt(16)
     kernel = keras.ops.convert_to_numpy(model.hash_layer.kernel)
@@ -88,8 +99,9 @@ def test_save_and_load_give_identical_codes(tmp_path, model_class):
     restored = keras.models.load_model(path)
     assert type(restored) is model_class
     np.testing.assert_array_equal(restored.encode(images), model.encode(images))
-    np.testing.assert_allclose(restored.predict(images, verbose=0),
-                               model.predict(images, verbose=0))
+    np.testing.assert_allclose(
+        restored.predict(images, verbose=0), model.predict(images, verbose=0)
+    )
     if model_class is DHN:
         assert (restored.alpha, restored.q_lambda, restored.normed) == (5.0, 0.1, False)
     else:
@@ -100,8 +112,16 @@ def test_save_and_load_give_identical_codes(tmp_path, model_class):
 
 
 def test_get_config_round_trip():
-    model = DHN(tiny_backbone(), code_length=12, alpha=0.5, q_lambda=0.5, normed=False,
-                stable=False, with_tanh=False, num_labels=4)
+    model = DHN(
+        tiny_backbone(),
+        code_length=12,
+        alpha=0.5,
+        q_lambda=0.5,
+        normed=False,
+        stable=False,
+        with_tanh=False,
+        num_labels=4,
+    )
     clone = DHN.from_config(model.get_config())
     for name in ("code_length", "alpha", "q_lambda", "normed", "stable", "with_tanh", "num_labels"):
         assert getattr(clone, name) == getattr(model, name)

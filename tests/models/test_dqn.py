@@ -15,8 +15,17 @@ from tests.models.quantizer_helpers import tiny_data
 
 
 def make(**kwargs):
-    model = DQN(backbone(), code_length=8, num_train=32, num_codebooks=2, num_codewords=4,
-                code_batch_size=16, num_labels=4, cq_lambda=0.5, **kwargs)
+    model = DQN(
+        backbone(),
+        code_length=8,
+        num_train=32,
+        num_codebooks=2,
+        num_codewords=4,
+        code_batch_size=16,
+        num_labels=4,
+        cq_lambda=0.5,
+        **kwargs,
+    )
     model.build((None, 16, 16, 1))
     model.compile(optimizer=deephash_optimizer(0.01, 500, 0.5))
     return model
@@ -72,9 +81,16 @@ def test_resume_keeps_codes_and_codebook(tmp_path):
     backup = str(tmp_path / "backup")
     model = make()
     with pytest.raises(Interrupt):
-        model.fit(train, epochs=4, verbose=0, callbacks=[
-            keras.callbacks.BackupAndRestore(backup), CodebookUpdate(4, seed=0, verbose=0),
-            interrupt_after(10)])
+        model.fit(
+            train,
+            epochs=4,
+            verbose=0,
+            callbacks=[
+                keras.callbacks.BackupAndRestore(backup),
+                CodebookUpdate(4, seed=0, verbose=0),
+                interrupt_after(10),
+            ],
+        )
     saved_codes = model.quantizer.get_codes()
     resumed = make()
     seen = {}
@@ -85,8 +101,16 @@ def test_resume_keeps_codes_and_codebook(tmp_path):
             seen["codes"] = self.model.quantizer.get_codes()
             seen["step"] = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
-    resumed.fit(train, epochs=4, verbose=0, callbacks=[
-        keras.callbacks.BackupAndRestore(backup), Peek(), CodebookUpdate(4, seed=0, verbose=0)])
+    resumed.fit(
+        train,
+        epochs=4,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(backup),
+            Peek(),
+            CodebookUpdate(4, seed=0, verbose=0),
+        ],
+    )
     # The backup of epoch 2 (8 steps, after the round at t = 4 and t = 8 is pending) came back.
     assert seen["step"] == 8 and seen["rounds"] == 1
     assert np.any(seen["codes"] != 0)
@@ -118,5 +142,6 @@ def test_loss_matches_functions():
     onehot = np.zeros((6, 8), np.float32)
     onehot[:, [1, 7]] = 1
     expected = float(cosine_pairwise_loss(y[:6], z)) + 0.5 * float(
-        reconstruction_loss(z, onehot, model.quantizer.get_codebook()))
+        reconstruction_loss(z, onehot, model.quantizer.get_codebook())
+    )
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)

@@ -1,4 +1,4 @@
-"""DRSH model: code independence from the LSTM, loss parity, fit, save/load, checkpoints (spec §1)."""
+"""DRSH model: codes independent of the LSTM, loss parity, fit, save/load, checkpoints (spec §1)."""
 
 import os
 
@@ -16,8 +16,12 @@ D, S, E, H, K = 12, 4, 5, 8, 8
 
 
 def triplets(rng, batch):
-    return {key: rng.normal(size=(batch, D) if key.endswith("features") else (batch, S, E)).astype("float32")
-            for key in TRIPLET_KEYS}
+    return {
+        key: rng.normal(size=(batch, D) if key.endswith("features") else (batch, S, E)).astype(
+            "float32"
+        )
+        for key in TRIPLET_KEYS
+    }
 
 
 def model_for(mode="batched", **kwargs):
@@ -39,16 +43,24 @@ def test_bits_never_depend_on_the_lstm(rng):
     np.testing.assert_array_equal(model.encode(x["features"]), codes)
     np.testing.assert_array_equal(model.encode_bits(x), (codes > 0).astype(np.uint8))
     scales = keras.ops.convert_to_numpy(model.scales(x))
-    np.testing.assert_allclose(model.predict(x, verbose=0), scales * projection, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), scales * projection, rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("mode,batch", [("batched", 3), ("faithful", 1)])
 def test_compute_loss_matches_its_parts(mode, batch, rng):
     model = model_for(mode)
     x = triplets(rng, batch)
-    codes = [keras.ops.convert_to_numpy(model((x[p + "features"], x[p + "attributes"]), training=True))
-             for p in ("", "positive_", "negative_")]
-    l2 = 0.5 * 1e-4 * sum(float(np.sum(keras.ops.convert_to_numpy(w) ** 2)) for w in model.trainable_weights)
+    codes = [
+        keras.ops.convert_to_numpy(model((x[p + "features"], x[p + "attributes"]), training=True))
+        for p in ("", "positive_", "negative_")
+    ]
+    l2 = (
+        0.5
+        * 1e-4
+        * sum(float(np.sum(keras.ops.convert_to_numpy(w) ** 2)) for w in model.trainable_weights)
+    )
     triplet = float(np.mean(keras.ops.convert_to_numpy(drsh_triplet_loss(*codes))))
     binary = float(np.mean(keras.ops.convert_to_numpy(drsh_binary_triplet_loss(*codes))))
     weight = 0.1 if mode == "faithful" else 0.0
@@ -110,7 +122,10 @@ def test_lazy_build_from_first_call(rng):
 
 def test_original_weights_round_trip(rng):
     model = model_for("faithful")
-    params = {k: rng.normal(size=v.shape).astype("float32") for k, v in model.get_original_weights().items()}
+    params = {
+        k: rng.normal(size=v.shape).astype("float32")
+        for k, v in model.get_original_weights().items()
+    }
     assert {"W_feat", "b_feat", "W_de", "gamma"} <= set(params)
     model.set_original_weights(params)
     for name, value in model.get_original_weights().items():
@@ -147,11 +162,17 @@ def test_resumes_from_backup(tmp_path, rng):
                 raise RuntimeError("interrupted")
 
     with pytest.raises(RuntimeError):
-        model.fit(x, batch_size=2, epochs=4, verbose=0,
-                  callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt()])
+        model.fit(
+            x,
+            batch_size=2,
+            epochs=4,
+            verbose=0,
+            callbacks=[keras.callbacks.BackupAndRestore(backup), Interrupt()],
+        )
     resumed = model_for()
     resumed.compile(optimizer=keras.optimizers.Adam(1e-3))
-    history = resumed.fit(x, batch_size=2, epochs=4, verbose=0,
-                          callbacks=[keras.callbacks.BackupAndRestore(backup)])
+    history = resumed.fit(
+        x, batch_size=2, epochs=4, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(backup)]
+    )
     assert len(history.history["loss"]) == 2  # epochs 3 and 4 only
     assert int(keras.ops.convert_to_numpy(resumed.optimizer.iterations)) == 8

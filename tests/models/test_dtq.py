@@ -16,8 +16,17 @@ from tests.models.quantizer_helpers import tiny_data
 
 
 def make(**kwargs):
-    model = DTQ(backbone(), code_length=8, num_train=32, num_codebooks=2, num_codewords=4,
-                code_batch_size=16, cq_lambda=0.1, triplet_margin=1.0, **kwargs)
+    model = DTQ(
+        backbone(),
+        code_length=8,
+        num_train=32,
+        num_codebooks=2,
+        num_codewords=4,
+        code_batch_size=16,
+        cq_lambda=0.1,
+        triplet_margin=1.0,
+        **kwargs,
+    )
     model.build((None, 16, 16, 1))
     model.compile(optimizer=deephash_optimizer(0.01, 500, 0.5))
     return model
@@ -34,8 +43,12 @@ def test_fit_rounds_mining_and_round_trip(tmp_path):
 
     x, s = sampler()
     model = make()
-    history = model.fit(triplet_dataset(s), epochs=2, verbose=0,
-                        callbacks=[TripletQuantizationUpdate(s, seed=0, verbose=0)])
+    history = model.fit(
+        triplet_dataset(s),
+        epochs=2,
+        verbose=0,
+        callbacks=[TripletQuantizationUpdate(s, seed=0, verbose=0)],
+    )
     # initial round + one per epoch
     assert model.quantizer.get_rounds() == 3
     assert history.history["num_triplets"][0] > 0 and history.history["n_part"][-1] == 1
@@ -64,10 +77,18 @@ def test_resume_runs_the_owed_update(tmp_path):
         def on_train_batch_end(self, batch, logs=None):
             if self.epoch == 1:
                 raise Interrupt()
+
     with pytest.raises(Interrupt):
-        model.fit(triplet_dataset(s), epochs=3, verbose=0, callbacks=[
-            keras.callbacks.BackupAndRestore(backup), TripletQuantizationUpdate(s, seed=0, verbose=0),
-            StopInSecondEpoch()])
+        model.fit(
+            triplet_dataset(s),
+            epochs=3,
+            verbose=0,
+            callbacks=[
+                keras.callbacks.BackupAndRestore(backup),
+                TripletQuantizationUpdate(s, seed=0, verbose=0),
+                StopInSecondEpoch(),
+            ],
+        )
     x, s2 = sampler()
     resumed = make()
     seen = {}
@@ -77,9 +98,16 @@ def test_resume_runs_the_owed_update(tmp_path):
             seen.setdefault("epoch", epoch)
             seen.setdefault("rounds", self.model.quantizer.get_rounds())
 
-    resumed.fit(triplet_dataset(s2), epochs=3, verbose=0, callbacks=[
-        keras.callbacks.BackupAndRestore(backup), TripletQuantizationUpdate(s2, seed=0, verbose=0),
-        Peek()])
+    resumed.fit(
+        triplet_dataset(s2),
+        epochs=3,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(backup),
+            TripletQuantizationUpdate(s2, seed=0, verbose=0),
+            Peek(),
+        ],
+    )
     assert seen["epoch"] == 1 and seen["rounds"] == 2  # epoch 0's update was owed and ran
     assert resumed.quantizer.get_rounds() == 4
 
@@ -95,7 +123,8 @@ def test_loss_matches_functions():
     onehot[:, [0, 7]] = 1
     zn = keras.ops.convert_to_numpy(z)
     expected = float(triplet_loss(zn[:2], zn[2:4], zn[4:], 1.0, "cosine")) + 0.1 * float(
-        reconstruction_loss(zn, onehot, model.quantizer.get_codebook()))
+        reconstruction_loss(zn, onehot, model.quantizer.get_codebook())
+    )
     np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
 
 

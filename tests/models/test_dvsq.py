@@ -16,8 +16,16 @@ V = np.random.default_rng(1).normal(size=(4, 8)).astype(np.float32)
 
 
 def make(**kwargs):
-    model = DVSQ(backbone(), V, num_train=32, num_codebooks=2, num_codewords=4, code_batch_size=16,
-                 cq_lambda=0.25, **kwargs)
+    model = DVSQ(
+        backbone(),
+        V,
+        num_train=32,
+        num_codebooks=2,
+        num_codewords=4,
+        code_batch_size=16,
+        cq_lambda=0.25,
+        **kwargs,
+    )
     model.build((None, 16, 16, 1))
     model.compile(optimizer=deephash_optimizer(0.01, 500, 0.5))
     return model
@@ -26,8 +34,15 @@ def make(**kwargs):
 def test_fit_numpy_dict_save_load(tmp_path):
     x, y = tiny_data()
     model = make()
-    history = model.fit({"images": x, "indices": np.arange(32)}, y, batch_size=8, epochs=2,
-                        shuffle=True, verbose=0, callbacks=[CodebookUpdate(3, seed=0, verbose=0)])
+    history = model.fit(
+        {"images": x, "indices": np.arange(32)},
+        y,
+        batch_size=8,
+        epochs=2,
+        shuffle=True,
+        verbose=0,
+        callbacks=[CodebookUpdate(3, seed=0, verbose=0)],
+    )
     assert {"cos_loss", "cq_loss", "cq_euclidean_loss", "loss"} <= set(history.history)
     assert model.quantizer.get_rounds() == 2  # t = 3 and 6
     assert np.all(np.abs(model.quantizer.get_stored_outputs()).sum(1) > 0)
@@ -43,17 +58,23 @@ def test_fit_numpy_dict_save_load(tmp_path):
 
 def test_loss_is_semantic_plus_weighted_quantization():
     x, y = tiny_data()
-    for negatives_only, loss_type in [(False, "cos_softmargin_multi_label"), (True, "cos_margin_multi_label")]:
+    for negatives_only, loss_type in [
+        (False, "cos_softmargin_multi_label"),
+        (True, "cos_margin_multi_label"),
+    ]:
         model = make(negatives_only=negatives_only, loss_type=loss_type)
         model.quantizer.set_rounds(1)
         model.quantizer.set_codes(np.tile([[2, 0]], (32, 1)))
         z = model(x[:6])
-        loss = model.compute_loss({"images": x[:6], "indices": np.arange(6)}, y[:6], z, training=False)
+        loss = model.compute_loss(
+            {"images": x[:6], "indices": np.arange(6)}, y[:6], z, training=False
+        )
         onehot = np.zeros((6, 8), np.float32)
         onehot[:, [2, 4]] = 1
         margin = 0.7 if loss_type == "cos_margin_multi_label" else None
         expected = float(adaptive_margin_loss(y[:6], z, V, negatives_only, margin)) + 0.25 * float(
-            semantic_reconstruction_loss(z, onehot, model.quantizer.get_codebook(), V))
+            semantic_reconstruction_loss(z, onehot, model.quantizer.get_codebook(), V)
+        )
         np.testing.assert_allclose(float(loss), expected, rtol=1e-5)
 
 

@@ -21,8 +21,12 @@ def test_tf1_update_rule_with_a_changing_rate():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5, staircase=True)
     optimizer = TF1Momentum(schedule, momentum=0.9, gradient_multipliers=())
     variable = keras.Variable(np.array([1.0, -2.0], "float32"))
-    gradients = [np.array([0.5, 1.0], "float32"), np.array([-1.0, 2.0], "float32"),
-                 np.array([0.25, 0.0], "float32"), np.array([1.0, 1.0], "float32")]
+    gradients = [
+        np.array([0.5, 1.0], "float32"),
+        np.array([-1.0, 2.0], "float32"),
+        np.array([0.25, 0.0], "float32"),
+        np.array([1.0, 1.0], "float32"),
+    ]
     history = _apply(optimizer, variable, gradients)
     theta, accumulator = np.array([1.0, -2.0]), np.zeros(2)
     for step, gradient in enumerate(gradients):
@@ -37,13 +41,20 @@ def test_tf1_update_rule_with_a_changing_rate():
 
 def test_gradient_multipliers_follow_the_deephash_table():
     model = keras.Sequential(
-        [keras.layers.Input((3,)), keras.layers.Dense(2, name="fc7"),
-         keras.layers.Dense(2, name="hash_layer")]
+        [
+            keras.layers.Input((3,)),
+            keras.layers.Dense(2, name="fc7"),
+            keras.layers.Dense(2, name="hash_layer"),
+        ]
     )
     optimizer = TF1Momentum(0.1, gradient_multipliers=DEEPHASH_MULTIPLIERS)
     found = {v.path.split("/", 1)[1]: optimizer.multiplier_for(v) for v in model.weights}
-    assert found == {"fc7/kernel": 1.0, "fc7/bias": 2.0, "hash_layer/kernel": 10.0,
-                     "hash_layer/bias": 20.0}
+    assert found == {
+        "fc7/kernel": 1.0,
+        "fc7/bias": 2.0,
+        "hash_layer/kernel": 10.0,
+        "hash_layer/bias": 20.0,
+    }
     bias = model.get_layer("hash_layer").bias
     before = np.array(bias.numpy())
     optimizer.apply_gradients([(keras.ops.ones((2,)), bias)])

@@ -19,8 +19,9 @@ def run_steps(optimizer, initial, gradients):
     return values
 
 
-def torch_rmsprop_oracle(initial, gradients, lr, alpha, eps, weight_decay, momentum=0.0,
-                         centered=False):
+def torch_rmsprop_oracle(
+    initial, gradients, lr, alpha, eps, weight_decay, momentum=0.0, centered=False
+):
     """torch.optim.RMSprop's documented algorithm, one scalar at a time."""
     w = [float(v) for v in initial]
     square, buffer, average = [0.0] * len(w), [0.0] * len(w), [0.0] * len(w)
@@ -60,29 +61,44 @@ def test_epsilon_is_outside_the_square_root_and_differs_from_keras():
     gradient = [1e-4]
     ours = run_steps(TorchRMSprop(1.0, epsilon=1e-4), [0.0], [gradient])[0]
     np.testing.assert_allclose(ours, [-1.0 / (0.1 + 1.0)], rtol=1e-5)
-    keras_value = run_steps(keras.optimizers.RMSprop(1.0, rho=0.99, epsilon=1e-4), [0.0],
-                            [gradient])[0]
+    keras_value = run_steps(
+        keras.optimizers.RMSprop(1.0, rho=0.99, epsilon=1e-4), [0.0], [gradient]
+    )[0]
     assert abs(float(keras_value[0]) - float(ours[0])) > 1e-2
 
 
 @pytest.mark.parametrize(
     "options",
-    [dict(alpha=0.99, eps=1e-8, weight_decay=5e-4), dict(alpha=0.9, eps=1e-3, weight_decay=0.0),
-     dict(alpha=0.95, eps=1e-4, weight_decay=0.01, momentum=0.5),
-     dict(alpha=0.9, eps=1e-3, weight_decay=0.01, centered=True)],
+    [
+        dict(alpha=0.99, eps=1e-8, weight_decay=5e-4),
+        dict(alpha=0.9, eps=1e-3, weight_decay=0.0),
+        dict(alpha=0.95, eps=1e-4, weight_decay=0.01, momentum=0.5),
+        dict(alpha=0.9, eps=1e-3, weight_decay=0.01, centered=True),
+    ],
 )
 def test_matches_the_documented_algorithm_over_several_steps(options):
     rng = np.random.default_rng(0)
     initial = rng.normal(size=3)
     gradients = rng.normal(size=(5, 3))
-    optimizer = TorchRMSprop(0.05, alpha=options["alpha"], epsilon=options["eps"],
-                             weight_decay=options["weight_decay"],
-                             momentum=options.get("momentum", 0.0),
-                             centered=options.get("centered", False))
+    optimizer = TorchRMSprop(
+        0.05,
+        alpha=options["alpha"],
+        epsilon=options["eps"],
+        weight_decay=options["weight_decay"],
+        momentum=options.get("momentum", 0.0),
+        centered=options.get("centered", False),
+    )
     ours = run_steps(optimizer, initial, gradients)
-    expected = torch_rmsprop_oracle(initial, gradients, 0.05, options["alpha"], options["eps"],
-                                    options["weight_decay"], options.get("momentum", 0.0),
-                                    options.get("centered", False))
+    expected = torch_rmsprop_oracle(
+        initial,
+        gradients,
+        0.05,
+        options["alpha"],
+        options["eps"],
+        options["weight_decay"],
+        options.get("momentum", 0.0),
+        options.get("centered", False),
+    )
     np.testing.assert_allclose(np.array(ours), np.array(expected), rtol=2e-5, atol=1e-6)
 
 
@@ -113,15 +129,22 @@ def test_configs_round_trip():
     assert isinstance(restored, TorchRMSprop)
     assert restored.l2_weight_decay == 5e-4 and restored.alpha == 0.99 and restored.epsilon == 1e-8
     assert isinstance(restored.learning_rate, EpochCosineAnnealing) or isinstance(
-        restored._learning_rate, EpochCosineAnnealing)
+        restored._learning_rate, EpochCosineAnnealing
+    )
     schedule = EpochCosineAnnealing.from_config(EpochCosineAnnealing(1e-3, 10, 7).get_config())
     assert schedule.total_epochs == 10 and schedule.steps_per_epoch == 7
     assert schedule.min_learning_rate == 1e-5
 
 
-@pytest.mark.parametrize("kwargs, name", [({"alpha": 1.0}, "alpha"), ({"epsilon": -1.0}, "epsilon"),
-                                          ({"weight_decay": -1.0}, "weight_decay"),
-                                          ({"momentum": -0.5}, "momentum")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"alpha": 1.0}, "alpha"),
+        ({"epsilon": -1.0}, "epsilon"),
+        ({"weight_decay": -1.0}, "weight_decay"),
+        ({"momentum": -0.5}, "momentum"),
+    ],
+)
 def test_bad_arguments_are_rejected(kwargs, name):
     with pytest.raises(ValueError, match=name):
         TorchRMSprop(0.1, **kwargs)

@@ -57,8 +57,9 @@ def test_reconstruct_matches_a_loop():
     for i in range(6):
         for m in range(3):
             expected[i] += codebook[m * 4 + indices[i, m]]
-    np.testing.assert_allclose(reconstruct(indices_to_codes(indices, 3, 4), codebook), expected,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        reconstruct(indices_to_codes(indices, 3, 4), codebook), expected, rtol=1e-6
+    )
     np.testing.assert_allclose(reconstruct(indices, codebook), expected, rtol=1e-6)
     with pytest.raises(ValueError, match="one-hot .*or integer indices"):
         reconstruct(np.zeros((2, 5)), codebook)
@@ -83,7 +84,7 @@ def test_kmeans_codebook_is_block_diagonal_and_reproducible():
     assert codebook.dtype == np.float32 and codebook.shape == (12, 7)
     mask = np.zeros((12, 7), bool)
     for m in range(3):
-        mask[m * 4:(m + 1) * 4, m * 2:(m + 1) * 2] = True
+        mask[m * 4 : (m + 1) * 4, m * 2 : (m + 1) * 2] = True
     assert np.all(codebook[~mask] == 0)
     assert np.all(codebook[:, 6] == 0)
     assert np.all(np.abs(codebook[mask]) > 0)
@@ -92,12 +93,22 @@ def test_kmeans_codebook_is_block_diagonal_and_reproducible():
     # Each block is MiniBatchKMeans with the pinned (scikit-learn 0.2x) defaults.
     states = np.random.default_rng(0).integers(0, 2**31 - 1, size=3)
     for m in range(3):
-        km = MiniBatchKMeans(n_clusters=4, random_state=int(states[m]), batch_size=100, n_init=3,
-                             max_iter=100, tol=0.0, max_no_improvement=10, init_size=None,
-                             reassignment_ratio=0.01, init="k-means++")
-        km.fit(outputs[:, m * 2:(m + 1) * 2])
-        np.testing.assert_allclose(codebook[m * 4:(m + 1) * 4, m * 2:(m + 1) * 2],
-                                   km.cluster_centers_, rtol=1e-6)
+        km = MiniBatchKMeans(
+            n_clusters=4,
+            random_state=int(states[m]),
+            batch_size=100,
+            n_init=3,
+            max_iter=100,
+            tol=0.0,
+            max_no_improvement=10,
+            init_size=None,
+            reassignment_ratio=0.01,
+            init="k-means++",
+        )
+        km.fit(outputs[:, m * 2 : (m + 1) * 2])
+        np.testing.assert_allclose(
+            codebook[m * 4 : (m + 1) * 4, m * 2 : (m + 1) * 2], km.cluster_centers_, rtol=1e-6
+        )
     assert KMEANS_DEFAULTS["batch_size"] == 100 and KMEANS_DEFAULTS["n_init"] == 3
     # Overrides reach scikit-learn.
     modern = kmeans_init_codebook(outputs, 3, 4, seed=0, batch_size=1024, n_init="auto")
@@ -111,7 +122,7 @@ def test_kmeans_codebook_then_icm_is_product_quantization():
     indices = icm_encode(outputs, codebook, 2, 4, sweeps=1, seed=0, return_indices=True)
     for m in range(2):
         cols = slice(3 * m, 3 * m + 3)
-        dist = ((outputs[:, None, cols] - codebook[None, 4 * m:4 * m + 4, cols]) ** 2).sum(-1)
+        dist = ((outputs[:, None, cols] - codebook[None, 4 * m : 4 * m + 4, cols]) ** 2).sum(-1)
         np.testing.assert_array_equal(indices[:, m], dist.argmin(1))
 
 
@@ -158,7 +169,7 @@ def test_ridge_solution_satisfies_its_normal_equations(regression):
     exact = np.linalg.solve(b.T @ b + 1e-3 * np.eye(8), rhs)
 
     def objective(c):
-        return np.sum((outputs - b @ c) ** 2) + 1e-3 * np.sum(c ** 2)
+        return np.sum((outputs - b @ c) ** 2) + 1e-3 * np.sum(c**2)
 
     assert objective(codebook) == pytest.approx(objective(exact), rel=1e-6)
     assert objective(codebook) < objective(exact + 1e-2)

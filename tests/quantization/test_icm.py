@@ -12,8 +12,9 @@ from keras_hashing.quantization import reconstruct
 M, K, D = 2, 4, 6
 
 
-def _reference_icm(outputs, codebook, num_codebooks, num_codewords, sweeps, seed,
-                   label_embeddings=None):
+def _reference_icm(
+    outputs, codebook, num_codebooks, num_codewords, sweeps, seed, label_embeddings=None
+):
     """The obvious implementation: loops over sweeps, codebooks, samples and codewords."""
     rng = np.random.default_rng(seed)
     orders = [rng.permutation(num_codebooks) for _ in range(sweeps)]
@@ -42,8 +43,10 @@ def _reference_icm(outputs, codebook, num_codebooks, num_codewords, sweeps, seed
 
 
 def _cost(outputs, codebook, indices, num_codewords, label_embeddings=None):
-    recon = sum(np.asarray(codebook, np.float64)[m * num_codewords + indices[..., m]]
-                for m in range(indices.shape[-1]))
+    recon = sum(
+        np.asarray(codebook, np.float64)[m * num_codewords + indices[..., m]]
+        for m in range(indices.shape[-1])
+    )
     diff = np.asarray(outputs, np.float64) - recon
     if label_embeddings is not None:
         diff = diff @ np.asarray(label_embeddings, np.float64).T
@@ -52,8 +55,19 @@ def _cost(outputs, codebook, indices, num_codewords, label_embeddings=None):
 
 def _brute_force(outputs, codebook, num_codebooks, num_codewords, label_embeddings=None):
     combos = np.array(list(itertools.product(range(num_codewords), repeat=num_codebooks)))
-    costs = np.stack([_cost(outputs, codebook, np.broadcast_to(c, (len(outputs), num_codebooks)),
-                            num_codewords, label_embeddings) for c in combos], axis=1)
+    costs = np.stack(
+        [
+            _cost(
+                outputs,
+                codebook,
+                np.broadcast_to(c, (len(outputs), num_codebooks)),
+                num_codewords,
+                label_embeddings,
+            )
+            for c in combos
+        ],
+        axis=1,
+    )
     return combos[np.argmin(costs, axis=1)], costs.min(axis=1)
 
 
@@ -81,8 +95,9 @@ def test_one_hot_output_and_indices(data):
     indices = icm_encode(outputs, codebook, M, K, seed=1, return_indices=True)
     assert indices.dtype == np.uint8
     np.testing.assert_array_equal(codes_to_indices(codes, M, K), indices)
-    np.testing.assert_allclose(reconstruct(codes, codebook), reconstruct(indices, codebook),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        reconstruct(codes, codebook), reconstruct(indices, codebook), rtol=1e-6
+    )
 
 
 def test_fixed_points_are_coordinatewise_minima(data):
@@ -90,7 +105,8 @@ def test_fixed_points_are_coordinatewise_minima(data):
     indices = icm_encode(outputs, codebook, M, K, sweeps=30, seed=0, return_indices=True)
     # Converged: one more sweep changes nothing.
     np.testing.assert_array_equal(
-        indices, icm_encode(outputs, codebook, M, K, sweeps=31, seed=0, return_indices=True))
+        indices, icm_encode(outputs, codebook, M, K, sweeps=31, seed=0, return_indices=True)
+    )
     cost = _cost(outputs, codebook, indices, K)
     for m in range(M):
         for k in range(K):
@@ -100,8 +116,12 @@ def test_fixed_points_are_coordinatewise_minima(data):
     _, optimum = _brute_force(outputs, codebook, M, K)
     assert np.all(cost >= optimum - 1e-9)
     # ICM is a local method, but never worse than its own greedy first sweep.
-    greedy = _cost(outputs, codebook,
-                   icm_encode(outputs, codebook, M, K, sweeps=1, seed=0, return_indices=True), K)
+    greedy = _cost(
+        outputs,
+        codebook,
+        icm_encode(outputs, codebook, M, K, sweeps=1, seed=0, return_indices=True),
+        K,
+    )
     assert np.all(cost <= greedy + 1e-9)
 
 
@@ -109,8 +129,12 @@ def test_cost_never_increases_with_sweeps(data):
     outputs, codebook = data
     previous = None
     for sweeps in range(1, 6):  # same seed: the orders of s sweeps are a prefix of s + 1's
-        cost = _cost(outputs, codebook, icm_encode(outputs, codebook, M, K, sweeps=sweeps, seed=4,
-                                                   return_indices=True), K)
+        cost = _cost(
+            outputs,
+            codebook,
+            icm_encode(outputs, codebook, M, K, sweeps=sweeps, seed=4, return_indices=True),
+            K,
+        )
         if previous is not None:
             assert np.all(cost <= previous + 1e-9)
         previous = cost
@@ -124,25 +148,26 @@ def test_block_diagonal_codebook_gives_exact_pq(data):
     codebook[K:, 3:] = rng.normal(size=(K, 3))
     best, optimum = _brute_force(outputs, codebook, M, K)
     for sweeps, seed in ((1, 0), (3, 9)):
-        indices = icm_encode(outputs, codebook, M, K, sweeps=sweeps, seed=seed,
-                             return_indices=True)
+        indices = icm_encode(outputs, codebook, M, K, sweeps=sweeps, seed=seed, return_indices=True)
         np.testing.assert_array_equal(indices, best)
         np.testing.assert_allclose(_cost(outputs, codebook, indices, K), optimum, rtol=1e-12)
     # ... which is the nearest sub-centre in each subspace.
     for m, cols in enumerate((slice(0, 3), slice(3, 6))):
-        dist = ((outputs[:, None, cols] - codebook[None, m * K:(m + 1) * K, cols]) ** 2).sum(-1)
+        dist = ((outputs[:, None, cols] - codebook[None, m * K : (m + 1) * K, cols]) ** 2).sum(-1)
         np.testing.assert_array_equal(best[:, m], dist.argmin(1))
 
 
 def test_label_embedding_cost(data):
     outputs, codebook = data
     weights = np.random.default_rng(5).normal(size=(3, D)).astype(np.float32)  # L=3 < D
-    got = icm_encode(outputs, codebook, M, K, sweeps=3, seed=2, label_embeddings=weights,
-                     return_indices=True)
+    got = icm_encode(
+        outputs, codebook, M, K, sweeps=3, seed=2, label_embeddings=weights, return_indices=True
+    )
     np.testing.assert_array_equal(got, _reference_icm(outputs, codebook, M, K, 3, 2, weights))
     # Converged V-weighted ICM is a coordinate-wise minimum of ||V r||^2, not of ||r||^2.
-    converged = icm_encode(outputs, codebook, M, K, sweeps=30, seed=2, label_embeddings=weights,
-                           return_indices=True).astype(np.int64)
+    converged = icm_encode(
+        outputs, codebook, M, K, sweeps=30, seed=2, label_embeddings=weights, return_indices=True
+    ).astype(np.int64)
     cost = _cost(outputs, codebook, converged, K, weights)
     for m in range(M):
         for k in range(K):
@@ -153,8 +178,18 @@ def test_label_embedding_cost(data):
     assert not np.array_equal(got, euclidean)
     # The identity as V is the Euclidean cost.
     np.testing.assert_array_equal(
-        icm_encode(outputs, codebook, M, K, sweeps=3, seed=2, label_embeddings=np.eye(D),
-                   return_indices=True), euclidean)
+        icm_encode(
+            outputs,
+            codebook,
+            M,
+            K,
+            sweeps=3,
+            seed=2,
+            label_embeddings=np.eye(D),
+            return_indices=True,
+        ),
+        euclidean,
+    )
 
 
 def test_any_number_of_rows_and_chunking(data):
@@ -162,11 +197,13 @@ def test_any_number_of_rows_and_chunking(data):
     full = icm_encode(outputs, codebook, M, K, seed=8, return_indices=True)
     for batch_size in (1, 3, 7, 40, 500):  # chunking only bounds memory
         np.testing.assert_array_equal(
-            icm_encode(outputs, codebook, M, K, seed=8, batch_size=batch_size,
-                       return_indices=True), full)
+            icm_encode(outputs, codebook, M, K, seed=8, batch_size=batch_size, return_indices=True),
+            full,
+        )
     # Fewer rows than the original's 500-row placeholder (which crashed), one row, none.
     np.testing.assert_array_equal(
-        icm_encode(outputs[:7], codebook, M, K, seed=8, return_indices=True), full[:7])
+        icm_encode(outputs[:7], codebook, M, K, seed=8, return_indices=True), full[:7]
+    )
     assert icm_encode(outputs[:1], codebook, M, K).shape == (1, M * K)
     assert icm_encode(outputs[:0], codebook, M, K).shape == (0, M * K)
 
@@ -176,10 +213,13 @@ def test_seed_and_generator(data):
     a = icm_encode(outputs, codebook, M, K, seed=3)
     np.testing.assert_array_equal(a, icm_encode(outputs, codebook, M, K, seed=3))
     np.testing.assert_array_equal(
-        a, icm_encode(outputs, codebook, M, K, seed=np.random.default_rng(3)))
+        a, icm_encode(outputs, codebook, M, K, seed=np.random.default_rng(3))
+    )
     # The sweep orders matter for a dense codebook: some seed gives different codes.
-    assert any(not np.array_equal(a, icm_encode(outputs, codebook, M, K, sweeps=1, seed=s))
-               for s in range(10))
+    assert any(
+        not np.array_equal(a, icm_encode(outputs, codebook, M, K, sweeps=1, seed=s))
+        for s in range(10)
+    )
 
 
 def test_ties_go_to_the_lowest_codeword():
