@@ -33,6 +33,8 @@ def main():
     )
     parser.add_argument("--gamma", type=float, default=20.0)
     parser.add_argument("--q-lambda", type=float, default=0.0)
+    parser.add_argument("--filters", default=None, help="SmallCNN filters, e.g. 32,64,128")
+    parser.add_argument("--units", type=int, default=None, help="SmallCNN feature width")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baselines", action="store_true")
@@ -58,7 +60,14 @@ def main():
     rows = []
     for bits in [int(b) for b in args.bits.split(",")]:
         keras.utils.set_random_seed(args.seed)
-        model = fashion_mnist_dch(bits, gamma=args.gamma, q_lambda=args.q_lambda, seed=args.seed)
+        backbone = {}
+        if args.filters:
+            backbone["filters"] = tuple(int(f) for f in args.filters.split(","))
+        if args.units:
+            backbone["units"] = args.units
+        model = fashion_mnist_dch(
+            bits, gamma=args.gamma, q_lambda=args.q_lambda, seed=args.seed, backbone=backbone
+        )
         model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, 0.1))
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)

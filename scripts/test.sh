@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 bash scripts/install.sh --test
 export TF_CPP_MIN_LOG_LEVEL=2
+echo "== ruff"
+$PYTHON -m ruff check .
 echo "== pytest, KERAS_BACKEND=tensorflow"
 KERAS_BACKEND=tensorflow $PYTHON -m pytest -q "$@"
 echo "== pytest, KERAS_BACKEND=jax"
