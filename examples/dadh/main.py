@@ -167,6 +167,37 @@ def evaluation(args, data):
     )
 
 
+def save_curves(args, data, model, directory):
+    """Precision@top-R and PR curves of the evaluated model's codes, as PNG and NPZ files."""
+    import numpy as np
+
+    from keras_hashing.metrics import cross_modal_curves
+    from keras_hashing.metrics import plot_cross_modal_curves
+
+    # The same inference-mode encoding as CrossModalEvaluation.evaluate, so the same codes.
+    query, database, size = data.query, data.database, args.batch_size
+    curves = cross_modal_curves(
+        model.encode_image(query.images, batch_size=size),
+        query.labels,
+        model.encode_text(query.texts, batch_size=size),
+        query.labels,
+        model.encode_image(database.images, batch_size=size),
+        database.labels,
+        model.encode_text(database.texts, batch_size=size),
+        database.labels,
+    )
+    os.makedirs(directory, exist_ok=True)
+    png = plot_cross_modal_curves(
+        curves,
+        os.path.join(directory, "cross_modal_curves.png"),
+        title=f"DADH {DATASET_NAMES[args.flag]} {args.bit} bits",
+    )
+    npz = os.path.join(directory, "cross_modal_curves.npz")
+    np.savez(npz, **{f"{d}_{k}": v for d, part in curves.items() for k, v in part.items()})
+    print(f"...cross-modal curves: {png}, {npz}")
+    return png, npz
+
+
 def train(args):
     import keras
 
@@ -232,6 +263,7 @@ def train(args):
         print(
             f"   final MAP: MAP(i->t): {final['map_i2t']:3.4f}, MAP(t->i): {final['map_t2i']:3.4f}"
         )
+        save_curves(args, data, model, directory)
     with open(os.path.join(directory, "result.json"), "w") as handle:
         json.dump({"train_times": epoch_times, "mapi2t": map_i2t, "mapt2i": map_t2i}, handle)
     return model_path
@@ -252,6 +284,7 @@ def test(args):
     print(
         f"...test MAP: MAP(i->t): {results['map_i2t']:3.4f}, MAP(t->i): {results['map_t2i']:3.4f}"
     )
+    save_curves(args, data, model, run_dir(args))
     return results
 
 

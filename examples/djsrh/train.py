@@ -185,7 +185,7 @@ def image_transform_for(args):
     return lambda images, training: imagenet_transform(images, training, seed=args.seed)
 
 
-def evaluate(args, data, model, logger):
+def evaluate(args, data, model, logger, curves=False):
     from keras_hashing.data.cross_modal import paired_dataset
     from keras_hashing.metrics import cross_modal_map
 
@@ -229,8 +229,33 @@ def evaluate(args, data, model, logger):
         )
     )
     logger.info("MAP of Image to Text: %.3f, MAP of Text to Image: %.3f", map_i2t, map_t2i)
+    if curves:
+        save_curves(
+            args,
+            (query_images, data.query.labels, query_texts, data.query.labels),
+            (database_images, data.database.labels, database_texts, data.database.labels),
+            logger,
+        )
     logger.info("--------------------------------------------------------------------")
     return {"map_i2t": map_i2t, "map_t2i": map_t2i}
+
+
+def save_curves(args, query, database, logger):
+    """Precision@top-R and PR curves of the evaluated codes, as PNG and NPZ in MODEL_DIR."""
+    import numpy as np
+
+    from keras_hashing.metrics import cross_modal_curves
+    from keras_hashing.metrics import plot_cross_modal_curves
+
+    curves = cross_modal_curves(*query, *database)
+    png = plot_cross_modal_curves(
+        curves,
+        os.path.join(args.model_dir, "cross_modal_curves.png"),
+        title=f"DJSRH {args.dataset} {args.code_len} bits",
+    )
+    npz = os.path.join(args.model_dir, "cross_modal_curves.npz")
+    np.savez(npz, **{f"{d}_{k}": v for d, part in curves.items() for k, v in part.items()})
+    logger.info("Cross-modal curves: %s, %s", png, npz)
 
 
 def main(argv=None):
@@ -265,7 +290,7 @@ def main(argv=None):
         if not os.path.exists(path):
             raise SystemExit(f"********** No checkpoint {path}! *********")
         model = keras.models.load_model(path)
-        return evaluate(args, data, model, logger)
+        return evaluate(args, data, model, logger, curves=True)
     np.savez(
         os.path.join(args.model_dir, "split_indices.npz"),
         train=data.train.indices,
@@ -310,7 +335,8 @@ def main(argv=None):
                 logs.get("reconstruction_loss", np.nan),
             )
             if (epoch + 1) % args.eval_interval == 0:
-                results.update(evaluate(args, data, self.model, logger))
+                final = epoch + 1 == args.num_epoch
+                results.update(evaluate(args, data, self.model, logger, curves=final))
 
     callbacks = [DJSRHSlopeSchedule(), Periodic()]
     if args.resume:

@@ -2,6 +2,8 @@
 
 from keras_hashing.metrics.cross_modal import cross_modal_map
 from keras_hashing.metrics.cross_modal import precision_at_top_r
+from keras_hashing.metrics.cross_modal_plots import cross_modal_curves
+from keras_hashing.metrics.cross_modal_plots import plot_cross_modal_curves
 from keras_hashing.metrics.device import map_after_sign_device
 from keras_hashing.metrics.distances import DIST_TYPES
 from keras_hashing.metrics.distances import distance

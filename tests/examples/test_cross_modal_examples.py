@@ -87,9 +87,13 @@ def test_dadh_main_train_then_test(tmp_path, capsys, cross_modal_map):
     assert len(result["train_times"]) == 2 and len(result["mapi2t"]) == 2
     output = capsys.readouterr().out
     assert "valid MAP: MAP(i->t)" in output and "final MAP" in output
+    assert "cross_modal_curves.npz" in output
     results = main.main(["test"] + common)
     assert 0.0 <= results["map_i2t"] <= 1.0 and 0.0 <= results["map_t2i"] <= 1.0
-    assert "...test MAP: MAP(i->t)" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "...test MAP: MAP(i->t)" in output and "cross_modal_curves.png" in output
+    for name in ("cross_modal_curves.png", "cross_modal_curves.npz"):
+        assert os.path.getsize(os.path.join(os.path.dirname(model_path), name)) > 0
 
 
 def test_dadh_parser_has_the_original_flags_and_defaults():
@@ -168,8 +172,12 @@ def test_djsrh_train_then_eval_on_a_tiny_wiki(tmp_path, cross_modal_map):
     assert set(results) >= {"map_i2t", "map_t2i", "epoch_seconds"}
     assert os.path.exists(tmp_path / "checkpoint" / "latest.keras")
     assert os.path.exists(tmp_path / "checkpoint" / "split_indices.npz")
+    for name in ("cross_modal_curves.png", "cross_modal_curves.npz"):
+        assert os.path.getsize(tmp_path / "checkpoint" / name) > 0
+    os.remove(tmp_path / "checkpoint" / "cross_modal_curves.png")
     evaluated = train.main(common + ["--eval"])
     assert evaluated["map_i2t"] == pytest.approx(results["map_i2t"])
+    assert os.path.getsize(tmp_path / "checkpoint" / "cross_modal_curves.png") > 0
 
 
 def test_djsrh_settings_match_the_original():
