@@ -29,6 +29,24 @@ def hamming_map(query, query_labels, database, database_labels):
     )
 
 
+def hold_out_validation(data, size, seed):
+    """Makes `data` a tuning split: `size` training images become the queries, the protocol
+    database less them the database (as `load_retrieval_data(..., validation=size)`)."""
+    from keras_hashing.data.fashion_mnist import load_fashion_mnist
+
+    split = load_fashion_mnist().validation_split(size, seed=seed, database="database")
+
+    def gray(images):
+        return (np.asarray(images, np.float32) / 255.0)[..., None]
+
+    data.train_inputs, data.train_labels = gray(split.train_images), split.train_labels
+    data.num_train = len(split.train_images)
+    data.query, data.query_labels = gray(split.query_images), split.query_labels
+    data.database, data.database_labels = gray(split.database_images), split.database_labels
+    data.R = len(split.database_images)
+    return data
+
+
 def run(method, bits, data, args):
     import keras
 
@@ -40,18 +58,31 @@ def run(method, bits, data, args):
     from keras_hashing.data import indexed_dataset
     from keras_hashing.data import label_embeddings
     from keras_hashing.data import triplet_dataset
+    from keras_hashing.layers import RandomFlipCrop
     from keras_hashing.models import DQN
     from keras_hashing.models import DTQ
     from keras_hashing.models import DVSQ
+    from keras_hashing.models.presets import fashion_mnist_backbone
     from keras_hashing.optimizers import deephash_optimizer
 
     keras.utils.set_random_seed(args.seed)
+
+    def backbone_and_augmentation():
+        # "preset": the DCH Fashion-MNIST recipe (SmallCNN 32-64-128/512, flips and 2-pixel
+        # shifts); "small": SmallCNN's defaults without augmentation.
+        if args.backbone == "small":
+            return {"backbone": SmallCNN()}
+        return {
+            "backbone": fashion_mnist_backbone(),
+            "preprocessor": RandomFlipCrop(padding=2, seed=args.seed),
+        }
+
     M, K = bits // 8, 256
     n = data.num_train
     if method in ("dqn", "dvsq"):
         if method == "dqn":
             model = DQN(
-                SmallCNN(),
+                **backbone_and_augmentation(),
                 code_length=args.dqn_dim,
                 num_train=n,
                 num_codebooks=M,
@@ -64,7 +95,12 @@ def run(method, bits, data, args):
             glove = os.path.join(ROOT, "data", "glove", "fashion_mnist_glove.txt")
             V = label_embeddings(common.FASHION_MNIST_NAMES, glove, file_format="glove")
             model = DVSQ(
-                SmallCNN(), V, num_train=n, num_codebooks=M, num_codewords=K, cq_lambda=1e-4
+                **backbone_and_augmentation(),
+                label_embeddings=V,
+                num_train=n,
+                num_codebooks=M,
+                num_codewords=K,
+                cq_lambda=1e-4,
             )
             lr = 0.02
         model.build((None, 28, 28, 1))
@@ -84,7 +120,7 @@ def run(method, bits, data, args):
         report, extras, _ = common.quantized_report(model, data, data.R, seed=args.seed)
     else:
         model = DTQ(
-            SmallCNN(),
+            **backbone_and_augmentation(),
             code_length=64,
             num_train=n,
             num_codebooks=M,
@@ -139,9 +175,24 @@ def main(argv=None):
     parser.add_argument("--dtq-epochs", type=int, default=3, help="DTQ epochs (original 100)")
     parser.add_argument("--dqn-dim", type=int, default=300)
     parser.add_argument("--lr-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--backbone",
+        choices=("preset", "small"),
+        default="preset",
+        help="preset: the DCH Fashion-MNIST recipe (keras_hashing.models.presets); small: "
+        "SmallCNN defaults, no augmentation",
+    )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--validation",
+        type=int,
+        default=0,
+        help="hold out this many training images as queries (tuning; never tune on the queries)",
+    )
     args = parser.parse_args(argv)
     data = common.QuantizerData("fashion_mnist", None, 100, args.seed)
+    if args.validation:
+        data = hold_out_validation(data, args.validation, args.seed)
     print(
         f"train {data.num_train}, query {len(data.query)}, "
         f"database {len(data.database)}, R = {data.R}"

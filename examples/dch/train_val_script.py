@@ -12,26 +12,13 @@ Departures from the original (each one is an explicit choice, see README):
 """
 
 import argparse
-import math
 import os
 import sys
 import time
 
 # Set by --gpus before TensorFlow starts, as the original does with CUDA_VISIBLE_DEVICES.
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-
-def str2bool(value):
-    if isinstance(value, bool):
-        return value
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "y", "t"):
-        return True
-    if lowered in ("0", "false", "no", "n", "f"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, found {value!r}")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _shared  # noqa: E402
 
 
 def build_parser():
@@ -50,13 +37,10 @@ def build_parser():
     )
     parser.add_argument("--gpus", default="0", type=str)
     parser.add_argument("--log-dir", default="tflog", type=str)
-    parser.add_argument("-b", "--batch-size", default=128, type=int)
-    parser.add_argument("-vb", "--val-batch-size", default=16, type=int)
-    parser.add_argument("--decay-step", default=10000, type=int)
-    parser.add_argument("--decay-factor", default=0.1, type=float)
-    tanh = parser.add_mutually_exclusive_group()
-    tanh.add_argument("--with-tanh", dest="with_tanh", action="store_true", default=True)
-    tanh.add_argument("--without-tanh", dest="with_tanh", action="store_false")
+    _shared.add_schedule_flags(
+        parser, batch_size=128, val_batch_size=16, decay_step=10000, decay_factor=0.1
+    )
+    _shared.add_tanh_flags(parser)
     parser.add_argument(
         "--img-model",
         default="alexnet",
@@ -70,7 +54,7 @@ def build_parser():
         default="pretrained/reference_pretrain.npy",
         help="AlexNet .npy dict (conv1..fc7, fc8 optional) or a .keras model",
     )
-    parser.add_argument("--finetune-all", default=True, type=str2bool)
+    parser.add_argument("--finetune-all", default=True, type=_shared.str2bool)
     parser.add_argument("--save-dir", default="./models/", type=str)
     parser.add_argument("--data-dir", default="~/data/", type=str)
     parser.add_argument("-e", "--evaluate", action="store_true", default=False)
@@ -107,10 +91,7 @@ def build_model(args, data):
     from keras_hashing.layers import CaffeCrop
     from keras_hashing.models import DCH
 
-    img_model = args.img_model
-    if data.input_kind == "gray28" and img_model == "alexnet":
-        img_model = "small_cnn"  # AlexNet needs 256x256 colour images; say so once.
-        print("fashion_mnist images are 28x28: using --img-model small_cnn")
+    img_model = _shared.resolve_img_model(args.img_model, data.input_kind)
     if img_model == "alexnet":
         weights = args.model_weights if args.model_weights.endswith(".npy") else None
         if weights and not os.path.exists(weights):
@@ -132,8 +113,6 @@ def build_model(args, data):
         if weights:
             model.set_deephash_weights(backbones.load_alexnet_npy(weights), source=weights)
     elif img_model == "small_cnn":
-        if data.input_kind != "gray28":
-            raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
         from keras_hashing.models.presets import fashion_mnist_dch
 
         model = fashion_mnist_dch(
@@ -154,16 +133,9 @@ def train(args, data, strategy, run_dir):
     import keras
 
     from keras_hashing.callbacks import RetrievalEvaluation
-    from keras_hashing.callbacks import StopAtStep
-    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
     from keras_hashing.optimizers import deephash_optimizer
 
-    steps_per_epoch = data.num_train // args.batch_size
-    if steps_per_epoch == 0:
-        raise SystemExit(
-            f"batch size {args.batch_size} exceeds the {data.num_train} training items."
-        )
-    epochs = math.ceil(args.iter_num / steps_per_epoch)
+    steps_per_epoch, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     with strategy.scope():
         model = build_model(args, data)
         model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
@@ -172,10 +144,7 @@ def train(args, data, strategy, run_dir):
         model.build((None,) + tuple(input_spec.shape[1:]))
         model.optimizer.build(model.trainable_variables)
     backup_dir = os.path.join(run_dir, "backup")
-    callbacks = [
-        TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
-        keras.callbacks.BackupAndRestore(backup_dir),
-        StopAtStep(args.iter_num),
+    callbacks = _shared.resumable_callbacks(backup_dir, args.iter_num) + [
         keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))),
     ]
     if args.eval_every:

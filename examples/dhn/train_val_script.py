@@ -24,14 +24,12 @@ Departures from the original (each one an explicit choice):
 
 import argparse
 import importlib.util
-import math
 import os
 import sys
 import time
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _shared  # noqa: E402
 
 # thulab/DeepHash's DHN script tables (spec §8.5).
 LABEL_DIMS = {
@@ -73,10 +71,9 @@ def build_parser():
     parser.add_argument("log_dir", type=str)
     parser.add_argument("data_root", type=str)
     # The original's hard-coded config, as flags.
-    parser.add_argument("-b", "--batch-size", default=256, type=int)
-    parser.add_argument("-vb", "--val-batch-size", default=100, type=int)
-    parser.add_argument("--decay-step", default=5000, type=int)
-    parser.add_argument("--decay-factor", default=0.5, type=float)
+    _shared.add_schedule_flags(
+        parser, batch_size=256, val_batch_size=100, decay_step=5000, decay_factor=0.5
+    )
     parser.add_argument(
         "--loss-type",
         default="normed_cross_entropy",
@@ -186,13 +183,7 @@ def build_model(args, data):
         num_labels=data.num_labels,
         name="dhn",
     )
-    img_model = args.img_model
-    if data.input_kind == "gray28" and img_model == "alexnet":
-        img_model = "small_cnn"
-        print("fashion_mnist images are 28x28: using --img-model small_cnn")
-    if img_model == "small_cnn":
-        if data.input_kind != "gray28":
-            raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
+    if _shared.resolve_img_model(args.img_model, data.input_kind) == "small_cnn":
         model = DHN(backbones.SmallCNN(), args.output_dim, **options)
     else:
         from keras_hashing.layers import CaffeCrop
@@ -219,16 +210,9 @@ def build_model(args, data):
 def train(args, data, strategy):
     import keras
 
-    from keras_hashing.callbacks import StopAtStep
-    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
     from keras_hashing.optimizers import deephash_optimizer
 
-    steps_per_epoch = data.num_train // args.batch_size
-    if steps_per_epoch == 0:
-        raise SystemExit(
-            f"batch size {args.batch_size} exceeds the {data.num_train} training items."
-        )
-    epochs = math.ceil(args.iter_num / steps_per_epoch)
+    steps_per_epoch, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     with strategy.scope():
         model = build_model(args, data)
         model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
@@ -236,11 +220,7 @@ def train(args, data, strategy):
         model.build(tuple(data.train.element_spec[0].shape))
     run_dir = os.path.join(args.save_dir, file_name(args))
     backup_dir = os.path.join(run_dir, "backup")
-    callbacks = [
-        TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
-        keras.callbacks.BackupAndRestore(backup_dir),
-        StopAtStep(args.iter_num),
-    ]
+    callbacks = _shared.resumable_callbacks(backup_dir, args.iter_num)
     if importlib.util.find_spec("tensorboard") is not None:  # the original's summaries
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))))
     else:

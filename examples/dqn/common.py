@@ -7,9 +7,8 @@ import time
 
 import numpy as np
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _shared  # noqa: E402
 
 FASHION_MNIST_NAMES = [
     "T-shirt/top",
@@ -23,19 +22,6 @@ FASHION_MNIST_NAMES = [
     "Bag",
     "Ankle boot",
 ]
-
-
-def str2bool(value):
-    if isinstance(value, bool):
-        return value
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "y", "t"):
-        return True
-    if lowered in ("0", "false", "no", "n", "f"):
-        return False
-    import argparse
-
-    raise argparse.ArgumentTypeError(f"expected true or false, found {value!r}")
 
 
 class QuantizerData:
@@ -178,13 +164,8 @@ def build_backbone(args, data, seed):
     """(backbone, preprocessor, weights path or None) for --img-model / the dataset."""
     from keras_hashing import backbones
 
-    img_model = args.img_model
-    if data.input_kind == "gray28" and img_model == "alexnet":
-        img_model = "small_cnn"
-        print("fashion_mnist images are 28x28: using --img-model small_cnn")
+    img_model = _shared.resolve_img_model(args.img_model, data.input_kind)
     if img_model == "small_cnn":
-        if data.input_kind != "gray28":
-            raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
         return backbones.SmallCNN(), None, None
     if img_model != "alexnet":
         raise SystemExit(f"cannot use such CNN model as {args.img_model}")
@@ -197,6 +178,45 @@ def build_backbone(args, data, seed):
             "pass --model-weights none to start from random weights."
         )
     return backbones.AlexNet(weights=weights), CaffeCrop(seed=seed), weights
+
+
+def load_data(args, gpus, data_dir):
+    """`QuantizerData` for the flags, after choosing the GPUs and seeding Keras."""
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", gpus)
+    import keras
+
+    keras.utils.set_random_seed(args.seed)
+    return QuantizerData(
+        args.dataset,
+        data_dir,
+        args.val_batch_size,
+        args.seed,
+        on_error=args.on_bad_image,
+        train_limit=args.train_limit,
+        eval_limit=args.eval_limit,
+    )
+
+
+def build_quantizer(args, data, model_class, *model_args, num_codebooks, num_codewords, **kwargs):
+    """`model_class` on the `--img-model` backbone, configured by the flags the scripts share."""
+    backbone, preprocessor, weights = build_backbone(args, data, args.seed)
+    model = model_class(
+        backbone,
+        *model_args,
+        num_train=data.num_train,
+        num_codebooks=num_codebooks,
+        num_codewords=num_codewords,
+        cq_lambda=args.cq_lambda,
+        max_iter_update_b=args.max_iter_update_b,
+        code_batch_size=args.code_batch_size,
+        preprocessor=preprocessor,
+        **kwargs,
+    )
+    if weights and hasattr(model, "load_deephash_weights"):
+        model.load_deephash_weights(weights)  # fc8 too, when the file has it
+    if not args.finetune_all:
+        model.backbone.trainable = False
+    return model
 
 
 def average_precision_at_r(query, query_labels, database, database_labels, R, chunk=100):

@@ -16,26 +16,30 @@ Departures from the original (each an explicit choice):
 """
 
 import argparse
-import math
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [_HERE, os.path.dirname(_HERE)]
+import _shared  # noqa: E402
 import common  # noqa: E402
 
 
 def add_common_flags(parser, batch_size, decay_step, decay_factor):
     parser.add_argument("--num-codewords", "--n-subcenter", type=int, default=256)
-    parser.add_argument("-b", "--batch-size", type=int, default=batch_size)
-    parser.add_argument("-vb", "--val-batch-size", type=int, default=100)
-    parser.add_argument("--decay-step", type=int, default=decay_step)
-    parser.add_argument("--decay-factor", type=float, default=decay_factor)
+    _shared.add_schedule_flags(
+        parser,
+        batch_size=batch_size,
+        val_batch_size=100,
+        decay_step=decay_step,
+        decay_factor=decay_factor,
+    )
     parser.add_argument("--max-iter-update-b", type=int, default=3)
     parser.add_argument("--max-iter-update-Cb", dest="max_iter_update_cb", type=int, default=1)
     parser.add_argument("--code-batch-size", type=int, default=500)
     parser.add_argument("--img-model", default="alexnet")
     parser.add_argument("--model-weights", default="pretrained/reference_pretrain.npy")
-    parser.add_argument("--finetune-all", type=common.str2bool, default=True)
+    parser.add_argument("--finetune-all", type=_shared.str2bool, default=True)
     parser.add_argument("--save-dir", default="./models/")
     parser.add_argument(
         "-e",
@@ -56,10 +60,10 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
     parser.add_argument("--eval-limit", type=int, default=0, help=argparse.SUPPRESS)
 
 
-def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Quantization Network (DQN)")
+def add_positional_arguments(parser, lr):
+    """`train_val.sh`'s positional arguments, each optional with the script's default."""
     positional = [
-        ("lr", float, 0.002),
+        ("lr", float, lr),
         ("output_dim", int, 300),
         ("iter_num", int, 5000),
         ("cq_lambda", float, 0.0001),
@@ -71,6 +75,11 @@ def build_parser():
     ]
     for name, kind, default in positional:
         parser.add_argument(name, nargs="?", type=kind, default=default)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description="Deep Quantization Network (DQN)")
+    add_positional_arguments(parser, lr=0.002)
     add_common_flags(parser, batch_size=256, decay_step=500, decay_factor=0.5)
     parser.add_argument(
         "--original-r",
@@ -89,58 +98,33 @@ def file_name(args):
 
 
 def load(args):
-    os.environ.setdefault("CUDA_VISIBLE_DEVICES", args.gpu)
-    import keras
-
-    keras.utils.set_random_seed(args.seed)
     data_dir = (
         None
         if args.dataset == "fashion_mnist" and args.data_root == "~/data/"
         else os.path.expanduser(args.data_root)
     )
-    return common.QuantizerData(
-        args.dataset,
-        data_dir,
-        args.val_batch_size,
-        args.seed,
-        on_error=args.on_bad_image,
-        train_limit=args.train_limit,
-        eval_limit=args.eval_limit,
-    )
+    return common.load_data(args, args.gpu, data_dir)
 
 
 def fit(args, model, data, callbacks):
     """Step-budgeted fit on index-carrying batches, with resumable state."""
-    import keras
-
-    from keras_hashing.callbacks import StopAtStep
-    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
     from keras_hashing.data import indexed_dataset
     from keras_hashing.optimizers import deephash_optimizer
 
     model.build((None,) + common.input_shape(data))
     model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
-    steps = data.num_train // args.batch_size
-    if steps == 0:
-        raise SystemExit(
-            f"batch size {args.batch_size} exceeds the {data.num_train} training items."
-        )
+    steps, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     run_dir = os.path.join(args.save_dir, file_name(args))
     os.makedirs(run_dir, exist_ok=True)
     backup = os.path.join(run_dir, "backup")
     train = indexed_dataset(
         data.train_inputs, data.train_labels, args.batch_size, shuffle_seed=args.seed
     )
-    all_callbacks = [
-        TerminateOnNonFiniteLoss(checkpoint_hint=backup),
-        keras.callbacks.BackupAndRestore(backup),
-        StopAtStep(args.iter_num),
-    ] + callbacks
     model.fit(
         train.repeat(),
         steps_per_epoch=steps,
-        epochs=math.ceil(args.iter_num / steps),
-        callbacks=all_callbacks,
+        epochs=epochs,
+        callbacks=_shared.resumable_callbacks(backup, args.iter_num) + callbacks,
         verbose=2,
     )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
@@ -175,24 +159,16 @@ def main(argv=None):
     if args.evaluate:
         model = keras.models.load_model(args.model_weights)
     else:
-        backbone, preprocessor, weights = common.build_backbone(args, data, args.seed)
-        model = DQN(
-            backbone,
+        model = common.build_quantizer(
+            args,
+            data,
+            DQN,
             args.output_dim,
-            num_train=data.num_train,
             num_codebooks=args.subspace_num,
             num_codewords=args.num_codewords,
-            cq_lambda=args.cq_lambda,
-            max_iter_update_b=args.max_iter_update_b,
-            code_batch_size=args.code_batch_size,
-            preprocessor=preprocessor,
             num_labels=data.num_labels,
             name="dqn",
         )
-        if weights and hasattr(model, "load_deephash_weights"):
-            model.load_deephash_weights(weights)  # fc8 too, when the file has it
-        if not args.finetune_all:
-            model.backbone.trainable = False
         period = update_period(data.num_train, args.batch_size)
         fit(args, model, data, [CodebookUpdate(period, args.max_iter_update_cb, seed=args.seed)])
     R = 5 if args.original_r else data.R

@@ -22,26 +22,14 @@ import os
 import sys
 import time
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-
-def str2bool(value):
-    if isinstance(value, bool):
-        return value
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "y", "t"):
-        return True
-    if lowered in ("0", "false", "no", "n", "f"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, found {value!r}")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import _shared  # noqa: E402
 
 
 def build_parser():
     parser = argparse.ArgumentParser(description="Deep Recurrent Scaling Hashing (DRSH): training")
     parser.add_argument("--print-freq", type=int, default=100)
-    parser.add_argument("--reload", type=str2bool, default=False)
+    parser.add_argument("--reload", type=_shared.str2bool, default=False)
     parser.add_argument("--loadfile", default="0_83999.npz")
     parser.add_argument("--feature", default="NUSF.h5")
     parser.add_argument("--attribute", default="NUSGlove.h5")

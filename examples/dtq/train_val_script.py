@@ -18,7 +18,8 @@ import os
 import sys
 
 _DQN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dqn")
-sys.path.insert(0, _DQN_DIR)
+sys.path[:0] = [_DQN_DIR, os.path.dirname(_DQN_DIR)]
+import _shared  # noqa: E402
 import common  # noqa: E402
 
 
@@ -47,16 +48,18 @@ def build_parser():
         default="euclidean2",
         choices=["euclidean2", "cosine", "inner_product", "euclidean"],
     )
-    parser.add_argument("-b", "--batch-size", default=128, type=int, help="triplets per batch")
-    parser.add_argument("-vb", "--val-batch-size", default=16, type=int)
-    parser.add_argument("--decay-step", default=10000, type=int)
-    parser.add_argument("--decay-factor", default=0.1, type=float)
-    tanh = parser.add_mutually_exclusive_group()
-    tanh.add_argument("--with-tanh", dest="with_tanh", action="store_true", default=True)
-    tanh.add_argument("--without-tanh", dest="with_tanh", action="store_false")
+    _shared.add_schedule_flags(
+        parser,
+        batch_size=128,
+        val_batch_size=16,
+        decay_step=10000,
+        decay_factor=0.1,
+        batch_size_help="triplets per batch",
+    )
+    _shared.add_tanh_flags(parser)
     parser.add_argument("--img-model", default="alexnet")
     parser.add_argument("--model-weights", default="pretrained/reference_pretrain.npy")
-    parser.add_argument("--finetune-all", default=True, type=common.str2bool)
+    parser.add_argument("--finetune-all", default=True, type=_shared.str2bool)
     parser.add_argument("--max-iter-update-b", default=3, type=int)
     parser.add_argument("--max-iter-update-Cb", dest="max_iter_update_cb", default=1, type=int)
     parser.add_argument("--code-batch-size", default=500, type=int)
@@ -107,57 +110,38 @@ def validation(args, model, data):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("CUDA_VISIBLE_DEVICES", args.gpus)
     args.data_dir = os.path.expanduser(args.data_dir)
-    import keras
-
-    keras.utils.set_random_seed(args.seed)
     data_dir = (
         None
         if args.dataset == "fashion_mnist" and args.data_dir == os.path.expanduser("~/data/")
         else args.data_dir
     )
-    data = common.QuantizerData(
-        args.dataset,
-        data_dir,
-        args.val_batch_size,
-        args.seed,
-        on_error=args.on_bad_image,
-        train_limit=args.train_limit,
-        eval_limit=args.eval_limit,
-    )
+    data = common.load_data(args, args.gpus, data_dir)
+    import keras
+
     os.makedirs(args.save_dir, exist_ok=True)
     if args.evaluate:
         return validation(args, keras.models.load_model(args.model_weights), data)
 
-    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
     from keras_hashing.callbacks import TripletQuantizationUpdate
     from keras_hashing.data import TripletSampler
     from keras_hashing.data import triplet_dataset
     from keras_hashing.models import DTQ
     from keras_hashing.optimizers import deephash_optimizer
 
-    backbone, preprocessor, weights = common.build_backbone(args, data, args.seed)
-    model = DTQ(
-        backbone,
+    model = common.build_quantizer(
+        args,
+        data,
+        DTQ,
         args.output_dim,
-        num_train=data.num_train,
         num_codebooks=args.subspace,
         num_codewords=args.subcenter,
-        cq_lambda=args.cq_lambda,
         triplet_margin=args.triplet_margin,
         dist_type=args.dist_type,
-        max_iter_update_b=args.max_iter_update_b,
-        code_batch_size=args.code_batch_size,
         with_tanh=args.with_tanh,
-        preprocessor=preprocessor,
         num_labels=data.num_labels,
         name="dtq",
     )
-    if weights and hasattr(model, "load_deephash_weights"):
-        model.load_deephash_weights(weights)
-    if not args.finetune_all:
-        model.backbone.trainable = False
     model.build((None,) + common.input_shape(data))
     model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
     sampler = TripletSampler(
@@ -188,12 +172,7 @@ def main(argv=None):
         triplet_dataset(sampler),
         epochs=args.epochs,
         verbose=2,
-        callbacks=[
-            TerminateOnNonFiniteLoss(checkpoint_hint=backup),
-            keras.callbacks.BackupAndRestore(backup),
-            update,
-            validator,
-        ],
+        callbacks=_shared.resumable_callbacks(backup) + [update, validator],
     )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
     model.save(path)

@@ -20,7 +20,8 @@ import os
 import sys
 
 _DQN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dqn")
-sys.path.insert(0, _DQN_DIR)
+sys.path[:0] = [_DQN_DIR, os.path.dirname(_DQN_DIR)]
+import _shared  # noqa: E402
 import common  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location(
@@ -28,9 +29,11 @@ _spec = importlib.util.spec_from_file_location(
 )
 dqn_script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dqn_script)
-add_common_flags, evaluate, fit, load = (
+add_common_flags, add_positional_arguments, evaluate, file_name, fit, load = (
     dqn_script.add_common_flags,
+    dqn_script.add_positional_arguments,
     dqn_script.evaluate,
+    dqn_script.file_name,
     dqn_script.fit,
     dqn_script.load,
 )
@@ -40,19 +43,7 @@ def build_parser():
     import argparse
 
     parser = argparse.ArgumentParser(description="Deep Visual-Semantic Quantization (DVSQ)")
-    positional = [
-        ("lr", float, 0.02),
-        ("output_dim", int, 300),
-        ("iter_num", int, 5000),
-        ("cq_lambda", float, 0.0001),
-        ("subspace_num", int, 4),
-        ("dataset", str, "cifar10"),
-        ("gpu", str, "0"),
-        ("log_dir", str, "tflog"),
-        ("data_root", str, "~/data/"),
-    ]
-    for name, kind, default in positional:
-        parser.add_argument(name, nargs="?", type=kind, default=default)
+    add_positional_arguments(parser, lr=0.02)
     add_common_flags(parser, batch_size=256, decay_step=500, decay_factor=0.5)
     parser.add_argument(
         "--loss-type",
@@ -77,20 +68,13 @@ def build_parser():
     return parser
 
 
-def file_name(args):
-    return (
-        f"lr_{args.lr}_cqlambda_{args.cq_lambda}_subspace_num_{args.subspace_num}"
-        f"_dataset_{args.dataset}"
-    )
-
-
 def word_vectors(args, data):
     from keras_hashing.data import label_embeddings
     from keras_hashing.data import load_deephash_wordvec
 
     path, file_format = args.wordvec, args.wordvec_format
     if path is None and args.dataset == "fashion_mnist":
-        path = os.path.join(common._ROOT, "data", "glove", "fashion_mnist_glove.txt")
+        path = os.path.join(_shared.ROOT, "data", "glove", "fashion_mnist_glove.txt")
         file_format = "glove"
         if not os.path.exists(path):
             import subprocess
@@ -98,7 +82,7 @@ def word_vectors(args, data):
             subprocess.run(
                 [
                     sys.executable,
-                    os.path.join(common._ROOT, "data", "glove", "prepare_glove.py"),
+                    os.path.join(_shared.ROOT, "data", "glove", "prepare_glove.py"),
                     "--words",
                     *common.FASHION_MNIST_NAMES,
                     "--out",
@@ -140,27 +124,19 @@ def main(argv=None):
                 f"output_dim {args.output_dim} must equal the word-vector dimension "
                 f"{V.shape[1]} (the original asserts it)."
             )
-        backbone, preprocessor, weights = common.build_backbone(args, data, args.seed)
-        model = DVSQ(
-            backbone,
+        model = common.build_quantizer(
+            args,
+            data,
+            DVSQ,
             V,
             code_length=args.output_dim,
-            num_train=data.num_train,
             num_codebooks=args.subspace_num,
             num_codewords=args.num_codewords,
-            cq_lambda=args.cq_lambda,
             loss_type=args.loss_type,
             margin=args.margin_param,
             negatives_only=args.paper_loss,
-            max_iter_update_b=args.max_iter_update_b,
-            code_batch_size=args.code_batch_size,
-            preprocessor=preprocessor,
             name="dvsq",
         )
-        if weights and hasattr(model, "load_deephash_weights"):
-            model.load_deephash_weights(weights)
-        if not args.finetune_all:
-            model.backbone.trainable = False
         period = update_period(data.num_train, args.batch_size)
         fit(args, model, data, [CodebookUpdate(period, args.max_iter_update_cb, seed=args.seed)])
     report, extras = evaluate(args, model, data, data.R)

@@ -16,6 +16,9 @@ class SmallCNN(keras.Model):
             32-bit head takes about 0.03 s on 2 busy CPU cores under TensorFlow; (32, 64): 0.13 s).
         units: default 256, the feature width (`output_dim`).
         dropout: default 0.3, after the dense layer (training only); 0 disables it.
+        weight_decay: default 0, an L2 penalty `weight_decay * sum(w ** 2)` on every conv and
+            dense kernel, added to the training loss through `model.losses` (small training sets
+            such as the 5 000 Fashion-MNIST images overfit without it).
         name: default "small_cnn".
 
     Attributes:
@@ -36,6 +39,7 @@ class SmallCNN(keras.Model):
         filters=(16, 32),
         units=256,
         dropout=0.3,
+        weight_decay=0.0,
         name="small_cnn",
         **kwargs,
     ):
@@ -57,15 +61,27 @@ class SmallCNN(keras.Model):
             raise ValueError(f"SmallCNN: `units` must be a positive int, found {units!r}.")
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"SmallCNN: `dropout` must be in [0, 1), found {dropout!r}.")
+        if not float(weight_decay) >= 0.0:
+            raise ValueError(f"SmallCNN: `weight_decay` must be >= 0, found {weight_decay!r}.")
+        regularizer = keras.regularizers.L2(float(weight_decay)) if weight_decay else None
         inputs = keras.Input(input_shape, name="images")
         x = inputs
         for i, width in enumerate(filters, start=1):
-            x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
+            x = keras.layers.Conv2D(
+                width,
+                3,
+                padding="same",
+                use_bias=False,
+                kernel_regularizer=regularizer,
+                name=f"conv{i}",
+            )(x)
             x = keras.layers.BatchNormalization(name=f"bn{i}")(x)
             x = keras.layers.ReLU(name=f"relu{i}")(x)
             x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
         x = keras.layers.Flatten(name="flatten")(x)
-        x = keras.layers.Dense(int(units), activation="relu", name="fc")(x)
+        x = keras.layers.Dense(
+            int(units), activation="relu", kernel_regularizer=regularizer, name="fc"
+        )(x)
         if dropout:
             x = keras.layers.Dropout(float(dropout), name="drop")(x)
         super().__init__(inputs=inputs, outputs=x, name=name, **kwargs)
@@ -73,6 +89,7 @@ class SmallCNN(keras.Model):
         self.filters = filters
         self.units = int(units)
         self.dropout = float(dropout)
+        self.weight_decay = float(weight_decay)
         self.output_dim = self.units
 
     def get_config(self):
@@ -83,6 +100,7 @@ class SmallCNN(keras.Model):
             "filters": list(self.filters),
             "units": self.units,
             "dropout": self.dropout,
+            "weight_decay": self.weight_decay,
         }
 
     @classmethod

@@ -44,6 +44,10 @@ class HashingModel(keras.Model):
         **kwargs: `keras.Model` arguments (`name`, ...).
     """
 
+    #: Constructor arguments a subclass adds to `get_config`, each kept in the attribute of that
+    #: name. Each class lists only its own; `get_config` collects them along the MRO.
+    _config_attributes = ()
+
     def __init__(
         self,
         backbone,
@@ -191,6 +195,10 @@ class HashingModel(keras.Model):
                 "num_labels": self.num_labels,
             }
         )
+        # Base classes first, so that the keys keep the order of chained `get_config` overrides.
+        for cls in reversed(type(self).__mro__):
+            for name in cls.__dict__.get("_config_attributes", ()):
+                config[name] = getattr(self, name)
         return config
 
     @classmethod

@@ -12,6 +12,7 @@ from keras_hashing.losses.cross_modal import dadh_triplet_loss
 from keras_hashing.losses.cross_modal import discriminator_loss
 from keras_hashing.losses.cross_modal import generator_adversarial_loss
 from keras_hashing.losses.cross_modal import gradient_penalty
+from keras_hashing.models._cross_modal import modality_outputs
 
 # PyTorch Adam's denominator guard and BatchNorm1d defaults (spec §5).
 ADAM_EPSILON = 1e-8
@@ -437,12 +438,7 @@ class DADH(keras.Model):
                 "DADH takes a dict with an 'image' and/or a 'text' entry, found "
                 f"{type(inputs).__name__} {list(inputs) if isinstance(inputs, dict) else ''}."
             )
-        outputs = {}
-        if "image" in inputs:
-            outputs["image"] = self.image_outputs(inputs["image"], training=training)
-        if "text" in inputs:
-            outputs["text"] = self.text_outputs(inputs["text"], training=training)
-        return outputs
+        return modality_outputs(self, inputs, training)
 
     def _encode(self, key, inputs, batch_size):
         outputs = self.predict(

@@ -36,6 +36,8 @@ class DCH(HashingModel):
         Cao, Long, Liu, Wang, "Deep Cauchy Hashing for Hamming Space Retrieval", CVPR 2018.
     """
 
+    _config_attributes = ("gamma", "q_lambda", "normed")
+
     def __init__(
         self,
         backbone,
@@ -72,8 +74,3 @@ class DCH(HashingModel):
         self.cauchy_tracker.update_state(cauchy)
         self.quantization_tracker.update_state(quantization)
         return cauchy + self.q_lambda * quantization
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"gamma": self.gamma, "q_lambda": self.q_lambda, "normed": self.normed})
-        return config

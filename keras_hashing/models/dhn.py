@@ -45,6 +45,8 @@ class DHN(HashingModel):
         AAAI 2016.
     """
 
+    _config_attributes = ("alpha", "q_lambda", "normed", "stable")
+
     def __init__(
         self,
         backbone,
@@ -87,18 +89,6 @@ class DHN(HashingModel):
         self.quantization_tracker.update_state(quantization)
         return pairwise + quantization
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "alpha": self.alpha,
-                "q_lambda": self.q_lambda,
-                "normed": self.normed,
-                "stable": self.stable,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DHNPyTorch(HashingModel):
@@ -131,6 +121,8 @@ class DHNPyTorch(HashingModel):
     References:
         TreezzZ/DHN_PyTorch; Zhu et al., AAAI 2016.
     """
+
+    _config_attributes = ("lamda",)
 
     def __init__(
         self,
@@ -181,8 +173,3 @@ class DHNPyTorch(HashingModel):
         self.pairwise_tracker.update_state(pairwise)
         self.quantization_tracker.update_state(quantization)
         return pairwise + quantization
-
-    def get_config(self):
-        config = super().get_config()
-        config["lamda"] = self.lamda
-        return config

@@ -9,6 +9,7 @@ from keras import ops
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.losses.cross_modal import djsrh_affinity
 from keras_hashing.losses.cross_modal import djsrh_reconstruction_loss
+from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models.dadh import TorchDense
 from keras_hashing.optimizers.tf1_momentum import TF1Momentum
 
@@ -225,12 +226,7 @@ class DJSRH(keras.Model):
                 "DJSRH takes a dict with an 'image' and/or a 'text' entry, found "
                 f"{type(inputs).__name__}."
             )
-        outputs = {}
-        if "image" in inputs:
-            outputs["image"] = self.image_outputs(inputs["image"], training=training)
-        if "text" in inputs:
-            outputs["text"] = self.text_outputs(inputs["text"], training=training)
-        return outputs
+        return modality_outputs(self, inputs, training)
 
     def affinity_features(self, images):
         """`F_I` of the affinity: the frozen copy in inference mode, or the flattened inputs."""

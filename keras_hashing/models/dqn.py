@@ -17,6 +17,9 @@ from keras import ops
 from keras_hashing.layers.codebook import Codebook
 from keras_hashing.losses.quantization_losses import cosine_pairwise_loss
 from keras_hashing.losses.quantization_losses import reconstruction_loss
+from keras_hashing.models._checks import nonnegative_float
+from keras_hashing.models._checks import positive_int
+from keras_hashing.models._checks import require_num_train
 from keras_hashing.models.base import HashingModel
 
 
@@ -29,12 +32,6 @@ def _images(inputs):
             )
         return inputs["images"]
     return inputs
-
-
-def _nonnegative(name, value):
-    if value is None or float(value) < 0:
-        raise ValueError(f"`{name}` must be >= 0, found {value!r}.")
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -58,6 +55,16 @@ class QuantizationModel(HashingModel):
     refit_kmeans_every_round = False
     #: Whether a round ends with the ridge least-squares centre update (spec §5.4).
     least_squares_update = True
+
+    _config_attributes = (
+        "num_train",
+        "num_codebooks",
+        "num_codewords",
+        "cq_lambda",
+        "max_iter_update_b",
+        "code_batch_size",
+        "codebook_seed",
+    )
 
     def __init__(
         self,
@@ -83,13 +90,9 @@ class QuantizationModel(HashingModel):
             num_labels=num_labels,
             **kwargs,
         )
-        self.cq_lambda = _nonnegative("cq_lambda", cq_lambda)
-        if int(max_iter_update_b) <= 0:
-            raise ValueError(f"`max_iter_update_b` must be positive, found {max_iter_update_b!r}.")
-        if int(code_batch_size) <= 0:
-            raise ValueError(f"`code_batch_size` must be positive, found {code_batch_size!r}.")
-        self.max_iter_update_b = int(max_iter_update_b)
-        self.code_batch_size = int(code_batch_size)
+        self.cq_lambda = nonnegative_float("cq_lambda", cq_lambda)
+        self.max_iter_update_b = positive_int("max_iter_update_b", max_iter_update_b)
+        self.code_batch_size = positive_int("code_batch_size", code_batch_size)
         self.num_train = num_train
         self.codebook_seed = codebook_seed
         self.quantizer = Codebook(
@@ -179,21 +182,6 @@ class QuantizationModel(HashingModel):
         codes = self.quantize_outputs(outputs, seed=seed, verbose=verbose)
         return outputs, codes, self.quantizer.reconstruct_numpy(codes)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_train": self.num_train,
-                "num_codebooks": self.num_codebooks,
-                "num_codewords": self.num_codewords,
-                "cq_lambda": self.cq_lambda,
-                "max_iter_update_b": self.max_iter_update_b,
-                "code_batch_size": self.code_batch_size,
-                "codebook_seed": self.codebook_seed,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DQN(QuantizationModel):
@@ -242,8 +230,7 @@ class DQN(QuantizationModel):
         num_labels=None,
         **kwargs,
     ):
-        if num_train is None:
-            raise ValueError("DQN needs `num_train`, the training-set size its codes are kept for.")
+        require_num_train("DQN", num_train)
         super().__init__(
             backbone,
             code_length,

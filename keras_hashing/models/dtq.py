@@ -6,6 +6,8 @@ from keras_hashing.losses.quantization_losses import reconstruction_loss
 from keras_hashing.losses.triplet import DISTANCES
 from keras_hashing.losses.triplet import split_triplet_batch
 from keras_hashing.losses.triplet import triplet_loss
+from keras_hashing.models._checks import check_choice
+from keras_hashing.models._checks import require_num_train
 from keras_hashing.models.dqn import QuantizationModel
 
 
@@ -46,6 +48,8 @@ class DTQ(QuantizationModel):
     refit_kmeans_every_round = False
     least_squares_update = True
 
+    _config_attributes = ("triplet_margin", "dist_type")
+
     def __init__(
         self,
         backbone,
@@ -63,10 +67,8 @@ class DTQ(QuantizationModel):
         num_labels=None,
         **kwargs,
     ):
-        if num_train is None:
-            raise ValueError("DTQ needs `num_train`, the training-set size its codes are kept for.")
-        if dist_type not in DISTANCES:
-            raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
+        require_num_train("DTQ", num_train)
+        check_choice("dist_type", dist_type, DISTANCES)
         super().__init__(
             backbone,
             code_length,
@@ -99,8 +101,3 @@ class DTQ(QuantizationModel):
         self.triplet_tracker.update_state(triplet)
         self.quantization_tracker.update_state(quantization)
         return triplet + self.cq_weight() * quantization
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"triplet_margin": self.triplet_margin, "dist_type": self.dist_type})
-        return config

@@ -7,6 +7,8 @@ from keras import ops
 from keras_hashing.losses.quantization_losses import adaptive_margin_loss
 from keras_hashing.losses.quantization_losses import reconstruction_loss
 from keras_hashing.losses.quantization_losses import semantic_reconstruction_loss
+from keras_hashing.models._checks import check_choice
+from keras_hashing.models._checks import require_num_train
 from keras_hashing.models.dqn import QuantizationModel
 
 LOSS_TYPES = ("cos_softmargin_multi_label", "cos_margin_multi_label")
@@ -96,12 +98,8 @@ class DVSQ(QuantizationModel):
             raise ValueError(
                 f"num_labels={num_labels} but label_embeddings has {embeddings.shape[0]} rows."
             )
-        if num_train is None:
-            raise ValueError(
-                "DVSQ needs `num_train`, the training-set size its codes are kept for."
-            )
-        if loss_type not in LOSS_TYPES:
-            raise ValueError(f"`loss_type` must be one of {LOSS_TYPES}, found {loss_type!r}.")
+        require_num_train("DVSQ", num_train)
+        check_choice("loss_type", loss_type, LOSS_TYPES)
         super().__init__(
             backbone,
             int(code_length),

@@ -41,6 +41,7 @@ def test_get_config_round_trip_and_validation():
         "filters": [8, 8, 16],
         "units": 64,
         "dropout": 0.0,
+        "weight_decay": 0.0,
     }
     clone = SmallCNN.from_config(config)
     assert clone.get_config() == config and clone.output_dim == 64
@@ -55,7 +56,22 @@ def test_get_config_round_trip_and_validation():
         {"filters": ()},
         {"units": 0},
         {"dropout": 1.0},
+        {"weight_decay": -1e-4},
         {"input_shape": (4, 4, 1), "filters": (8, 8, 8)},
     ):
         with pytest.raises(ValueError, match="SmallCNN"):
             SmallCNN(**kwargs)
+
+
+def test_weight_decay_penalises_every_kernel():
+    backbone = SmallCNN(filters=(4, 8), units=16, weight_decay=1e-3)
+    assert backbone.get_config()["weight_decay"] == 1e-3
+    kernels = [w for w in backbone.trainable_weights if "kernel" in w.path]
+    assert len(kernels) == 3  # conv1, conv2, fc
+    expected = 1e-3 * sum(float(np.sum(keras.ops.convert_to_numpy(w) ** 2)) for w in kernels)
+    backbone(np.zeros((1, 28, 28, 1), "float32"))
+    assert len(backbone.losses) == 3
+    np.testing.assert_allclose(
+        sum(float(keras.ops.convert_to_numpy(v)) for v in backbone.losses), expected, rtol=1e-5
+    )
+    assert not SmallCNN(filters=(4,), units=8).losses

@@ -3,6 +3,7 @@
 import numpy as np
 
 from keras_hashing.backbones import SmallCNN
+from keras_hashing.optimizers import deephash_optimizer
 
 
 def tiny_data(n=32, classes=4, seed=0):
@@ -15,6 +16,22 @@ def tiny_data(n=32, classes=4, seed=0):
 
 def backbone():
     return SmallCNN(input_shape=(16, 16, 1), filters=(4, 8), units=16)
+
+
+def compiled(model_class, *args, **kwargs):
+    """A built, compiled `model_class` keeping codes of 2 codebooks x 4 codewords for 32 samples."""
+    model = model_class(
+        backbone(),
+        *args,
+        num_train=32,
+        num_codebooks=2,
+        num_codewords=4,
+        code_batch_size=16,
+        **kwargs,
+    )
+    model.build((None, 16, 16, 1))
+    model.compile(optimizer=deephash_optimizer(0.01, 500, 0.5))
+    return model
 
 
 class Interrupt(Exception):

@@ -7,24 +7,8 @@ import pytest
 from keras_hashing.models import DCH
 from keras_hashing.models import HashingModel
 from keras_hashing.optimizers import deephash_optimizer
-
-
-def tiny_backbone():
-    return keras.Sequential(
-        [
-            keras.layers.Input((6, 6, 1)),
-            keras.layers.Flatten(),
-            keras.layers.Dense(16, activation="relu", name="fc7"),
-        ],
-        name="tiny",
-    )
-
-
-def tiny_data(seed=0, n=32, num_labels=3):
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, num_labels, n)
-    images = rng.normal(size=(n, 6, 6, 1)).astype("float32") + labels[:, None, None, None]
-    return images, np.eye(num_labels, dtype="float32")[labels]
+from tests.models.pairwise_helpers import tiny_backbone
+from tests.models.pairwise_helpers import tiny_data
 
 
 def test_fit_reduces_the_loss_and_encodes_signs():

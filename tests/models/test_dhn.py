@@ -12,24 +12,8 @@ from keras_hashing.models import DHN
 from keras_hashing.models import DHNPyTorch
 from keras_hashing.optimizers import deephash_optimizer
 from keras_hashing.optimizers import dhn_pytorch_optimizer
-
-
-def tiny_backbone():
-    return keras.Sequential(
-        [
-            keras.layers.Input((6, 6, 1)),
-            keras.layers.Flatten(),
-            keras.layers.Dense(16, activation="relu", name="fc7"),
-        ],
-        name="tiny",
-    )
-
-
-def tiny_data(seed=0, n=32, num_labels=3):
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, num_labels, n)
-    images = rng.normal(size=(n, 6, 6, 1)).astype("float32") + labels[:, None, None, None]
-    return images, np.eye(num_labels, dtype="float32")[labels]
+from tests.models.pairwise_helpers import tiny_backbone
+from tests.models.pairwise_helpers import tiny_data
 
 
 @pytest.mark.parametrize("model_class", [DHN, DHNPyTorch])

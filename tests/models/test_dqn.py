@@ -7,28 +7,15 @@ import pytest
 from keras_hashing.callbacks import CodebookUpdate
 from keras_hashing.callbacks import update_period
 from keras_hashing.models import DQN
-from keras_hashing.optimizers import deephash_optimizer
 from tests.models.quantizer_helpers import Interrupt
 from tests.models.quantizer_helpers import backbone
+from tests.models.quantizer_helpers import compiled
 from tests.models.quantizer_helpers import interrupt_after
 from tests.models.quantizer_helpers import tiny_data
 
 
 def make(**kwargs):
-    model = DQN(
-        backbone(),
-        code_length=8,
-        num_train=32,
-        num_codebooks=2,
-        num_codewords=4,
-        code_batch_size=16,
-        num_labels=4,
-        cq_lambda=0.5,
-        **kwargs,
-    )
-    model.build((None, 16, 16, 1))
-    model.compile(optimizer=deephash_optimizer(0.01, 500, 0.5))
-    return model
+    return compiled(DQN, code_length=8, num_labels=4, cq_lambda=0.5, **kwargs)
 
 
 def train_data():

@@ -8,27 +8,15 @@ from keras_hashing.callbacks import CodebookUpdate
 from keras_hashing.losses import adaptive_margin_loss
 from keras_hashing.losses import semantic_reconstruction_loss
 from keras_hashing.models import DVSQ
-from keras_hashing.optimizers import deephash_optimizer
 from tests.models.quantizer_helpers import backbone
+from tests.models.quantizer_helpers import compiled
 from tests.models.quantizer_helpers import tiny_data
 
 V = np.random.default_rng(1).normal(size=(4, 8)).astype(np.float32)
 
 
 def make(**kwargs):
-    model = DVSQ(
-        backbone(),
-        V,
-        num_train=32,
-        num_codebooks=2,
-        num_codewords=4,
-        code_batch_size=16,
-        cq_lambda=0.25,
-        **kwargs,
-    )
-    model.build((None, 16, 16, 1))
-    model.compile(optimizer=deephash_optimizer(0.01, 500, 0.5))
-    return model
+    return compiled(DVSQ, V, cq_lambda=0.25, **kwargs)
 
 
 def test_fit_numpy_dict_save_load(tmp_path):

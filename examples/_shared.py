@@ -1,0 +1,78 @@
+"""Shared by the example scripts: flags and training steps that several of them repeat.
+
+A script puts `examples/` on `sys.path` and imports this module, which in turn puts the repository
+root there, so that the scripts run from a checkout without installing `keras_hashing`. Nothing
+heavy is imported at module level: parsing flags must not start TensorFlow before `--gpus` is
+applied.
+"""
+
+import argparse
+import math
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def str2bool(value):
+    # argparse's `type=bool` turns any non-empty string, "false" included, into True.
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "y", "t"):
+        return True
+    if lowered in ("0", "false", "no", "n", "f"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, found {value!r}")
+
+
+def add_schedule_flags(
+    parser, batch_size, val_batch_size, decay_step, decay_factor, batch_size_help=None
+):
+    """The DeepHash scripts' batch sizes and step-decay schedule, with each script's defaults."""
+    parser.add_argument("-b", "--batch-size", default=batch_size, type=int, help=batch_size_help)
+    parser.add_argument("-vb", "--val-batch-size", default=val_batch_size, type=int)
+    parser.add_argument("--decay-step", default=decay_step, type=int)
+    parser.add_argument("--decay-factor", default=decay_factor, type=float)
+
+
+def add_tanh_flags(parser):
+    tanh = parser.add_mutually_exclusive_group()
+    tanh.add_argument("--with-tanh", dest="with_tanh", action="store_true", default=True)
+    tanh.add_argument("--without-tanh", dest="with_tanh", action="store_false")
+
+
+def resolve_img_model(img_model, input_kind):
+    """The `--img-model` that fits the data: AlexNet needs 256x256 colour images."""
+    if input_kind == "gray28" and img_model == "alexnet":
+        img_model = "small_cnn"
+        print("fashion_mnist images are 28x28: using --img-model small_cnn")
+    if img_model == "small_cnn" and input_kind != "gray28":
+        raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
+    return img_model
+
+
+def step_budget(num_train, batch_size, iter_num):
+    """(steps per epoch, epochs) that cover `iter_num` steps of full batches."""
+    steps_per_epoch = num_train // batch_size
+    if steps_per_epoch == 0:
+        raise SystemExit(f"batch size {batch_size} exceeds the {num_train} training items.")
+    return steps_per_epoch, math.ceil(iter_num / steps_per_epoch)
+
+
+def resumable_callbacks(backup_dir, iter_num=None):
+    """Stop on a non-finite loss, resume from `backup_dir`, and stop after `iter_num` steps."""
+    import keras
+
+    from keras_hashing.callbacks import StopAtStep
+    from keras_hashing.callbacks import TerminateOnNonFiniteLoss
+
+    callbacks = [
+        TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
+        keras.callbacks.BackupAndRestore(backup_dir),
+    ]
+    if iter_num is not None:
+        callbacks.append(StopAtStep(iter_num))
+    return callbacks
