@@ -35,6 +35,7 @@ def main():
     parser.add_argument("--q-lambda", type=float, default=0.0)
     parser.add_argument("--filters", default=None, help="SmallCNN filters, e.g. 32,64,128")
     parser.add_argument("--units", type=int, default=None, help="SmallCNN feature width")
+    parser.add_argument("--weight-decay", type=float, default=None, help="SmallCNN L2 weight decay")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baselines", action="store_true")
@@ -65,6 +66,8 @@ def main():
             backbone["filters"] = tuple(int(f) for f in args.filters.split(","))
         if args.units:
             backbone["units"] = args.units
+        if args.weight_decay is not None:
+            backbone["weight_decay"] = args.weight_decay
         model = fashion_mnist_dch(
             bits, gamma=args.gamma, q_lambda=args.q_lambda, seed=args.seed, backbone=backbone
         )

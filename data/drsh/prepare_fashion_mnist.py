@@ -5,7 +5,11 @@
 Visual feature: the flattened pixels scaled to [0, 1] (784-d) less the training images' mean
 pixel vector, standing in for VGG fc7. Centring matters: DRSH's bits are `sign(x W + b)` and its
 triplet loss hardly moves `b` (it cancels in the distances), so uncentred non-negative features
-give unbalanced bits (`--no-centre` keeps the raw pixels).
+give unbalanced bits (`--no-centre` keeps the raw pixels). Scale matters too: DRSH's margin (2)
+and divisor (32) are absolute numbers set for VGG fc7 activations, and centred pixels are small
+(mean norm about 8), so most of a short training goes into inflating `W_feat` until the margin is
+reachable. `--feature-norm N` rescales every feature by one factor so that the centred training
+features have mean L2 norm N (ITQ is scale-invariant, so the comparison is unchanged).
 Attributes, standing in for the MIL concept detector of the original: a scikit-learn
 `LogisticRegression` fitted on the training images only scores the 10 class names for every
 image; the GloVe 6B 50-d vectors of the `--top-k` best-scoring names are stacked in vocabulary
@@ -49,11 +53,17 @@ def class_scorer(train_features, train_labels, seed=0, max_iter=200):
     return LogisticRegression(max_iter=max_iter, random_state=seed).fit(train_features, labels)
 
 
-def build_arrays(split=None, glove_path=DEFAULT_GLOVE, top_k=3, seed=0, centre=True):
+def build_arrays(
+    split=None, glove_path=DEFAULT_GLOVE, top_k=3, seed=0, centre=True, feature_norm=None
+):
     """Features and attribute matrices of the protocol split, in memory.
 
+    `feature_norm`: optional float; every feature is multiplied by one factor (`feature_scale`)
+    so that the (centred) training features have this mean L2 norm.
+
     Returns:
-        dict with `class_names`, `word_vectors (10, 50)`, `classifier`, and for each part in
+        dict with `class_names`, `word_vectors (10, 50)`, `classifier`, `feature_mean`,
+        `feature_scale` (features = (pixels - feature_mean) * feature_scale), and for each part in
         train/query/database: `<part>_ids` (str), `<part>_features (N, 784)`,
         `<part>_attributes (N, k, 50)`, `<part>_labels (N, 10)`.
     """
@@ -71,12 +81,18 @@ def build_arrays(split=None, glove_path=DEFAULT_GLOVE, top_k=3, seed=0, centre=T
     out["classifier"] = classifier
     mean = train_features.mean(axis=0) if centre else np.zeros(train_features.shape[1], np.float32)
     out["feature_mean"] = mean
+    scale = 1.0
+    if feature_norm is not None:
+        if not float(feature_norm) > 0:
+            raise ValueError(f"`feature_norm` must be positive, found {feature_norm!r}.")
+        scale = float(feature_norm) / float(np.linalg.norm(train_features - mean, axis=1).mean())
+    out["feature_scale"] = np.float32(scale)
     for part in ("train", "query", "database"):
         features = (
             train_features if part == "train" else pixel_features(getattr(split, f"{part}_images"))
         )
         out[f"{part}_ids"] = [str(int(i)) for i in getattr(split, f"{part}_ids")]
-        out[f"{part}_features"] = features - mean
+        out[f"{part}_features"] = (features - mean) * np.float32(scale)
         out[f"{part}_attributes"] = attribute_matrices(
             classifier.decision_function(features), word_vectors, top_k
         )
@@ -135,6 +151,12 @@ def main(argv=None):
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--include-database", action="store_true")
     parser.add_argument("--no-centre", action="store_true", help="keep the raw [0, 1] pixels")
+    parser.add_argument(
+        "--feature-norm",
+        type=float,
+        default=None,
+        help="rescale the features to this mean L2 norm (module docstring)",
+    )
     parser.add_argument("--data-dir", default=None, help="Fashion-MNIST IDX folder")
     parser.add_argument("--num-train-per-class", type=int, default=500)
     parser.add_argument("--num-query-per-class", type=int, default=100)
@@ -143,7 +165,11 @@ def main(argv=None):
 
     split = load_fashion_mnist(args.data_dir, args.num_train_per_class, args.num_query_per_class)
     arrays = build_arrays(
-        split, os.path.expanduser(args.glove), args.top_k, centre=not args.no_centre
+        split,
+        os.path.expanduser(args.glove),
+        args.top_k,
+        centre=not args.no_centre,
+        feature_norm=args.feature_norm,
     )
     paths = write_files(arrays, os.path.expanduser(args.out_dir), args.include_database)
     for name, path in paths.items():

@@ -11,13 +11,19 @@ class RandomFlipCrop(keras.layers.Layer):
     thulab/DeepHash trains on a random flip and a random 227 crop of each 256x256 image
     (`CaffeCrop`). Small images have no margin to crop from, so this layer pads `padding` zero
     pixels on every side and crops the original size back at a random offset in
-    `[0, 2 * padding]`, which shifts the content by up to `padding` pixels. At inference it is
-    the identity (one view).
+    `[0, 2 * padding]`, which shifts the content by up to `padding` pixels.
+
+    At inference, `inference_views=1` (default) is the identity. `inference_views=10` is the
+    analogue of the original's 10-crop evaluation (spec §3.4): the four corner crops and the
+    centre crop of the padded image, each also mirrored, laid out view-major with the mirrored
+    views first as `CaffeCrop` does; `HashingModel` averages the post-tanh outputs over the views.
 
     Args:
         padding: int, default 2. Maximum shift in pixels; 0 disables shifting.
         flip: bool, default True. Random left-right flip with probability 0.5.
         seed: optional int for the layer's `SeedGenerator`.
+        inference_views: 1 (default) or 10, the views per image at inference. 10 needs
+            `padding > 0` and `flip=True` (otherwise the views would repeat).
 
     Example:
     >>> layer = RandomFlipCrop(padding=2, seed=0)
@@ -25,20 +31,41 @@ class RandomFlipCrop(keras.layers.Layer):
     (4, 28, 28, 1)
     """
 
-    num_views = 1
-
-    def __init__(self, padding=2, flip=True, seed=None, **kwargs):
+    def __init__(self, padding=2, flip=True, seed=None, inference_views=1, **kwargs):
         super().__init__(**kwargs)
         if isinstance(padding, bool) or int(padding) != padding or padding < 0:
             raise ValueError(f"`padding` must be a non-negative integer, found {padding!r}.")
+        if inference_views not in (1, 10):
+            raise ValueError(f"`inference_views` must be 1 or 10, found {inference_views!r}.")
+        if inference_views == 10 and not (padding > 0 and flip):
+            raise ValueError(
+                "`inference_views=10` needs `padding > 0` and `flip=True` (five crops of the "
+                f"padded image and their mirrors), found padding={padding!r}, flip={flip!r}."
+            )
         self.padding = int(padding)
         self.flip = bool(flip)
         self.seed = seed
+        self.num_views = int(inference_views)
         self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def view_offsets(self):
+        """(row, column) offsets of the inference crops in the padded image: corners, centre."""
+        p = self.padding
+        return ((0, 0), (0, 2 * p), (2 * p, 0), (2 * p, 2 * p), (p, p))
+
+    def _ten_views(self, inputs):
+        images = ops.cast(inputs, self.compute_dtype)
+        height, width = images.shape[1], images.shape[2]
+        p = self.padding
+        padded = ops.pad(images, ((0, 0), (p, p), (p, p), (0, 0)))
+        mirrored = ops.flip(padded, axis=2)
+        views = [mirrored[:, r : r + height, c : c + width, :] for r, c in self.view_offsets()]
+        views += [padded[:, r : r + height, c : c + width, :] for r, c in self.view_offsets()]
+        return ops.concatenate(views, axis=0)
 
     def call(self, inputs, training=False):
         if not training:
-            return inputs
+            return self._ten_views(inputs) if self.num_views > 1 else inputs
         images = ops.cast(inputs, self.compute_dtype)
         batch, height, width = ops.shape(images)[0], ops.shape(images)[1], ops.shape(images)[2]
         p = self.padding
@@ -57,9 +84,17 @@ class RandomFlipCrop(keras.layers.Layer):
         return ops.take_along_axis(crops, cols[:, None, :, None], axis=2)
 
     def compute_output_shape(self, input_shape):
+        # Shape of the training (one view) output; at inference the batch is num_views * N.
         return tuple(input_shape)
 
     def get_config(self):
         config = super().get_config()
-        config.update({"padding": self.padding, "flip": self.flip, "seed": self.seed})
+        config.update(
+            {
+                "padding": self.padding,
+                "flip": self.flip,
+                "seed": self.seed,
+                "inference_views": self.num_views,
+            }
+        )
         return config

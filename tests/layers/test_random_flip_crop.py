@@ -43,3 +43,51 @@ def test_seeded_layers_repeat_and_config_round_trips():
     assert (clone.padding, clone.flip, clone.seed) == (3, False, 1)
     with pytest.raises(ValueError, match="padding"):
         RandomFlipCrop(padding=-1)
+
+
+def test_ten_inference_views_are_the_corner_and_centre_crops_and_mirrors():
+    rng = np.random.default_rng(3)
+    images = rng.uniform(0.1, 1.0, size=(3, 6, 7, 2)).astype("float32")
+    layer = RandomFlipCrop(padding=2, inference_views=10)
+    assert layer.num_views == 10
+    out = keras.ops.convert_to_numpy(layer(images))
+    assert out.shape == (30, 6, 7, 2)
+    # Oracle: view-major, mirrored views first (as CaffeCrop), offsets corners then centre.
+    offsets = [(0, 0), (0, 4), (4, 0), (4, 4), (2, 2)]
+    for n, image in enumerate(images):
+        padded = np.pad(image, ((2, 2), (2, 2), (0, 0)))
+        for view, (mirror, (r, c)) in enumerate(
+            [(True, o) for o in offsets] + [(False, o) for o in offsets]
+        ):
+            source = padded[:, ::-1] if mirror else padded
+            np.testing.assert_array_equal(out[view * 3 + n], source[r : r + 6, c : c + 7])
+    # Training still returns one random crop per image.
+    assert keras.ops.convert_to_numpy(layer(images, training=True)).shape == images.shape
+    clone = RandomFlipCrop.from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config() and clone.num_views == 10
+    for kwargs in ({"inference_views": 5}, {"inference_views": 10, "padding": 0}):
+        with pytest.raises(ValueError, match="inference_views"):
+            RandomFlipCrop(**kwargs)
+    with pytest.raises(ValueError, match="flip=True"):
+        RandomFlipCrop(inference_views=10, flip=False)
+
+
+def test_hashing_model_averages_the_ten_views():
+    from keras_hashing.backbones import SmallCNN
+    from keras_hashing.models import DCH
+
+    keras.utils.set_random_seed(0)
+    images = np.random.default_rng(4).uniform(size=(5, 28, 28, 1)).astype("float32")
+    model = DCH(
+        SmallCNN(filters=(4,), units=8, dropout=0.0),
+        6,
+        preprocessor=RandomFlipCrop(padding=2, inference_views=10),
+    )
+    outputs = keras.ops.convert_to_numpy(model(images))
+    views = model.preprocessor(images)
+    per_view = keras.ops.convert_to_numpy(model.hash_layer(model.backbone(views)))
+    if model.with_tanh:
+        per_view = np.tanh(per_view)
+    expected = per_view.reshape(10, 5, 6).mean(axis=0)
+    np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
+    assert model.encode(images).shape == (5, 6)
