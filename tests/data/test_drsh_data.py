@@ -250,3 +250,43 @@ def test_extract_features_tool(tmp_path):
     with h5py.File(tmp_path / "feat.h5", "r") as f:
         assert sorted(f.keys()) == ["1.jpg", "2.jpg"]
         np.testing.assert_allclose(f["2.jpg"][()], want, rtol=1e-5, atol=1e-6)
+
+
+def test_fashion_mnist_arrays_rescale_features_to_the_requested_norm():
+    import types
+
+    from prepare_fashion_mnist import build_arrays
+
+    from keras_hashing.data.fashion_mnist import CLASS_NAMES
+
+    rng = np.random.default_rng(0)
+    labels = np.eye(10, dtype=np.float32)[np.arange(40) % 10]
+
+    def part(n, offset):
+        return {
+            "images": rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8),
+            "labels": labels[:n],
+            "ids": np.arange(offset, offset + n),
+        }
+
+    parts = {"train": part(40, 0), "query": part(10, 100), "database": part(30, 200)}
+    split = types.SimpleNamespace(
+        class_names=CLASS_NAMES,
+        **{f"{p}_{k}": v[k] for p, v in parts.items() for k in ("images", "labels", "ids")},
+    )
+    plain = build_arrays(split, top_k=3)
+    scaled = build_arrays(split, top_k=3, feature_norm=100.0)
+    assert plain["feature_scale"] == 1.0
+    norms = np.linalg.norm(scaled["train_features"], axis=1)
+    np.testing.assert_allclose(norms.mean(), 100.0, rtol=1e-4)
+    for name in ("train", "query", "database"):
+        # One factor for every part; attributes do not depend on the scale.
+        np.testing.assert_allclose(
+            scaled[f"{name}_features"],
+            plain[f"{name}_features"] * scaled["feature_scale"],
+            rtol=1e-5,
+            atol=1e-5,
+        )
+        np.testing.assert_array_equal(scaled[f"{name}_attributes"], plain[f"{name}_attributes"])
+    with pytest.raises(ValueError, match="feature_norm"):
+        build_arrays(split, top_k=3, feature_norm=0.0)
