@@ -5,8 +5,20 @@ from keras_hashing.layers import RandomFlipCrop
 from keras_hashing.models.dch import DCH
 
 # Chosen on a validation split of the Fashion-MNIST training images (benchmarks/bench_dch.py
-# --validation 1000), never on the query set.
-FASHION_MNIST_BACKBONE = {"filters": (32, 64, 128), "units": 512, "dropout": 0.5}
+# --validation 1000: 1 000 held-out training images against the protocol database less them),
+# never on the query set. DCH at 32 bits, mAP@ALL after sign on that split: without weight decay
+# 0.826, with 5e-4 0.823; gamma 40 instead of 20 0.824; both 0.834 (0.843 with 8 000 iterations
+# and ten inference views).
+FASHION_MNIST_BACKBONE = {
+    "filters": (32, 64, 128),
+    "units": 512,
+    "dropout": 0.5,
+    "weight_decay": 5e-4,
+}
+
+# DCH's Cauchy scale on Fashion-MNIST (the original's 20 = 5 Hamming bits, 10 collapsed to 0.34,
+# 80 gave 0.822 on the validation split).
+FASHION_MNIST_DCH_GAMMA = 40.0
 
 
 def fashion_mnist_backbone(**overrides):
@@ -14,7 +26,9 @@ def fashion_mnist_backbone(**overrides):
     return SmallCNN(**{**FASHION_MNIST_BACKBONE, **overrides})
 
 
-def fashion_mnist_model(model_class, code_length, seed=None, backbone=None, **kwargs):
+def fashion_mnist_model(
+    model_class, code_length, seed=None, backbone=None, inference_views=1, **kwargs
+):
     """A single-modal hashing model for 28x28 grayscale images.
 
     Random flip + 2-pixel shifts (`RandomFlipCrop`, the analogue of the original's random flip
@@ -25,20 +39,38 @@ def fashion_mnist_model(model_class, code_length, seed=None, backbone=None, **kw
         code_length: int, bits.
         seed: optional int for the augmentation.
         backbone: optional dict of `SmallCNN` arguments replacing the preset's.
+        inference_views: 1 (default) or 10: encode each image as the mean output over the four
+            corner and the centre crop of the padded image and their mirrors, the analogue of
+            the original's 10-crop evaluation (ten times the encoding cost).
         **kwargs: the model's own arguments (`gamma`, `alpha`, ...).
     """
     kwargs.setdefault("num_labels", 10)
     return model_class(
         fashion_mnist_backbone(**(backbone or {})),
         code_length,
-        preprocessor=RandomFlipCrop(padding=2, seed=seed),
+        preprocessor=RandomFlipCrop(padding=2, seed=seed, inference_views=inference_views),
         **kwargs,
     )
 
 
-def fashion_mnist_dch(code_length, gamma=20.0, q_lambda=0.0, seed=None, backbone=None, **kwargs):
-    """DCH on 28x28 grayscale images (see `fashion_mnist_model`)."""
+def fashion_mnist_dch(
+    code_length,
+    gamma=FASHION_MNIST_DCH_GAMMA,
+    q_lambda=0.0,
+    seed=None,
+    backbone=None,
+    inference_views=10,
+    **kwargs,
+):
+    """DCH on 28x28 grayscale images (see `fashion_mnist_model`), with ten inference views."""
     kwargs.setdefault("name", "dch")
     return fashion_mnist_model(
-        DCH, code_length, seed=seed, backbone=backbone, gamma=gamma, q_lambda=q_lambda, **kwargs
+        DCH,
+        code_length,
+        seed=seed,
+        backbone=backbone,
+        inference_views=inference_views,
+        gamma=gamma,
+        q_lambda=q_lambda,
+        **kwargs,
     )
