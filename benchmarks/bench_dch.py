@@ -113,6 +113,7 @@ def main():
                 encode_rate,
             )
         )
+        print(f"DCH {bits} bits: mAP@ALL {rows[-1][1]:.4f}", flush=True)  # long runs: show progress
     if not args.no_baselines and not args.validation:
         from keras_hashing.data.fashion_mnist import load_fashion_mnist
 
