@@ -35,24 +35,6 @@ def hamming_map(query, query_labels, database, database_labels):
     )
 
 
-def hold_out_validation(data, size, seed):
-    """Makes `data` a tuning split: `size` training images become the queries, the protocol
-    database less them the database (as `load_retrieval_data(..., validation=size)`)."""
-    from keras_hashing.data.fashion_mnist import load_fashion_mnist
-
-    split = load_fashion_mnist().validation_split(size, seed=seed, database="database")
-
-    def gray(images):
-        return (np.asarray(images, np.float32) / 255.0)[..., None]
-
-    data.train_inputs, data.train_labels = gray(split.train_images), split.train_labels
-    data.num_train = len(split.train_images)
-    data.query, data.query_labels = gray(split.query_images), split.query_labels
-    data.database, data.database_labels = gray(split.database_images), split.database_labels
-    data.R = len(split.database_images)
-    return data
-
-
 def run(method, bits, data, args):
     import keras
 
@@ -64,11 +46,11 @@ def run(method, bits, data, args):
     from keras_hashing.data import indexed_dataset
     from keras_hashing.data import label_embeddings
     from keras_hashing.data import triplet_dataset
-    from keras_hashing.layers import RandomFlipCrop
     from keras_hashing.models import DQN
     from keras_hashing.models import DTQ
     from keras_hashing.models import DVSQ
     from keras_hashing.models.presets import fashion_mnist_backbone
+    from keras_hashing.models.presets import fashion_mnist_preprocessor
     from keras_hashing.optimizers import deephash_optimizer
 
     keras.utils.set_random_seed(args.seed)
@@ -80,7 +62,7 @@ def run(method, bits, data, args):
             return {"backbone": SmallCNN()}
         return {
             "backbone": fashion_mnist_backbone(),
-            "preprocessor": RandomFlipCrop(padding=2, seed=args.seed),
+            "preprocessor": fashion_mnist_preprocessor(seed=args.seed),
         }
 
     M, K = bits // 8, 256
@@ -196,9 +178,9 @@ def main(argv=None):
         help="hold out this many training images as queries (tuning; never tune on the queries)",
     )
     args = parser.parse_args(argv)
-    data = common.QuantizerData("fashion_mnist", None, 100, args.seed)
-    if args.validation:
-        data = hold_out_validation(data, args.validation, args.seed)
+    data = common.QuantizerData(
+        "fashion_mnist", None, 100, args.seed, validation=args.validation or None
+    )
     print(
         f"train {data.num_train}, query {len(data.query)}, "
         f"database {len(data.database)}, R = {data.R}"

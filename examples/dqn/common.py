@@ -36,10 +36,11 @@ class QuantizerData:
         on_error="raise",
         train_limit=None,
         eval_limit=None,
+        validation=None,
     ):
         self.name = name
         if name == "fashion_mnist":
-            split = fashion_mnist_split(data_dir)
+            split = fashion_mnist_split(data_dir, validation)
             self.input_kind, self.num_labels = "gray28", split["train_labels"].shape[1]
             self.train_inputs = _gray_inputs(split["train_images"])
             self.train_labels = split["train_labels"]
@@ -97,18 +98,24 @@ def _gray_inputs(images):
     return (np.asarray(images, np.float32) / 255.0)[..., None]
 
 
-def fashion_mnist_split(data_dir=None):
+def fashion_mnist_split(data_dir=None, validation=None):
     """The benchmark-protocol split (1 000 query / 69 000 database / 5 000 train).
 
     Uses `keras_hashing.data.fashion_mnist.load_fashion_mnist` when it is installed, else reads the
-    IDX files and applies the protocol itself (benchmark_protocol.md).
+    IDX files and applies the protocol itself (benchmark_protocol.md). `validation=N` (needs the
+    library) holds N training images out as the queries, against the protocol database less
+    them, for tuning without the query set (`FashionMNISTSplit.validation_split`).
     """
     try:
         from keras_hashing.data.fashion_mnist import load_fashion_mnist
     except ModuleNotFoundError:
         load_fashion_mnist = None
+    if validation and load_fashion_mnist is None:
+        raise SystemExit("a validation split needs keras_hashing installed (pip install -e .)")
     if load_fashion_mnist is not None:
         split = load_fashion_mnist(data_dir) if data_dir else load_fashion_mnist()
+        if validation:
+            split = split.validation_split(int(validation), seed=0, database="database")
         return {
             key: getattr(split, key)
             for key in (

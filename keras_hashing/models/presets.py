@@ -26,6 +26,11 @@ def fashion_mnist_backbone(**overrides):
     return SmallCNN(**{**FASHION_MNIST_BACKBONE, **overrides})
 
 
+def fashion_mnist_preprocessor(seed=None, inference_views=1):
+    """Random flip + 2-pixel shifts (`RandomFlipCrop`), the preset's augmentation."""
+    return RandomFlipCrop(padding=2, seed=seed, inference_views=inference_views)
+
+
 def fashion_mnist_model(
     model_class, code_length, seed=None, backbone=None, inference_views=1, **kwargs
 ):
@@ -48,7 +53,7 @@ def fashion_mnist_model(
     return model_class(
         fashion_mnist_backbone(**(backbone or {})),
         code_length,
-        preprocessor=RandomFlipCrop(padding=2, seed=seed, inference_views=inference_views),
+        preprocessor=fashion_mnist_preprocessor(seed, inference_views),
         **kwargs,
     )
 
