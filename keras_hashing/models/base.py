@@ -118,8 +118,9 @@ class HashingModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         total = self.hashing_loss(x, y, y_pred, sample_weight=sample_weight, training=training)
-        if self.losses:
-            total = total + ops.sum(self.losses)
+        # Added one by one: `ops.sum` of a list stacks it, which JAX refuses for traced scalars.
+        for penalty in self.losses:
+            total = total + penalty
         # Under MirroredStrategy the in-batch pairwise losses see the pairs of each replica's
         # slice only; the replica losses are averaged (README, "Several devices").
         return scale_loss_for_distribution(total)

@@ -75,3 +75,21 @@ def test_weight_decay_penalises_every_kernel():
         sum(float(keras.ops.convert_to_numpy(v)) for v in backbone.losses), expected, rtol=1e-5
     )
     assert not SmallCNN(filters=(4,), units=8).losses
+
+
+def test_weight_decay_trains_under_fit():
+    # The penalties reach `fit`'s loss on every backend (JAX once refused to stack them).
+    from keras_hashing.models import DCH
+
+    keras.utils.set_random_seed(0)
+    model = DCH(SmallCNN(filters=(4,), units=8, weight_decay=1e-2), 8, num_labels=3)
+    model.compile(optimizer=keras.optimizers.SGD(0.01))
+    images = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+    labels = np.eye(3, dtype="float32")[np.arange(8) % 3]
+    loss = model.fit(images, labels, batch_size=8, epochs=1, verbose=0).history["loss"][0]
+    outputs = model(images, training=False)
+    penalty = sum(float(keras.ops.convert_to_numpy(v)) for v in model.losses)
+    assert penalty > 0.0 and np.isfinite(loss)
+    total = float(keras.ops.convert_to_numpy(model.compute_loss(images, labels, outputs)))
+    bare = float(keras.ops.convert_to_numpy(model.hashing_loss(images, labels, outputs)))
+    np.testing.assert_allclose(total - bare, penalty, rtol=1e-4)
