@@ -18,9 +18,14 @@ class RandomFlipCrop(keras.layers.Layer):
     centre crop of the padded image, each also mirrored, laid out view-major with the mirrored
     views first as `CaffeCrop` does; `HashingModel` averages the post-tanh outputs over the views.
 
+    With `cutout > 0`, training images also lose a random `cutout` x `cutout` square, set to zero
+    after the shift (Cutout, DeVries & Taylor 2017; not in any original). Its centre is uniform
+    over the image, so the square may be partly outside it as in the paper.
+
     Args:
         padding: int, default 2. Maximum shift in pixels; 0 disables shifting.
         flip: bool, default True. Random left-right flip with probability 0.5.
+        cutout: int, default 0 (off). Side of the erased square, training only.
         seed: optional int for the layer's `SeedGenerator`.
         inference_views: 1 (default) or 10, the views per image at inference. 10 needs
             `padding > 0` and `flip=True` (otherwise the views would repeat).
@@ -31,10 +36,12 @@ class RandomFlipCrop(keras.layers.Layer):
     (4, 28, 28, 1)
     """
 
-    def __init__(self, padding=2, flip=True, seed=None, inference_views=1, **kwargs):
+    def __init__(self, padding=2, flip=True, seed=None, inference_views=1, cutout=0, **kwargs):
         super().__init__(**kwargs)
         if isinstance(padding, bool) or int(padding) != padding or padding < 0:
             raise ValueError(f"`padding` must be a non-negative integer, found {padding!r}.")
+        if isinstance(cutout, bool) or int(cutout) != cutout or cutout < 0:
+            raise ValueError(f"`cutout` must be a non-negative integer, found {cutout!r}.")
         if inference_views not in (1, 10):
             raise ValueError(f"`inference_views` must be 1 or 10, found {inference_views!r}.")
         if inference_views == 10 and not (padding > 0 and flip):
@@ -46,6 +53,7 @@ class RandomFlipCrop(keras.layers.Layer):
         self.flip = bool(flip)
         self.seed = seed
         self.num_views = int(inference_views)
+        self.cutout = int(cutout)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def view_offsets(self):
@@ -81,7 +89,20 @@ class RandomFlipCrop(keras.layers.Layer):
             # Reading padded columns right to left flips the crop without a separate flip.
             cols = ops.where(flipped[:, None], ops.cast(width + 2 * p, "int32") - 1 - cols, cols)
         crops = ops.take_along_axis(images, rows[:, :, None, None], axis=1)
-        return ops.take_along_axis(crops, cols[:, None, :, None], axis=2)
+        crops = ops.take_along_axis(crops, cols[:, None, :, None], axis=2)
+        return self._erase_square(crops) if self.cutout else crops
+
+    def _erase_square(self, images):
+        batch, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+        half = self.cutout // 2
+        top = keras.random.randint((batch, 1), 0, height, "int32", self.seed_generator) - half
+        left = keras.random.randint((batch, 1), 0, width, "int32", self.seed_generator) - half
+        rows = ops.arange(height, dtype="int32")[None, :]
+        cols = ops.arange(width, dtype="int32")[None, :]
+        in_rows = (rows >= top) & (rows < top + self.cutout)
+        in_cols = (cols >= left) & (cols < left + self.cutout)
+        erased = in_rows[:, :, None, None] & in_cols[:, None, :, None]
+        return ops.where(erased, ops.zeros_like(images), images)
 
     def compute_output_shape(self, input_shape):
         # Shape of the training (one view) output; at inference the batch is num_views * N.
@@ -95,6 +116,7 @@ class RandomFlipCrop(keras.layers.Layer):
                 "flip": self.flip,
                 "seed": self.seed,
                 "inference_views": self.num_views,
+                "cutout": self.cutout,
             }
         )
         return config

@@ -91,3 +91,25 @@ def test_hashing_model_averages_the_ten_views():
     expected = per_view.reshape(10, 5, 6).mean(axis=0)
     np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
     assert model.encode(images).shape == (5, 6)
+
+
+def test_cutout_erases_one_square_per_training_image_only():
+    images = np.ones((200, 12, 10, 2), "float32")
+    layer = RandomFlipCrop(padding=0, flip=False, cutout=4, seed=5)
+    out = keras.ops.convert_to_numpy(layer(images, training=True))
+    assert set(np.unique(out)) <= {0.0, 1.0}
+    areas = set()
+    for image in out:
+        erased = image[:, :, 0] == 0
+        np.testing.assert_array_equal(erased, image[:, :, 1] == 0)  # every channel alike
+        rows, cols = np.nonzero(erased)
+        assert len(rows), "every image loses a square (its centre is always inside)"
+        # One axis-aligned rectangle, at most 4 x 4, at least the 2 x 2 of a corner centre.
+        height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+        assert erased.sum() == height * width and 2 <= height <= 4 and 2 <= width <= 4
+        areas.add(int(erased.sum()))
+    assert 16 in areas and min(areas) < 16  # whole squares inside, clipped ones at the borders
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(images)), images)
+    assert RandomFlipCrop.from_config(layer.get_config()).cutout == 4
+    with pytest.raises(ValueError, match="cutout"):
+        RandomFlipCrop(cutout=-1)
