@@ -38,6 +38,27 @@ def add_schedule_flags(
     parser.add_argument("--decay-factor", default=decay_factor, type=float)
 
 
+def add_lr_schedule_flag(parser):
+    """`--lr-schedule`: the original's staircase, or the Fashion-MNIST preset's cosine."""
+    parser.add_argument(
+        "--lr-schedule",
+        default="step",
+        choices=("step", "cosine"),
+        help="step (original): x --decay-factor every --decay-step updates; cosine: a half "
+        "cosine from --lr to 0 over --iter-num updates (the Fashion-MNIST preset)",
+    )
+
+
+def optimizer_from_flags(args):
+    """TF1 momentum with the DeepHash multipliers on the schedule `--lr-schedule` names."""
+    from keras_hashing.optimizers import cosine_momentum_optimizer
+    from keras_hashing.optimizers import deephash_optimizer
+
+    if getattr(args, "lr_schedule", "step") == "cosine":
+        return cosine_momentum_optimizer(args.lr, args.iter_num)
+    return deephash_optimizer(args.lr, args.decay_step, args.decay_factor)
+
+
 def add_tanh_flags(parser):
     tanh = parser.add_mutually_exclusive_group()
     tanh.add_argument("--with-tanh", dest="with_tanh", action="store_true", default=True)

@@ -41,6 +41,7 @@ def build_parser():
         parser, batch_size=128, val_batch_size=16, decay_step=10000, decay_factor=0.1
     )
     _shared.add_tanh_flags(parser)
+    _shared.add_lr_schedule_flag(parser)
     parser.add_argument(
         "--img-model",
         default="alexnet",
@@ -133,12 +134,11 @@ def train(args, data, strategy, run_dir):
     import keras
 
     from keras_hashing.callbacks import RetrievalEvaluation
-    from keras_hashing.optimizers import deephash_optimizer
 
     steps_per_epoch, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     with strategy.scope():
         model = build_model(args, data)
-        model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
+        model.compile(optimizer=_shared.optimizer_from_flags(args))
         # Built up front so that BackupAndRestore can restore weights and optimizer state.
         input_spec = data.train.element_spec[0]
         model.build((None,) + tuple(input_spec.shape[1:]))

@@ -74,6 +74,7 @@ def build_parser():
     _shared.add_schedule_flags(
         parser, batch_size=256, val_batch_size=100, decay_step=5000, decay_factor=0.5
     )
+    _shared.add_lr_schedule_flag(parser)
     parser.add_argument(
         "--loss-type",
         default="normed_cross_entropy",
@@ -210,12 +211,10 @@ def build_model(args, data):
 def train(args, data, strategy):
     import keras
 
-    from keras_hashing.optimizers import deephash_optimizer
-
     steps_per_epoch, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     with strategy.scope():
         model = build_model(args, data)
-        model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
+        model.compile(optimizer=_shared.optimizer_from_flags(args))
         # BackupAndRestore needs every weight before `fit`.
         model.build(tuple(data.train.element_spec[0].shape))
     run_dir = os.path.join(args.save_dir, file_name(args))

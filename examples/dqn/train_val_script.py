@@ -34,6 +34,7 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
         decay_step=decay_step,
         decay_factor=decay_factor,
     )
+    _shared.add_lr_schedule_flag(parser)
     parser.add_argument("--max-iter-update-b", type=int, default=3)
     parser.add_argument("--max-iter-update-Cb", dest="max_iter_update_cb", type=int, default=1)
     parser.add_argument("--code-batch-size", type=int, default=500)
@@ -109,10 +110,9 @@ def load(args):
 def fit(args, model, data, callbacks):
     """Step-budgeted fit on index-carrying batches, with resumable state."""
     from keras_hashing.data import indexed_dataset
-    from keras_hashing.optimizers import deephash_optimizer
 
     model.build((None,) + common.input_shape(data))
-    model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, args.decay_factor))
+    model.compile(optimizer=_shared.optimizer_from_flags(args))
     steps, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     run_dir = os.path.join(args.save_dir, file_name(args))
     os.makedirs(run_dir, exist_ok=True)

@@ -52,6 +52,19 @@ def test_parser_keeps_the_original_defaults_and_fixes_the_bool_flag():
     assert parser.parse_args(["--learning-rate", "0.1"]).lr == 0.1
 
 
+def test_lr_schedule_flag_picks_the_staircase_or_the_cosine():
+    script = load_script()
+    parser = script.build_parser()
+    step = script._shared.optimizer_from_flags(parser.parse_args(["--decay-step", "7"]))
+    assert parser.parse_args([]).lr_schedule == "step"
+    assert step.get_config()["learning_rate"]["config"]["decay_steps"] == 7
+    args = parser.parse_args(["--lr-schedule", "cosine", "--iter-num", "300", "--lr", "0.05"])
+    cosine = script._shared.optimizer_from_flags(args).get_config()["learning_rate"]
+    assert cosine["class_name"] == "CosineDecay"
+    assert cosine["config"]["decay_steps"] == 300
+    assert cosine["config"]["initial_learning_rate"] == 0.05
+
+
 @pytest.mark.tensorflow_only
 @pytest.mark.slow
 def test_fashion_mnist_end_to_end_then_resume_and_evaluate(tmp_path, capsys):

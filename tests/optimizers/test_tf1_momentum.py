@@ -4,6 +4,7 @@ import pytest
 
 from keras_hashing.optimizers import DEEPHASH_MULTIPLIERS
 from keras_hashing.optimizers import TF1Momentum
+from keras_hashing.optimizers import cosine_momentum_optimizer
 from keras_hashing.optimizers import deephash_optimizer
 
 
@@ -73,3 +74,21 @@ def test_config_round_trip_and_validation():
         TF1Momentum(0.1, gradient_multipliers=[("*",)])
     with pytest.raises(ValueError, match="decay_step"):
         deephash_optimizer(0.1, 0, 0.1)
+
+
+def test_cosine_schedule_follows_the_half_cosine_with_tf1_updates():
+    optimizer = cosine_momentum_optimizer(0.1, 4, gradient_multipliers=())
+    variable = keras.Variable(np.array([1.0], "float32"))
+    gradients = [np.array([g], "float32") for g in (0.5, -1.0, 2.0, 1.0, 3.0, -2.0)]
+    history = _apply(optimizer, variable, gradients)
+    theta, accumulator = 1.0, 0.0
+    for step, gradient in enumerate(gradients):
+        rate = 0.1 * (1 + np.cos(np.pi * min(step, 4) / 4)) / 2  # 0 from step 4 on
+        accumulator = 0.9 * accumulator + gradient[0]
+        theta = theta - rate * accumulator
+        np.testing.assert_allclose(history[step], [theta], rtol=1e-5)
+    assert cosine_momentum_optimizer(0.1, 10).gradient_multipliers == DEEPHASH_MULTIPLIERS
+    clone = TF1Momentum.from_config(cosine_momentum_optimizer(0.1, 10).get_config())
+    assert clone.get_config()["learning_rate"]["class_name"] == "CosineDecay"
+    with pytest.raises(ValueError, match="decay_steps"):
+        cosine_momentum_optimizer(0.1, 0)
