@@ -28,6 +28,15 @@ def main():
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--decay-step", type=int, default=6000)
     parser.add_argument(
+        "--lr-schedule",
+        choices=("step", "cosine"),
+        default="step",
+        help="step: x0.1 at --decay-step; cosine: a half cosine to 0 over --iter-num",
+    )
+    parser.add_argument(
+        "--cutout", type=int, default=None, help="Cutout square side (default: the preset's)"
+    )
+    parser.add_argument(
         "--validation",
         type=int,
         default=0,
@@ -57,7 +66,9 @@ def main():
     from keras_hashing.data.registry import load_retrieval_data
     from keras_hashing.metrics import map_after_sign
     from keras_hashing.metrics import precision_recall_at_radius
+    from keras_hashing.models.presets import FASHION_MNIST_CUTOUT
     from keras_hashing.models.presets import fashion_mnist_dch
+    from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
     data = load_retrieval_data(
@@ -84,8 +95,13 @@ def main():
             seed=args.seed,
             backbone=backbone,
             inference_views=args.inference_views,
+            cutout=FASHION_MNIST_CUTOUT if args.cutout is None else args.cutout,
         )
-        model.compile(optimizer=deephash_optimizer(args.lr, args.decay_step, 0.1))
+        if args.lr_schedule == "cosine":
+            optimizer = cosine_momentum_optimizer(args.lr, args.iter_num)
+        else:
+            optimizer = deephash_optimizer(args.lr, args.decay_step, 0.1)
+        model.compile(optimizer=optimizer)
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)
         start = time.time()

@@ -16,6 +16,10 @@ FASHION_MNIST_BACKBONE = {
     "weight_decay": 5e-4,
 }
 
+# Side of the square Cutout erases from each training image (`RandomFlipCrop(cutout=...)`). On
+# the validation split (DCH, 32 bits, 8 000 iterations, ten views): none 0.843, 10 pixels 0.855.
+FASHION_MNIST_CUTOUT = 10
+
 # DCH's Cauchy scale on Fashion-MNIST (the original's 20 = 5 Hamming bits, 10 collapsed to 0.34,
 # 80 gave 0.822 on the validation split).
 FASHION_MNIST_DCH_GAMMA = 40.0
@@ -26,18 +30,24 @@ def fashion_mnist_backbone(**overrides):
     return SmallCNN(**{**FASHION_MNIST_BACKBONE, **overrides})
 
 
-def fashion_mnist_preprocessor(seed=None, inference_views=1):
-    """Random flip + 2-pixel shifts (`RandomFlipCrop`), the preset's augmentation."""
-    return RandomFlipCrop(padding=2, seed=seed, inference_views=inference_views)
+def fashion_mnist_preprocessor(seed=None, inference_views=1, cutout=FASHION_MNIST_CUTOUT):
+    """The preset's augmentation: random flip, 2-pixel shifts and Cutout (`RandomFlipCrop`)."""
+    return RandomFlipCrop(padding=2, seed=seed, inference_views=inference_views, cutout=cutout)
 
 
 def fashion_mnist_model(
-    model_class, code_length, seed=None, backbone=None, inference_views=1, **kwargs
+    model_class,
+    code_length,
+    seed=None,
+    backbone=None,
+    inference_views=1,
+    cutout=FASHION_MNIST_CUTOUT,
+    **kwargs,
 ):
     """A single-modal hashing model for 28x28 grayscale images.
 
     Random flip + 2-pixel shifts (`RandomFlipCrop`, the analogue of the original's random flip
-    and 227 crop) in front of `fashion_mnist_backbone()`.
+    and 227 crop) and Cutout in front of `fashion_mnist_backbone()`.
 
     Args:
         model_class: a `HashingModel` subclass (`DCH`, `DHN`, ...).
@@ -47,13 +57,14 @@ def fashion_mnist_model(
         inference_views: 1 (default) or 10: encode each image as the mean output over the four
             corner and the centre crop of the padded image and their mirrors, the analogue of
             the original's 10-crop evaluation (ten times the encoding cost).
+        cutout: side of the square erased from each training image (0: none).
         **kwargs: the model's own arguments (`gamma`, `alpha`, ...).
     """
     kwargs.setdefault("num_labels", 10)
     return model_class(
         fashion_mnist_backbone(**(backbone or {})),
         code_length,
-        preprocessor=fashion_mnist_preprocessor(seed, inference_views),
+        preprocessor=fashion_mnist_preprocessor(seed, inference_views, cutout),
         **kwargs,
     )
 
@@ -65,6 +76,7 @@ def fashion_mnist_dch(
     seed=None,
     backbone=None,
     inference_views=10,
+    cutout=FASHION_MNIST_CUTOUT,
     **kwargs,
 ):
     """DCH on 28x28 grayscale images (see `fashion_mnist_model`), with ten inference views."""
@@ -75,6 +87,7 @@ def fashion_mnist_dch(
         seed=seed,
         backbone=backbone,
         inference_views=inference_views,
+        cutout=cutout,
         gamma=gamma,
         q_lambda=q_lambda,
         **kwargs,
