@@ -6,11 +6,11 @@
 Protocol (shared/benchmark_protocol.md): 5 000 training images, 1 000 queries, 69 000 database
 items; mAP@ALL over Hamming ranking with ties by database index. Nothing is selected on the
 query set: the Fashion-MNIST recipe (`keras_hashing.models.presets`: SmallCNN 32-64-128/512 with
-weight decay 5e-4, random flip and 2-pixel shifts, ten inference views, gamma 40; lr 0.05 decayed
-x0.1 after 6 000 of 8 000 iterations, batch 128) was chosen with `--validation 1000`, which
-holds 1 000 training images out as queries against the protocol database less them. The
-original's defaults (lr 0.005, gamma 20, 2 000 iterations) are for fine-tuning a pretrained
-AlexNet.
+weight decay 5e-4, random flip, 2-pixel shifts and 10-pixel Cutout, ten inference views, gamma
+40; lr 0.05 decayed x0.1 after 6 000 of 8 000 iterations, batch 128) was chosen with
+`--validation 1000`, which holds 1 000 training images out as queries against the protocol
+database less them. The original's defaults (lr 0.005, gamma 20, 2 000 iterations) are for
+fine-tuning a pretrained AlexNet.
 """
 
 import argparse
