@@ -32,6 +32,21 @@ def main():
     parser.add_argument("--alpha", type=float, default=10.0)
     parser.add_argument("--q-lambda", type=float, default=0.0)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument(
+        "--backbone",
+        choices=("small", "preset"),
+        default="small",
+        help="small: SmallCNN defaults, no augmentation; preset: the DCH Fashion-MNIST recipe "
+        "(keras_hashing.models.presets, ten inference views)",
+    )
+    parser.add_argument(
+        "--lr-schedule",
+        choices=("step", "cosine"),
+        default="step",
+        help="step: x0.5 every --decay-step (original); cosine: a half cosine over --iter-num",
+    )
+    parser.add_argument("--decay-step", type=int, default=5000)
+    parser.add_argument("--decay-factor", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--validation",
@@ -49,6 +64,8 @@ def main():
     from keras_hashing.metrics import map_after_sign
     from keras_hashing.metrics import precision_recall_at_radius
     from keras_hashing.models import DHN
+    from keras_hashing.models.presets import fashion_mnist_model
+    from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
     data = load_retrieval_data(
@@ -61,15 +78,16 @@ def main():
     rows = []
     for bits in [int(b) for b in args.bits.split(",")]:
         keras.utils.set_random_seed(args.seed)
-        model = DHN(
-            SmallCNN(),
-            code_length=bits,
-            alpha=args.alpha,
-            q_lambda=args.q_lambda,
-            num_labels=10,
-            name="dhn",
-        )
-        model.compile(optimizer=deephash_optimizer(args.lr, 5000, 0.5))
+        dhn_args = {"alpha": args.alpha, "q_lambda": args.q_lambda, "name": "dhn"}
+        if args.backbone == "preset":
+            model = fashion_mnist_model(DHN, bits, seed=args.seed, inference_views=10, **dhn_args)
+        else:
+            model = DHN(SmallCNN(), code_length=bits, num_labels=10, **dhn_args)
+        if args.lr_schedule == "cosine":
+            optimizer = cosine_momentum_optimizer(args.lr, args.iter_num)
+        else:
+            optimizer = deephash_optimizer(args.lr, args.decay_step, args.decay_factor)
+        model.compile(optimizer=optimizer)
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)
         start = time.time()
@@ -98,7 +116,7 @@ def main():
     )
     print(
         f"\nFashion-MNIST, {split}, {args.iter_num} iterations, batch {args.batch_size}, "
-        f"lr {args.lr}, alpha {args.alpha}"
+        f"lr {args.lr} ({args.lr_schedule}), alpha {args.alpha}, network {args.backbone}"
     )
     header = (
         f"{'method':<10} {'mAP@ALL':>8} {'mAP@1000':>9} {'P@r<=2':>7} {'train s':>8} "

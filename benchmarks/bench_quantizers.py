@@ -51,6 +51,7 @@ def run(method, bits, data, args):
     from keras_hashing.models import DVSQ
     from keras_hashing.models.presets import fashion_mnist_backbone
     from keras_hashing.models.presets import fashion_mnist_preprocessor
+    from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
     keras.utils.set_random_seed(args.seed)
@@ -92,7 +93,11 @@ def run(method, bits, data, args):
             )
             lr = 0.02
         model.build((None, 28, 28, 1))
-        model.compile(optimizer=deephash_optimizer(lr * args.lr_scale, 500, 0.5))
+        if args.lr_schedule == "cosine":
+            optimizer = cosine_momentum_optimizer(lr * args.lr_scale, args.iterations)
+        else:
+            optimizer = deephash_optimizer(lr * args.lr_scale, 500, 0.5)
+        model.compile(optimizer=optimizer)
         steps = n // 256
         start = time.time()
         model.fit(
@@ -163,6 +168,13 @@ def main(argv=None):
     parser.add_argument("--dtq-epochs", type=int, default=3, help="DTQ epochs (original 100)")
     parser.add_argument("--dqn-dim", type=int, default=300)
     parser.add_argument("--lr-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--lr-schedule",
+        choices=("step", "cosine"),
+        default="step",
+        help="DQN/DVSQ: step = the originals' x0.5 every 500 steps; cosine: a half cosine to 0 "
+        "over --iterations",
+    )
     parser.add_argument(
         "--backbone",
         choices=("preset", "small"),
