@@ -7,9 +7,9 @@ Protocol (shared/benchmark_protocol.md): 5 000 training images, 1 000 queries, 6
 items; mAP@ALL over Hamming ranking with ties by database index. Nothing is selected on the
 query set: the Fashion-MNIST recipe (`keras_hashing.models.presets`: SmallCNN 32-64-128/512 with
 weight decay 5e-4, random flip, 2-pixel shifts and 10-pixel Cutout, ten inference views, gamma
-40; lr 0.05 decayed x0.1 after 6 000 of 8 000 iterations, batch 128) was chosen with
-`--validation 1000`, which holds 1 000 training images out as queries against the protocol
-database less them. The original's defaults (lr 0.005, gamma 20, 2 000 iterations) are for
+40; lr 0.05 (0.02 below 32 bits) decayed x0.1 after 6 000 of 8 000 iterations, batch 128) was
+chosen with `--validation 1000`, which holds 1 000 training images out as queries against the
+protocol database less them. The original's defaults (lr 0.005, gamma 20, 2 000 iterations) are for
 fine-tuning a pretrained AlexNet.
 """
 
@@ -25,7 +25,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bits", default="16,32,64")
     parser.add_argument("--iter-num", type=int, default=8000)
-    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="default: the preset's (0.02 below 32 bits, else 0.05)",
+    )
     parser.add_argument("--decay-step", type=int, default=6000)
     parser.add_argument(
         "--lr-schedule",
@@ -68,6 +73,7 @@ def main():
     from keras_hashing.metrics import precision_recall_at_radius
     from keras_hashing.models.presets import FASHION_MNIST_CUTOUT
     from keras_hashing.models.presets import fashion_mnist_dch
+    from keras_hashing.models.presets import fashion_mnist_dch_learning_rate
     from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
@@ -97,10 +103,11 @@ def main():
             inference_views=args.inference_views,
             cutout=FASHION_MNIST_CUTOUT if args.cutout is None else args.cutout,
         )
+        lr = fashion_mnist_dch_learning_rate(bits) if args.lr is None else args.lr
         if args.lr_schedule == "cosine":
-            optimizer = cosine_momentum_optimizer(args.lr, args.iter_num)
+            optimizer = cosine_momentum_optimizer(lr, args.iter_num)
         else:
-            optimizer = deephash_optimizer(args.lr, args.decay_step, 0.1)
+            optimizer = deephash_optimizer(lr, args.decay_step, 0.1)
         model.compile(optimizer=optimizer)
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)

@@ -27,6 +27,15 @@ FASHION_MNIST_CUTOUT = 10
 FASHION_MNIST_DCH_GAMMA = 40.0
 
 
+def fashion_mnist_dch_learning_rate(code_length):
+    """The preset's initial rate for DCH (TF1 momentum, x0.1 after 6 000 of 8 000 iterations).
+
+    0.05 was chosen at 32 bits. At 16 bits it collapsed every code to one value on the
+    validation split (mAP 0.100, with or without Cutout); 0.02 gave 0.807 there.
+    """
+    return 0.02 if int(code_length) < 32 else 0.05
+
+
 def fashion_mnist_backbone(**overrides):
     """The SmallCNN configuration the Fashion-MNIST runs use (`overrides` replace entries)."""
     return SmallCNN(**{**FASHION_MNIST_BACKBONE, **overrides})

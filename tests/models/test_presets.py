@@ -8,6 +8,7 @@ from keras_hashing.models.presets import FASHION_MNIST_BACKBONE
 from keras_hashing.models.presets import FASHION_MNIST_CUTOUT
 from keras_hashing.models.presets import FASHION_MNIST_DCH_GAMMA
 from keras_hashing.models.presets import fashion_mnist_dch
+from keras_hashing.models.presets import fashion_mnist_dch_learning_rate
 from keras_hashing.models.presets import fashion_mnist_model
 
 
@@ -32,3 +33,8 @@ def test_model_preset_overrides_reach_the_parts():
     )
     assert isinstance(model, DHN) and model.num_views == 1
     assert model.preprocessor.cutout == 0 and model.backbone.filters == (4,)
+
+
+def test_dch_learning_rate_is_lower_for_short_codes():
+    assert fashion_mnist_dch_learning_rate(16) == 0.02
+    assert fashion_mnist_dch_learning_rate(32) == fashion_mnist_dch_learning_rate(64) == 0.05
