@@ -74,7 +74,6 @@ def main():
     from keras_hashing.models.presets import FASHION_MNIST_CUTOUT
     from keras_hashing.models.presets import fashion_mnist_dch
     from keras_hashing.models.presets import fashion_mnist_dch_learning_rate
-    from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
     data = load_retrieval_data(
@@ -104,11 +103,11 @@ def main():
             cutout=FASHION_MNIST_CUTOUT if args.cutout is None else args.cutout,
         )
         lr = fashion_mnist_dch_learning_rate(bits) if args.lr is None else args.lr
-        if args.lr_schedule == "cosine":
-            optimizer = cosine_momentum_optimizer(lr, args.iter_num)
-        else:
-            optimizer = deephash_optimizer(lr, args.decay_step, 0.1)
-        model.compile(optimizer=optimizer)
+        model.compile(
+            optimizer=deephash_optimizer(
+                lr, args.decay_step, 0.1, schedule=args.lr_schedule, total_steps=args.iter_num
+            )
+        )
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)
         start = time.time()

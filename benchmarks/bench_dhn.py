@@ -65,7 +65,6 @@ def main():
     from keras_hashing.metrics import precision_recall_at_radius
     from keras_hashing.models import DHN
     from keras_hashing.models.presets import fashion_mnist_model
-    from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
     data = load_retrieval_data(
@@ -83,10 +82,13 @@ def main():
             model = fashion_mnist_model(DHN, bits, seed=args.seed, inference_views=10, **dhn_args)
         else:
             model = DHN(SmallCNN(), code_length=bits, num_labels=10, **dhn_args)
-        if args.lr_schedule == "cosine":
-            optimizer = cosine_momentum_optimizer(args.lr, args.iter_num)
-        else:
-            optimizer = deephash_optimizer(args.lr, args.decay_step, args.decay_factor)
+        optimizer = deephash_optimizer(
+            args.lr,
+            args.decay_step,
+            args.decay_factor,
+            schedule=args.lr_schedule,
+            total_steps=args.iter_num,
+        )
         model.compile(optimizer=optimizer)
         steps = data.num_train // args.batch_size
         epochs = -(-args.iter_num // steps)

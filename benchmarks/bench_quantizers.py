@@ -51,7 +51,6 @@ def run(method, bits, data, args):
     from keras_hashing.models import DVSQ
     from keras_hashing.models.presets import fashion_mnist_backbone
     from keras_hashing.models.presets import fashion_mnist_preprocessor
-    from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
     keras.utils.set_random_seed(args.seed)
@@ -93,10 +92,13 @@ def run(method, bits, data, args):
             )
             lr = 0.02
         model.build((None, 28, 28, 1))
-        if args.lr_schedule == "cosine":
-            optimizer = cosine_momentum_optimizer(lr * args.lr_scale, args.iterations)
-        else:
-            optimizer = deephash_optimizer(lr * args.lr_scale, 500, 0.5)
+        optimizer = deephash_optimizer(
+            lr * args.lr_scale,
+            500,
+            0.5,
+            schedule=args.lr_schedule,
+            total_steps=args.iterations,
+        )
         model.compile(optimizer=optimizer)
         steps = n // 256
         start = time.time()

@@ -51,12 +51,15 @@ def add_lr_schedule_flag(parser):
 
 def optimizer_from_flags(args):
     """TF1 momentum with the DeepHash multipliers on the schedule `--lr-schedule` names."""
-    from keras_hashing.optimizers import cosine_momentum_optimizer
     from keras_hashing.optimizers import deephash_optimizer
 
-    if getattr(args, "lr_schedule", "step") == "cosine":
-        return cosine_momentum_optimizer(args.lr, args.iter_num)
-    return deephash_optimizer(args.lr, args.decay_step, args.decay_factor)
+    return deephash_optimizer(
+        args.lr,
+        args.decay_step,
+        args.decay_factor,
+        schedule=args.lr_schedule,
+        total_steps=args.iter_num,
+    )
 
 
 def add_tanh_flags(parser):

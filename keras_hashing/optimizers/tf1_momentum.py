@@ -103,12 +103,26 @@ class TF1Momentum(keras.optimizers.Optimizer):
         return config
 
 
-def deephash_optimizer(learning_rate, decay_step, decay_factor, momentum=0.9, **kwargs):
+def deephash_optimizer(
+    learning_rate,
+    decay_step,
+    decay_factor,
+    momentum=0.9,
+    schedule="step",
+    total_steps=None,
+    **kwargs,
+):
     """The optimiser every thulab/DeepHash method trains with.
 
     TF1 momentum 0.9 on a staircase exponential decay `lr * decay_factor ** floor(t / decay_step)`
     of the update counter, with the x1/x2/x10/x20 gradient multipliers (spec §3.6-3.7).
+    `schedule="cosine"` replaces the staircase by `cosine_momentum_optimizer(learning_rate,
+    total_steps)` (not in the originals; `decay_step` and `decay_factor` are then unused).
     """
+    if schedule == "cosine":
+        return cosine_momentum_optimizer(learning_rate, total_steps, momentum, **kwargs)
+    if schedule != "step":
+        raise ValueError(f"`schedule` must be 'step' or 'cosine', found {schedule!r}.")
     if decay_step <= 0:
         raise ValueError(f"`decay_step` must be positive, found {decay_step!r}.")
     schedule = keras.optimizers.schedules.ExponentialDecay(
@@ -127,7 +141,7 @@ def cosine_momentum_optimizer(learning_rate, decay_steps, momentum=0.9, **kwargs
     originals: the Fashion-MNIST preset trains its network from scratch, where the smooth decay
     did better than the staircase on a validation split (`keras_hashing.models.presets`).
     """
-    if decay_steps <= 0:
+    if not decay_steps or decay_steps <= 0:
         raise ValueError(f"`decay_steps` must be positive, found {decay_steps!r}.")
     schedule = keras.optimizers.schedules.CosineDecay(float(learning_rate), int(decay_steps))
     return TF1Momentum(schedule, momentum=momentum, **kwargs)

@@ -92,3 +92,10 @@ def test_cosine_schedule_follows_the_half_cosine_with_tf1_updates():
     assert clone.get_config()["learning_rate"]["class_name"] == "CosineDecay"
     with pytest.raises(ValueError, match="decay_steps"):
         cosine_momentum_optimizer(0.1, 0)
+    chosen = deephash_optimizer(0.1, 7, 0.5, schedule="cosine", total_steps=10).get_config()
+    assert chosen["learning_rate"]["class_name"] == "CosineDecay"
+    assert chosen["learning_rate"]["config"]["decay_steps"] == 10
+    with pytest.raises(ValueError, match="decay_steps"):
+        deephash_optimizer(0.1, 7, 0.5, schedule="cosine")
+    with pytest.raises(ValueError, match="schedule"):
+        deephash_optimizer(0.1, 7, 0.5, schedule="linear")
