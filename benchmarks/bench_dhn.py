@@ -40,6 +40,12 @@ def main():
         "(keras_hashing.models.presets, ten inference views)",
     )
     parser.add_argument(
+        "--backbone-weights",
+        default=None,
+        help="preset only: start SmallCNN from this .weights.h5 file "
+        "(benchmarks/pretrain_small_cnn.py; use the file made with the same --validation)",
+    )
+    parser.add_argument(
         "--lr-schedule",
         choices=("step", "cosine"),
         default="step",
@@ -79,7 +85,14 @@ def main():
         keras.utils.set_random_seed(args.seed)
         dhn_args = {"alpha": args.alpha, "q_lambda": args.q_lambda, "name": "dhn"}
         if args.backbone == "preset":
-            model = fashion_mnist_model(DHN, bits, seed=args.seed, inference_views=10, **dhn_args)
+            model = fashion_mnist_model(
+                DHN,
+                bits,
+                seed=args.seed,
+                inference_views=10,
+                backbone_weights=args.backbone_weights,
+                **dhn_args,
+            )
         else:
             model = DHN(SmallCNN(), code_length=bits, num_labels=10, **dhn_args)
         optimizer = deephash_optimizer(

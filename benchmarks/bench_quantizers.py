@@ -61,8 +61,10 @@ def run(method, bits, data, args):
         if args.backbone == "small":
             return {"backbone": SmallCNN()}
         return {
-            "backbone": fashion_mnist_backbone(),
-            "preprocessor": fashion_mnist_preprocessor(seed=args.seed),
+            "backbone": fashion_mnist_backbone(weights=args.backbone_weights),
+            "preprocessor": fashion_mnist_preprocessor(
+                seed=args.seed, inference_views=args.inference_views, cutout=args.cutout
+            ),
         }
 
     M, K = bits // 8, 256
@@ -184,6 +186,25 @@ def main(argv=None):
         help="preset: the DCH Fashion-MNIST recipe (keras_hashing.models.presets); small: "
         "SmallCNN defaults, no augmentation",
     )
+    parser.add_argument(
+        "--backbone-weights",
+        default=None,
+        help="preset only: start SmallCNN from this .weights.h5 file "
+        "(benchmarks/pretrain_small_cnn.py; use the file made with the same --validation)",
+    )
+    parser.add_argument(
+        "--inference-views",
+        type=int,
+        choices=(1, 10),
+        default=1,
+        help="preset only: 10 encodes each image as the mean over ten crops and mirrors",
+    )
+    parser.add_argument(
+        "--cutout",
+        type=int,
+        default=None,
+        help="preset only: side of the Cutout square (default: the preset's; 0: none)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--validation",
@@ -192,6 +213,10 @@ def main(argv=None):
         help="hold out this many training images as queries (tuning; never tune on the queries)",
     )
     args = parser.parse_args(argv)
+    if args.cutout is None:
+        from keras_hashing.models.presets import FASHION_MNIST_CUTOUT
+
+        args.cutout = FASHION_MNIST_CUTOUT
     data = common.QuantizerData(
         "fashion_mnist", None, 100, args.seed, validation=args.validation or None
     )

@@ -2,6 +2,7 @@
 
 from keras_hashing.backbones.alexnet import AlexNet
 from keras_hashing.backbones.alexnet import GroupedConv2D
+from keras_hashing.backbones.pretrain import pretrain_classifier
 from keras_hashing.backbones.small_cnn import SmallCNN
 from keras_hashing.backbones.torch_alexnet import AdaptiveAveragePooling2D
 from keras_hashing.backbones.torch_alexnet import TorchAlexNet

@@ -36,9 +36,16 @@ def fashion_mnist_dch_learning_rate(code_length):
     return 0.02 if int(code_length) < 32 else 0.05
 
 
-def fashion_mnist_backbone(**overrides):
-    """The SmallCNN configuration the Fashion-MNIST runs use (`overrides` replace entries)."""
-    return SmallCNN(**{**FASHION_MNIST_BACKBONE, **overrides})
+def fashion_mnist_backbone(weights=None, **overrides):
+    """The SmallCNN configuration the Fashion-MNIST runs use (`overrides` replace entries).
+
+    `weights`: optional `.weights.h5` file of the same configuration to start from, e.g. one
+    written by `benchmarks/pretrain_small_cnn.py` (`keras_hashing.backbones.pretrain_classifier`).
+    """
+    backbone = SmallCNN(**{**FASHION_MNIST_BACKBONE, **overrides})
+    if weights is not None:
+        backbone.load_weights(weights)
+    return backbone
 
 
 def fashion_mnist_preprocessor(seed=None, inference_views=1, cutout=FASHION_MNIST_CUTOUT):
@@ -53,6 +60,7 @@ def fashion_mnist_model(
     backbone=None,
     inference_views=1,
     cutout=FASHION_MNIST_CUTOUT,
+    backbone_weights=None,
     **kwargs,
 ):
     """A single-modal hashing model for 28x28 grayscale images.
@@ -69,11 +77,13 @@ def fashion_mnist_model(
             corner and the centre crop of the padded image and their mirrors, the analogue of
             the original's 10-crop evaluation (ten times the encoding cost).
         cutout: side of the square erased from each training image (0: none).
+        backbone_weights: optional `.weights.h5` file to start the backbone from (see
+            `fashion_mnist_backbone`).
         **kwargs: the model's own arguments (`gamma`, `alpha`, ...).
     """
     kwargs.setdefault("num_labels", 10)
     return model_class(
-        fashion_mnist_backbone(**(backbone or {})),
+        fashion_mnist_backbone(weights=backbone_weights, **(backbone or {})),
         code_length,
         preprocessor=fashion_mnist_preprocessor(seed, inference_views, cutout),
         **kwargs,
