@@ -31,6 +31,12 @@ def main():
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--alpha", type=float, default=10.0)
     parser.add_argument("--q-lambda", type=float, default=0.0)
+    parser.add_argument(
+        "--unnormed",
+        action="store_true",
+        help="the `cross_entropy` branch: inner products clipped to [-15, 15], then alpha "
+        "(the paper's sigma(<z_i, z_j> / 2) with --alpha 0.5) instead of the script's cosine",
+    )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument(
         "--backbone",
@@ -83,7 +89,12 @@ def main():
     rows = []
     for bits in [int(b) for b in args.bits.split(",")]:
         keras.utils.set_random_seed(args.seed)
-        dhn_args = {"alpha": args.alpha, "q_lambda": args.q_lambda, "name": "dhn"}
+        dhn_args = {
+            "alpha": args.alpha,
+            "q_lambda": args.q_lambda,
+            "normed": not args.unnormed,
+            "name": "dhn",
+        }
         if args.backbone == "preset":
             model = fashion_mnist_model(
                 DHN,
@@ -131,7 +142,9 @@ def main():
     )
     print(
         f"\nFashion-MNIST, {split}, {args.iter_num} iterations, batch {args.batch_size}, "
-        f"lr {args.lr} ({args.lr_schedule}), alpha {args.alpha}, network {args.backbone}"
+        f"lr {args.lr} ({args.lr_schedule}), alpha {args.alpha}, "
+        f"{'inner product' if args.unnormed else 'cosine'}, q_lambda {args.q_lambda}, "
+        f"network {args.backbone}"
     )
     header = (
         f"{'method':<10} {'mAP@ALL':>8} {'mAP@1000':>9} {'P@r<=2':>7} {'train s':>8} "

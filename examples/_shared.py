@@ -78,6 +78,29 @@ def resolve_img_model(img_model, input_kind):
     return img_model
 
 
+def small_cnn_parts(model_weights, seed=None):
+    """(backbone, preprocessor) of `--img-model small_cnn`.
+
+    With `--model-weights <file>.weights.h5` (from `benchmarks/pretrain_small_cnn.py`), the
+    Fashion-MNIST preset backbone starts from those weights under the preset augmentation: the
+    stand-in for the ImageNet AlexNet of the originals. Otherwise SmallCNN's defaults, from
+    random weights and without augmentation.
+    """
+    from keras_hashing import backbones
+
+    if not str(model_weights).endswith(".weights.h5"):
+        return backbones.SmallCNN(), None
+    if not os.path.exists(model_weights):
+        raise SystemExit(
+            f"--model-weights {model_weights} does not exist; make it with "
+            "benchmarks/pretrain_small_cnn.py, or pass --model-weights none."
+        )
+    from keras_hashing.models.presets import fashion_mnist_backbone
+    from keras_hashing.models.presets import fashion_mnist_preprocessor
+
+    return fashion_mnist_backbone(weights=model_weights), fashion_mnist_preprocessor(seed=seed)
+
+
 def step_budget(num_train, batch_size, iter_num):
     """(steps per epoch, epochs) that cover `iter_num` steps of full batches."""
     steps_per_epoch = num_train // batch_size

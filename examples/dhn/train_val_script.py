@@ -185,7 +185,8 @@ def build_model(args, data):
         name="dhn",
     )
     if _shared.resolve_img_model(args.img_model, data.input_kind) == "small_cnn":
-        model = DHN(backbones.SmallCNN(), args.output_dim, **options)
+        backbone, preprocessor = _shared.small_cnn_parts(args.model_weights, args.seed)
+        model = DHN(backbone, args.output_dim, preprocessor=preprocessor, **options)
     else:
         from keras_hashing.layers import CaffeCrop
 

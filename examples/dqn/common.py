@@ -173,7 +173,7 @@ def build_backbone(args, data, seed):
 
     img_model = _shared.resolve_img_model(args.img_model, data.input_kind)
     if img_model == "small_cnn":
-        return backbones.SmallCNN(), None, None
+        return (*_shared.small_cnn_parts(args.model_weights, seed), None)
     if img_model != "alexnet":
         raise SystemExit(f"cannot use such CNN model as {args.img_model}")
     from keras_hashing.layers import CaffeCrop

@@ -210,3 +210,22 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch, caps
     script.main(args)
     assert CountSteps.steps == 15
     assert "trained 35 iterations" in capsys.readouterr().out
+
+
+def test_small_cnn_starts_from_pretrained_weights(tmp_path):
+    from keras_hashing.backbones import SmallCNN
+    from keras_hashing.layers import RandomFlipCrop
+    from keras_hashing.models.presets import fashion_mnist_backbone
+
+    shared = load_script()._shared
+    backbone, preprocessor = shared.small_cnn_parts("pretrained/reference_pretrain.npy")
+    assert isinstance(backbone, SmallCNN) and preprocessor is None
+    source = fashion_mnist_backbone()
+    path = str(tmp_path / "small.weights.h5")
+    source.save_weights(path)
+    backbone, preprocessor = shared.small_cnn_parts(path, seed=1)
+    assert isinstance(preprocessor, RandomFlipCrop)
+    for a, b in zip(source.get_weights(), backbone.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(SystemExit, match="pretrain_small_cnn"):
+        shared.small_cnn_parts(str(tmp_path / "missing.weights.h5"))
