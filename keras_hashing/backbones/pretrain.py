@@ -28,7 +28,8 @@ def pretrain_classifier(
         train: tf.data of `(images, labels)` batches with one-hot (single-label) rows; it is
             repeated, so it may be finite.
         num_labels: number of classes.
-        steps: number of SGD steps.
+        steps: number of SGD steps (the last epoch stops short when `steps_per_epoch` does not
+            divide it).
         steps_per_epoch: steps between Keras epoch ends (progress and logs); default `steps`.
         learning_rate: initial rate of SGD with momentum on a half-cosine decay to 0.
         momentum: SGD momentum.
@@ -63,10 +64,13 @@ def pretrain_classifier(
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    epochs = -(-steps // steps_per_epoch)
+    # Imported here: the callbacks package builds on the models, which build on the backbones.
+    from keras_hashing.callbacks.training import StopAtStep
+
     return classifier.fit(
         train.repeat(),
         steps_per_epoch=steps_per_epoch,
-        epochs=epochs,
+        epochs=-(-steps // steps_per_epoch),
         verbose=verbose,
+        callbacks=[StopAtStep(steps)],
     )
