@@ -6,6 +6,7 @@ from keras import ops
 from keras_hashing.losses.similarity import balance_weights
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import off_diagonal_mask
+from keras_hashing.losses.similarity import safe_norm_divisor
 
 
 def _check_gamma(gamma):
@@ -53,7 +54,11 @@ def cauchy_cross_entropy(labels, outputs, gamma=20.0, normed=False):
     inner = ops.matmul(outputs, ops.transpose(outputs))
     if normed:
         code_length = ops.cast(ops.shape(outputs)[1], "float32")
-        norm_product = ops.sqrt(ops.matmul(squared_norms, ops.transpose(squared_norms + 1e-6)))
+        # The original's 1e-6 does not guard a zero row (0 * (0 + 1e-6) = 0): see
+        # `safe_norm_divisor`, which gives it cosine 0 and leaves the other values as they were.
+        norm_product = safe_norm_divisor(
+            ops.matmul(squared_norms, ops.transpose(squared_norms + 1e-6))
+        )
         distance = code_length / 2.0 * (1.0 - inner / norm_product + 1e-6)
     else:
         distance = squared_norms - 2.0 * inner + ops.transpose(squared_norms) + 0.001

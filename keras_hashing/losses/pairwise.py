@@ -6,6 +6,7 @@ from keras import ops
 
 from keras_hashing.losses.similarity import balance_weights
 from keras_hashing.losses.similarity import label_similarity
+from keras_hashing.losses.similarity import safe_norm_divisor
 
 LOSS_TYPES = ("normed_cross_entropy", "cross_entropy")
 
@@ -71,7 +72,8 @@ def pairwise_cross_entropy(labels, outputs, alpha=10.0, normed=True, stable=True
     inner = ops.matmul(outputs, ops.transpose(outputs))
     if normed:
         squared_norms = ops.sum(ops.square(outputs), axis=1, keepdims=True)
-        theta = inner / ops.sqrt(ops.matmul(squared_norms, ops.transpose(squared_norms)))
+        # A zero row gets cosine 0 instead of the original's NaN (`safe_norm_divisor`).
+        theta = inner / safe_norm_divisor(ops.matmul(squared_norms, ops.transpose(squared_norms)))
     else:
         theta = ops.clip(inner, -15.0, 15.0)
     logits = alpha * theta

@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from keras_hashing.losses.similarity import label_similarity
+from keras_hashing.losses.similarity import safe_norm_divisor
 
 
 def _float(value):
@@ -22,12 +23,12 @@ def _check_rank(name, value, rank):
 
 
 def _row_cosine(a, b):
-    # The original divides by the product of norms with no epsilon (spec §10.14): a zero row
-    # gives NaN there and here.
+    # The original divides by the product of norms with no epsilon: a zero row gives NaN there;
+    # here its cosine is 0 (`safe_norm_divisor`), every other value unchanged.
     dots = ops.matmul(a, ops.transpose(b))
-    norms_a = ops.sqrt(ops.sum(ops.square(a), axis=1, keepdims=True))
-    norms_b = ops.sqrt(ops.sum(ops.square(b), axis=1, keepdims=True))
-    return dots / ops.matmul(norms_a, ops.transpose(norms_b))
+    squared_a = ops.sum(ops.square(a), axis=1, keepdims=True)
+    squared_b = ops.sum(ops.square(b), axis=1, keepdims=True)
+    return dots / safe_norm_divisor(ops.matmul(squared_a, ops.transpose(squared_b)))
 
 
 def cosine_pairwise_loss(labels, outputs):

@@ -40,3 +40,22 @@ def balance_weights(similarity):
 def off_diagonal_mask(num_rows):
     """Float `(N, N)` mask that is 0 on the diagonal and 1 elsewhere."""
     return 1.0 - ops.eye(num_rows, dtype="float32")
+
+
+def safe_norm_divisor(squared):
+    """`sqrt(squared)` where it is positive and 1 where it is 0, for dividing by a norm.
+
+    The originals divide by vector norms with no epsilon, so a zero output row (a dead ReLU
+    trunk, an all-zero feature) turns the loss and every gradient into NaN. A zero row always
+    has a zero numerator (`z . w = 0`, `z = 0`), so dividing it by 1 gives a cosine of 0 and a
+    finite gradient, while every other value stays exactly the original's. The inner `where`
+    keeps the untaken `sqrt(0)` branch out of the gradient (its derivative is infinite).
+
+    Args:
+        squared: tensor of squared norms (or products of them), `>= 0`.
+
+    Returns:
+        A tensor of the same shape, never 0.
+    """
+    positive = squared > 0
+    return ops.where(positive, ops.sqrt(ops.where(positive, squared, 1.0)), 1.0)

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_hashing.losses.similarity import safe_norm_divisor
+
 DISTANCES = (
     "euclidean2",
     "euclidean",
@@ -15,8 +17,9 @@ DISTANCES = (
 
 
 def _normalize(x):
-    # The TF distances of the original normalise with no epsilon (spec §4, §10.14).
-    return x / ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
+    # The original's TF distances normalise with no epsilon, so a zero vector gives NaN there;
+    # here it stays the zero vector (`safe_norm_divisor`), every other value unchanged.
+    return x / safe_norm_divisor(ops.sum(ops.square(x), axis=-1, keepdims=True))
 
 
 def row_distance(x, y, dist_type="euclidean2"):

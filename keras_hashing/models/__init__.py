@@ -2,8 +2,6 @@
 
 from keras_hashing.models.base import HashingModel
 from keras_hashing.models.dadh import DADH
-from keras_hashing.models.dadh import DADHDiscriminator
-from keras_hashing.models.dadh import TorchDense
 from keras_hashing.models.dch import DCH
 from keras_hashing.models.dhn import DHN
 from keras_hashing.models.dhn import DHNPyTorch

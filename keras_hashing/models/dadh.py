@@ -6,7 +6,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing.layers.dadh_discriminator import DADHDiscriminator
 from keras_hashing.layers.sign_ste import sign_codes
+from keras_hashing.layers.torch_batch_norm import TorchBatchNormalization
+from keras_hashing.layers.torch_dense import TorchDense
 from keras_hashing.losses.cross_modal import dadh_quantization_loss
 from keras_hashing.losses.cross_modal import dadh_triplet_loss
 from keras_hashing.losses.cross_modal import discriminator_loss
@@ -21,129 +24,14 @@ BN_EPSILON = 1e-5
 GRADIENT_PENALTY_WEIGHT = 10.0
 
 
-@keras.saving.register_keras_serializable(package="keras_hashing")
-class TorchDense(keras.layers.Layer):
-    """A dense layer initialised as PyTorch's `nn.Linear`: W, b ~ U(+-1/sqrt(fan_in)).
-
-    Args:
-        units: int, output width.
-        seed: optional int for the initialisers.
-
-    Example:
-    >>> layer = TorchDense(4)
-    >>> layer(keras.ops.ones((2, 9))).shape
-    (2, 4)
-    """
-
-    def __init__(self, units, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if int(units) <= 0:
-            raise ValueError(f"TorchDense `units` must be positive, found {units!r}.")
-        self.units = int(units)
-        self.seed = seed
-
-    def build(self, input_shape):
-        fan_in = int(input_shape[-1])
-        limit = 1.0 / np.sqrt(fan_in)
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(fan_in, self.units),
-            initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed),
-        )
-        bias_seed = None if self.seed is None else self.seed + 1
-        self.bias = self.add_weight(
-            name="bias",
-            shape=(self.units,),
-            initializer=keras.initializers.RandomUniform(-limit, limit, seed=bias_seed),
-        )
-
-    def call(self, inputs):
-        return ops.matmul(inputs, self.kernel) + self.bias
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"units": self.units, "seed": self.seed})
-        return config
-
-
-@keras.saving.register_keras_serializable(package="keras_hashing")
-class DADHDiscriminator(keras.layers.Layer):
-    """DADH's discriminators: a ReLU MLP ending in one logit, Kaiming-normal weights, zero biases.
-
-    The feature discriminator is `hidden_units=(1024, 512)` on 2048-d features, the hash
-    discriminator `(512,)` on K-bit outputs. `input_gradient(x)` gives `dD/dx` in closed form
-    (backpropagation through the ReLU masks written with `keras.ops`), so the WGAN gradient
-    penalty needs no backend-specific double differentiation; ReLU'(0) = 0 as in PyTorch.
-
-    Args:
-        hidden_units: tuple of ints.
-        seed: optional int.
-    """
-
-    def __init__(self, hidden_units=(1024, 512), seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden_units = tuple(int(u) for u in hidden_units)
-        if not self.hidden_units or min(self.hidden_units) <= 0:
-            raise ValueError(f"`hidden_units` must be positive ints, found {hidden_units!r}.")
-        self.seed = seed
-        self.dense_layers = []
-        for i, units in enumerate(self.hidden_units + (1,)):
-            self.dense_layers.append(
-                keras.layers.Dense(
-                    units,
-                    # torch.nn.init.kaiming_normal_: untruncated N(0, 2 / fan_in), zero bias.
-                    kernel_initializer=keras.initializers.VarianceScaling(
-                        2.0, "fan_in", "untruncated_normal", seed=None if seed is None else seed + i
-                    ),
-                    bias_initializer="zeros",
-                    name=f"dense_{i}",
-                )
-            )
-
-    def build(self, input_shape):
-        shape = tuple(input_shape)
-        for layer in self.dense_layers:
-            layer.build(shape)
-            shape = shape[:-1] + (layer.units,)
-
-    def call(self, inputs):
-        x = inputs
-        for layer in self.dense_layers[:-1]:
-            x = ops.relu(layer(x))
-        return ops.squeeze(self.dense_layers[-1](x), axis=-1)
-
-    def input_gradient(self, inputs):
-        """`d logit_b / d inputs_b` for every row b, `(B, input_dim)`."""
-        masks = []
-        x = inputs
-        for layer in self.dense_layers[:-1]:
-            pre = layer(x)
-            masks.append(ops.cast(pre > 0, pre.dtype))
-            x = ops.relu(pre)
-        gradient = ops.transpose(self.dense_layers[-1].kernel)  # (1, units)
-        for layer, mask in zip(reversed(self.dense_layers[:-1]), reversed(masks)):
-            gradient = ops.matmul(gradient * mask, ops.transpose(layer.kernel))
-        return gradient
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"hidden_units": list(self.hidden_units), "seed": self.seed})
-        return config
-
-
 def _mlp(input_dim, hidden_dim, dropout, name, seed):
     """F_I / F_T: three Linear-BN-ReLU[-Dropout 0.5] blocks, hidden -> hidden/2 -> hidden/4."""
     layers = [keras.Input((input_dim,))]
     for i, units in enumerate((hidden_dim, hidden_dim // 2, hidden_dim // 4)):
         layers += [
             TorchDense(units, seed=None if seed is None else seed + 10 * i, name=f"linear_{i}"),
-            keras.layers.BatchNormalization(
+            # PyTorch's BatchNorm1d: its moving variance takes the unbiased batch variance.
+            TorchBatchNormalization(
                 momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"batch_norm_{i}"
             ),
             keras.layers.ReLU(name=f"relu_{i}"),

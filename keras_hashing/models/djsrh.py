@@ -7,10 +7,10 @@ import numpy as np
 from keras import ops
 
 from keras_hashing.layers.sign_ste import sign_codes
+from keras_hashing.layers.torch_dense import TorchDense
 from keras_hashing.losses.cross_modal import djsrh_affinity
 from keras_hashing.losses.cross_modal import djsrh_reconstruction_loss
 from keras_hashing.models._cross_modal import modality_outputs
-from keras_hashing.models.dadh import TorchDense
 from keras_hashing.optimizers.tf1_momentum import TF1Momentum
 
 # Settings of the original per dataset (spec §4.6): affinity, loss weights, schedule, rates.

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from keras_hashing.layers import DADHDiscriminator
 from keras_hashing.losses import DADHTripletLoss
 from keras_hashing.losses import DJSRHReconstructionLoss
 from keras_hashing.losses import dadh_quantization_loss
@@ -16,7 +17,6 @@ from keras_hashing.losses import djsrh_affinity
 from keras_hashing.losses import djsrh_reconstruction_loss
 from keras_hashing.losses import generator_adversarial_loss
 from keras_hashing.losses import gradient_penalty
-from keras_hashing.models import DADHDiscriminator
 
 
 def numpy_triplet(source, target, labels, margin, kappa, ndcg):
