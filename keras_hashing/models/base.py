@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_hashing.layers.sign_ste import sign_codes
+from keras_hashing.models._fit_guard import NonFiniteLossGuard
 
 try:  # Keras divides each replica's loss by the replica count so that summed gradients average.
     from keras.src.losses.loss import scale_loss_for_distribution
@@ -12,6 +13,25 @@ except ImportError:  # pragma: no cover - a future Keras without the private hel
 
     def scale_loss_for_distribution(value):
         return value
+
+
+def is_empty_input(inputs):
+    """True for an input with no rows: an empty array (or dict/tuple of them), or a dataset
+    whose cardinality is known to be 0."""
+    if isinstance(inputs, dict):
+        inputs = next(iter(inputs.values()), None)
+    elif isinstance(inputs, (tuple, list)) and inputs and not np.isscalar(inputs[0]):
+        inputs = inputs[0]
+    if inputs is None:
+        return True
+    shape = getattr(inputs, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return shape[0] == 0
+    # A tf.data.Dataset (models/ does not import TensorFlow: it is recognised by its method).
+    cardinality = getattr(inputs, "cardinality", None)
+    if callable(cardinality):
+        return int(cardinality()) == 0
+    return False
 
 
 def _check_code_length(code_length):
@@ -22,7 +42,7 @@ def _check_code_length(code_length):
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
-class HashingModel(keras.Model):
+class HashingModel(NonFiniteLossGuard, keras.Model):
     """Base class: optional preprocessor, a backbone and a dense hash layer (fc8).
 
     `call` returns the real-valued outputs `z` (after tanh when `with_tanh`), which the losses
@@ -174,13 +194,64 @@ class HashingModel(keras.Model):
         weights["fc8"] = [np.asarray(w, dtype="float32") for w in self.hash_layer.get_weights()]
         return weights
 
+    def load_deephash_weights(self, path):
+        """Loads a thulab/DeepHash `.npy` model file: conv1..fc7, and fc8 when the file has one.
+
+        A pretrained file (`reference_pretrain.npy`) has no fc8 and leaves the hash layer as
+        initialised; a trained model's file (what `save_deephash_weights` or the original's
+        `save_model` writes) restores it too. Quantization models also restore the codebook `'C'`.
+
+        Args:
+            path: str, the `.npy` file.
+
+        Returns:
+            The `DeepHashWeights` read, for callers that want the codebook or fc8.
+        """
+        from keras_hashing.backbones.weights import load_alexnet_npy
+
+        weights = load_alexnet_npy(path)
+        self.set_deephash_weights(weights, source=str(path))
+        return weights
+
+    def save_deephash_weights(self, path):
+        """Writes conv1..fc8 as the original's `save_model` does (thulab/DeepHash
+        `DeepHash/model/*/` `save_model`: a pickled dict of `[W, b]` in a `.npy` file).
+
+        The file is written to a temporary name and renamed, so a crash never leaves half a file.
+
+        Args:
+            path: str, the `.npy` file to write.
+
+        Returns:
+            The path written.
+        """
+        from keras_hashing.backbones.weights import save_alexnet_npy
+
+        return save_alexnet_npy(path, self.get_deephash_weights())
+
     def _build_hash_layer(self):
         if not self.hash_layer.built:
             self.hash_layer.build((None, int(self.backbone.output_dim)))
 
+    def predict_outputs(self, inputs, batch_size=None, verbose=0):
+        """The real-valued outputs `(N, code_length)` (`predict`), also for an empty input.
+
+        Keras' `predict` fails on an input with no batch; an empty array or an empty dataset
+        gives a `(0, code_length)` array here.
+        """
+        if is_empty_input(inputs):
+            return np.zeros((0, self.code_length), dtype=np.float32)
+        return self.predict(inputs, batch_size=batch_size, verbose=verbose)
+
     def encode(self, inputs, batch_size=None, verbose=0):
-        """`{-1, +1}` int8 codes `(N, code_length)` for NumPy arrays or a `tf.data.Dataset`."""
-        outputs = self.predict(inputs, batch_size=batch_size, verbose=verbose)
+        """`{-1, +1}` int8 codes `(N, code_length)` for NumPy arrays or a `tf.data.Dataset`.
+
+        `+1` where the output is `>= 0` (the originals' `sign` with 0 mapped to +1). An empty
+        input gives an empty `(0, code_length)` array.
+        """
+        outputs = self.predict_outputs(inputs, batch_size=batch_size, verbose=verbose)
+        if len(outputs) == 0:
+            return np.zeros((0, self.code_length), dtype=np.int8)
         return np.asarray(ops.convert_to_numpy(sign_codes(outputs)), dtype=np.int8)
 
     def get_config(self):

@@ -16,6 +16,7 @@ from keras_hashing.losses.cross_modal import discriminator_loss
 from keras_hashing.losses.cross_modal import generator_adversarial_loss
 from keras_hashing.losses.cross_modal import gradient_penalty
 from keras_hashing.models._cross_modal import modality_outputs
+from keras_hashing.models._fit_guard import NonFiniteLossGuard
 
 # PyTorch Adam's denominator guard and BatchNorm1d defaults (spec §5).
 ADAM_EPSILON = 1e-8
@@ -69,7 +70,7 @@ def _value_and_grad(loss_fn, values):
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
-class DADH(keras.Model):
+class DADH(NonFiniteLossGuard, keras.Model):
     """Deep Adversarial Discrete Hashing (spec §2, repository HEAD).
 
     Image features (4096-d CNN-F in the original) and text vectors each go through an MLP
@@ -329,6 +330,8 @@ class DADH(keras.Model):
         return modality_outputs(self, inputs, training)
 
     def _encode(self, key, inputs, batch_size):
+        if len(inputs) == 0:
+            return np.zeros((0, self.code_length), dtype=np.int8)
         outputs = self.predict(
             {key: np.asarray(inputs, "float32")}, batch_size=batch_size, verbose=0
         )[key]

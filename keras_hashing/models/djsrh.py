@@ -11,6 +11,7 @@ from keras_hashing.layers.torch_dense import TorchDense
 from keras_hashing.losses.cross_modal import djsrh_affinity
 from keras_hashing.losses.cross_modal import djsrh_reconstruction_loss
 from keras_hashing.models._cross_modal import modality_outputs
+from keras_hashing.models._fit_guard import NonFiniteLossGuard
 from keras_hashing.optimizers.tf1_momentum import TF1Momentum
 
 # Settings of the original per dataset (spec §4.6): affinity, loss weights, schedule, rates.
@@ -48,6 +49,8 @@ TEXT_LAYER_PREFIX = "djsrh_text"
 
 def _encode_with(model, key, inputs, batch_size):
     """Codes from NumPy arrays (compiled `predict`) or from an iterable of batches (eager)."""
+    if isinstance(inputs, np.ndarray) and len(inputs) == 0:
+        return np.zeros((0, model.code_length), dtype=np.int8)
     if isinstance(inputs, np.ndarray):
         outputs = model.predict(
             {key: inputs.astype("float32", copy=False)}, batch_size=batch_size, verbose=0
@@ -61,12 +64,12 @@ def _encode_with(model, key, inputs, batch_size):
             if isinstance(batch, dict):
                 batch = batch[key]
             chunks.append(ops.convert_to_numpy(function(ops.convert_to_tensor(np.asarray(batch)))))
-        outputs = np.concatenate(chunks, axis=0)
+        outputs = np.concatenate(chunks, axis=0) if chunks else np.zeros((0, model.code_length))
     return np.asarray(ops.convert_to_numpy(sign_codes(outputs)), dtype=np.int8)
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
-class DJSRH(keras.Model):
+class DJSRH(NonFiniteLossGuard, keras.Model):
     """Deep Joint-Semantics Reconstructing Hashing (spec §4).
 
     Image side: `image_backbone` (torchvision-layout AlexNet truncated at fc7 in the original,

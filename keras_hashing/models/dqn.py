@@ -147,6 +147,22 @@ class QuantizationModel(HashingModel):
         """`(L, D)` matrix weighting ICM's cost (DVSQ), or None for the Euclidean cost."""
         return None
 
+    # --- the original's .npy model file -------------------------------------------------
+    def load_deephash_weights(self, path):
+        """As `HashingModel.load_deephash_weights`, plus the codebook `'C'` if the file has it."""
+        weights = super().load_deephash_weights(path)
+        if weights.codebook is not None:
+            self.quantizer.set_codebook(weights.codebook)
+        return weights
+
+    def save_deephash_weights(self, path):
+        """conv1..fc8 and the codebook `'C'`, as the quantizers' `save_model` writes them."""
+        from keras_hashing.backbones.weights import save_alexnet_npy
+
+        return save_alexnet_npy(
+            path, self.get_deephash_weights(), codebook=self.quantizer.get_codebook()
+        )
+
     # --- inference ----------------------------------------------------------------------
     def quantize_outputs(self, outputs, codebook=None, seed=None, verbose=0):
         """ICM codes `(N, M)` of NumPy outputs against the model's (or a given) codebook.
@@ -178,7 +194,10 @@ class QuantizationModel(HashingModel):
 
     def encode_quantized(self, inputs, batch_size=None, seed=None, verbose=0):
         """`(outputs, codes, reconstructions)` of inputs: raw outputs, `(N, M)` codes, `(N, D)`."""
-        outputs = self.predict(inputs, batch_size=batch_size, verbose=verbose)
+        outputs = self.predict_outputs(inputs, batch_size=batch_size, verbose=verbose)
+        if len(outputs) == 0:
+            codes = np.zeros((0, self.num_codebooks), dtype=np.int64)
+            return outputs, codes, np.zeros((0, self.code_length), dtype=np.float32)
         codes = self.quantize_outputs(outputs, seed=seed, verbose=verbose)
         return outputs, codes, self.quantizer.reconstruct_numpy(codes)
 

@@ -10,6 +10,7 @@ from keras_hashing.layers.recurrent_scaling import split_inputs
 from keras_hashing.losses.triplet_drsh import ORIGINAL_DIVISOR
 from keras_hashing.losses.triplet_drsh import drsh_binary_triplet_loss
 from keras_hashing.losses.triplet_drsh import drsh_triplet_loss
+from keras_hashing.models._fit_guard import NonFiniteLossGuard
 
 TRIPLET_KEYS = (
     "features",
@@ -38,7 +39,7 @@ def _first_array(element):
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
-class DRSH(keras.Model):
+class DRSH(NonFiniteLossGuard, keras.Model):
     """Deep Recurrent Scaling Hashing on precomputed features (spec §1.4-1.6).
 
     Inputs are a visual feature `x (B, D)` (fc7 of VGG in the original) and an attribute matrix
