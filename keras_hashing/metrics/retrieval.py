@@ -14,6 +14,7 @@ of spec §12.5 on identical arrays; its tie order may change with the NumPy buil
 import numpy as np
 
 from keras_hashing.metrics import _core
+from keras_hashing.metrics import _counting
 from keras_hashing.metrics.distances import check_dist_type
 from keras_hashing.metrics.distances import distance
 
@@ -174,7 +175,8 @@ def map_after_sign(
 
     Arguments as `map_at_r`, plus `zero`/`seed` of `hash_sign` (the original draws a random sign
     for exact zeros: `zero="random"`). With `tie_break="index"` and `dist_type="inner_product"`
-    the Hamming distances are small unsigned ints and NumPy sorts them by radix; with
+    the ranking is a counting pass over the database per query (popcount distances, items
+    placed by distance then index, never sorted; `keras_hashing.metrics._counting`); with
     `tie_break="numpy"` the original's float `-q.x` matrix is sorted the original's way.
 
     Returns:
@@ -197,21 +199,27 @@ def map_after_sign(
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
     if tie_break == "index" and dist_type == "inner_product":
-
-        def distance_fn(start, stop):
-            return _core.hamming_from_signs(query_signs[start:stop], database_signs)
-    else:
-
-        def distance_fn(start, stop):
-            return _feature_distance(query_signs[start:stop], database_signs, dist_type)
-
+        # Hamming ranking with ties by index is a counting pass; no distance matrix, no sort.
+        _, hits, sums = _counting.rank_by_hamming(
+            query_signs,
+            database_signs,
+            query_labels,
+            database_labels,
+            cutoff=R,
+            chunk_size=chunk_size,
+            verbose=verbose,
+            description="mAP after sign",
+        )
+        total, found = sums.sum(axis=1), hits.sum(axis=1)
+        kept = found > 0
+        return _core.mean_or_nan(total[kept] / found[kept])
     return _map_by_distance(
         query_signs,
         query_labels,
         database_signs,
         database_labels,
         R,
-        distance_fn,
+        lambda start, stop: _feature_distance(query_signs[start:stop], database_signs, dist_type),
         tie_break,
         chunk_size,
         verbose,
@@ -464,15 +472,49 @@ def precision_recall_curves(
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
     bits = query.shape[1]
-    bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
+    if len(query) == 0:
+        return tuple(np.full(bits + 1, np.nan) for _ in range(3))
+    if tie_break == "numpy":
+        return _curves_numpy(
+            query_signs, query_labels, database_signs, database_labels, chunk_size, verbose
+        )
+    # One counting pass gives, per radius, the items, hits and AP terms at exactly that
+    # distance; radius r keeps the cumulative sums up to r.
+    counts, hits, terms = _counting.rank_by_hamming(
+        query_signs,
+        database_signs,
+        query_labels,
+        database_labels,
+        chunk_size=chunk_size,
+        verbose=verbose,
+        description="curves",
+    )
+    within = np.cumsum(counts, axis=1)
+    hits_in = np.cumsum(hits, axis=1)
+    total_in = np.cumsum(terms, axis=1)
+    return _curve_means(within, hits_in, total_in, hits_in[:, -1:], len(query))
+
+
+def _curve_means(within, hits_in, total_in, num_relevant, num_query):
+    """Per-radius precision, recall and mAP means from per-query cumulative tables."""
+    found = within > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(found, hits_in / np.maximum(within, 1), 0.0).sum(axis=0)
+        recall = np.where(found, hits_in / num_relevant, 0.0).sum(axis=0)
+        average = np.where(found & (hits_in > 0), total_in / np.maximum(hits_in, 1), 0.0)
+    return precision / num_query, recall / num_query, average.sum(axis=0) / num_query
+
+
+def _curves_numpy(query_signs, query_labels, database_signs, database_labels, chunk_size, verbose):
+    """The curves from the original's default argsort of the float Hamming matrix."""
+    bits = query_signs.shape[1]
+    num_query, num_database = len(query_signs), len(database_signs)
+    bounds = _core.chunk_bounds(num_query, num_database, chunk_size)
     sums = np.zeros((3, bits + 1))
-    for start, stop in _core.progress(bounds, verbose, len(query), len(database), "curves"):
+    for start, stop in _core.progress(bounds, verbose, num_query, num_database, "curves"):
         hamming = _core.hamming_from_signs(query_signs[start:stop], database_signs)
         relevant = _core.relevance(query_labels[start:stop], database_labels)
-        if tie_break == "numpy":
-            order = np.argsort(_original_float(hamming, query_signs), axis=1)
-        else:
-            order = np.argsort(hamming, axis=1, kind="stable")
+        order = np.argsort(_original_float(hamming, query_signs), axis=1)
         ranked = _core.take_rows(relevant, order)
         hits = np.cumsum(ranked, axis=1, dtype=np.int64)
         precision_sum = np.cumsum(
@@ -488,17 +530,9 @@ def precision_recall_curves(
         last = np.maximum(within - 1, 0)
         hits_in = np.take_along_axis(hits, last, axis=1)
         total_in = np.take_along_axis(precision_sum, last, axis=1)
-        num_relevant = hits[:, -1:]
-        found = within > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sums[0] += np.where(found, hits_in / np.maximum(within, 1), 0.0).sum(axis=0)
-            sums[1] += np.where(found, hits_in / num_relevant, 0.0).sum(axis=0)
-            sums[2] += np.where(found & (hits_in > 0), total_in / np.maximum(hits_in, 1), 0.0).sum(
-                axis=0
-            )
-    if len(query) == 0:
-        return tuple(np.full(bits + 1, np.nan) for _ in range(3))
-    return tuple(sums / len(query))
+        # num_query=1: the chunk's sums; the division by the query count comes once, below.
+        sums += np.array(_curve_means(within, hits_in, total_in, hits[:, -1:], 1))
+    return tuple(sums / num_query)
 
 
 def _reconstruct(codes, codebook, name):

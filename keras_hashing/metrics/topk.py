@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_hashing.metrics import _counting
+
 
 def _sign_codes(values, name):
     values = np.asarray(values, dtype=np.float32)
@@ -40,8 +42,10 @@ def map_at_topk(
         topk: int or None, default None (all). -1 also means all.
         drop_last: bool, default False. With `topk` all, leave out the last-ranked item, as the
             original's `[:-1]` slice does.
-        tie_break: "index" (default: stable sort, equal distances in database order) or "numpy"
-            (NumPy's default sort; PyTorch's `argsort` order is unspecified too).
+        tie_break: "index" (default: equal distances in database order, as a stable sort) or
+            "numpy" (NumPy's default sort; PyTorch's `argsort` order is unspecified too). With
+            "index" and non-negative labels the ranking is a counting pass over the database
+            per query (popcount distances, never sorted), as in `map_after_sign`.
         batch_size: int, default 256, queries ranked at once.
 
     Returns:
@@ -78,6 +82,16 @@ def map_at_topk(
         cutoff = min(int(topk), num_database)
     else:
         raise ValueError(f"`topk` must be a positive int, -1 or None, found {topk!r}.")
+    if tie_break == "index" and np.all(query_labels >= 0) and np.all(database_labels >= 0):
+        # For non-negative labels `y_q . y_r > 0` is "some label > 0 on both sides", which the
+        # counting pass tests on packed bits; ties by index are its natural order.
+        _, hits, sums = _counting.rank_by_hamming(
+            query, database, query_labels, database_labels, cutoff=cutoff, chunk_size=batch_size
+        )
+        total, found = sums.sum(axis=1), hits.sum(axis=1)
+        return float(np.sum(np.where(found > 0, total / np.maximum(found, 1), 0.0))) / max(
+            len(query), 1
+        )
     kind = "stable" if tie_break == "index" else None
     total = 0.0
     for start in range(0, len(query), batch_size):
