@@ -109,16 +109,34 @@ def step_budget(num_train, batch_size, iter_num):
     return steps_per_epoch, math.ceil(iter_num / steps_per_epoch)
 
 
-def resumable_callbacks(backup_dir, iter_num=None):
-    """Stop on a non-finite loss, resume from `backup_dir`, and stop after `iter_num` steps."""
-    import keras
+# Flags that change where a run writes or which device it uses, not what it computes.
+NOT_RUN_SETTINGS = frozenset(
+    {"gpu", "gpus", "log_dir", "save_dir", "cpu_replicas", "verbose", "evaluate"}
+)
 
+
+def run_settings(args):
+    """Every flag that changes the run (all but `NOT_RUN_SETTINGS`), for names and backups."""
+    return {k: v for k, v in sorted(vars(args).items()) if k not in NOT_RUN_SETTINGS}
+
+
+def run_file_name(stem, args):
+    """The original's file stem plus a digest of every run setting (see `run_name`)."""
+    from keras_hashing.callbacks import run_name
+
+    return run_name(stem, run_settings(args))
+
+
+def resumable_callbacks(backup_dir, iter_num=None, settings=None):
+    """Stop on a non-finite loss, resume from `backup_dir` (refusing another run's backup), and
+    stop after `iter_num` steps."""
+    from keras_hashing.callbacks import RunBackup
     from keras_hashing.callbacks import StopAtStep
     from keras_hashing.callbacks import TerminateOnNonFiniteLoss
 
     callbacks = [
         TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
-        keras.callbacks.BackupAndRestore(backup_dir),
+        RunBackup(backup_dir, settings),
     ]
     if iter_num is not None:
         callbacks.append(StopAtStep(iter_num))

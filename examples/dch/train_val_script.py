@@ -80,9 +80,11 @@ def build_parser():
 
 
 def file_name(args):
-    return (
+    # The original's stem, then a digest of every setting (bits, seed, iterations...).
+    return _shared.run_file_name(
         f"lr_{args.lr}_cqlambda_{args.q_lambda}_gamma_{args.gamma}"
-        f"_dataset_{args.dataset.replace(':', '_')}"
+        f"_dataset_{args.dataset.replace(':', '_')}",
+        args,
     )
 
 
@@ -112,7 +114,7 @@ def build_model(args, data):
             name="dch",
         )
         if weights:
-            model.set_deephash_weights(backbones.load_alexnet_npy(weights), source=weights)
+            model.load_deephash_weights(weights)  # fc8 too, when the file has one
     elif img_model == "small_cnn":
         from keras_hashing.models.presets import fashion_mnist_dch
 
@@ -134,6 +136,7 @@ def train(args, data, strategy, run_dir):
     import keras
 
     from keras_hashing.callbacks import RetrievalEvaluation
+    from keras_hashing.callbacks import save_model_atomically
 
     steps_per_epoch, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     with strategy.scope():
@@ -144,7 +147,9 @@ def train(args, data, strategy, run_dir):
         model.build((None,) + tuple(input_spec.shape[1:]))
         model.optimizer.build(model.trainable_variables)
     backup_dir = os.path.join(run_dir, "backup")
-    callbacks = _shared.resumable_callbacks(backup_dir, args.iter_num) + [
+    callbacks = _shared.resumable_callbacks(
+        backup_dir, args.iter_num, _shared.run_settings(args)
+    ) + [
         keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))),
     ]
     if args.eval_every:
@@ -169,12 +174,10 @@ def train(args, data, strategy, run_dir):
     elapsed = time.time() - start
     print(f"trained {int(model.optimizer.iterations.numpy())} iterations in {elapsed:.1f} s")
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
-    model.save(path)
+    save_model_atomically(model, path)
     print(f"model saved to {path}")
-    if getattr(model.backbone, "name", "") == "alexnet":
-        from keras_hashing.backbones import save_alexnet_npy
-
-        save_alexnet_npy(path[: -len(".keras")] + ".npy", model.get_deephash_weights())
+    if data.input_kind == "caffe256":  # the original's model file beside the .keras one
+        model.save_deephash_weights(path[: -len(".keras")] + ".npy")
     return model, path
 
 

@@ -97,7 +97,10 @@ def build_parser():
 
 
 def file_name(args):
-    return f"lr_{args.lr}_cqlambda_{args.cq_lambda}_alpha_{args.alpha}_dataset_{args.dataset}"
+    # The original's stem, then a digest of every setting (bits, seed, iterations...).
+    return _shared.run_file_name(
+        f"lr_{args.lr}_cqlambda_{args.cq_lambda}_alpha_{args.alpha}_dataset_{args.dataset}", args
+    )
 
 
 def load_data(args):
@@ -202,7 +205,7 @@ def build_model(args, data):
             preprocessor=CaffeCrop(seed=args.seed),
             **options,
         )
-        if weights and hasattr(model, "load_deephash_weights"):
+        if weights:
             model.load_deephash_weights(weights)  # fc8 too, when the file has one
     if args.finetune_all == "false":
         model.backbone.trainable = False
@@ -212,6 +215,8 @@ def build_model(args, data):
 def train(args, data, strategy):
     import keras
 
+    from keras_hashing.callbacks import save_model_atomically
+
     steps_per_epoch, epochs = _shared.step_budget(data.num_train, args.batch_size, args.iter_num)
     with strategy.scope():
         model = build_model(args, data)
@@ -220,7 +225,7 @@ def train(args, data, strategy):
         model.build(tuple(data.train.element_spec[0].shape))
     run_dir = os.path.join(args.save_dir, file_name(args))
     backup_dir = os.path.join(run_dir, "backup")
-    callbacks = _shared.resumable_callbacks(backup_dir, args.iter_num)
+    callbacks = _shared.resumable_callbacks(backup_dir, args.iter_num, _shared.run_settings(args))
     if importlib.util.find_spec("tensorboard") is not None:  # the original's summaries
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args))))
     else:
@@ -235,10 +240,10 @@ def train(args, data, strategy):
     )
     print(f"trained {int(model.optimizer.iterations)} iterations in {time.time() - start:.1f} s")
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
-    model.save(path)
+    save_model_atomically(model, path)
     print(f"model saved to {path}")
-    if data.input_kind == "caffe256" and hasattr(model, "export_deephash_weights"):
-        model.export_deephash_weights(path[: -len(".keras")] + ".npy")
+    if data.input_kind == "caffe256":  # the original's model file beside the .keras one
+        model.save_deephash_weights(path[: -len(".keras")] + ".npy")
     return path
 
 

@@ -219,8 +219,9 @@ def build_quantizer(args, data, model_class, *model_args, num_codebooks, num_cod
         preprocessor=preprocessor,
         **kwargs,
     )
-    if weights and hasattr(model, "load_deephash_weights"):
-        model.load_deephash_weights(weights)  # fc8 too, when the file has it
+    if weights:
+        model.build((None,) + input_shape(data))
+        model.load_deephash_weights(weights)  # fc8 and the codebook too, when the file has them
     if not args.finetune_all:
         model.backbone.trainable = False
     return model

@@ -92,9 +92,11 @@ def build_parser():
 
 
 def file_name(args):
-    return (
+    # The original's stem, then a digest of every setting (bits, seed, iterations...).
+    return _shared.run_file_name(
         f"lr_{args.lr}_cqlambda_{args.cq_lambda}_subspace_num_{args.subspace_num}"
-        f"_dataset_{args.dataset}"
+        f"_dataset_{args.dataset}",
+        args,
     )
 
 
@@ -109,6 +111,7 @@ def load(args):
 
 def fit(args, model, data, callbacks):
     """Step-budgeted fit on index-carrying batches, with resumable state."""
+    from keras_hashing.callbacks import save_model_atomically
     from keras_hashing.data import indexed_dataset
 
     model.build((None,) + common.input_shape(data))
@@ -124,12 +127,15 @@ def fit(args, model, data, callbacks):
         train.repeat(),
         steps_per_epoch=steps,
         epochs=epochs,
-        callbacks=_shared.resumable_callbacks(backup, args.iter_num) + callbacks,
+        callbacks=_shared.resumable_callbacks(backup, args.iter_num, _shared.run_settings(args))
+        + callbacks,
         verbose=2,
     )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
-    model.save(path)
+    save_model_atomically(model, path)
     print(f"model saved to {path}")
+    if data.input_kind == "caffe256":  # the original's model file (conv1..fc8 and 'C')
+        model.save_deephash_weights(path[: -len(".keras")] + ".npy")
     return path
 
 

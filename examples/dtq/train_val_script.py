@@ -84,10 +84,12 @@ def build_parser():
 
 
 def file_name(args):
-    return (
+    # The original's stem, then a digest of every setting (seed, epochs...).
+    return _shared.run_file_name(
         f"lr_{args.lr}_margin_{args.triplet_margin}_{args.select_strategy}_dim_{args.output_dim}"
         f"_subspace_{args.subspace}_subcenter_{args.subcenter}_{args.dist_type}"
-        f"_n_part_{args.n_part}_{args.triplet_thresold}_ds_{args.dataset}"
+        f"_n_part_{args.n_part}_{args.triplet_thresold}_ds_{args.dataset}",
+        args,
     )
 
 
@@ -124,10 +126,12 @@ def main(argv=None):
         return validation(args, keras.models.load_model(args.model_weights), data)
 
     from keras_hashing.callbacks import TripletQuantizationUpdate
+    from keras_hashing.callbacks import save_model_atomically
     from keras_hashing.data import TripletSampler
     from keras_hashing.data import triplet_dataset
     from keras_hashing.models import DTQ
     from keras_hashing.optimizers import deephash_optimizer
+    from keras_hashing.recipes import fit_variable_epochs
 
     model = common.build_quantizer(
         args,
@@ -168,15 +172,20 @@ def main(argv=None):
                         logs[key] = value
 
     validator = Validation()
-    model.fit(
+    # One `fit` per epoch: re-mining changes the epoch length, which one `fit` call would cap.
+    fit_variable_epochs(
+        model,
         triplet_dataset(sampler),
-        epochs=args.epochs,
+        args.epochs,
+        _shared.resumable_callbacks(backup, settings=_shared.run_settings(args))
+        + [update, validator],
         verbose=2,
-        callbacks=_shared.resumable_callbacks(backup) + [update, validator],
     )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
-    model.save(path)
+    save_model_atomically(model, path)
     print(f"model saved to {path}")
+    if data.input_kind == "caffe256":  # the original's model file (conv1..fc8 and 'C')
+        model.save_deephash_weights(path[: -len(".keras")] + ".npy")
     return getattr(validator, "report", None)  # no separate final validation, as the original
 
 

@@ -221,7 +221,11 @@ def save_alexnet_npy(path, layer_weights, codebook=None):
                 f"{path}: codebook 'C' must be 2-D (M*K, D), found shape {codebook.shape}."
             )
         data["C"] = codebook
-    np.save(path, np.array(data, dtype=object), allow_pickle=True)
+    # Written under a temporary name and renamed: an interrupted save never leaves a torn file.
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "wb") as handle:
+        np.save(handle, np.array(data, dtype=object), allow_pickle=True)
+    os.replace(temporary, path)
     return path
 
 

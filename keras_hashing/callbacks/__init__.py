@@ -10,6 +10,10 @@ from keras_hashing.callbacks.quantization import TripletQuantizationUpdate
 from keras_hashing.callbacks.quantization import quantization_round
 from keras_hashing.callbacks.quantization import update_period
 from keras_hashing.callbacks.retrieval_evaluation import RetrievalEvaluation
+from keras_hashing.callbacks.run_backup import RunBackup
+from keras_hashing.callbacks.run_backup import run_name
+from keras_hashing.callbacks.run_backup import save_model_atomically
+from keras_hashing.callbacks.run_backup import settings_digest
 from keras_hashing.callbacks.training import NonFiniteLossError
 from keras_hashing.callbacks.training import StopAtStep
 from keras_hashing.callbacks.training import TerminateOnNonFiniteLoss

@@ -258,6 +258,7 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
         self.refresh_training = bool(refresh_training)
         self.verbose = int(verbose)
         self._rng = np.random.default_rng(seed)
+        self._started = False
 
     def refresh_embeddings(self):
         quantizer = self.model.quantizer
@@ -290,6 +291,9 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
     # it, instead of losing it.
     def on_train_begin(self, logs=None):
         self._epochs_done = None
+        if self._started:  # a later `fit` call of `fit_variable_epochs`: the state is current
+            return
+        self._started = True
         quantizer = self.model.quantizer
         if quantizer.get_rounds() > 0:  # resumed: codes and codebook came back with the weights
             self.mine(quantizer.get_stored_outputs())

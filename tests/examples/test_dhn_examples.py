@@ -79,8 +79,9 @@ def test_deephash_dhn_script_end_to_end(fake_fashion_mnist, tmp_path, capsys):
         assert f"{key}: " in printed
         assert np.isfinite(maps[key])
     assert maps["i2i_after_sign"] > 0.2  # 10 classes: chance is about 0.1
-    saved = tmp_path / "models" / "lr_0.005_cqlambda_0.0_alpha_10.0_dataset_fashion_mnist.keras"
+    saved = tmp_path / "models" / (script.file_name(script.build_parser().parse_args(args)) + ".keras")
     assert saved.exists()
+    assert saved.name.startswith("lr_0.005_cqlambda_0.0_alpha_10.0_dataset_fashion_mnist_")
 
 
 def test_deephash_dhn_script_takes_the_original_positional_arguments():
@@ -109,7 +110,18 @@ def test_deephash_dhn_script_takes_the_original_positional_arguments():
         0.5,
     )
     assert args.loss_type == "normed_cross_entropy"
-    assert script.file_name(args) == "lr_5e-05_cqlambda_0.0_alpha_10.0_dataset_cifar10"
+    # The original's stem, then a digest of every setting, so that runs differing in any
+    # setting (the code length, the seed...) never share a model file or a backup.
+    name = script.file_name(args)
+    assert name.startswith("lr_5e-05_cqlambda_0.0_alpha_10.0_dataset_cifar10_")
+    other_bits = script.build_parser().parse_args(
+        "0.00005 32 2000 0.0 10.0 cifar10 0 tflog /dir/to/dataset/root/".split()
+    )
+    assert script.file_name(other_bits) != name
+    other_gpu = script.build_parser().parse_args(
+        "0.00005 64 2000 0.0 10.0 cifar10 1 otherlog /dir/to/dataset/root/".split()
+    )
+    assert script.file_name(other_gpu) == name  # where it runs and logs does not count
 
 
 def test_deephash_dhn_script_reads_the_lists_from_data_root(tmp_path):
