@@ -79,7 +79,8 @@ def test_deephash_dhn_script_end_to_end(fake_fashion_mnist, tmp_path, capsys):
         assert f"{key}: " in printed
         assert np.isfinite(maps[key])
     assert maps["i2i_after_sign"] > 0.2  # 10 classes: chance is about 0.1
-    saved = tmp_path / "models" / (script.file_name(script.build_parser().parse_args(args)) + ".keras")
+    name = script.file_name(script.build_parser().parse_args(args))
+    saved = tmp_path / "models" / (name + ".keras")
     assert saved.exists()
     assert saved.name.startswith("lr_0.005_cqlambda_0.0_alpha_10.0_dataset_fashion_mnist_")
 
