@@ -31,25 +31,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import _shared  # noqa: E402
 
-# thulab/DeepHash's DHN script tables (spec §8.5).
-LABEL_DIMS = {
-    "cifar10": 10,
-    "cub": 200,
-    "nuswide_21": 21,
-    "nuswide_81": 81,
-    "coco": 80,
-    "imagenet": 100,
-    "cifar10_zero_shot": 10,
-    "fashion_mnist": 10,
-}
-RS = {
-    "cifar10": 54000,
-    "nuswide_81": 5000,
-    "coco": 5000,
-    "nuswide_21": 5000,
-    "imagenet": 5000,
-    "cifar10_zero_shot": 15000,
-}
 REPORT_KEYS = (
     "i2i_by_feature",
     "i2i_after_sign",
@@ -105,7 +86,6 @@ def file_name(args):
 
 def load_data(args):
     """`RetrievalData` for Fashion-MNIST or for the list files under `data_root`."""
-    from keras_hashing.data.registry import RetrievalData
     from keras_hashing.data.registry import load_retrieval_data
 
     if args.dataset == "fashion_mnist":
@@ -118,62 +98,21 @@ def load_data(args):
             val_batch_size=args.val_batch_size,
             seed=args.seed,
         )
+    from keras_hashing.data.registry import LABEL_DIMS
+
     if args.dataset not in LABEL_DIMS:
         raise SystemExit(f"unknown dataset {args.dataset!r}; expected one of {sorted(LABEL_DIMS)}")
-    from keras_hashing.data.image_list import image_list_dataset
-    from keras_hashing.data.image_list import read_image_list
-
-    root = os.path.expanduser(args.data_root)
-    nested = os.path.join(root, args.dataset)
-    if not os.path.exists(os.path.join(root, "train.txt")) and os.path.exists(
-        os.path.join(nested, "train.txt")
-    ):
-        root = nested
-    num_labels = LABEL_DIMS[args.dataset]
-    lists = {part: os.path.join(root, f"{part}.txt") for part in ("train", "test", "database")}
-    for part, path in lists.items():
-        if not os.path.exists(path):
-            raise SystemExit(
-                f"the {part} list {path} does not exist (lists are read from data_root)"
-            )
-
-    def evaluation(path):
-        _, labels = read_image_list(path, num_labels=num_labels, data_root=root)
-        dataset = image_list_dataset(
-            path,
-            root,
-            num_labels,
-            args.val_batch_size,
-            training=False,
+    try:  # data_root is the list folder itself, or its parent (as the other scripts take it)
+        return load_retrieval_data(
+            args.dataset,
+            data_dir=args.data_root,
+            batch_size=args.batch_size,
+            val_batch_size=args.val_batch_size,
+            seed=args.seed,
             on_error=args.on_bad_image,
-            labels=False,
         )
-        return dataset, labels.astype("float32")
-
-    train = image_list_dataset(
-        lists["train"],
-        root,
-        num_labels,
-        args.batch_size,
-        training=True,
-        shuffle_seed=args.seed,
-        on_error=args.on_bad_image,
-    )
-    num_train = len(read_image_list(lists["train"], num_labels=num_labels, data_root=root)[0])
-    query, query_labels = evaluation(lists["test"])
-    database, database_labels = evaluation(lists["database"])
-    return RetrievalData(
-        name=args.dataset,
-        train=train,
-        num_train=num_train,
-        query=query,
-        query_labels=query_labels,
-        database=database,
-        database_labels=database_labels,
-        R=RS.get(args.dataset, len(database_labels)),
-        num_labels=num_labels,
-        input_kind="caffe256",
-    )
+    except ValueError as error:
+        raise SystemExit(f"{error} (lists are read from data_root)") from None
 
 
 def build_model(args, data):

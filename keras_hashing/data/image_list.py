@@ -238,6 +238,30 @@ class _DecodedCache:
                     self._completed = True
 
 
+# The last bytes every complete file of these formats ends with: JPEG's end-of-image marker
+# (a few writers pad after it, hence a search of the tail) and PNG's IEND chunk.
+_JPEG_END = b"\xff\xd9"
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def _truncation(path):
+    """A reason string when a JPEG or PNG file stops before its end marker, else None.
+
+    A file cut short (a copy interrupted, a full disk) keeps a valid header, so the header check
+    passes and OpenCV decodes a partly grey image or fails mid-training. Reading the last bytes
+    finds it when the list is read, for the cost of one small read per image.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        handle.seek(max(0, os.path.getsize(path) - 64))
+        tail = handle.read()
+    if head.startswith(b"\xff\xd8") and _JPEG_END not in tail:
+        return "is truncated (no JPEG end-of-image marker)"
+    if head.startswith(b"\x89PNG") and not tail.endswith(_PNG_END):
+        return "is truncated (no PNG IEND chunk)"
+    return None
+
+
 class ImageListDataset:
     """A DeepHash list file, checked up front and served as `tf.data` batches.
 
@@ -388,7 +412,7 @@ class ImageListDataset:
             return "is empty"
         if not cv2.haveImageReader(path):
             return "is not an image OpenCV can decode"
-        return None
+        return _truncation(path)
 
     def __len__(self):
         return len(self.paths)

@@ -75,7 +75,9 @@ def load_retrieval_data(
         on_error: "raise" or "skip" for unreadable images in list files.
         validation: optional int; with Fashion-MNIST, hold this many training images out as the
             query set (the database is the protocol database less those images), so that
-            hyperparameters are chosen without touching the real query set.
+            hyperparameters are chosen without touching the real query set. With list files,
+            any true value reads `val_train.txt` and `val_test.txt` (as data/cifar10/prepare.py
+            writes them) in place of `train.txt` and `test.txt`.
 
     Returns:
         A `RetrievalData`.
@@ -129,9 +131,20 @@ def load_retrieval_data(
 
     if data_dir is None:
         raise ValueError(f"Dataset {name!r} is read from list files: pass --data-dir.")
-    root = os.path.join(os.path.expanduser(data_dir), name)
+    root = os.path.expanduser(data_dir)
+    # `<data_dir>/<name>/train.txt`, or the lists directly in `data_dir` (DeepHash's DHN script
+    # takes the list folder itself as its `data_root`).
+    if os.path.exists(os.path.join(root, name, "train.txt")) or not os.path.exists(
+        os.path.join(root, "train.txt")
+    ):
+        root = os.path.join(root, name)
     num_labels = LABEL_DIMS.get(name)
-    lists = {part: os.path.join(root, f"{part}.txt") for part in ("train", "test", "database")}
+    names = {"train": "train", "test": "test", "database": "database"}
+    if validation:
+        # The held-out lists of data/cifar10/prepare.py: part of the training images as
+        # queries, searched in the same database.
+        names.update(train="val_train", test="val_test")
+    lists = {part: os.path.join(root, f"{names[part]}.txt") for part in names}
     for part, path in lists.items():
         if not os.path.exists(path):
             raise ValueError(f"Dataset {name!r}: the {part} list {path} does not exist.")
@@ -151,6 +164,15 @@ def load_retrieval_data(
     query_labels = query_split.labels.astype("float32")
     database = database_split.dataset(val_batch_size, False, labels=False)
     database_labels = database_split.labels.astype("float32")
+    widths = {
+        split.list_path: split.num_labels for split in (train_split, query_split, database_split)
+    }
+    if len(set(widths.values())) > 1:
+        found = ", ".join(f"{path}: {width}" for path, width in widths.items())
+        raise ValueError(
+            f"Dataset {name!r}: the lists disagree on the label width ({found}); the training, "
+            "query and database lists must label the same classes."
+        )
     R = min(RS.get(name, len(database_labels)), len(database_labels))
     return RetrievalData(
         name=name,

@@ -231,3 +231,35 @@ def test_train_val_sh_passes_the_positional_arguments(fake_fashion_mnist, tmp_pa
     assert done.returncode == 0, done.stderr[-2000:]
     assert "i2i_map_radius_2: " in done.stdout
     assert "'alpha': 10.0" in done.stdout and "'learning_rate': 5e-05" in done.stdout
+
+
+@pytest.mark.tensorflow_only
+def test_deephash_dhn_script_skips_bad_images_in_every_list(tmp_path):
+    # The script's own list loader read the query and database labels from the files, so with
+    # --on-bad-image skip its labels no longer matched the images it kept.
+    from tests.fake_data import write_png_list_dataset
+
+    root = write_png_list_dataset(str(tmp_path), num_labels=10)
+    for name in ("test_1.png", "database_2.png"):
+        os.remove(os.path.join(root, "images", name))
+    script = load_script("examples/dhn/train_val_script.py")
+    args = script.build_parser().parse_args(
+        [
+            "0.1",
+            "8",
+            "1",
+            "0",
+            "10",
+            "cifar10",
+            "-1",
+            "tflog",
+            root,
+            "--on-bad-image",
+            "skip",
+            "-b",
+            "4",
+        ]
+    )
+    data = script.load_data(args)
+    assert len(data.query_labels) == 3 == sum(len(batch) for batch in data.query)
+    assert len(data.database_labels) == 5 == sum(len(batch) for batch in data.database)
