@@ -19,7 +19,6 @@ from keras_hashing import optimizers  # noqa: E402,F401
 from keras_hashing import quantization  # noqa: E402,F401
 
 
-
 # The other subpackages (`data`, which builds tf.data pipelines and imports TensorFlow, and the
 # command line) load on first use, so `import keras_hashing` under JAX does not start TensorFlow.
 def __getattr__(name):
