@@ -160,6 +160,7 @@ def train(args, data, strategy, run_dir):
                 R=data.R,
                 every_n_epochs=args.eval_every,
                 tie_break=args.tie_break,
+                prefix="test_",  # the test queries: to watch, never to choose on
             )
         )
     start = time.time()

@@ -39,7 +39,9 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         R: int or None, default None (the whole database): the mAP cut-off.
         every_n_epochs: int, default 1.
         radius: int, default 2, the Hamming radius of the precision/recall/mAP keys.
-        prefix: str, default "val_".
+        prefix: str, default "val_", the start of every key. Name the keys after the data
+            passed: keep "val_" for a validation split of the training data, and use "test_"
+            for the test queries, so that no one early-stops or selects on the test set.
         plot_dir: str or None, default None; folder for the curve figures.
         tie_break: "index" (default) or "numpy", see `keras_hashing.metrics.map_at_r`.
         device: bool, default False; compute mAP after sign with `keras.ops` on the accelerator
