@@ -62,6 +62,7 @@ def run(method, bits, data, args):
     from keras_hashing.models.presets import fashion_mnist_backbone
     from keras_hashing.models.presets import fashion_mnist_preprocessor
     from keras_hashing.optimizers import deephash_optimizer
+    from keras_hashing.recipes import fit_variable_epochs
 
     keras.utils.set_random_seed(args.seed)
 
@@ -149,12 +150,16 @@ def run(method, bits, data, args):
             seed=args.seed,
         )
         start = time.time()
-        model.fit(
+        # One fit per epoch: every epoch trains on all its mined batches (one `fit` call would
+        # cap later epochs at the first epoch's batch count).
+        history = fit_variable_epochs(
+            model,
             triplet_dataset(sampler),
-            epochs=args.dtq_epochs,
+            args.dtq_epochs,
+            [TripletQuantizationUpdate(sampler, seed=args.seed, verbose=0)],
             verbose=0,
-            callbacks=[TripletQuantizationUpdate(sampler, seed=args.seed, verbose=0)],
         )
+        print(f"DTQ triplets per epoch: {history.get('num_triplets')}", flush=True)
         seconds = time.time() - start
         report, extras, _ = common.quantized_report(
             model,
