@@ -5,6 +5,7 @@ from keras_hashing.callbacks.cross_modal import DADHCodeUpdate
 from keras_hashing.callbacks.cross_modal import DADHLearningRateDecay
 from keras_hashing.callbacks.cross_modal import DJSRHSlopeSchedule
 from keras_hashing.callbacks.cross_modal import dadh_code_update
+from keras_hashing.callbacks.progress import IterationProgress
 from keras_hashing.callbacks.quantization import CodebookUpdate
 from keras_hashing.callbacks.quantization import TripletQuantizationUpdate
 from keras_hashing.callbacks.quantization import quantization_round

@@ -16,5 +16,8 @@ from keras_hashing.metrics.retrieval import map_at_r
 from keras_hashing.metrics.retrieval import map_quantized
 from keras_hashing.metrics.retrieval import precision_recall_at_radius
 from keras_hashing.metrics.retrieval import precision_recall_curves
+from keras_hashing.metrics.summary import collapse_warning
+from keras_hashing.metrics.summary import count_distinct_codes
+from keras_hashing.metrics.summary import format_table
 from keras_hashing.metrics.topk import hamming_pr_curve
 from keras_hashing.metrics.topk import map_at_topk

@@ -96,7 +96,10 @@ def test_fashion_mnist_end_to_end_then_resume_and_evaluate(tmp_path, capsys):
     assert report["i2i_after_sign"] > 0.5  # the fake classes are easy to separate
     out = capsys.readouterr().out
     assert "i2i_after_sign" in out and "trained 20 iterations" in out
-    run_dir = save_dir / script.file_name(script.build_parser().parse_args(common))
+    trained = script.build_parser().parse_args(common + ["--iter-num", "20"])
+    run_dir = save_dir / script.file_name(trained)
+    assert run_dir.name.startswith("lr_0.05_cqlambda_0.0_gamma_20.0_dataset_fashion_mnist_")
+    assert run_dir.name != script.file_name(script.build_parser().parse_args(common))
     assert (run_dir / "precision_recall.png").stat().st_size > 0
     codes = np.load(run_dir / "codes.npz")
     assert codes["database_outputs"].shape == (len(codes["database_labels"]), 16)
