@@ -121,6 +121,173 @@ def test_cifar_prepare_reports_missing_batches_and_small_classes(tmp_path):
         module.prepare(tmp_path / "c", tmp_path / "o", query_per_class=4, progress=False)
 
 
+# --------------------------------------------------------------------------- CIFAR-10 image tree
+
+TREE_CLASSES = ("cat", "airplane", "bird")  # created out of order: labels are alphabetical
+
+
+def _fake_tree(root, train_per_class=9, test_per_class=3, classes=TREE_CLASSES):
+    """`train/<class>/NNNN.jpg` and `test/<class>/NNNN.jpg`, each image a distinct solid colour."""
+    value = 0
+    for part, count in (("train", train_per_class), ("test", test_per_class)):
+        for name in classes:
+            folder = root / part / name
+            folder.mkdir(parents=True, exist_ok=True)
+            # Written in reverse so that directory order is not the protocol's order.
+            for index in reversed(range(count)):
+                image = np.full((4, 4, 3), value % 256, dtype=np.uint8)
+                cv2.imwrite(str(folder / f"{index:04d}.jpg"), image)
+                value += 7
+    (root / "train" / classes[0] / "notes.txt").write_text("not an image")
+    return root
+
+
+def _protocol_oracle(root, query, train, validation, seed):
+    """The benchmark protocol written out loop by loop: `{list name: [(path, label), ...]}`."""
+    rng = np.random.default_rng(seed)
+    classes = sorted(TREE_CLASSES)
+    rows = {"query": [], "train": [], "database": []}
+    for label, name in enumerate(classes):
+        ordered = []
+        for part in ("train", "test"):
+            files = sorted(p.name for p in (root / part / name).iterdir() if p.suffix == ".jpg")
+            ordered += [f"{part}/{name}/{file}" for file in files]
+        perm = rng.permutation(len(ordered))
+        rows["query"] += [(ordered[i], label) for i in perm[:query]]
+        rows["train"] += [(ordered[i], label) for i in perm[query : query + train]]
+        rows["database"] += [(ordered[i], label) for i in perm[query + train :]]
+    for key in ("query", "train", "database"):
+        rows[key] = [rows[key][i] for i in rng.permutation(len(rows[key]))]
+    held_out = set()
+    for label in range(len(classes)):
+        mine = [row for row in rows["train"] if row[1] == label]
+        held_out.update(mine[i] for i in rng.choice(len(mine), validation, replace=False))
+    rows["val_test"] = [row for row in rows["train"] if row in held_out]
+    rows["val_train"] = [row for row in rows["train"] if row not in held_out]
+    return rows
+
+
+def _labelled_lines(path):
+    rows = []
+    for line in pathlib.Path(path).read_text().splitlines():
+        rel, *bits = line.split()
+        rows.append((rel, [int(b) for b in bits].index(1)))
+    return rows
+
+
+def test_cifar_image_tree_writes_the_protocol_lists(tmp_path, capsys):
+    tree = _fake_tree(tmp_path / "cifar10")
+    module = _script("cifar10")
+    argv = ["--image-dir", str(tree), "--query-per-class", "2", "--train-per-class", "4"]
+    sizes = module.main(argv + ["--validation-per-class", "1", "--seed", "3"])
+    assert "R = 18" in capsys.readouterr().out
+    assert sizes == {
+        "train": 12,
+        "query": 6,
+        "database": 18,
+        "validation_train": 9,
+        "validation_query": 3,
+        "classes": ["airplane", "bird", "cat"],
+    }
+    want = _protocol_oracle(tree, query=2, train=4, validation=1, seed=3)
+    for list_name, key in (
+        ("test.txt", "query"),
+        ("train.txt", "train"),
+        ("database.txt", "database"),
+        ("val_test.txt", "val_test"),
+        ("val_train.txt", "val_train"),
+    ):
+        assert _labelled_lines(tree / list_name) == want[key], list_name
+    got = {name: _lines(tree / f"{name}.txt") for name in ("train", "test", "database")}
+    assert not set(got["train"]) & set(got["test"]) and not set(got["test"]) & set(got["database"])
+    assert not set(got["train"]) & set(got["database"])
+    assert len(set().union(*got.values())) == 36  # every image once; notes.txt is no image
+    database_labels = [label for _, label in _labelled_lines(tree / "database.txt")]
+    assert database_labels != sorted(database_labels)  # never sorted by class
+    # Labels follow the folders: the pixels of a listed image identify its file.
+    paths, labels = read_image_list(str(tree / "test.txt"), num_labels=3)
+    for path, row, rel in zip(paths, labels, got["test"]):
+        assert sorted(TREE_CLASSES)[row.argmax()] == rel.split("/")[1]
+        assert cv2.imread(path).shape == (4, 4, 3)
+    again = module.main(argv + ["--validation-per-class", "1", "--seed", "4"])
+    assert again["train"] == 12 and _lines(tree / "train.txt") != got["train"]
+
+
+def test_cifar_archive_is_unpacked_and_listed_relative_to_out(tmp_path):
+    import tarfile
+
+    tree = _fake_tree(tmp_path / "src" / "cifar10-images", train_per_class=6, test_per_class=2)
+    archive = tmp_path / "images.tar.gz"
+    with tarfile.open(archive, "w:gz") as handle:
+        handle.add(tree, arcname="cifar10-images")
+    module = _script("cifar10")
+    out = tmp_path / "data" / "cifar10"
+    argv = ["--archive", str(archive), "--out", str(out), "--query-per-class", "1"]
+    sizes = module.main(argv + ["--train-per-class", "2", "--validation-per-class", "1"])
+    assert (sizes["query"], sizes["train"], sizes["database"]) == (3, 6, 15)
+    rows = _lines(out / "database.txt")
+    assert all(rel.startswith("cifar10-images/") for rel in rows)
+    assert all((out / rel).is_file() for rel in rows)
+    with pytest.raises(SystemExit):
+        module.main(["--archive", str(archive)])  # --out is required with an archive
+
+
+def test_cifar_image_tree_reports_what_is_wrong(tmp_path):
+    module = _script("cifar10")
+    (tmp_path / "a" / "train" / "cat").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"has no test/ folder; expected train/<class>/"):
+        module.prepare_image_tree(tmp_path / "a")
+    (tmp_path / "a" / "test" / "dog").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"same non-empty class folders, found \['cat'\] and"):
+        module.prepare_image_tree(tmp_path / "a")
+    tree = _fake_tree(tmp_path / "b", train_per_class=3, test_per_class=1)
+    with pytest.raises(ValueError, match=r"Class 0 has 4 images, fewer than --query-per-class 2"):
+        module.prepare_image_tree(tree, query_per_class=2, train_per_class=3)
+    with pytest.raises(ValueError, match=r"Class 0 has 2 training images, fewer than"):
+        module.prepare_image_tree(
+            tree, query_per_class=1, train_per_class=2, validation_per_class=3
+        )
+    with pytest.raises(ValueError, match=r"Archive .*missing\.tar\.gz does not exist"):
+        module.extract_archive(tmp_path / "missing.tar.gz", tmp_path / "x")
+
+
+@pytest.mark.tensorflow_only
+def test_registry_reads_the_cifar_lists_and_their_validation_split(tmp_path):
+    from keras_hashing.data.registry import load_retrieval_data
+
+    classes = [f"class{k}" for k in range(10)]
+    tree = _fake_tree(tmp_path / "cifar10", train_per_class=7, test_per_class=1, classes=classes)
+    module = _script("cifar10")
+    module.prepare_image_tree(tree, query_per_class=1, train_per_class=3, validation_per_class=1)
+    full = load_retrieval_data("cifar10", data_dir=str(tmp_path), batch_size=4)
+    assert (full.num_train, len(full.query_labels), full.R) == (30, 10, 40)
+    held_out = load_retrieval_data("cifar10", data_dir=str(tmp_path), batch_size=4, validation=1)
+    assert (held_out.num_train, len(held_out.query_labels), held_out.R) == (20, 10, 40)
+    np.testing.assert_array_equal(held_out.database_labels, full.database_labels)
+    want = [label for _, label in _labelled_lines(tree / "val_test.txt")]
+    np.testing.assert_array_equal(held_out.query_labels.argmax(axis=1), want)
+    assert sorted(want) == list(range(10))
+
+
+SHARED_ARCHIVE = ROOT.parent / "shared" / "data" / "cifar10" / "cifar10-images.tar.gz"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_ARCHIVE.is_file(), reason="needs ../shared/data/cifar10")
+def test_the_real_cifar_archive_gives_the_protocol_sizes(tmp_path):
+    module = _script("cifar10")
+    argv = ["--archive", str(SHARED_ARCHIVE), "--out", str(tmp_path)]
+    sizes = module.main(argv)
+    assert (sizes["query"], sizes["train"], sizes["database"]) == (1000, 5000, 54000)
+    assert (sizes["validation_query"], sizes["validation_train"]) == (500, 4500)
+    assert sizes["classes"][0] == "airplane" and sizes["classes"][-1] == "truck"
+    for name, per_class in (("test", 100), ("train", 500), ("val_test", 50)):
+        labels = [label for _, label in _labelled_lines(tmp_path / f"{name}.txt")]
+        np.testing.assert_array_equal(np.bincount(labels), [per_class] * 10)
+    queries = set(_lines(tmp_path / "test.txt"))
+    assert not queries & set(_lines(tmp_path / "database.txt"))
+
+
 # --------------------------------------------------------------------------- Fashion-MNIST
 
 
