@@ -362,6 +362,8 @@ class EfficientNetLite(keras.Model):
     feature map; without the head the output is block `stop - 1`'s output (or the stem's).
     Layer names carry each block's index in the whole network, so the parts made by
     `split_efficientnet_lite(k)` compose to the full model for every `k` in `0..num_blocks`.
+    With `include_top=True`, `keras.Model(model.input, [model.get_layer("avg_pool").output,
+    model.output])` gives the features and the logits in one pass.
 
     Args:
         variant: str, "lite0" (default), "lite1" or "lite2".
@@ -391,11 +393,11 @@ class EfficientNetLite(keras.Model):
 
     Example:
     >>> features = EfficientNetLite("lite0", input_shape=(64, 64, 3))
-    >>> features(np.zeros((2, 64, 64, 3), "float32")).shape
+    >>> tuple(features(np.zeros((2, 64, 64, 3), "float32")).shape)
     (2, 1280)
     >>> upper = EfficientNetLite("lite0", blocks=(12, 16), input_shape=(64, 64, 3))
     >>> upper.input_shape, upper.output_shape
-    ((None, 4, 4, 112), (None, 1280))
+    ((None, 2, 2, 192), (None, 1280))
 
     References:
         Tan, Le. "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
