@@ -7,8 +7,10 @@ QuantizationIndex.
 Two databases of 64-bit codes: "random" (independent fair bits, the hardest case for IVF and
 hash tables) and "clustered" (codes drawn around 1 000 random centres with 4% of the bits
 flipped, as codes of a trained model fall around its classes); queries are drawn the same way.
-Every timing is the best of `--repeats` runs, the runs of two compared methods interleaved so
-that load from other processes hits both alike.
+Every timing is the best of `--repeats` runs, the runs of two compared methods interleaved (in
+alternating order) so that load from other processes hits both alike; the flat comparison also
+gives the ratio of CPU times, which other processes disturb less than wall times, and the
+wrapper's own cost per call measured on a 1 000-code database.
 
 - `HammingIndex` flat against a raw `faiss.IndexBinaryFlat` on the same packed codes (the
   wrapper's cost: code checks, packing, id mapping);
@@ -54,15 +56,29 @@ def make_codes(kind, num_database, num_queries, seed):
 
 
 def best_of(repeats, *functions):
-    """Best wall time of each function, the calls interleaved; also the last results."""
+    """Best wall time of each function over `repeats` runs, and the last results.
+
+    The runs are interleaved and their order reversed every other round (A B, B A, ...), so that
+    a burst of load from other processes does not always fall on the same function.
+    """
     times = [np.inf] * len(functions)
+    cpu_times = [np.inf] * len(functions)
     results = [None] * len(functions)
-    for _ in range(repeats):
-        for position, function in enumerate(functions):
-            start = time.perf_counter()
-            results[position] = function()
+    for round_number in range(repeats):
+        order = list(range(len(functions)))
+        if round_number % 2:
+            order.reverse()
+        for position in order:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            results[position] = functions[position]()
             times[position] = min(times[position], time.perf_counter() - start)
+            cpu_times[position] = min(cpu_times[position], time.process_time() - cpu_start)
+    best_of.cpu_times = cpu_times
     return times, results
+
+
+def progress(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def tie_insensitive_recall(distances, flat_distances):
@@ -94,9 +110,11 @@ def bench_hamming(kind, args, rows):
         faiss.omp_set_num_threads(2)
         return raw.search(packed_queries, k)
 
+    progress(f"{kind}: flat search")
     (raw_time, ours_time), (raw_result, ours_result) = best_of(
         args.repeats, raw_search, lambda: index.search(queries, k)
     )
+    raw_cpu, ours_cpu = best_of.cpu_times
     assert np.array_equal(raw_result[0], ours_result[0])
     assert np.array_equal(raw_result[1] + 10**9, ours_result[1])
     rows.append((kind, "flat search, raw faiss IndexBinaryFlat", f"{raw_time:.3f} s", "2 threads"))
@@ -105,7 +123,29 @@ def bench_hamming(kind, args, rows):
             kind,
             "flat search, HammingIndex",
             f"{ours_time:.3f} s",
-            f"{raw_time / ours_time:.3f}x raw faiss (same ids)",
+            f"{raw_time / ours_time:.3f}x raw faiss (same ids); CPU time {raw_cpu / ours_cpu:.3f}x",
+        )
+    )
+    # The wrapper's own cost per call, where faiss has almost nothing to scan; one thread, so
+    # that OpenMP's hand-offs on a busy machine do not swamp the difference.
+    small = HammingIndex(BITS, threads=1)
+    small.add(database[:1000])
+    small_raw = faiss.IndexBinaryFlat(BITS)
+    small_raw.add(pack_codes(database[:1000]))
+
+    def small_raw_search():
+        faiss.omp_set_num_threads(1)
+        return small_raw.search(packed_queries, k)
+
+    (small_raw_time, small_time), _ = best_of(
+        20, small_raw_search, lambda: small.search(queries, k)
+    )
+    rows.append(
+        (
+            kind,
+            "wrapper cost per search call (1 000 codes, 1 thread)",
+            f"{1000 * (small_time - small_raw_time):.2f} ms",
+            f"{1000 * small_raw_time:.2f} ms raw faiss",
         )
     )
 
@@ -116,6 +156,7 @@ def bench_hamming(kind, args, rows):
 
         return search
 
+    progress(f"{kind}: threads")
     (one_time, two_time), _ = best_of(args.repeats, with_threads(1), with_threads(2))
     rows.append(
         (
@@ -128,6 +169,7 @@ def bench_hamming(kind, args, rows):
     index.threads = 2
     flat_distances = ours_result[0]
 
+    progress(f"{kind}: IVF")
     ivf = HammingIndex(BITS, nlist=args.nlist, threads=2)
     start = time.perf_counter()
     ivf.train(database[np.random.default_rng(args.seed).permutation(len(database))[: args.train]])
@@ -147,6 +189,7 @@ def bench_hamming(kind, args, rows):
         )
     rows.append((kind, "IVF train + add", f"{build_time:.1f} s", f"trained on {args.train}"))
 
+    progress(f"{kind}: radius 2")
     hashed = HammingIndex(BITS, hash_bits=24, threads=2)
     hashed.add(database)
     (flat_time, hash_time), (flat_radius, hash_radius) = best_of(
@@ -173,6 +216,7 @@ def bench_milvus(kind, database, queries, faiss_result, args, rows):
     from keras_hashing.index import MilvusHammingIndex
 
     k = args.k
+    progress(f"{kind}: Milvus-lite")
     with tempfile.TemporaryDirectory() as folder:
         with MilvusHammingIndex(BITS, uri=os.path.join(folder, "bench.db")) as index:
             start = time.perf_counter()
@@ -202,6 +246,7 @@ def bench_quantization(args, rows):
     index = QuantizationIndex(codebook, num_codebooks)
     index.add(codes)
     k = args.k
+    progress("QuantizationIndex")
 
     def numpy_ranking():
         reconstructions = codebook.astype(np.float64)[
@@ -236,7 +281,7 @@ def main():
     parser.add_argument("--nprobe", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--train", type=int, default=100_000, help="IVF training codes")
     parser.add_argument("--num-quantized", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-milvus", action="store_true")
     args = parser.parse_args()
@@ -250,7 +295,8 @@ def main():
 
     print(
         f"{args.num_database} x {BITS}-bit codes, {args.num_queries} queries, k={args.k}, "
-        f"{os.cpu_count()} CPU cores, best of {args.repeats}"
+        f"{os.cpu_count()} CPU cores, best of {args.repeats}, load average "
+        f"{os.getloadavg()[0]:.1f} at the end"
     )
     headers = ("data", "measurement", "time", "result")
     widths = [max(len(str(row[i])) for row in rows + [headers]) for i in range(4)]
