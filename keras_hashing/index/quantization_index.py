@@ -62,11 +62,12 @@ class QuantizationIndex:
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> codebook = rng.normal(size=(2 * 4, 3)).astype("float32")   # M=2, K=4, D=3
-    >>> index = QuantizationIndex(codebook, num_codebooks=2)
+    >>> index = QuantizationIndex(codebook, num_codebooks=2, metric="euclidean2")
     >>> index.add(np.array([[0, 1], [3, 2], [1, 1]]), ids=[10, 11, 12])
-    >>> distances, ids = index.search(codebook[0:1] + codebook[4 + 1:4 + 2], k=1)
-    >>> ids.tolist()
-    [[10]]
+    >>> query = codebook[0] + codebook[4 + 1]          # the reconstruction of words (0, 1)
+    >>> distances, ids = index.search(query[None], k=1)
+    >>> ids.tolist(), bool(abs(distances[0, 0]) < 1e-9)
+    ([[10]], True)
     >>> index.search(np.array([[3, 2]]), k=1, mode="SQD")[1].tolist()
     [[11]]
 
