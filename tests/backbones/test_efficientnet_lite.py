@@ -474,6 +474,22 @@ def test_weights_of_another_variant_are_refused_with_key_and_shapes():
         EfficientNetLite("lite0", weights=lite2_path, blocks=(0, 5), input_shape=(32, 32, 3))
 
 
+def test_a_state_dict_missing_a_key_is_refused_before_anything_is_set(lite0_state):
+    state = {k: v for k, v in lite0_state.items() if k != "_blocks.0._bn1.running_var"}
+    model = EfficientNetLite("lite0", blocks=(0, 1), input_shape=(32, 32, 3))
+    before = [np.array(w) for w in model.get_weights()]
+    with pytest.raises(
+        ValueError,
+        match=r"my_dict: missing key '_blocks\.0\._bn1\.running_var' for layer "
+        r"'block0_depthwise_bn'",
+    ):
+        model.load_state_dict(state, source="my_dict")
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    model.load_state_dict({k: v * 0 for k, v in lite0_state.items()})
+    assert not np.any(model.get_layer("stem_conv").get_weights()[0])
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [
