@@ -180,6 +180,11 @@ def list_image_tree(image_dir):
             )
             rel_paths.extend(f"{part}/{class_name}/{name}" for name in names)
             labels.extend([label] * len(names))
+        if not labels or labels[-1] != label:
+            raise ValueError(
+                f"Image tree {image_dir}: class folder {class_name!r} holds no image "
+                f"({', '.join(IMAGE_EXTENSIONS)}) in train/ or test/."
+            )
     return rel_paths, np.asarray(labels, dtype=np.int64), classes["train"]
 
 

@@ -240,6 +240,10 @@ def test_cifar_image_tree_reports_what_is_wrong(tmp_path):
     (tmp_path / "a" / "test" / "dog").mkdir(parents=True)
     with pytest.raises(ValueError, match=r"same non-empty class folders, found \['cat'\] and"):
         module.prepare_image_tree(tmp_path / "a")
+    (tmp_path / "a" / "test" / "cat").mkdir()
+    (tmp_path / "a" / "train" / "dog").mkdir()
+    with pytest.raises(ValueError, match=r"class folder 'cat' holds no image \(\.jpg, "):
+        module.prepare_image_tree(tmp_path / "a")
     tree = _fake_tree(tmp_path / "b", train_per_class=3, test_per_class=1)
     with pytest.raises(ValueError, match=r"Class 0 has 4 images, fewer than --query-per-class 2"):
         module.prepare_image_tree(tree, query_per_class=2, train_per_class=3)
