@@ -382,7 +382,14 @@ def test_drop_connect_rates_and_training_mode(small_inputs):
 # --------------------------------------------------------------------------- ImageNet photos
 
 
-@pytest.mark.parametrize("variant", ["lite0", "lite1", "lite2"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "lite0",
+        pytest.param("lite1", marks=pytest.mark.slow),
+        pytest.param("lite2", marks=pytest.mark.slow),
+    ],
+)
 def test_classifies_the_scikit_learn_photos(variant, photos):
     size = {"lite0": 224, "lite1": 240, "lite2": 260}[variant]
     model = EfficientNetLite(variant, include_top=True)
