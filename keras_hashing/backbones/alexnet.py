@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_hashing import backend_ops
 from keras_hashing.backbones.base import LayerWeightsMixin
 from keras_hashing.backbones.weights import ALEXNET_LAYERS
 from keras_hashing.backbones.weights import load_alexnet_npy
@@ -41,26 +42,29 @@ class GroupedConv2D(keras.layers.Conv2D):
 
     def call(self, inputs):
         if self.implementation == "groups" or self.groups == 1:
-            return super().call(inputs)
-        in_per_group = self.kernel.shape[2]
-        out_per_group = self.filters // self.groups
-        outputs = []
-        for g in range(self.groups):
-            x = inputs[..., g * in_per_group : (g + 1) * in_per_group]
-            kernel = self.kernel[..., g * out_per_group : (g + 1) * out_per_group]
-            outputs.append(
-                ops.conv(
-                    x,
-                    kernel,
-                    strides=self.strides,
-                    padding=self.padding,
-                    data_format=self.data_format,
-                    dilation_rate=self.dilation_rate,
+            outputs = self.convolution_op(inputs, self.kernel)
+        else:
+            in_per_group = self.kernel.shape[2]
+            out_per_group = self.filters // self.groups
+            outputs = []
+            for g in range(self.groups):
+                x = inputs[..., g * in_per_group : (g + 1) * in_per_group]
+                kernel = self.kernel[..., g * out_per_group : (g + 1) * out_per_group]
+                outputs.append(
+                    ops.conv(
+                        x,
+                        kernel,
+                        strides=self.strides,
+                        padding=self.padding,
+                        data_format=self.data_format,
+                        dilation_rate=self.dilation_rate,
+                    )
                 )
-            )
-        outputs = ops.concatenate(outputs, axis=-1)
+            outputs = ops.concatenate(outputs, axis=-1)
         if self.use_bias:
-            outputs = outputs + self.bias
+            # tf.nn.bias_add under TensorFlow: grappler fuses convolution + bias + ReLU, as in the
+            # TF1 original; Keras' broadcast add would stay a separate pass.
+            outputs = backend_ops.bias_add(outputs, self.bias, self.data_format)
         if self.activation is not None:
             outputs = self.activation(outputs)
         return outputs

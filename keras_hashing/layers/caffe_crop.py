@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_hashing import backend_ops
+
 _DEFAULT_OFFSETS = ((0, 0), (28, 0), (0, 28), (28, 28), (14, 14))
 
 
@@ -115,39 +117,42 @@ class CaffeCrop(keras.layers.Layer):
             )
         self.built = True
 
-    def _to_rgb_float(self, images):
-        images = ops.cast(images, self.compute_dtype)
+    def _to_model_input(self, crops):
+        """uint8 (or float) BGR crops -> float RGB minus the mean, in one elementwise pass."""
+        crops = ops.cast(crops, self.compute_dtype)
         if self.bgr_input:
-            images = ops.flip(images, axis=-1)
-        return images
-
-    def _subtract_mean(self, images):
-        return images - ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
+            crops = ops.flip(crops, axis=-1)
+        return crops - ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
 
     def call(self, inputs, training=False):
-        images = self._to_rgb_float(inputs)
+        # Crops are cut from the images as they come (uint8 from the data pipeline) and only
+        # then cast and mean-subtracted: a quarter of the bytes to move, and far fewer pixels.
+        images = ops.convert_to_tensor(inputs)
         size = self.crop_size
         if training:
             batch = ops.shape(images)[0]
-            width = ops.shape(images)[2]
+            width = images.shape[2] if images.shape[2] is not None else ops.shape(images)[2]
             flip = keras.random.uniform((batch,), seed=self.seed_generator) < 0.5
             offsets = keras.random.randint(
                 (batch, 2), 0, self.max_offset + 1, seed=self.seed_generator, dtype="int32"
             )
-            positions = ops.arange(size, dtype="int32")
-            rows = offsets[:, 0:1] + positions[None, :]
-            cols = offsets[:, 1:2] + positions[None, :]
-            # Cropping a flipped image at column offset o reads raw columns W-1-o-j: the flip is
-            # folded into the gather instead of flipping whole images.
-            cols = ops.where(flip[:, None], ops.cast(width, "int32") - 1 - cols, cols)
-            crops = ops.take_along_axis(images, rows[:, :, None, None], axis=1)
-            crops = ops.take_along_axis(crops, cols[:, None, :, None], axis=2)
+            # Cropping a flipped image at column offset o is reversing the raw crop that starts
+            # at column W - size - o.
+            cols = ops.where(flip, width - size - offsets[:, 1], offsets[:, 1])
+            starts = ops.stack([offsets[:, 0], cols, ops.zeros_like(cols)], axis=1)
+            # One contiguous block per image, where a per-pixel gather costs ten times more.
+            crops = backend_ops.slice_each(images, starts, (size, size, 3))
+            crops = ops.where(flip[:, None, None, None], ops.flip(crops, axis=2), crops)
         else:
-            flipped = ops.flip(images, axis=2)
-            views = [flipped[:, r : r + size, c : c + size, :] for r, c in self.ten_crop_offsets]
-            views += [images[:, r : r + size, c : c + size, :] for r, c in self.ten_crop_offsets]
-            crops = ops.concatenate(views, axis=0)
-        return self._subtract_mean(crops)
+            views = [images[:, r : r + size, c : c + size, :] for r, c in self.ten_crop_offsets]
+            # A flipped image cropped at column offset c is the mirror of the raw crop at W-size-c.
+            width = images.shape[2] if images.shape[2] is not None else ops.shape(images)[2]
+            flipped = [
+                ops.flip(images[:, r : r + size, width - size - c : width - c, :], axis=2)
+                for r, c in self.ten_crop_offsets
+            ]
+            crops = ops.concatenate(flipped + views, axis=0)
+        return self._to_model_input(crops)
 
     def compute_output_shape(self, input_shape):
         # The batch differs between training (N) and inference (num_views * N).

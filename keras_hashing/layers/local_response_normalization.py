@@ -1,7 +1,8 @@
 """Local response normalisation across channels (TensorFlow's formula) for CaffeNet."""
 
 import keras
-from keras import ops
+
+from keras_hashing import backend_ops
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -15,6 +16,8 @@ class LocalResponseNormalization(keras.layers.Layer):
     with `r = depth_radius`; channels outside `[0, C)` count as zero. This is
     `tf.nn.local_response_normalization`: alpha is *not* divided by the window size, so the defaults
     (radius 2, alpha 2e-5) equal Caffe's `local_size=5, alpha=1e-4` (spec deephash.md §3.3).
+    Under the TensorFlow backend that fused op runs (4-D float inputs); elsewhere a `keras.ops`
+    composition of the same formula (`keras_hashing.backend_ops`).
 
     Args:
         depth_radius: int, default 2. Half-width of the channel window (window `2r + 1`).
@@ -62,16 +65,10 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs):
-        channels = inputs.shape[-1]
-        squares = ops.square(inputs)
-        r = self.depth_radius
-        # Zero-pad the channel axis so edge channels see only the channels that exist.
-        pad = [[0, 0]] * (len(inputs.shape) - 1) + [[r, r]]
-        padded = ops.pad(squares, pad)
-        window = padded[..., 0:channels]
-        for k in range(1, 2 * r + 1):
-            window = window + padded[..., k : k + channels]
-        return inputs / ops.power(self.bias + self.alpha * window, self.beta)
+        # TensorFlow's fused LRN kernel under the TensorFlow backend, keras.ops otherwise.
+        return backend_ops.local_response_normalization(
+            inputs, self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape
