@@ -12,6 +12,7 @@ Departures from the original (each one is an explicit choice, see README):
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -135,6 +136,7 @@ def build_model(args, data):
 def train(args, data, strategy, run_dir):
     import keras
 
+    from keras_hashing.callbacks import IterationProgress
     from keras_hashing.callbacks import RetrievalEvaluation
     from keras_hashing.callbacks import save_model_atomically
 
@@ -168,8 +170,8 @@ def train(args, data, strategy, run_dir):
         data.train.repeat(),
         steps_per_epoch=steps_per_epoch,
         epochs=epochs,
-        callbacks=callbacks,
-        verbose=2,
+        callbacks=callbacks + [IterationProgress(args.iter_num)],
+        verbose=0,  # one bar over the iterations instead of a line per 39-step epoch
         shuffle=False,
     )
     elapsed = time.time() - start
@@ -185,14 +187,24 @@ def train(args, data, strategy, run_dir):
 def evaluate(args, data, model, run_dir):
     import numpy as np
 
+    from keras_hashing.metrics import collapse_warning
     from keras_hashing.metrics import deephash_report
     from keras_hashing.metrics import map_after_sign
     from keras_hashing.metrics import plot_precision_recall_curves
 
+    print(f"encoding {len(data.database_labels)} database images", flush=True)
     start = time.time()
-    database_outputs = model.predict(data.database, verbose=0)
+    database_outputs = model.predict(data.database, verbose=1)
     encode_seconds = time.time() - start
     query_outputs = model.predict(data.query, verbose=0)
+    warning = collapse_warning(database_outputs, data.num_labels)
+    if warning:
+        print(warning)
+    print(
+        f"evaluating {len(data.query_labels)} queries against {len(data.database_labels)} "
+        "database items",
+        flush=True,
+    )
     report = deephash_report(
         query_outputs,
         data.query_labels,
@@ -205,7 +217,11 @@ def evaluate(args, data, model, run_dir):
     precision, recall, curve_map = report.pop("curves")
     if not args.no_plots:
         plot_precision_recall_curves(
-            precision, recall, curve_map, os.path.join(run_dir, "precision_recall.png")
+            precision,
+            recall,
+            curve_map,
+            os.path.join(run_dir, "precision_recall.png"),
+            title=f"DCH, {args.dataset}, {args.output_dim} bits",
         )
     extra = {
         "i2i_after_sign@1000": float(
@@ -266,9 +282,18 @@ def main(argv=None):
     else:
         model, _ = train(args, data, strategy, run_dir)
     report, extra = evaluate(args, data, model, run_dir)
-    print(report)
-    for key, value in extra.items():
-        print(f"{key}: {value:.4f}" if isinstance(value, float) else f"{key}: {value}")
+    from keras_hashing.metrics import format_table
+
+    print(format_table({**report, **extra}, title=f"DCH, {args.dataset}, {args.output_dim} bits"))
+    results = os.path.join(args.save_dir, file_name(args) + ".json")
+    with open(results, "w") as handle:  # the figures with every setting that made them
+        json.dump(
+            {"report": report, **extra, "settings": _shared.run_settings(args)},
+            handle,
+            indent=1,
+            default=float,
+        )
+    print(f"results written to {results}")
     return report
 
 

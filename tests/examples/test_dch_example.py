@@ -1,4 +1,5 @@
 import importlib.util
+import json
 import os
 import pathlib
 
@@ -101,6 +102,14 @@ def test_fashion_mnist_end_to_end_then_resume_and_evaluate(tmp_path, capsys):
     assert run_dir.name.startswith("lr_0.05_cqlambda_0.0_gamma_20.0_dataset_fashion_mnist_")
     assert run_dir.name != script.file_name(script.build_parser().parse_args(common))
     assert (run_dir / "precision_recall.png").stat().st_size > 0
+    # What a user sees: one bar over the 20 iterations, then a table with 4-digit figures, and
+    # the figures as JSON beside the model, with the settings that made them.
+    assert "20/20" in out and "Epoch 1/" not in out
+    table_line = next(line for line in out.splitlines() if line.startswith("i2i_after_sign "))
+    assert table_line.split()[1] == f"{report['i2i_after_sign']:.4f}"
+    saved = json.loads((save_dir / (run_dir.name + ".json")).read_text())
+    assert saved["settings"]["output_dim"] == 16 and saved["settings"]["iter_num"] == 20
+    assert saved["report"]["i2i_after_sign"] == pytest.approx(report["i2i_after_sign"])
     codes = np.load(run_dir / "codes.npz")
     assert codes["database_outputs"].shape == (len(codes["database_labels"]), 16)
     model_path = save_dir / (run_dir.name + ".keras")
