@@ -62,6 +62,11 @@ def main():
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-baselines", action="store_true")
+    parser.add_argument(
+        "--backbone-weights",
+        default=None,
+        help="start the preset SmallCNN from this .weights.h5 (benchmarks/pretrain_small_cnn.py)",
+    )
     args = parser.parse_args()
 
     import keras
@@ -101,6 +106,7 @@ def main():
             backbone=backbone,
             inference_views=args.inference_views,
             cutout=FASHION_MNIST_CUTOUT if args.cutout is None else args.cutout,
+            backbone_weights=args.backbone_weights,
         )
         lr = fashion_mnist_dch_learning_rate(bits) if args.lr is None else args.lr
         model.compile(

@@ -77,6 +77,13 @@ def build_parser():
     )
     parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
     parser.add_argument("--no-plots", action="store_true", default=False)
+    parser.add_argument(
+        "--inference-views",
+        default=10,
+        type=int,
+        choices=[1, 10],
+        help="small_cnn: views averaged per image at encoding (10: the 10-crop analogue)",
+    )
     return parser
 
 
@@ -119,12 +126,21 @@ def build_model(args, data):
     elif img_model == "small_cnn":
         from keras_hashing.models.presets import fashion_mnist_dch
 
+        # `--model-weights <file>.weights.h5` starts the preset SmallCNN from classification
+        # weights (pretrained/README.md), the stand-in for the original's ImageNet AlexNet.
+        backbone_weights = (
+            args.model_weights if args.model_weights.endswith(".weights.h5") else None
+        )
+        if backbone_weights and not os.path.exists(backbone_weights):
+            raise SystemExit(f"--model-weights {backbone_weights} does not exist.")
         model = fashion_mnist_dch(
             args.output_dim,
             gamma=args.gamma,
             q_lambda=args.q_lambda,
             seed=args.seed,
             with_tanh=args.with_tanh,
+            inference_views=args.inference_views,
+            backbone_weights=backbone_weights,
         )
     else:
         raise SystemExit(f"cannot use such CNN model as {args.img_model}")
