@@ -29,7 +29,7 @@ class SmallCNN(keras.Model):
 
     Example:
     >>> backbone = SmallCNN()
-    >>> backbone(keras.ops.zeros((2, 28, 28, 1))).shape
+    >>> tuple(backbone(keras.ops.zeros((2, 28, 28, 1))).shape)
     (2, 256)
     """
 

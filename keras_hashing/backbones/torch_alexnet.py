@@ -44,7 +44,7 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         output_size: (h, w) or int.
 
     Example:
-    >>> AdaptiveAveragePooling2D(6)(keras.ops.ones((1, 13, 13, 2))).shape
+    >>> tuple(AdaptiveAveragePooling2D(6)(keras.ops.ones((1, 13, 13, 2))).shape)
     (1, 6, 6, 2)
     """
 
@@ -119,7 +119,7 @@ class TorchAlexNet(LayerWeightsMixin, keras.Model):
 
     Example:
     >>> backbone = TorchAlexNet()
-    >>> backbone(keras.ops.zeros((1, 224, 224, 3))).shape
+    >>> tuple(backbone(keras.ops.zeros((1, 224, 224, 3))).shape)
     (1, 4096)
 
     References:

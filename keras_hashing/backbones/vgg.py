@@ -153,7 +153,7 @@ class VGG16(_CaffeVGG):
 
     Example:
     >>> tiny = VGG16(input_shape=(32, 32, 3), conv_filters=(2, 2, 2, 2, 2), fc_units=8)
-    >>> tiny(keras.ops.zeros((1, 32, 32, 3))).shape
+    >>> tuple(tiny(keras.ops.zeros((1, 32, 32, 3))).shape)
     (1, 8)
 
     References:

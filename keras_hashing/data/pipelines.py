@@ -96,7 +96,7 @@ def fashion_mnist_inputs(images_uint8):
         float32 array `(N, 28, 28, 1)`, pixels divided by 255.
 
     Example:
-        >>> fashion_mnist_inputs(np.full((2, 28, 28), 255, np.uint8)).max()
+        >>> float(fashion_mnist_inputs(np.full((2, 28, 28), 255, np.uint8)).max())
         1.0
     """
     images = np.asarray(images_uint8)

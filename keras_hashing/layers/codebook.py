@@ -41,7 +41,7 @@ class Codebook(keras.layers.Layer):
 
     Example:
     >>> layer = Codebook(num_codebooks=2, num_codewords=4, dim=8, num_samples=10)
-    >>> layer(np.zeros((3, 2), "int32")).shape
+    >>> tuple(layer(np.zeros((3, 2), "int32")).shape)
     (3, 8)
     """
 

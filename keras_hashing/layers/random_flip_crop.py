@@ -32,7 +32,7 @@ class RandomFlipCrop(keras.layers.Layer):
 
     Example:
     >>> layer = RandomFlipCrop(padding=2, seed=0)
-    >>> layer(keras.ops.ones((4, 28, 28, 1)), training=True).shape
+    >>> tuple(layer(keras.ops.ones((4, 28, 28, 1)), training=True).shape)
     (4, 28, 28, 1)
     """
 

@@ -20,7 +20,7 @@ class SignSTE(keras.layers.Layer):
 
     Example:
     >>> layer = SignSTE()
-    >>> layer(keras.ops.convert_to_tensor([[-0.3, 0.0, 2.0]])).tolist()
+    >>> keras.ops.convert_to_numpy(layer(keras.ops.convert_to_tensor([[-0.3, 0.0, 2.0]]))).tolist()
     [[-1.0, 1.0, 1.0]]
     """
 

@@ -15,7 +15,7 @@ class TorchDense(keras.layers.Layer):
 
     Example:
     >>> layer = TorchDense(4)
-    >>> layer(keras.ops.ones((2, 9))).shape
+    >>> tuple(layer(keras.ops.ones((2, 9))).shape)
     (2, 4)
     """
 

@@ -184,7 +184,7 @@ def djsrh_affinity(image_features, text_features, beta, eta, mu, normalizer=None
     Example:
     >>> import numpy as np
     >>> features = np.abs(np.random.default_rng(0).normal(size=(4, 6))).astype("float32")
-    >>> djsrh_affinity(features, features, beta=0.6, eta=0.4, mu=1.5).shape
+    >>> tuple(djsrh_affinity(features, features, beta=0.6, eta=0.4, mu=1.5).shape)
     (4, 4)
 
     References:
