@@ -294,11 +294,14 @@ def save_grid(path: str, query_paths: list, results: list, columns: int) -> None
     import matplotlib.pyplot as plt
 
     rows = len(results)
-    width = 1 + columns
+    # No empty columns when every query has fewer neighbours than `columns`.
+    shown = max([1] + [min(columns, len(result["neighbours"])) for result in results])
+    width = 1 + shown
     figure, axes = plt.subplots(rows, width, figsize=(1.6 * width, 1.8 * rows), squeeze=False)
     for row, (query_path, result) in enumerate(zip(query_paths, results)):
         cells = [(query_path, "query")] + [
-            (item["path"], f"d={item['distance']}") for item in result["neighbours"][:columns]
+            (item["path"], f"id {item['id']}, d={item['distance']}")
+            for item in result["neighbours"][:shown]
         ]
         for column in range(width):
             axis = axes[row, column]
