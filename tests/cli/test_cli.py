@@ -194,6 +194,10 @@ def test_milvus_backend(workspace, capsys, tmp_path):
         (["encode", "--model", "missing.keras", "--images", "x", "--output", "o.npz"], "no such"),
         (["encode", "--model", "{model}", "--output", "o.npz"], "exactly one of --images"),
         (
+            ["encode", "--model", "{model}", "--dataset", "cifar10", "--output", "o.npz"],
+            "pass --data-dir",
+        ),
+        (
             ["encode", "--model", "{model}", "--images", "{root}/nowhere", "--output", "o.npz"],
             "no such folder",
         ),
