@@ -272,9 +272,9 @@ def quantized_report(
     Returns:
         (report dict, extras dict, fitted codebook).
     """
-    from keras_hashing.callbacks.quantization import icm_codes
-    from keras_hashing.callbacks.quantization import kmeans_codebook
-    from keras_hashing.callbacks.quantization import least_squares_codebook
+    from keras_hashing.quantization import icm_codes
+    from keras_hashing.quantization import kmeans_init_codebook
+    from keras_hashing.quantization import least_squares_codebook
 
     start = time.time()
     database_outputs = model.predict(data.database, verbose=0)
@@ -284,7 +284,7 @@ def quantized_report(
     M, K = model.num_codebooks, model.num_codewords
     V = model.label_embeddings_for_icm()
     if database_codebook_fit:
-        codebook = kmeans_codebook(database_outputs, M, K, seed=seed)
+        codebook = kmeans_init_codebook(database_outputs, M, K, seed=seed).astype(np.float32)
         for _ in range(max_iter_update_cb):
             database_codes = icm_codes(
                 database_outputs,

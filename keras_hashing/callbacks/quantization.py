@@ -8,107 +8,12 @@ derive it from them, so a run resumed by `keras.callbacks.BackupAndRestore` (lis
 these callbacks) continues where it stopped.
 """
 
-import inspect
-
 import keras
 import numpy as np
 
-
-def _as_indices(codes, num_codebooks, num_codewords):
-    codes = np.asarray(codes)
-    if codes.ndim == 2 and codes.shape[1] == num_codebooks * num_codewords and num_codewords > 1:
-        from keras_hashing.quantization import codes_to_indices
-
-        return np.asarray(codes_to_indices(codes, num_codebooks, num_codewords), dtype=np.int64)
-    return codes.astype(np.int64)
-
-
-def _one_hot(indices, num_codebooks, num_codewords):
-    from keras_hashing.quantization import indices_to_codes
-
-    return np.asarray(indices_to_codes(indices, num_codebooks, num_codewords), dtype=np.float32)
-
-
-def _accepts(function, name):
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-
-
-def kmeans_codebook(outputs, num_codebooks, num_codewords, seed=None):
-    """Block-diagonal k-means codebook of `(n, D)` outputs (spec §5.2)."""
-    from keras_hashing.quantization import kmeans_init_codebook
-
-    kwargs = {"seed": seed} if _accepts(kmeans_init_codebook, "seed") else {}
-    return np.asarray(
-        kmeans_init_codebook(outputs, num_codebooks, num_codewords, **kwargs), dtype=np.float32
-    )
-
-
-def icm_codes(
-    outputs,
-    codebook,
-    num_codebooks,
-    num_codewords,
-    sweeps,
-    chunk_size,
-    rng=None,
-    label_embeddings=None,
-    verbose=0,
-):
-    """ICM codes `(n, M)` of `(n, D)` outputs, chunk by chunk, with a progress bar (spec §5.3).
-
-    Args:
-        outputs: `(n, D)` float array.
-        codebook: `(M*K, D)` codebook.
-        num_codebooks, num_codewords: `M`, `K`.
-        sweeps: ICM sweeps (`max_iter_update_b`).
-        chunk_size: rows per chunk (`code_batch_size`).
-        rng: `np.random.Generator` drawing each chunk's seed (the codebook order).
-        label_embeddings: optional `(L, D)` matrix: DVSQ's `||V r||^2` cost.
-        verbose: int, 1 shows a progress bar.
-
-    Returns:
-        int64 `(n, M)` codes.
-    """
-    from keras_hashing.quantization import icm_encode
-
-    rng = np.random.default_rng() if rng is None else rng
-    outputs = np.asarray(outputs, dtype=np.float32)
-    num = len(outputs)
-    chunk_size = max(1, int(chunk_size))
-    bar = keras.utils.Progbar(num, unit_name="code") if verbose else None
-    codes = np.zeros((num, num_codebooks), dtype=np.int64)
-    for start in range(0, num, chunk_size):
-        stop = min(start + chunk_size, num)
-        chunk = icm_encode(
-            outputs[start:stop],
-            codebook,
-            num_codebooks,
-            num_codewords,
-            sweeps=sweeps,
-            seed=int(rng.integers(2**31 - 1)),
-            label_embeddings=label_embeddings,
-        )
-        codes[start:stop] = _as_indices(chunk, num_codebooks, num_codewords)
-        if bar is not None:
-            bar.update(stop)
-    return codes
-
-
-def least_squares_codebook(outputs, codes, previous, num_codebooks, num_codewords, ridge=1e-3):
-    """Ridge least-squares centres for `(n, M)` codes; unused rows keep `previous` (spec §5.4)."""
-    from keras_hashing.quantization import update_codebook
-
-    one_hot = _one_hot(codes, num_codebooks, num_codewords)
-    kwargs = {"ridge": ridge}
-    if _accepts(update_codebook, "previous"):
-        kwargs["previous"] = previous
-    codebook = np.asarray(update_codebook(outputs, one_hot, **kwargs), dtype=np.float32)
-    unused = np.sum(np.square(codebook), axis=1) < 1e-8
-    codebook[unused] = np.asarray(previous, np.float32)[unused]
-    return codebook
+from keras_hashing.quantization.kmeans import kmeans_init_codebook
+from keras_hashing.quantization.rounds import icm_codes
+from keras_hashing.quantization.rounds import least_squares_codebook
 
 
 def quantization_round(model, rng=None, max_iter_update_cb=1, verbose=0, kmeans=None):
@@ -132,9 +37,9 @@ def quantization_round(model, rng=None, max_iter_update_cb=1, verbose=0, kmeans=
     if kmeans is None:
         kmeans = model.refit_kmeans_every_round or rounds == 0
     if kmeans:
-        codebook = kmeans_codebook(
+        codebook = kmeans_init_codebook(
             outputs, model.num_codebooks, model.num_codewords, seed=int(rng.integers(2**31 - 1))
-        )
+        ).astype(np.float32)
     codes = None
     for _ in range(int(max_iter_update_cb)):
         codes = icm_codes(

@@ -177,7 +177,7 @@ class QuantizationModel(HashingModel):
         Returns:
             int64 array `(N, M)`.
         """
-        from keras_hashing.callbacks.quantization import icm_codes
+        from keras_hashing.quantization.rounds import icm_codes
 
         codebook = self.quantizer.get_codebook() if codebook is None else codebook
         return icm_codes(

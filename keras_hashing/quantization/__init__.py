@@ -12,13 +12,17 @@ from keras_hashing.quantization.icm import icm_encode
 from keras_hashing.quantization.kmeans import KMEANS_DEFAULTS
 from keras_hashing.quantization.kmeans import kmeans_init_codebook
 from keras_hashing.quantization.least_squares import update_codebook
+from keras_hashing.quantization.rounds import icm_codes
+from keras_hashing.quantization.rounds import least_squares_codebook
 
 __all__ = [
     "KMEANS_DEFAULTS",
     "codes_to_indices",
+    "icm_codes",
     "icm_encode",
     "indices_to_codes",
     "kmeans_init_codebook",
+    "least_squares_codebook",
     "reconstruct",
     "update_codebook",
 ]
