@@ -26,16 +26,21 @@ class IterationProgress(keras.callbacks.Callback):
         self.total_steps = int(total_steps)
         self.every = int(every)
         self._bar = None
+        self._count = 0
 
     def _step(self):
         return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
 
     def on_train_begin(self, logs=None):
+        # Read the optimiser once; then count batches, since reading a device variable every
+        # step would synchronise the host with every update.
+        self._count = self._step()
         self._bar = keras.utils.Progbar(self.total_steps, unit_name="iteration")
-        self._bar.update(min(self._step(), self.total_steps))
+        self._bar.update(min(self._count, self.total_steps))
 
     def on_train_batch_end(self, batch, logs=None):
-        step = self._step()
+        self._count += 1
+        step = self._count
         if step % self.every == 0 or step >= self.total_steps:
             values = [("loss", float(logs["loss"]))] if logs and "loss" in logs else None
             self._bar.update(min(step, self.total_steps), values=values)
