@@ -44,22 +44,21 @@ class GroupedConv2D(keras.layers.Conv2D):
         if self.implementation == "groups" or self.groups == 1:
             outputs = self.convolution_op(inputs, self.kernel)
         else:
-            in_per_group = self.kernel.shape[2]
-            out_per_group = self.filters // self.groups
-            outputs = []
-            for g in range(self.groups):
-                x = inputs[..., g * in_per_group : (g + 1) * in_per_group]
-                kernel = self.kernel[..., g * out_per_group : (g + 1) * out_per_group]
-                outputs.append(
-                    ops.conv(
-                        x,
-                        kernel,
-                        strides=self.strides,
-                        padding=self.padding,
-                        data_format=self.data_format,
-                        dilation_rate=self.dilation_rate,
-                    )
+            # split (not slicing): its gradient is one concatenation, where each slice's
+            # gradient is a zero-filled full-size tensor summed with the others.
+            inputs_per_group = ops.split(inputs, self.groups, axis=-1)
+            kernels_per_group = ops.split(self.kernel, self.groups, axis=-1)
+            outputs = [
+                ops.conv(
+                    x,
+                    kernel,
+                    strides=self.strides,
+                    padding=self.padding,
+                    data_format=self.data_format,
+                    dilation_rate=self.dilation_rate,
                 )
+                for x, kernel in zip(inputs_per_group, kernels_per_group)
+            ]
             outputs = ops.concatenate(outputs, axis=-1)
         if self.use_bias:
             # tf.nn.bias_add under TensorFlow: grappler fuses convolution + bias + ReLU, as in the
