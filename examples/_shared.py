@@ -29,13 +29,34 @@ def str2bool(value):
 
 
 def add_schedule_flags(
-    parser, batch_size, val_batch_size, decay_step, decay_factor, batch_size_help=None
+    parser,
+    batch_size,
+    val_batch_size,
+    decay_step,
+    decay_factor,
+    batch_size_help="images per training batch",
 ):
     """The DeepHash scripts' batch sizes and step-decay schedule, with each script's defaults."""
     parser.add_argument("-b", "--batch-size", default=batch_size, type=int, help=batch_size_help)
-    parser.add_argument("-vb", "--val-batch-size", default=val_batch_size, type=int)
-    parser.add_argument("--decay-step", default=decay_step, type=int)
-    parser.add_argument("--decay-factor", default=decay_factor, type=float)
+    parser.add_argument(
+        "-vb",
+        "--val-batch-size",
+        default=val_batch_size,
+        type=int,
+        help="images per batch when encoding the query and database sets",
+    )
+    parser.add_argument(
+        "--decay-step",
+        default=decay_step,
+        type=int,
+        help="training steps between learning-rate decays (step schedule)",
+    )
+    parser.add_argument(
+        "--decay-factor",
+        default=decay_factor,
+        type=float,
+        help="learning-rate multiplier at each decay (step schedule)",
+    )
 
 
 def add_lr_schedule_flag(parser):
@@ -64,8 +85,36 @@ def optimizer_from_flags(args):
 
 def add_tanh_flags(parser):
     tanh = parser.add_mutually_exclusive_group()
-    tanh.add_argument("--with-tanh", dest="with_tanh", action="store_true", default=True)
-    tanh.add_argument("--without-tanh", dest="with_tanh", action="store_false")
+    tanh.add_argument(
+        "--with-tanh",
+        dest="with_tanh",
+        action="store_true",
+        default=True,
+        help="tanh on the hash layer's outputs, as the original",
+    )
+    tanh.add_argument(
+        "--without-tanh",
+        dest="with_tanh",
+        action="store_false",
+        help="linear hash-layer outputs, no tanh (with_tanh default: %(default)s)",
+    )
+
+
+def add_limit_flags(parser):
+    """`--train-limit` / `--eval-limit`: evenly spaced subsets for a quick run (tests, smoke)."""
+    parser.add_argument(
+        "--train-limit",
+        type=int,
+        default=0,
+        help="cap the number of training items for a quick run (0: all)",
+    )
+    parser.add_argument(
+        "--eval-limit",
+        type=int,
+        default=0,
+        help="cap the number of query items (and the database at 4x that) for a quick run; "
+        "in-memory datasets such as fashion_mnist only (0: all)",
+    )
 
 
 def resolve_img_model(img_model, input_kind):

@@ -12,8 +12,9 @@ Departures from the original (each an explicit choice; spec §2.8):
 - `--flag fashion_mnist`: the two-view Fashion-MNIST task (top half as image, bottom half as text);
 - `imagenet-vgg-f.mat` (`--pretrain_model_path`) is accepted but never read: the original loads it
   and does not use it;
-- visdom (`--vis_env`, `--vis_port`) is replaced by Keras logs and `result.json`; `--device` is
-  accepted for compatibility (use CUDA_VISIBLE_DEVICES);
+- visdom (`--vis_env`, `--vis_port`) is replaced by Keras logs, `result.json` and TensorBoard
+  summaries under `--log_dir` (or `--log-dir`); `--device` is accepted for compatibility (use
+  CUDA_VISIBLE_DEVICES);
 - ties in the Hamming ranking are broken by database index (`--convention dadh` keeps the
   original denominators; the sort is stable).
 """
@@ -44,31 +45,85 @@ def str2bool(value):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Adversarial Discrete Hashing (DADH)")
-    parser.add_argument("command", choices=["train", "test"])
+    parser = argparse.ArgumentParser(
+        description="Deep Adversarial Discrete Hashing (DADH)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "command", choices=["train", "test"], help="train a model, or test a saved one"
+    )
     # config.py of the original, same names and defaults.
-    parser.add_argument("--flag", default="mir", choices=["mir", "nus", "fashion_mnist"])
-    parser.add_argument("--batch_size", default=128, type=int)
-    parser.add_argument("--lr", default=5e-5, type=float)
-    parser.add_argument("--valid", default=True, type=str2bool)
-    parser.add_argument("--valid_freq", default=1, type=int)
-    parser.add_argument("--bit", default=64, type=int)
-    parser.add_argument("--lamb", default=1.0, type=float)
-    parser.add_argument("--alpha", default=10.0, type=float)
-    parser.add_argument("--gamma", default=1.0, type=float)
-    parser.add_argument("--beta", default=1.0, type=float)
-    parser.add_argument("--mu", default=1e-5, type=float)
-    parser.add_argument("--margin", default=0.4, type=float)
-    parser.add_argument("--max_epoch", default=300, type=int)
-    parser.add_argument("--vis_env", default="main", type=str)
-    parser.add_argument("--vis_port", default=8097, type=int)
-    parser.add_argument("--device", default="cuda:0", type=str)
-    parser.add_argument("--dropout", default=False, type=str2bool)
-    parser.add_argument("--image_dim", default=4096, type=int)
-    parser.add_argument("--hidden_dim", default=8192, type=int)
-    parser.add_argument("--modals", default=2, type=int)
-    parser.add_argument("--load_model_path", default=None, type=str)
-    parser.add_argument("--pretrain_model_path", default="./data/imagenet-vgg-f.mat", type=str)
+    parser.add_argument(
+        "--flag",
+        default="mir",
+        choices=["mir", "nus", "fashion_mnist"],
+        help="dataset: mir (MIRFlickr-25K), nus (NUS-WIDE), fashion_mnist (two views)",
+    )
+    parser.add_argument("--batch_size", default=128, type=int, help="batch size")
+    parser.add_argument("--lr", default=5e-5, type=float, help="learning rate (run_nus.sh: 1e-5)")
+    parser.add_argument(
+        "--valid",
+        default=True,
+        type=str2bool,
+        help="evaluate the query set every --valid_freq epochs",
+    )
+    parser.add_argument("--valid_freq", default=1, type=int, help="epochs between evaluations")
+    parser.add_argument("--bit", default=64, type=int, help="code length")
+    parser.add_argument("--lamb", default=1.0, type=float, help="ridge weight of the B-step")
+    parser.add_argument(
+        "--alpha",
+        default=10.0,
+        type=float,
+        help="triplet weight (exactly 10 also turns on the NDCG weights, as the original)",
+    )
+    parser.add_argument(
+        "--gamma",
+        default=1.0,
+        type=float,
+        help="adversarial weight (also scales the discriminator losses)",
+    )
+    parser.add_argument(
+        "--beta",
+        default=1.0,
+        type=float,
+        help="quantization weight (plus 0.1 under --faithful_constants)",
+    )
+    parser.add_argument("--mu", default=1e-5, type=float, help="weight of H in the B-step")
+    parser.add_argument("--margin", default=0.4, type=float, help="triplet margin")
+    parser.add_argument("--max_epoch", default=300, type=int, help="training epochs")
+    parser.add_argument(
+        "--vis_env", default="main", type=str, help="visdom environment (accepted, unused)"
+    )
+    parser.add_argument("--vis_port", default=8097, type=int, help="visdom port (accepted, unused)")
+    parser.add_argument(
+        "--device",
+        default="cuda:0",
+        type=str,
+        help="accepted, unused: choose GPUs with CUDA_VISIBLE_DEVICES",
+    )
+    parser.add_argument(
+        "--dropout",
+        default=False,
+        type=str2bool,
+        help="dropout in the hash modules (run_nus.sh passes True; pass it to test too)",
+    )
+    parser.add_argument("--image_dim", default=4096, type=int, help="image feature width (checked)")
+    parser.add_argument("--hidden_dim", default=8192, type=int, help="hidden layer width")
+    parser.add_argument(
+        "--modals", default=2, type=int, help="number of modalities (accepted, unused)"
+    )
+    parser.add_argument(
+        "--load_model_path",
+        default=None,
+        type=str,
+        help="model to test (None: <checkpoint_dir>/<dataset>_<bit>/GEN_module.keras)",
+    )
+    parser.add_argument(
+        "--pretrain_model_path",
+        default="./data/imagenet-vgg-f.mat",
+        type=str,
+        help="accepted, never read (the original loads it and does not use it)",
+    )
     # Additions of the port.
     parser.add_argument(
         "--data_path",
@@ -83,7 +138,12 @@ def build_parser():
         type=str,
         help="query,train,database sizes overriding the original split (small files)",
     )
-    parser.add_argument("--checkpoint_dir", default="checkpoints", type=str)
+    parser.add_argument(
+        "--checkpoint_dir",
+        default="checkpoints",
+        type=str,
+        help="holds one folder per run, <dataset>_<bit>, with the model and results",
+    )
     parser.add_argument(
         "--select_on_query",
         default=False,
@@ -97,11 +157,34 @@ def build_parser():
         type=str2bool,
         help="beta + 0.1 and the kappa factors of the original",
     )
-    parser.add_argument("--second_text_pass", default=True, type=str2bool)
-    parser.add_argument("--decay_at_epoch_zero", default=True, type=str2bool)
-    parser.add_argument("--convention", default="dadh", choices=["dadh", "index", "djsrh"])
-    parser.add_argument("--seed", default=0, type=int)
-    parser.add_argument("--verbose", default=2, type=int)
+    parser.add_argument(
+        "--second_text_pass",
+        default=True,
+        type=str2bool,
+        help="a second text pass for the hash-adversarial term, as the original (it updates "
+        "the batch-norm statistics twice)",
+    )
+    parser.add_argument(
+        "--decay_at_epoch_zero",
+        default=True,
+        type=str2bool,
+        help="the generator's learning-rate decay fires after epoch 0 too, as the original",
+    )
+    parser.add_argument(
+        "--convention",
+        default="dadh",
+        choices=["dadh", "index", "djsrh"],
+        help="mAP computation: the original's (dadh), ties by database index (index), or DJSRH's",
+    )
+    parser.add_argument("--seed", default=0, type=int, help="seed of Keras, NumPy and the data")
+    parser.add_argument("--verbose", default=2, type=int, help="Keras fit verbosity (0, 1, 2)")
+    parser.add_argument(
+        "--log_dir",
+        "--log-dir",
+        default="tflog",
+        type=str,
+        help="TensorBoard summaries go to <log_dir>/<dataset>_<bit>",
+    )
     return parser
 
 
@@ -119,8 +202,12 @@ def load_data(args):
     return load_dadh_mat(path, args.flag, text_dim=None if sizes else "original", split_sizes=sizes)
 
 
+def run_name(args):
+    return f"{DATASET_NAMES[args.flag]}_{args.bit}"
+
+
 def run_dir(args):
-    return os.path.join(args.checkpoint_dir, f"{DATASET_NAMES[args.flag]}_{args.bit}")
+    return os.path.join(args.checkpoint_dir, run_name(args))
 
 
 def build_model(args, data):
@@ -252,6 +339,7 @@ def train(args):
     if args.valid:
         callbacks.append(evaluation(args, data))
     callbacks.append(Record())
+    callbacks.append(keras.callbacks.TensorBoard(os.path.join(args.log_dir, run_name(args))))
     model.fit(dataset, epochs=args.max_epoch, callbacks=callbacks, verbose=args.verbose)
     if not (args.valid and args.select_on_query):
         model.save(model_path)

@@ -23,12 +23,26 @@ import _shared  # noqa: E402
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Cauchy Hashing (DCH)")
-    parser.add_argument("--lr", "--learning-rate", default=0.005, type=float)
-    parser.add_argument("--output-dim", default=64, type=int)
-    parser.add_argument("--gamma", default=20.0, type=float)
-    parser.add_argument("--iter-num", default=2000, type=int)
-    parser.add_argument("--q-lambda", default=0.0, type=float)
+    parser = argparse.ArgumentParser(
+        description="Deep Cauchy Hashing (DCH)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--lr", "--learning-rate", default=0.005, type=float, help="initial learning rate"
+    )
+    parser.add_argument(
+        "--output-dim", default=64, type=int, help="code length in bits (hash layer width)"
+    )
+    parser.add_argument(
+        "--gamma", default=20.0, type=float, help="scale of the Cauchy cross-entropy loss"
+    )
+    parser.add_argument("--iter-num", default=2000, type=int, help="training iterations (steps)")
+    parser.add_argument(
+        "--q-lambda",
+        default=0.0,
+        type=float,
+        help="weight of the quantization loss mean((|z| - 1)^2)",
+    )
     parser.add_argument(
         "--dataset",
         default="cifar10",
@@ -36,8 +50,15 @@ def build_parser():
         help="cifar10, nuswide_81, coco (list files under --data-dir), "
         "fashion_mnist (offline), or tfds:<name>",
     )
-    parser.add_argument("--gpus", default="0", type=str)
-    parser.add_argument("--log-dir", default="tflog", type=str)
+    parser.add_argument(
+        "--gpus", default="0", type=str, help="GPUs to use (CUDA_VISIBLE_DEVICES), e.g. 0 or 0,1"
+    )
+    parser.add_argument(
+        "--log-dir",
+        default="tflog",
+        type=str,
+        help="TensorBoard summaries go to <log-dir>/<run name> (kept, so a run can resume)",
+    )
     _shared.add_schedule_flags(
         parser, batch_size=128, val_batch_size=16, decay_step=10000, decay_factor=0.1
     )
@@ -56,10 +77,31 @@ def build_parser():
         default="pretrained/reference_pretrain.npy",
         help="AlexNet .npy dict (conv1..fc7, fc8 optional) or a .keras model",
     )
-    parser.add_argument("--finetune-all", default=True, type=_shared.str2bool)
-    parser.add_argument("--save-dir", default="./models/", type=str)
-    parser.add_argument("--data-dir", default="~/data/", type=str)
-    parser.add_argument("-e", "--evaluate", action="store_true", default=False)
+    parser.add_argument(
+        "--finetune-all",
+        default=True,
+        type=_shared.str2bool,
+        help="true: train the backbone too; false: freeze it and train the hash layer only",
+    )
+    parser.add_argument(
+        "--save-dir",
+        default="./models/",
+        type=str,
+        help="where the model, its codes, figures and results are written",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default="~/data/",
+        type=str,
+        help="folder holding <dataset>/{train,test,database}.txt (fashion_mnist: the IDX folder)",
+    )
+    parser.add_argument(
+        "-e",
+        "--evaluate",
+        action="store_true",
+        default=False,
+        help="skip training; evaluate --model-weights (a .keras model or an AlexNet .npy)",
+    )
     # Additions of the port.
     parser.add_argument(
         "--eval-every",
@@ -67,16 +109,32 @@ def build_parser():
         type=int,
         help="epochs between RetrievalEvaluation runs during training (0: off)",
     )
-    parser.add_argument("--tie-break", default="index", choices=["index", "numpy"])
-    parser.add_argument("--seed", default=0, type=int)
+    parser.add_argument(
+        "--tie-break",
+        default="index",
+        choices=["index", "numpy"],
+        help="order of equal distances in rankings: by database index, or the original's "
+        "NumPy argpartition + argsort",
+    )
+    parser.add_argument("--seed", default=0, type=int, help="seed of Keras, NumPy and the data")
     parser.add_argument(
         "--cpu-replicas",
         default=0,
         type=int,
         help="mirror over this many logical CPU devices (testing without GPUs)",
     )
-    parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
-    parser.add_argument("--no-plots", action="store_true", default=False)
+    parser.add_argument(
+        "--on-bad-image",
+        default="raise",
+        choices=["raise", "skip"],
+        help="a missing or unreadable image in a list file: stop with an error, or drop it",
+    )
+    parser.add_argument(
+        "--no-plots",
+        action="store_true",
+        default=False,
+        help="do not write the precision-recall PNG",
+    )
     parser.add_argument(
         "--inference-views",
         default=10,

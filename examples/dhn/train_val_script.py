@@ -41,16 +41,43 @@ REPORT_KEYS = (
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Hashing Network (DHN)")
-    parser.add_argument("lr", type=float)
-    parser.add_argument("output_dim", type=int)
-    parser.add_argument("iter_num", type=int)
-    parser.add_argument("cq_lambda", type=float)
-    parser.add_argument("alpha", type=float)
-    parser.add_argument("dataset", type=str)
-    parser.add_argument("gpu", type=str)
-    parser.add_argument("log_dir", type=str)
-    parser.add_argument("data_root", type=str)
+    parser = argparse.ArgumentParser(
+        description="Deep Hashing Network (DHN)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("lr", type=float, help="initial learning rate (train_val.sh: 0.00005)")
+    parser.add_argument("output_dim", type=int, help="code length in bits (train_val.sh: 64)")
+    parser.add_argument("iter_num", type=int, help="training iterations (train_val.sh: 2000)")
+    parser.add_argument(
+        "cq_lambda",
+        type=float,
+        help="weight of the quantization loss mean((|z| - 1)^2) (train_val.sh: 0.0)",
+    )
+    parser.add_argument(
+        "alpha",
+        type=float,
+        help="scale of the similarity inside the pairwise cross-entropy's sigmoid "
+        "(train_val.sh: 10.0)",
+    )
+    parser.add_argument(
+        "dataset",
+        type=str,
+        help="cifar10, nuswide_81, coco, ... (list files under data_root) or fashion_mnist",
+    )
+    parser.add_argument(
+        "gpu", type=str, help="GPUs to use (CUDA_VISIBLE_DEVICES: 0, 0,1), or -1 / cpu for none"
+    )
+    parser.add_argument(
+        "log_dir",
+        type=str,
+        help="TensorBoard summaries go to <log_dir>/<run name> (train_val.sh: tflog)",
+    )
+    parser.add_argument(
+        "data_root",
+        type=str,
+        help="folder with {train,test,database}.txt (or <data_root>/<dataset>/); for "
+        "fashion_mnist the IDX folder, or - for the default one",
+    )
     # The original's hard-coded config, as flags.
     _shared.add_schedule_flags(
         parser, batch_size=256, val_batch_size=100, decay_step=5000, decay_factor=0.5
@@ -60,20 +87,50 @@ def build_parser():
         "--loss-type",
         default="normed_cross_entropy",
         choices=["normed_cross_entropy", "cross_entropy"],
+        help="pairwise cross-entropy on the cosine (normed) or the inner product of the outputs",
     )
-    parser.add_argument("--img-model", default="alexnet", choices=["alexnet", "small_cnn"])
+    parser.add_argument(
+        "--img-model",
+        default="alexnet",
+        choices=["alexnet", "small_cnn"],
+        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
+        "fashion_mnist uses)",
+    )
     parser.add_argument(
         "--model-weights",
         default="pretrained/reference_pretrain.npy",
         help="AlexNet .npy dict (conv1..fc7, fc8 optional), or 'none'",
     )
-    parser.add_argument("--finetune-all", default="true", choices=["true", "false"])
-    parser.add_argument("--save-dir", default="./models/")
+    parser.add_argument(
+        "--finetune-all",
+        default="true",
+        choices=["true", "false"],
+        help="true: train the backbone too; false: freeze it and train the hash layer only",
+    )
+    parser.add_argument(
+        "--save-dir", default="./models/", help="where the model files and the backup are written"
+    )
     # Additions of the port.
-    parser.add_argument("--tie-break", default="index", choices=["index", "numpy"])
-    parser.add_argument("--seed", default=0, type=int)
-    parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
-    parser.add_argument("--cpu-replicas", default=0, type=int)
+    parser.add_argument(
+        "--tie-break",
+        default="index",
+        choices=["index", "numpy"],
+        help="order of equal distances in rankings: by database index, or the original's "
+        "NumPy argpartition + argsort",
+    )
+    parser.add_argument("--seed", default=0, type=int, help="seed of Keras, NumPy and the data")
+    parser.add_argument(
+        "--on-bad-image",
+        default="raise",
+        choices=["raise", "skip"],
+        help="a missing or unreadable image in a list file: stop with an error, or drop it",
+    )
+    parser.add_argument(
+        "--cpu-replicas",
+        default=0,
+        type=int,
+        help="mirror over this many logical CPU devices (testing without GPUs)",
+    )
     return parser
 
 

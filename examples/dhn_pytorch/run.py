@@ -44,8 +44,10 @@ if _ROOT not in sys.path:
 DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist")
 
 
-def load_config(argv=None):
-    parser = argparse.ArgumentParser(description="DHN_PyTorch")
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="DHN_PyTorch", formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument(
         "--dataset", default="fashion_mnist", choices=DATASETS, help="Dataset name."
     )
@@ -55,30 +57,36 @@ def load_config(argv=None):
         help="Path of dataset (fashion_mnist: the IDX folder; default "
         "$FASHION_MNIST_DIR or the Debian location).",
     )
-    parser.add_argument("--code-length", type=int, default=None, help="Binary hash code length.")
+    parser.add_argument(
+        "--code-length", type=int, default=None, help="Binary hash code length (required)."
+    )
+    # The original's help texts, without their "(default: ...)": the formatter adds it.
     parser.add_argument(
         "--arch",
         default="alexnet",
         type=str,
         help="CNN model name: alexnet (torchvision layout) or small_cnn "
-        "(28x28, used for fashion_mnist). (default: alexnet)",
+        "(28x28, used for fashion_mnist).",
     )
-    parser.add_argument("--batch-size", default=256, type=int, help="Batch size.(default: 256)")
-    parser.add_argument("--lr", default=1e-5, type=float, help="Learning rate.(default: 1e-5)")
+    parser.add_argument("--batch-size", default=256, type=int, help="Batch size.")
+    parser.add_argument("--lr", default=1e-5, type=float, help="Learning rate.")
+    parser.add_argument("--max-iter", default=500, type=int, help="Number of iterations (epochs).")
     parser.add_argument(
-        "--max-iter", default=500, type=int, help="Number of iterations (epochs).(default: 500)"
+        "--num-workers", default=6, type=int, help="Number of loading data threads."
+    )
+    parser.add_argument("--topk", default=-1, type=int, help="Calculate map of top k (-1: all).")
+    parser.add_argument(
+        "--gpu", default=None, type=int, help="Using gpu: its index (None: the CPU)."
     )
     parser.add_argument(
-        "--num-workers", default=6, type=int, help="Number of loading data threads.(default: 6)"
+        "--lamda",
+        default=1,
+        type=float,
+        help="Hyper-parameter: the loss's scale on the inner products (1 in every reported run).",
     )
+    parser.add_argument("--seed", default=3367, type=int, help="Random seed.")
     parser.add_argument(
-        "--topk", default=-1, type=int, help="Calculate map of top k.(default: all)"
-    )
-    parser.add_argument("--gpu", default=None, type=int, help="Using gpu.(default: False)")
-    parser.add_argument("--lamda", default=1, type=float, help="Hyper-parameter.(default: 1)")
-    parser.add_argument("--seed", default=3367, type=int, help="Random seed.(default: 3367)")
-    parser.add_argument(
-        "--evaluate-interval", default=10, type=int, help="Evaluation interval.(default: 10)"
+        "--evaluate-interval", default=10, type=int, help="Evaluation interval (epochs)."
     )
     # Additions of the port.
     parser.add_argument(
@@ -97,9 +105,21 @@ def load_config(argv=None):
         help="keep the evaluation with the best query mAP, as the original does "
         "(this selects on the test queries)",
     )
-    parser.add_argument("--save-dir", default="checkpoints")
-    parser.add_argument("--log-dir", default="logs")
-    parser.add_argument("--tie-break", default="index", choices=["index", "numpy"])
+    parser.add_argument(
+        "--save-dir", default="checkpoints", help="where the .keras model and its codes go"
+    )
+    parser.add_argument(
+        "--log-dir",
+        default="logs",
+        help="the run's text log (<log-dir>/<run name>.log) and TensorBoard summaries "
+        "(<log-dir>/<run name>/)",
+    )
+    parser.add_argument(
+        "--tie-break",
+        default="index",
+        choices=["index", "numpy"],
+        help="order of equal Hamming distances: by database index, or NumPy's argsort",
+    )
     parser.add_argument(
         "--num-query",
         default=1000,
@@ -113,6 +133,11 @@ def load_config(argv=None):
         type=int,
         help="fashion_mnist: training images (the helper's num_train)",
     )
+    return parser
+
+
+def load_config(argv=None):
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.code_length is None:
         parser.error("--code-length is required (the original has no default either)")
@@ -450,6 +475,7 @@ def main(argv=None):
     model = build_model(args, num_labels, data["kind"])
     model.compile(optimizer=dhn_pytorch_optimizer(args.lr, args.max_iter, steps_per_epoch))
     evaluation = make_evaluation_callback(args, data, log)
+    callbacks = [evaluation, keras.callbacks.TensorBoard(os.path.join(args.log_dir, stem))]
     if data["kind"] == "gray28":
         # NumPy inputs: reshuffled every epoch, the last batch partial, as DataLoader(shuffle=True).
         model.fit(
@@ -458,11 +484,11 @@ def main(argv=None):
             batch_size=args.batch_size,
             epochs=args.max_iter,
             shuffle=True,
-            callbacks=[evaluation],
+            callbacks=callbacks,
             verbose=0,
         )
     else:
-        model.fit(train_inputs, epochs=args.max_iter, callbacks=[evaluation], verbose=0)
+        model.fit(train_inputs, epochs=args.max_iter, callbacks=callbacks, verbose=0)
     if args.keep_best_on_query:
         if evaluation.best is None:
             raise SystemExit("no evaluation ran (max-iter < evaluate-interval): nothing to keep")

@@ -57,7 +57,9 @@ NUM_WORKERS = 8
 EPOCH_INTERVAL = 2
 MODEL_DIR = "./checkpoint"
 # Port additions: the split seed (the original never seeds NumPy), the AlexNet weights (.npz of
-# torchvision's state dict, see pretrained/README.md), the mAP cut-off of the evaluation.
+# torchvision's state dict, see pretrained/README.md), the mAP cut-off of the evaluation, the
+# TensorBoard folder.
 SEED = 0
 ALEXNET_WEIGHTS = "pretrained/alexnet_torchvision.npz"
 TOP_K = 50
+LOG_DIR = "tflog"

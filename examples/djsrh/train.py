@@ -33,40 +33,91 @@ def load_settings():
 
 
 def build_parser(settings):
-    parser = argparse.ArgumentParser(description="DJSRH (settings.py values unless overridden)")
+    parser = argparse.ArgumentParser(
+        description="DJSRH (settings.py values unless overridden)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--dataset",
         default=settings.DATASET,
         choices=["WIKI", "MIRFlickr", "NUSWIDE", "fashion_mnist"],
+        help="DATASET: which data and which PER_DATASET settings",
     )
-    parser.add_argument("--eval", action="store_true", default=settings.EVAL)
-    parser.add_argument("--data-dir", default=None)
+    parser.add_argument(
+        "--eval",
+        action="store_true",
+        default=settings.EVAL,
+        help="EVAL: load <model-dir>/latest.keras and only evaluate",
+    )
+    parser.add_argument("--data-dir", default=None, help="DATA_DIR (None: PATHS in settings.py)")
     parser.add_argument("--image-dir", default=None, help="WIKI images (<category>/<name>.jpg)")
-    parser.add_argument("--code-len", default=settings.CODE_LEN, type=int)
-    parser.add_argument("--batch-size", default=settings.BATCH_SIZE, type=int)
-    parser.add_argument("--num-epoch", default=None, type=int)
-    parser.add_argument("--eval-interval", default=None, type=int)
-    parser.add_argument("--lr-img", default=None, type=float)
-    parser.add_argument("--lr-txt", default=None, type=float)
-    parser.add_argument("--beta", default=None, type=float)
-    parser.add_argument("--lambda1", default=None, type=float)
-    parser.add_argument("--lambda2", default=None, type=float)
-    parser.add_argument("--mu", default=settings.MU, type=float)
-    parser.add_argument("--eta", default=settings.ETA, type=float)
-    parser.add_argument("--momentum", default=settings.MOMENTUM, type=float)
-    parser.add_argument("--weight-decay", default=settings.WEIGHT_DECAY, type=float)
-    parser.add_argument("--model-dir", default=settings.MODEL_DIR)
+    parser.add_argument("--code-len", default=settings.CODE_LEN, type=int, help="CODE_LEN")
+    parser.add_argument(
+        "--batch-size", default=settings.BATCH_SIZE, type=int, help="BATCH_SIZE (drop_last)"
+    )
+    # None: the dataset's value in PER_DATASET.
+    for flag, key, kind, what in (
+        ("--num-epoch", "NUM_EPOCH", int, "training epochs"),
+        ("--eval-interval", "EVAL_INTERVAL", int, "epochs between evaluations"),
+        ("--lr-img", "LR_IMG", float, "learning rate of the image net"),
+        ("--lr-txt", "LR_TXT", float, "learning rate of the text net"),
+        ("--beta", "BETA", float, "weight of the image affinity in the joint similarity"),
+        ("--lambda1", "LAMBDA1", float, "weight of the image-image reconstruction"),
+        ("--lambda2", "LAMBDA2", float, "weight of the text-text reconstruction"),
+    ):
+        parser.add_argument(
+            flag, default=None, type=kind, help=f"{key}, {what} (None: PER_DATASET's)"
+        )
+    parser.add_argument(
+        "--mu", default=settings.MU, type=float, help="MU, scale of the joint similarity"
+    )
+    parser.add_argument(
+        "--eta",
+        default=settings.ETA,
+        type=float,
+        help="ETA, weight of the second-order similarity",
+    )
+    parser.add_argument(
+        "--momentum", default=settings.MOMENTUM, type=float, help="MOMENTUM of both SGDs"
+    )
+    parser.add_argument(
+        "--weight-decay",
+        default=settings.WEIGHT_DECAY,
+        type=float,
+        help="WEIGHT_DECAY, coupled L2 of both SGDs",
+    )
+    parser.add_argument(
+        "--model-dir",
+        default=settings.MODEL_DIR,
+        help="MODEL_DIR: latest.keras, the split, log/ and backup/",
+    )
     parser.add_argument(
         "--alexnet-weights",
         default=settings.ALEXNET_WEIGHTS,
         help="torchvision AlexNet .npz, or 'none' for random weights",
     )
-    parser.add_argument("--top-k", default=settings.TOP_K, type=int)
-    parser.add_argument("--seed", default=settings.SEED, type=int)
+    parser.add_argument(
+        "--top-k", default=settings.TOP_K, type=int, help="mAP cut-off (the original's mAP@50)"
+    )
+    parser.add_argument(
+        "--seed", default=settings.SEED, type=int, help="seed of Keras and the split"
+    )
     parser.add_argument("--hidden", default=1024, type=int, help="fashion_mnist image MLP width")
-    parser.add_argument("--text-hidden", default=4096, type=int)
-    parser.add_argument("--resume", action="store_true", default=False)
-    parser.add_argument("--verbose", default=2, type=int)
+    parser.add_argument(
+        "--text-hidden", default=4096, type=int, help="width of the text net's hidden layer"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        default=False,
+        help="continue an interrupted run from <model-dir>/backup",
+    )
+    parser.add_argument("--verbose", default=2, type=int, help="Keras fit verbosity (0, 1, 2)")
+    parser.add_argument(
+        "--log-dir",
+        default=settings.LOG_DIR,
+        help="TensorBoard summaries go to <log-dir>/<dataset>_<code-len>",
+    )
     return parser
 
 
@@ -338,7 +389,12 @@ def main(argv=None):
                 final = epoch + 1 == args.num_epoch
                 results.update(evaluate(args, data, self.model, logger, curves=final))
 
-    callbacks = [DJSRHSlopeSchedule(), Periodic()]
+    run_name = f"{args.dataset}_{args.code_len}"
+    callbacks = [
+        DJSRHSlopeSchedule(),
+        Periodic(),
+        keras.callbacks.TensorBoard(os.path.join(args.log_dir, run_name)),
+    ]
     if args.resume:
         callbacks.insert(
             0, keras.callbacks.BackupAndRestore(os.path.join(args.model_dir, "backup"))

@@ -26,7 +26,13 @@ import common  # noqa: E402
 
 
 def add_common_flags(parser, batch_size, decay_step, decay_factor):
-    parser.add_argument("--num-codewords", "--n-subcenter", type=int, default=256)
+    parser.add_argument(
+        "--num-codewords",
+        "--n-subcenter",
+        type=int,
+        default=256,
+        help="codewords per codebook (the original's n_subcenter)",
+    )
     _shared.add_schedule_flags(
         parser,
         batch_size=batch_size,
@@ -35,13 +41,42 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
         decay_factor=decay_factor,
     )
     _shared.add_lr_schedule_flag(parser)
-    parser.add_argument("--max-iter-update-b", type=int, default=3)
-    parser.add_argument("--max-iter-update-Cb", dest="max_iter_update_cb", type=int, default=1)
-    parser.add_argument("--code-batch-size", type=int, default=500)
-    parser.add_argument("--img-model", default="alexnet")
-    parser.add_argument("--model-weights", default="pretrained/reference_pretrain.npy")
-    parser.add_argument("--finetune-all", type=_shared.str2bool, default=True)
-    parser.add_argument("--save-dir", default="./models/")
+    parser.add_argument(
+        "--max-iter-update-b", type=int, default=3, help="ICM sweeps per code update"
+    )
+    parser.add_argument(
+        "--max-iter-update-Cb",
+        dest="max_iter_update_cb",
+        type=int,
+        default=1,
+        help="(ICM codes, least-squares codebook) rounds per codebook update",
+    )
+    parser.add_argument(
+        "--code-batch-size", type=int, default=500, help="items per ICM code-update chunk"
+    )
+    parser.add_argument(
+        "--img-model",
+        default="alexnet",
+        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
+        "fashion_mnist uses)",
+    )
+    parser.add_argument(
+        "--model-weights",
+        default="pretrained/reference_pretrain.npy",
+        help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
+        ".weights.h5, or 'none'; with -e, the .keras model to evaluate",
+    )
+    parser.add_argument(
+        "--finetune-all",
+        type=_shared.str2bool,
+        default=True,
+        help="true: train the backbone too; false: freeze it and train the hash layer only",
+    )
+    parser.add_argument(
+        "--save-dir",
+        default="./models/",
+        help="where the model, its codes and the backup are written",
+    )
     parser.add_argument(
         "-e",
         "--evaluate",
@@ -55,31 +90,49 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
         default=False,
         help="evaluate with a random uniform codebook, as the original does",
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
-    parser.add_argument("--train-limit", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--eval-limit", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help="seed of Keras, NumPy and the data")
+    parser.add_argument(
+        "--on-bad-image",
+        default="raise",
+        choices=["raise", "skip"],
+        help="a missing or unreadable image in a list file: stop with an error, or drop it",
+    )
+    _shared.add_limit_flags(parser)
 
 
 def add_positional_arguments(parser, lr):
     """`train_val.sh`'s positional arguments, each optional with the script's default."""
     positional = [
-        ("lr", float, lr),
-        ("output_dim", int, 300),
-        ("iter_num", int, 5000),
-        ("cq_lambda", float, 0.0001),
-        ("subspace_num", int, 4),
-        ("dataset", str, "cifar10"),
-        ("gpu", str, "0"),
-        ("log_dir", str, "tflog"),
-        ("data_root", str, "~/data/"),
+        ("lr", float, lr, "initial learning rate"),
+        ("output_dim", int, 300, "output width (the features that are quantized)"),
+        ("iter_num", int, 5000, "training iterations"),
+        ("cq_lambda", float, 0.0001, "weight of the quantization loss"),
+        ("subspace_num", int, 4, "number of codebooks (subspaces)"),
+        (
+            "dataset",
+            str,
+            "cifar10",
+            "cifar10, nuswide_81, coco (list files under data_root) or fashion_mnist",
+        ),
+        ("gpu", str, "0", "GPUs to use (CUDA_VISIBLE_DEVICES)"),
+        ("log_dir", str, "tflog", "TensorBoard summaries go to <log_dir>/<run name>"),
+        (
+            "data_root",
+            str,
+            "~/data/",
+            "folder holding <dataset>/{train,test,database}.txt (fashion_mnist: the IDX "
+            "folder; ~/data/ means the default one)",
+        ),
     ]
-    for name, kind, default in positional:
-        parser.add_argument(name, nargs="?", type=kind, default=default)
+    for name, kind, default, description in positional:
+        parser.add_argument(name, nargs="?", type=kind, default=default, help=description)
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Quantization Network (DQN)")
+    parser = argparse.ArgumentParser(
+        description="Deep Quantization Network (DQN)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_positional_arguments(parser, lr=0.002)
     add_common_flags(parser, batch_size=256, decay_step=500, decay_factor=0.5)
     parser.add_argument(
@@ -111,6 +164,8 @@ def load(args):
 
 def fit(args, model, data, callbacks):
     """Step-budgeted fit on index-carrying batches, with resumable state."""
+    import keras
+
     from keras_hashing.callbacks import save_model_atomically
     from keras_hashing.data import indexed_dataset
 
@@ -128,7 +183,8 @@ def fit(args, model, data, callbacks):
         steps_per_epoch=steps,
         epochs=epochs,
         callbacks=_shared.resumable_callbacks(backup, args.iter_num, _shared.run_settings(args))
-        + callbacks,
+        + callbacks
+        + [keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args)))],
         verbose=2,
     )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")

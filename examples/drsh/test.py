@@ -25,25 +25,56 @@ if _ROOT not in sys.path:
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Recurrent Scaling Hashing (DRSH): encoding")
-    parser.add_argument("--loadfile", default="v34_96bit/2_1049.npz")
-    parser.add_argument("--feature", default="NUSF.h5")
-    parser.add_argument("--attribute", default="NUSGlove.h5")
-    parser.add_argument("--steps", type=int, default=96)
-    parser.add_argument("--dim-frame", type=int, default=4096)
-    parser.add_argument("--att-frame", type=int, default=300)
-    parser.add_argument("--hidden-dim", type=int, default=512)
-    parser.add_argument("--mode", default="faithful", choices=["faithful", "batched"])
-    parser.add_argument("--train-ids", default="truetrainid.npy")
-    parser.add_argument("--test-ids", default="truetestid.npy")
+    parser = argparse.ArgumentParser(
+        description="Deep Recurrent Scaling Hashing (DRSH): encoding",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--loadfile",
+        default="v34_96bit/2_1049.npz",
+        help="the port's .keras model, or an original .npz checkpoint",
+    )
+    parser.add_argument("--feature", default="NUSF.h5", help="HDF5 file of the fc7 features")
+    parser.add_argument(
+        "--attribute",
+        default="NUSGlove.h5",
+        help="HDF5 file of each image's attribute word vectors",
+    )
+    parser.add_argument("--steps", type=int, default=96, help="code length of an .npz checkpoint")
+    parser.add_argument(
+        "--dim-frame", type=int, default=4096, help="image feature width of an .npz checkpoint"
+    )
+    parser.add_argument(
+        "--att-frame",
+        type=int,
+        default=300,
+        help="attribute word-vector width (unused: --attribute has it)",
+    )
+    parser.add_argument(
+        "--hidden-dim", type=int, default=512, help="LSTM hidden width of an .npz checkpoint"
+    )
+    parser.add_argument(
+        "--mode",
+        default="faithful",
+        choices=["faithful", "batched"],
+        help="the mode an .npz checkpoint was trained in",
+    )
+    parser.add_argument("--train-ids", default="truetrainid.npy", help="training ids (database)")
+    parser.add_argument("--test-ids", default="truetestid.npy", help="test ids (queries)")
     parser.add_argument(
         "--image-categories", default=None, help="imageclas.h5; with it the script prints mAP"
     )
-    parser.add_argument("--category-images", default=None, help="class.h5 (category order)")
-    parser.add_argument("--code-dir", default="code")
-    parser.add_argument("--test-name", default="test34_2_1k_96")
-    parser.add_argument("--train-name", default="train34_2_1k_96")
-    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument(
+        "--category-images",
+        default=None,
+        help="class.h5 (category order; None: class.h5 beside --image-categories)",
+    )
+    parser.add_argument("--code-dir", default="code", help="folder for the .mat and .npy codes")
+    parser.add_argument("--test-name", default="test34_2_1k_96", help="file stem of the test codes")
+    parser.add_argument(
+        "--train-name", default="train34_2_1k_96", help="file stem of the training codes"
+    )
+    parser.add_argument("--batch-size", type=int, default=1024, help="images per encoding batch")
     return parser
 
 

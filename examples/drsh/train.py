@@ -11,7 +11,8 @@ original's Adam at 2e-4 with its bias correction; `--lrate` is ignored there as 
 `--mode batched --batch-size 64` is the documented deviation for real use (standard Adam at
 `--lrate`). Additions of the port: Keras BackupAndRestore under `{saveto}backup/` resumes an
 interrupted run by itself (model, optimiser, epoch); `--reload --loadfile X.npz` starts from an
-original checkpoint as the original does; the final model is saved as `{saveto}drsh.keras`.
+original checkpoint as the original does; the final model is saved as `{saveto}drsh.keras`;
+TensorBoard summaries go to `{log-dir}/<the --saveto folder's name>`.
 Departures: the triplet order comes from a seeded NumPy generator; the negative list defaults to
 the original's 21 NUS-WIDE categories when the category file has them all, else every category.
 """
@@ -27,44 +28,115 @@ import _shared  # noqa: E402
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(description="Deep Recurrent Scaling Hashing (DRSH): training")
-    parser.add_argument("--print-freq", type=int, default=100)
-    parser.add_argument("--reload", type=_shared.str2bool, default=False)
-    parser.add_argument("--loadfile", default="0_83999.npz")
-    parser.add_argument("--feature", default="NUSF.h5")
-    parser.add_argument("--attribute", default="NUSGlove.h5")
-    parser.add_argument("--saveto", default="models/v34/")
-    parser.add_argument("--maxepoch", type=int, default=20)
+    parser = argparse.ArgumentParser(
+        description="Deep Recurrent Scaling Hashing (DRSH): training",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    # The arguments of the original's run(...) call.
+    parser.add_argument(
+        "--print-freq",
+        type=int,
+        default=100,
+        help="printFreq (the original prints every step); 0 silences the per-epoch log",
+    )
+    parser.add_argument(
+        "--reload",
+        type=_shared.str2bool,
+        default=False,
+        help="start from the original checkpoint --loadfile",
+    )
+    parser.add_argument(
+        "--loadfile", default="0_83999.npz", help="original .npz checkpoint read by --reload"
+    )
+    parser.add_argument("--feature", default="NUSF.h5", help="HDF5 file of the fc7 features")
+    parser.add_argument(
+        "--attribute",
+        default="NUSGlove.h5",
+        help="HDF5 file of each image's attribute word vectors (slots x --att-frame)",
+    )
+    parser.add_argument(
+        "--saveto",
+        default="models/v34/",
+        help="prefix of the {epoch}_{position}.npz checkpoints, backup/ and drsh.keras",
+    )
+    parser.add_argument("--maxepoch", type=int, default=20, help="epochs over the training ids")
     parser.add_argument("--steps", type=int, default=32, help="code length")
-    parser.add_argument("--dim-frame", type=int, default=4096)
-    parser.add_argument("--att-frame", type=int, default=300)
-    parser.add_argument("--hidden-dim", type=int, default=512)
-    parser.add_argument("--batch-size", type=int, default=1)
-    parser.add_argument("--lrate", type=float, default=0.001)
-    parser.add_argument("--l2-decay", type=float, default=1e-4)
+    parser.add_argument("--dim-frame", type=int, default=4096, help="image feature width")
+    parser.add_argument("--att-frame", type=int, default=300, help="attribute word-vector width")
+    parser.add_argument("--hidden-dim", type=int, default=512, help="LSTM hidden width")
+    parser.add_argument(
+        "--batch-size", type=int, default=1, help="triplets per step (the original: 1)"
+    )
+    parser.add_argument(
+        "--lrate",
+        type=float,
+        default=0.001,
+        help="Adam learning rate of --mode batched (ignored by faithful, as in the original)",
+    )
+    parser.add_argument("--l2-decay", type=float, default=1e-4, help="L2 weight on every parameter")
     parser.add_argument("--save-freq", type=int, default=4000, help="samples between checkpoints")
     parser.add_argument("--valid-freq", type=int, default=5000, help="unused, as in the original")
     parser.add_argument("--weight", type=float, default=0.01, help="unused, as in the original")
-    parser.add_argument("--epsilon", type=float, default=1e-10)
+    parser.add_argument(
+        "--epsilon",
+        type=float,
+        default=1e-10,
+        help="epsilon of the faithful mode's cell normalisation",
+    )
     parser.add_argument(
         "--momentum",
         type=float,
         default=0.99,
         help="running-statistics momentum; the original never reads them",
     )
-    parser.add_argument("--axis-bn", type=int, default=1, choices=[1])
-    parser.add_argument("--image-categories", default="imageclas.h5")
-    parser.add_argument("--category-images", default="class.h5")
-    parser.add_argument("--train-ids", default="truetrainid.npy")
-    parser.add_argument("--test-ids", default="truetestid.npy")
+    parser.add_argument(
+        "--axis-bn", type=int, default=1, choices=[1], help="batch-norm axis (the original's)"
+    )
+    parser.add_argument(
+        "--image-categories",
+        default="imageclas.h5",
+        help="HDF5 file: the categories of each image id",
+    )
+    parser.add_argument(
+        "--category-images",
+        default="class.h5",
+        help="HDF5 file: the image ids of each category",
+    )
+    parser.add_argument("--train-ids", default="truetrainid.npy", help="training ids (the anchors)")
+    parser.add_argument(
+        "--test-ids",
+        default="truetestid.npy",
+        help="test ids, never drawn as positives or negatives",
+    )
     # Additions of the port.
-    parser.add_argument("--mode", default="faithful", choices=["faithful", "batched"])
-    parser.add_argument("--strict-negatives", action="store_true")
-    parser.add_argument("--negative-categories", nargs="*", default=None)
+    parser.add_argument(
+        "--mode",
+        default="faithful",
+        choices=["faithful", "batched"],
+        help="faithful: the original's batch-1 model and Adam at 2e-4; batched: any batch "
+        "size, no cell normalisation, Adam at --lrate",
+    )
+    parser.add_argument(
+        "--strict-negatives",
+        action="store_true",
+        help="negatives share no category with the anchor (the original does not check)",
+    )
+    parser.add_argument(
+        "--negative-categories",
+        nargs="*",
+        default=None,
+        help="categories negatives are drawn from (None: the original's 21 NUS-WIDE ones "
+        "when the category file has them all, else every category)",
+    )
     parser.add_argument(
         "--max-steps", type=int, default=0, help="stop after this many steps (0: off)"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of Keras and the triplet order")
+    parser.add_argument(
+        "--log-dir",
+        default="tflog",
+        help="TensorBoard summaries go to <log-dir>/<run name> (the --saveto folder's name)",
+    )
     return parser
 
 
@@ -173,6 +245,8 @@ def main(argv=None):
     callbacks = make_callbacks(
         args, os.path.join(args.saveto, "backup"), samples_per_epoch, total_steps
     )
+    run_name = os.path.basename(os.path.normpath(args.saveto))
+    callbacks.append(keras.callbacks.TensorBoard(os.path.join(args.log_dir, run_name)))
     start = time.time()
     model.fit(
         dataset,

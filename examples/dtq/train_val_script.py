@@ -28,25 +28,50 @@ def build_parser():
         description="Deep Triplet Quantization (DTQ)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--lr", "--learning-rate", default=3e-5, type=float)
-    parser.add_argument("--triplet-margin", default=30.0, type=float)
-    parser.add_argument("--select-strategy", default="margin", choices=["hard", "all", "margin"])
-    parser.add_argument("--output-dim", default=64, type=int)
-    parser.add_argument("--epochs", default=100, type=int)
-    parser.add_argument("--cq-lambda", default=0.0, type=float)
-    parser.add_argument("--subspace", default=4, type=int)
-    parser.add_argument("--subcenter", default=256, type=int)
+    parser.add_argument(
+        "--lr", "--learning-rate", default=3e-5, type=float, help="initial learning rate"
+    )
+    parser.add_argument(
+        "--triplet-margin",
+        default=30.0,
+        type=float,
+        help="margin of the triplet loss, also used to mine the triplets",
+    )
+    parser.add_argument(
+        "--select-strategy",
+        default="margin",
+        choices=["hard", "all", "margin"],
+        help="triplet mining: hard (farthest positive, nearest negative), all (random "
+        "negatives), margin (negatives violating the margin)",
+    )
+    parser.add_argument(
+        "--output-dim", default=64, type=int, help="output width (the features that are quantized)"
+    )
+    parser.add_argument(
+        "--epochs", default=100, type=int, help="training epochs over the mined triplets"
+    )
+    parser.add_argument(
+        "--cq-lambda", default=0.0, type=float, help="weight of the quantization loss"
+    )
+    parser.add_argument("--subspace", default=4, type=int, help="number of codebooks (M)")
+    parser.add_argument("--subcenter", default=256, type=int, help="codewords per codebook (K)")
     parser.add_argument(
         "--dataset",
         default="cifar10",
         help="cifar10, coco, nuswide_81 (list files), or fashion_mnist",
     )
-    parser.add_argument("--gpus", default="0")
-    parser.add_argument("--log-dir", default="tflog")
+    parser.add_argument("--gpus", default="0", help="GPUs to use (CUDA_VISIBLE_DEVICES)")
+    parser.add_argument(
+        "--log-dir",
+        default="tflog",
+        help="TensorBoard summaries go to <log-dir>/<run name> (kept, so a run can resume)",
+    )
     parser.add_argument(
         "--dist-type",
         default="euclidean2",
         choices=["euclidean2", "cosine", "inner_product", "euclidean"],
+        help="distance of the triplet loss (mining uses euclidean2 whatever this is, as the "
+        "original)",
     )
     _shared.add_schedule_flags(
         parser,
@@ -54,21 +79,68 @@ def build_parser():
         val_batch_size=16,
         decay_step=10000,
         decay_factor=0.1,
-        batch_size_help="triplets per batch",
+        batch_size_help="triplets per batch (3 images each)",
     )
     _shared.add_tanh_flags(parser)
-    parser.add_argument("--img-model", default="alexnet")
-    parser.add_argument("--model-weights", default="pretrained/reference_pretrain.npy")
-    parser.add_argument("--finetune-all", default=True, type=_shared.str2bool)
-    parser.add_argument("--max-iter-update-b", default=3, type=int)
-    parser.add_argument("--max-iter-update-Cb", dest="max_iter_update_cb", default=1, type=int)
-    parser.add_argument("--code-batch-size", default=500, type=int)
-    parser.add_argument("--n-part", default=20, type=int)
-    parser.add_argument("--triplet-thresold", default=64000, type=int)
-    parser.add_argument("--save-dir", default="./models/")
-    parser.add_argument("--data-dir", default="~/data/")
-    parser.add_argument("-e", "--evaluate", action="store_true", default=False)
-    parser.add_argument("--val-freq", default=1, type=int)
+    parser.add_argument(
+        "--img-model",
+        default="alexnet",
+        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
+        "fashion_mnist uses)",
+    )
+    parser.add_argument(
+        "--model-weights",
+        default="pretrained/reference_pretrain.npy",
+        help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
+        ".weights.h5, or 'none'; with -e, the .keras model to validate",
+    )
+    parser.add_argument(
+        "--finetune-all",
+        default=True,
+        type=_shared.str2bool,
+        help="true: train the backbone too; false: freeze it and train the hash layer only",
+    )
+    parser.add_argument(
+        "--max-iter-update-b", default=3, type=int, help="ICM sweeps per code update"
+    )
+    parser.add_argument(
+        "--max-iter-update-Cb",
+        dest="max_iter_update_cb",
+        default=1,
+        type=int,
+        help="(ICM codes, least-squares codebook) rounds per codebook update",
+    )
+    parser.add_argument(
+        "--code-batch-size", default=500, type=int, help="items per ICM code-update chunk"
+    )
+    parser.add_argument(
+        "--n-part", default=20, type=int, help="initial number of triplet-mining groups"
+    )
+    parser.add_argument(
+        "--triplet-thresold",
+        default=64000,
+        type=int,
+        help="halve the mining groups when fewer triplets than this are found (the "
+        "original's spelling)",
+    )
+    parser.add_argument(
+        "--save-dir",
+        default="./models/",
+        help="where the model, its codes and the backup are written",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default="~/data/",
+        help="folder holding <dataset>/{train,test,database}.txt (fashion_mnist: the IDX folder)",
+    )
+    parser.add_argument(
+        "-e",
+        "--evaluate",
+        action="store_true",
+        default=False,
+        help="skip training; validate the .keras model given by --model-weights",
+    )
+    parser.add_argument("--val-freq", default=1, type=int, help="epochs between validations")
     # Additions of the port.
     parser.add_argument(
         "--val-overwrites-codebook",
@@ -76,10 +148,14 @@ def build_parser():
         default=False,
         help="validation replaces the training codebook (the original)",
     )
-    parser.add_argument("--seed", default=0, type=int)
-    parser.add_argument("--on-bad-image", default="raise", choices=["raise", "skip"])
-    parser.add_argument("--train-limit", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--eval-limit", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", default=0, type=int, help="seed of Keras, NumPy and the data")
+    parser.add_argument(
+        "--on-bad-image",
+        default="raise",
+        choices=["raise", "skip"],
+        help="a missing or unreadable image in a list file: stop with an error, or drop it",
+    )
+    _shared.add_limit_flags(parser)
     return parser
 
 
@@ -172,13 +248,14 @@ def main(argv=None):
                         logs[key] = value
 
     validator = Validation()
+    summaries = keras.callbacks.TensorBoard(os.path.join(args.log_dir, file_name(args)))
     # One `fit` per epoch: re-mining changes the epoch length, which one `fit` call would cap.
     fit_variable_epochs(
         model,
         triplet_dataset(sampler),
         args.epochs,
         _shared.resumable_callbacks(backup, settings=_shared.run_settings(args))
-        + [update, validator],
+        + [update, validator, summaries],
         verbose=2,
     )
     path = os.path.join(args.save_dir, file_name(args) + ".keras")

@@ -42,15 +42,25 @@ add_common_flags, add_positional_arguments, evaluate, file_name, fit, load = (
 def build_parser():
     import argparse
 
-    parser = argparse.ArgumentParser(description="Deep Visual-Semantic Quantization (DVSQ)")
+    parser = argparse.ArgumentParser(
+        description="Deep Visual-Semantic Quantization (DVSQ)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     add_positional_arguments(parser, lr=0.02)
     add_common_flags(parser, batch_size=256, decay_step=500, decay_factor=0.5)
     parser.add_argument(
         "--loss-type",
         default="cos_softmargin_multi_label",
         choices=["cos_softmargin_multi_label", "cos_margin_multi_label"],
+        help="ranking loss against the label word vectors: adaptive margin (the original's), "
+        "or the fixed --margin-param",
     )
-    parser.add_argument("--margin-param", type=float, default=0.7)
+    parser.add_argument(
+        "--margin-param",
+        type=float,
+        default=0.7,
+        help="margin of cos_margin_multi_label (unused by the adaptive one)",
+    )
     parser.add_argument(
         "--paper-loss",
         action="store_true",
@@ -62,9 +72,23 @@ def build_parser():
         "--wordvec-format",
         default="deephash",
         choices=["deephash", "word2vec", "word2vec-binary", "glove"],
+        help="format of --wordvec: deephash (the original's <dataset>_wordvec.txt), or a "
+        "word2vec (text or binary) / GloVe file looked up by label name",
     )
-    parser.add_argument("--label-names", nargs="+", default=None)
-    parser.add_argument("--on-missing-word", default="raise", choices=["raise", "random"])
+    parser.add_argument(
+        "--label-names",
+        nargs="+",
+        default=None,
+        help="names to look up in a word2vec/GloVe file, one per label (None: the "
+        "dataset's class names)",
+    )
+    parser.add_argument(
+        "--on-missing-word",
+        default="raise",
+        choices=["raise", "random"],
+        help="a label name missing from the vector file: stop with an error, or use a "
+        "random vector",
+    )
     return parser
 
 
