@@ -78,6 +78,8 @@ def test_dadh_main_train_then_test(tmp_path, capsys, cross_modal_map):
         "8",
         "--checkpoint_dir",
         str(tmp_path / "checkpoints"),
+        "--log_dir",
+        str(tmp_path / "tflog"),
         "--verbose",
         "0",
     ]
@@ -157,6 +159,8 @@ def test_djsrh_train_then_eval_on_a_tiny_wiki(tmp_path, cross_modal_map):
         directory,
         "--model-dir",
         str(tmp_path / "checkpoint"),
+        "--log-dir",
+        str(tmp_path / "tflog"),
         "--alexnet-weights",
         "none",
         "--code-len",

@@ -63,6 +63,7 @@ def test_train_then_test(tmp_path):
     saveto = str(tmp_path / "models") + "/"
     model, path = drsh_train.main(
         common(tmp_path)
+        + ["--log-dir", str(tmp_path / "tflog")]
         + [
             "--steps",
             "8",
@@ -114,6 +115,7 @@ def test_train_then_test(tmp_path):
     # --reload starts from an original checkpoint.
     model2, _ = drsh_train.main(
         common(tmp_path)
+        + ["--log-dir", str(tmp_path / "tflog")]
         + [
             "--steps",
             "8",
@@ -151,6 +153,7 @@ def test_missing_id_is_reported(tmp_path):
     with pytest.raises(ValueError, match=r"feature file .*feat\.h5 has no entry .*'999'"):
         drsh_train.main(
             common(tmp_path)
+            + ["--log-dir", str(tmp_path / "tflog")]
             + [
                 "--steps",
                 "8",

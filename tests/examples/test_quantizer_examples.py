@@ -52,7 +52,8 @@ def test_dqn_defaults_and_run(tmp_path):
         args.decay_factor,
     ) == (0.002, 300, 5000, 0.0001, 4, "cifar10", 256, 500, 0.5)
     report = dqn.main(
-        ["0.002", "8", "10", "0.0001", "2", "fashion_mnist", *TINY, "--save-dir", str(tmp_path)]
+        ["0.002", "8", "10", "0.0001", "2", "fashion_mnist", "0", str(tmp_path / "tflog")]
+        + [*TINY, "--save-dir", str(tmp_path)]
     )
     assert set(report) == {"i2i_nocq", "i2i_AQD", "i2i_SQD"}
     assert all(0 <= v <= 1 for v in report.values())
@@ -83,10 +84,12 @@ def test_dvsq_glove_run(tmp_path):
     assert (args.lr, args.output_dim, args.loss_type) == (0.02, 300, "cos_softmargin_multi_label")
     with pytest.raises(SystemExit):
         dvsq.main(
-            ["0.02", "8", "4", "0.0001", "2", "fashion_mnist", *TINY, "--save-dir", str(tmp_path)]
+            ["0.02", "8", "4", "0.0001", "2", "fashion_mnist", "0", str(tmp_path / "tflog")]
+            + [*TINY, "--save-dir", str(tmp_path)]
         )
     report = dvsq.main(
-        ["0.02", "50", "10", "0.0001", "2", "fashion_mnist", *TINY, "--save-dir", str(tmp_path)]
+        ["0.02", "50", "10", "0.0001", "2", "fashion_mnist", "0", str(tmp_path / "tflog")]
+        + [*TINY, "--save-dir", str(tmp_path)]
     )
     assert set(report) == {"i2i_nocq", "i2i_AQD", "i2i_SQD"}
 
@@ -98,6 +101,8 @@ def test_dtq_flags_and_run(tmp_path):
     assert (args.select_strategy, args.triplet_thresold, args.val_freq) == ("margin", 64000, 1)
     report = dtq.main(
         [
+            "--log-dir",
+            str(tmp_path / "tflog"),
             "--dataset",
             "fashion_mnist",
             "--output-dim",
