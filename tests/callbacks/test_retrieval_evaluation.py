@@ -96,7 +96,7 @@ def test_tf_data_inputs_with_and_without_labels():
     assert datasets == pytest.approx(arrays)
 
 
-def test_get_config_round_trip():
+def test_get_config_round_trip(tmp_path):
     x, y = tiny_data()
     callback = RetrievalEvaluation(
         (x[:6], y[:6]),
@@ -105,7 +105,7 @@ def test_get_config_round_trip():
         every_n_epochs=3,
         radius=1,
         prefix="v_",
-        plot_dir="plots",
+        plot_dir=str(tmp_path / "plots"),
         tie_break="numpy",
     )
     config = callback.get_config()
