@@ -27,7 +27,7 @@ class GroupedConv2D(keras.layers.Conv2D):
 
     Example:
     >>> layer = GroupedConv2D(8, 3, groups=2, padding="same", implementation="split")
-    >>> layer(keras.ops.ones((1, 5, 5, 4))).shape
+    >>> tuple(layer(keras.ops.ones((1, 5, 5, 4))).shape)
     (1, 5, 5, 8)
     """
 
@@ -106,7 +106,7 @@ class AlexNet(LayerWeightsMixin, keras.Model):
 
     Example:
     >>> backbone = AlexNet()
-    >>> backbone(keras.ops.zeros((1, 227, 227, 3))).shape
+    >>> tuple(backbone(keras.ops.zeros((1, 227, 227, 3))).shape)
     (1, 4096)
 
     References:

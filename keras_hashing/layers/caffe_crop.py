@@ -48,7 +48,7 @@ class CaffeCrop(keras.layers.Layer):
     >>> import numpy as np
     >>> crop = CaffeCrop(seed=0)
     >>> images = np.zeros((2, 256, 256, 3), "uint8")
-    >>> crop(images, training=True).shape, crop(images, training=False).shape
+    >>> tuple(crop(images, training=True).shape), tuple(crop(images, training=False).shape)
     ((2, 227, 227, 3), (20, 227, 227, 3))
 
     References:

@@ -31,7 +31,7 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     Example:
     >>> layer = LocalResponseNormalization()
-    >>> layer(keras.ops.ones((1, 2, 2, 8))).shape
+    >>> tuple(layer(keras.ops.ones((1, 2, 2, 8))).shape)
     (1, 2, 2, 8)
 
     References:

@@ -222,7 +222,9 @@ class DADH(NonFiniteLossGuard, keras.Model):
             trainable=False,
             initializer="zeros",
         )
-        self.interpolation_seed_state.assign(self.interpolation_seed.state.value)
+        # A copy: under JAX, assigning the array itself makes both variables share one buffer,
+        # which `predict` then refuses to donate twice.
+        self.interpolation_seed_state.assign(ops.copy(self.interpolation_seed.state.value))
 
         self.codes = self.add_weight(
             name="codes",

@@ -286,3 +286,11 @@ def test_batch_norm_running_variance_is_pytorch_unbiased():
     batch_norm = module.get_layer("batch_norm_0")
     expected = 0.9 * 1.0 + 0.1 * linear.var(axis=0, ddof=1)
     np.testing.assert_allclose(batch_norm.moving_variance.numpy(), expected, rtol=1e-5)
+
+
+def test_encode_before_any_training():
+    # Under JAX the seed-state copy once shared its buffer with the seed generator, and the
+    # first `predict` failed ("Attempt to donate the same buffer twice").
+    model = tiny_model()
+    codes = model.encode_image(np.zeros((2, IMAGE_DIM), "float32"))
+    assert codes.shape == (2, BITS)
