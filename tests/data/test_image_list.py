@@ -263,8 +263,10 @@ def test_missing_or_undecodable_image_raises_naming_file_and_line(tmp_path):
 def test_verify_decode_catches_a_file_damaged_past_its_header(tmp_path):
     list_path, _ = _png_set(tmp_path, 3)
     png = (tmp_path / "img" / "2.png").read_bytes()
-    (tmp_path / "img" / "2.png").write_bytes(png[:60])  # header intact, data cut
-    ImageListDataset(list_path)  # the cheap header check lets it through
+    # Header and end marker intact, image data zeroed: only decoding finds it.
+    damaged = png[:60] + bytes(len(png) - 72) + png[-12:]
+    (tmp_path / "img" / "2.png").write_bytes(damaged)
+    ImageListDataset(list_path)  # the cheap header and tail checks let it through
     with pytest.raises(ValueError, match=r"line 3: image .*2\.png could not be decoded by OpenCV"):
         ImageListDataset(list_path, verify="decode")
 
