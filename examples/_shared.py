@@ -190,3 +190,29 @@ def resumable_callbacks(backup_dir, iter_num=None, settings=None):
     if iter_num is not None:
         callbacks.append(StopAtStep(iter_num))
     return callbacks
+
+
+def add_on_bad_image_flag(parser):
+    """`--on-bad-image`: what a list-file dataset does with a missing or unreadable image."""
+    parser.add_argument(
+        "--on-bad-image",
+        default="raise",
+        choices=["raise", "skip"],
+        help="a missing or unreadable image in a list file: stop with an error, or drop it",
+    )
+
+
+def add_quantizer_backbone_flags(parser, evaluate_verb="evaluate"):
+    """`--img-model` and `--model-weights` as the DQN, DVSQ and DTQ scripts take them."""
+    parser.add_argument(
+        "--img-model",
+        default="alexnet",
+        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
+        "fashion_mnist uses)",
+    )
+    parser.add_argument(
+        "--model-weights",
+        default="pretrained/reference_pretrain.npy",
+        help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
+        f".weights.h5, or 'none'; with -e, the .keras model to {evaluate_verb}",
+    )

@@ -123,12 +123,7 @@ def build_parser():
         type=int,
         help="mirror over this many logical CPU devices (testing without GPUs)",
     )
-    parser.add_argument(
-        "--on-bad-image",
-        default="raise",
-        choices=["raise", "skip"],
-        help="a missing or unreadable image in a list file: stop with an error, or drop it",
-    )
+    _shared.add_on_bad_image_flag(parser)
     parser.add_argument(
         "--no-plots",
         action="store_true",

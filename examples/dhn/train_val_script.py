@@ -119,12 +119,7 @@ def build_parser():
         "NumPy argpartition + argsort",
     )
     parser.add_argument("--seed", default=0, type=int, help="seed of Keras, NumPy and the data")
-    parser.add_argument(
-        "--on-bad-image",
-        default="raise",
-        choices=["raise", "skip"],
-        help="a missing or unreadable image in a list file: stop with an error, or drop it",
-    )
+    _shared.add_on_bad_image_flag(parser)
     parser.add_argument(
         "--cpu-replicas",
         default=0,

@@ -54,18 +54,7 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
     parser.add_argument(
         "--code-batch-size", type=int, default=500, help="items per ICM code-update chunk"
     )
-    parser.add_argument(
-        "--img-model",
-        default="alexnet",
-        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
-        "fashion_mnist uses)",
-    )
-    parser.add_argument(
-        "--model-weights",
-        default="pretrained/reference_pretrain.npy",
-        help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
-        ".weights.h5, or 'none'; with -e, the .keras model to evaluate",
-    )
+    _shared.add_quantizer_backbone_flags(parser, evaluate_verb="evaluate")
     parser.add_argument(
         "--finetune-all",
         type=_shared.str2bool,
@@ -91,12 +80,7 @@ def add_common_flags(parser, batch_size, decay_step, decay_factor):
         help="evaluate with a random uniform codebook, as the original does",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of Keras, NumPy and the data")
-    parser.add_argument(
-        "--on-bad-image",
-        default="raise",
-        choices=["raise", "skip"],
-        help="a missing or unreadable image in a list file: stop with an error, or drop it",
-    )
+    _shared.add_on_bad_image_flag(parser)
     _shared.add_limit_flags(parser)
 
 

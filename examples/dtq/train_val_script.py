@@ -82,18 +82,7 @@ def build_parser():
         batch_size_help="triplets per batch (3 images each)",
     )
     _shared.add_tanh_flags(parser)
-    parser.add_argument(
-        "--img-model",
-        default="alexnet",
-        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
-        "fashion_mnist uses)",
-    )
-    parser.add_argument(
-        "--model-weights",
-        default="pretrained/reference_pretrain.npy",
-        help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
-        ".weights.h5, or 'none'; with -e, the .keras model to validate",
-    )
+    _shared.add_quantizer_backbone_flags(parser, evaluate_verb="validate")
     parser.add_argument(
         "--finetune-all",
         default=True,
@@ -149,12 +138,7 @@ def build_parser():
         help="validation replaces the training codebook (the original)",
     )
     parser.add_argument("--seed", default=0, type=int, help="seed of Keras, NumPy and the data")
-    parser.add_argument(
-        "--on-bad-image",
-        default="raise",
-        choices=["raise", "skip"],
-        help="a missing or unreadable image in a list file: stop with an error, or drop it",
-    )
+    _shared.add_on_bad_image_flag(parser)
     _shared.add_limit_flags(parser)
     return parser
 
