@@ -35,6 +35,9 @@ from keras_hashing.data.triplets import TripletSampler
 from keras_hashing.data.triplets import indexed_dataset
 from keras_hashing.data.triplets import mine_triplets
 from keras_hashing.data.triplets import triplet_dataset
+from keras_hashing.data.trunk_cache import TrunkCache
+from keras_hashing.data.trunk_cache import crop_views
+from keras_hashing.data.trunk_cache import trunk_cache_dataset
 from keras_hashing.data.word_vectors import label_embeddings
 from keras_hashing.data.word_vectors import load_deephash_wordvec
 from keras_hashing.data.word_vectors import load_keyed_vectors
@@ -47,8 +50,10 @@ __all__ = [
     "ImageListDataset",
     "IndexedSource",
     "TripletSampler",
+    "TrunkCache",
     "array_dataset",
     "convert_images",
+    "crop_views",
     "dataset_from_spec",
     "fashion_mnist_datasets",
     "fashion_mnist_inputs",
@@ -69,6 +74,7 @@ __all__ = [
     "read_image_list",
     "retrieval_split",
     "triplet_dataset",
+    "trunk_cache_dataset",
     "two_view_fashion_mnist",
     "write_image_list",
 ]

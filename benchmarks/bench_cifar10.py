@@ -1,0 +1,236 @@
+"""CIFAR-10, the DeepHash benchmark, with an ImageNet EfficientNet-Lite0 fine-tuned on CPU.
+
+The protocol (1 000 queries / 5 000 training / 54 000 database, mAP@54000, ties by database
+index) is `data/cifar10/prepare.py`'s. The network's lower blocks are frozen and their outputs
+cached once (`keras_hashing.recipes.cached_trunk`): every training image in `--train-views`
+views (centre crop, random crops and flips), every query and database image centred. Each run
+fine-tunes the upper blocks and the hash layer with the method's loss and the original's
+optimiser (TF1 momentum, x10/x20 on the hash layer), then encodes the cached maps.
+
+`--validation` trains on `val_train.txt` and searches `val_test.txt`'s 500 images against the
+database (hyperparameters are chosen there, never on the queries); without it, runs train on
+all 5 000 images and search the 1 000 queries. Results go to `--out` (JSON) after every run, and
+runs already there are skipped, so a killed benchmark resumes.
+
+Usage:
+    python data/cifar10/prepare.py --archive ../shared/data/cifar10/cifar10-images.tar.gz \\
+        --out ~/data/cifar10
+    python benchmarks/bench_cifar10.py --list-dir ~/data/cifar10 --cache-dir ~/cache/lite0 \\
+        --methods dch --bits 32 [--validation] [--steps 2000] [--lr 0.005]
+    python benchmarks/bench_cifar10.py ... --baselines   # LSH / PCAH / ITQ / by feature
+"""
+
+import argparse
+import json
+import os
+import time
+
+# The originals' defaults (thulab/DeepHash DeepHash/model/<method>/train_val_script.py):
+# learning rate, batch size, iterations, decay step, decay factor, method arguments.
+METHODS = {
+    "dch": dict(lr=0.005, batch_size=128, steps=2000, decay_step=10000, decay_factor=0.1,
+                args=dict(gamma=20.0, q_lambda=0.0)),
+    "dhn": dict(lr=0.00005, batch_size=256, steps=2000, decay_step=10000, decay_factor=0.1,
+                args=dict(alpha=10.0, q_lambda=0.0)),
+}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--list-dir", required=True, help="folder of the CIFAR-10 list files")
+    parser.add_argument("--cache-dir", required=True, help="folder of the trunk cache")
+    parser.add_argument("--variant", default="lite0", help="EfficientNet-Lite variant")
+    parser.add_argument("--split-at", type=int, default=8, help="first fine-tuned block")
+    parser.add_argument("--train-views", type=int, default=3, help="cached views per image")
+    parser.add_argument("--methods", default="dch", help="comma-separated: " + ",".join(METHODS))
+    parser.add_argument("--bits", default="32", help="comma-separated code lengths")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds")
+    parser.add_argument("--steps", type=int, default=None, help="default: the original's")
+    parser.add_argument("--lr", type=float, default=None, help="default: the original's")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the original's")
+    parser.add_argument("--gamma", type=float, default=None, help="DCH's gamma")
+    parser.add_argument("--schedule", default="step", choices=("step", "cosine"),
+                        help="the original's staircase decay, or a cosine decay to 0")
+    parser.add_argument("--validation", action="store_true",
+                        help="train on val_train.txt, search val_test.txt (not the queries)")
+    parser.add_argument("--baselines", action="store_true",
+                        help="LSH / PCAH / ITQ and cosine ranking on the frozen network's features")
+    parser.add_argument("--out", default="bench_cifar10.json", help="results (JSON), resumable")
+    return parser.parse_args(argv)
+
+
+def _load_results(path):
+    if os.path.exists(path):
+        with open(path) as handle:
+            return json.load(handle)
+    return {}
+
+
+def _save_results(path, results):
+    temporary = path + ".tmp"
+    with open(temporary, "w") as handle:
+        json.dump(results, handle, indent=1)
+    os.replace(temporary, path)
+
+
+def _report(query_outputs, query_labels, database_outputs, database_labels):
+    from keras_hashing.metrics import deephash_report
+    from keras_hashing.metrics import map_after_sign
+
+    report = deephash_report(
+        query_outputs, query_labels, database_outputs, database_labels, R=len(database_labels)
+    )
+    report["map_at_1000"] = float(
+        map_after_sign(query_outputs, query_labels, database_outputs, database_labels, 1000)
+    )
+    return report
+
+
+def _query_part(args, cache):
+    """(cache split, rows or None) of the training images and of the queries."""
+    from keras_hashing.recipes.cached_trunk import list_rows
+
+    if not args.validation:
+        return ("train", None), ("query", None)
+    train_list = os.path.join(args.list_dir, "train.txt")
+    return (
+        ("train", list_rows(os.path.join(args.list_dir, "val_train.txt"), train_list)),
+        ("train", list_rows(os.path.join(args.list_dir, "val_test.txt"), train_list)),
+    )
+
+
+def run_baselines(args, cache, results):
+    """The frozen network's pooled features: cosine ranking, and LSH / PCAH / ITQ codes."""
+
+    from keras_hashing import baselines
+    from keras_hashing.data import trunk_cache_dataset
+    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
+
+    (train_split, train_rows), (query_split, query_rows) = _query_part(args, cache)
+    trunk = efficientnet_lite_trunk(args.variant, args.split_at)
+
+    def pooled(split, rows=None):
+        dataset = trunk_cache_dataset(cache, split, 256, rows=rows)
+        return trunk.upper.predict(dataset, verbose=0)
+
+    start = time.time()
+    train_features = pooled(train_split, train_rows)
+    query_features = pooled(query_split, query_rows)
+    database_features = pooled("database")
+    print(f"pooled features in {time.time() - start:.0f} s")
+    train_labels = cache.labels(train_split)
+    query_labels = cache.labels(query_split)
+    if train_rows is not None:
+        train_labels, query_labels = train_labels[train_rows], query_labels[query_rows]
+    database_labels = cache.labels("database")
+    from keras_hashing.metrics import map_at_r
+
+    key = "by_feature" + ("_validation" if args.validation else "")
+    results[key] = {
+        "map": float(
+            map_at_r(query_features, query_labels, database_features, database_labels,
+                     len(database_labels), dist_type="cosine")
+        )
+    }
+    print(key, results[key])
+    for bits in [int(b) for b in args.bits.split(",")]:
+        for name in ("lsh", "pcah", "itq"):
+            hasher = baselines.get(name, bits).fit(train_features)
+            report = _report(
+                hasher.project(query_features), query_labels,
+                hasher.project(database_features), database_labels,
+            )
+            key = f"{name}_{bits}" + ("_validation" if args.validation else "")
+            results[key] = report
+            print(key, report)
+            _save_results(args.out, results)
+
+
+def run_method(args, cache, method, bits, seed, results, key):
+    import keras
+
+    from keras_hashing import models
+    from keras_hashing.callbacks import IterationProgress
+    from keras_hashing.data import trunk_cache_dataset
+    from keras_hashing.optimizers import deephash_optimizer
+    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
+
+    defaults = METHODS[method]
+    lr = args.lr if args.lr is not None else defaults["lr"]
+    batch_size = args.batch_size or defaults["batch_size"]
+    steps = args.steps or defaults["steps"]
+    method_args = dict(defaults["args"])
+    if method == "dch" and args.gamma is not None:
+        method_args["gamma"] = args.gamma
+    keras.utils.set_random_seed(seed)
+    trunk = efficientnet_lite_trunk(args.variant, args.split_at)
+    model_class = {"dch": models.DCH, "dhn": models.DHN}[method]
+    model = model_class(trunk.upper, bits, num_labels=10, name=method, **method_args)
+    model.compile(
+        optimizer=deephash_optimizer(
+            lr, defaults["decay_step"], defaults["decay_factor"], schedule=args.schedule,
+            total_steps=steps,
+        )
+    )
+    (train_split, train_rows), (query_split, query_rows) = _query_part(args, cache)
+    train = trunk_cache_dataset(cache, train_split, batch_size, training=True, seed=seed,
+                                rows=train_rows).repeat()
+    start = time.time()
+    model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0,
+              callbacks=[IterationProgress(steps)])
+    train_seconds = time.time() - start
+    start = time.time()
+    database_outputs = model.predict_outputs(trunk_cache_dataset(cache, "database", 256))
+    encode_seconds = time.time() - start
+    query_outputs = model.predict_outputs(
+        trunk_cache_dataset(cache, query_split, 256, rows=query_rows)
+    )
+    query_labels = cache.labels(query_split)
+    if query_rows is not None:
+        query_labels = query_labels[query_rows]
+    report = _report(query_outputs, query_labels, database_outputs, cache.labels("database"))
+    report.update(
+        method=method, bits=bits, seed=seed, lr=lr, batch_size=batch_size, steps=steps,
+        schedule=args.schedule, validation=args.validation, train_seconds=train_seconds,
+        upper_encode_images_per_second=len(database_outputs) / encode_seconds, **method_args,
+    )
+    results[key] = report
+    _save_results(args.out, results)
+    print(key, json.dumps(report))
+    return model
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from keras_hashing.recipes.cached_trunk import build_list_cache
+    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
+
+    results = _load_results(args.out)
+    trunk = efficientnet_lite_trunk(args.variant, args.split_at)
+    start = time.time()
+    cache = build_list_cache(args.list_dir, args.cache_dir, trunk, train_views=args.train_views)
+    print(f"trunk cache ready in {time.time() - start:.0f} s: {args.cache_dir}")
+    if args.baselines:
+        run_baselines(args, cache, results)
+    for method in args.methods.split(","):
+        for bits in [int(b) for b in args.bits.split(",")]:
+            for seed in [int(s) for s in args.seeds.split(",")]:
+                settings = [args.lr, args.steps, args.batch_size, args.gamma, args.schedule]
+                key = f"{method}_{bits}_seed{seed}_" + "_".join(map(str, settings))
+                key += "_validation" if args.validation else "_test"
+                if key in results:
+                    print(f"{key}: done, skipped")
+                    continue
+                run_method(args, cache, method, bits, seed, results, key)
+    rows = [(k, v) for k, v in results.items() if "i2i_after_sign" in v]
+    print(f"\n{'run':60s} {'mAP@54000':>9s} {'mAP@1000':>9s} {'P@r2':>6s} {'R@r2':>6s}")
+    for key, value in rows:
+        print(f"{key:60s} {value['i2i_after_sign']:9.4f} {value['map_at_1000']:9.4f} "
+              f"{value['i2i_prec_radius_2']:6.3f} {value['i2i_recall_radius_2']:6.3f}")
+
+
+if __name__ == "__main__":
+    main()
