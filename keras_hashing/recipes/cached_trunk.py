@@ -19,6 +19,8 @@ import os
 import keras
 import numpy as np
 
+from keras_hashing.backbones.efficientnet_lite import INPUT_MEAN
+from keras_hashing.backbones.efficientnet_lite import INPUT_STD
 from keras_hashing.backbones.efficientnet_lite import VARIANTS
 from keras_hashing.backbones.efficientnet_lite import efficientnet_lite_preprocess
 from keras_hashing.backbones.efficientnet_lite import split_efficientnet_lite
@@ -144,3 +146,49 @@ def list_rows(list_path: str, within_path: str) -> np.ndarray:
             f"e.g. {missing[0]}."
         )
     return np.array([position[path] for path in paths], dtype=np.int64)
+
+
+def with_trunk(model: keras.Model, trunk: Trunk) -> keras.Model:
+    """A copy of `model` (trained on cached maps) that encodes RGB images in 0..255.
+
+    The copy's preprocessor is the input scaling followed by `trunk.lower`; its backbone, hash
+    layer and any other state (a quantizer's codebook) get `model`'s current values. It saves
+    to and loads from `.keras` like any model (the lower part's weights go in the file).
+
+    Args:
+        model: a `HashingModel` (or quantizer) whose backbone is `trunk.upper` or a copy of it.
+        trunk: the `Trunk` whose lower part made the cache.
+
+    Returns:
+        a new model of `model`'s class taking `(N, image_size, image_size, 3)` images.
+    """
+    if model.preprocessor is not None:
+        raise ValueError(
+            f"with_trunk: {model.name} already has a preprocessor ({model.preprocessor.name}); "
+            "it must take the cached maps directly."
+        )
+    side = trunk.image_size
+    preprocessor = keras.Sequential(
+        [
+            keras.Input((side, side, 3)),
+            # efficientnet_lite_preprocess as a layer: (rgb - 127) / 128.
+            keras.layers.Rescaling(1.0 / INPUT_STD, offset=-INPUT_MEAN / INPUT_STD),
+            trunk.lower,
+        ],
+        name="trunk",
+    )
+    config = model.get_config()
+    config["preprocessor"] = keras.saving.serialize_keras_object(preprocessor)
+    image_model = type(model).from_config(config)
+    image_model.build((None, side, side, 3))
+    trunk_weights = {id(variable) for variable in image_model.preprocessor.weights}
+    own = [v for v in image_model.weights if id(v) not in trunk_weights]
+    image_model.preprocessor.set_weights(preprocessor.get_weights())
+    if [tuple(v.shape) for v in own] != [tuple(v.shape) for v in model.weights]:
+        raise ValueError(
+            f"with_trunk: {model.name}'s weights do not match a rebuilt {type(model).__name__} "
+            "(was it built on the cached maps?)."
+        )
+    for target, source in zip(own, model.weights):
+        target.assign(source)
+    return image_model

@@ -78,3 +78,30 @@ def test_list_rows_finds_a_validation_list_inside_the_training_list(tmp_path):
         handle.write("images/elsewhere.png 1 0\n")
     with pytest.raises(ValueError, match="elsewhere.png"):
         list_rows(tmp_path / "other.txt", tmp_path / "train.txt")
+
+
+@pytest.mark.parametrize("method", ["dch", "dqn"])
+def test_with_trunk_encodes_images_as_the_cache_path_does(tmp_path, method):
+    from keras_hashing.models import DQN
+    from keras_hashing.recipes.cached_trunk import with_trunk
+
+    trunk = efficientnet_lite_trunk("lite0", split_at=12, image_size=SIZE, weights=None)
+    images = np.random.default_rng(1).uniform(0, 255, (3, SIZE, SIZE, 3)).astype("float32")
+    maps = trunk(images)
+    if method == "dch":
+        model = DCH(trunk.upper, 8, num_labels=2)
+    else:
+        model = DQN(trunk.upper, 8, num_train=5, num_labels=2, num_codebooks=2, num_codewords=4)
+    model.predict_outputs(maps)
+    for variable in model.weights:  # make every weight differ from a fresh build's
+        variable.assign(variable + np.random.default_rng(2).normal(0, 0.1, variable.shape))
+    image_model = with_trunk(model, trunk)
+    np.testing.assert_allclose(
+        image_model.predict_outputs(images), model.predict_outputs(maps), atol=1e-4
+    )
+    path = str(tmp_path / "image_model.keras")
+    image_model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded.encode(images), image_model.encode(images))
+    with pytest.raises(ValueError, match="already has a preprocessor"):
+        with_trunk(image_model, trunk)
