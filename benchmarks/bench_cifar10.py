@@ -25,6 +25,8 @@ import json
 import os
 import time
 
+import numpy as np
+
 # The originals' defaults (thulab/DeepHash DeepHash/model/<method>/train_val_script.py):
 # learning rate, batch size, iterations, decay step, decay factor, method arguments.
 METHODS = {
@@ -43,7 +45,11 @@ def parse_args(argv=None):
     parser.add_argument("--list-dir", required=True, help="folder of the CIFAR-10 list files")
     parser.add_argument("--cache-dir", required=True, help="folder of the trunk cache")
     parser.add_argument("--variant", default="lite0", help="EfficientNet-Lite variant")
-    parser.add_argument("--split-at", type=int, default=8, help="first fine-tuned block")
+    parser.add_argument("--split-at", type=int, default=8,
+                        help="blocks 0..split_at-1 are run on the images and cached")
+    parser.add_argument("--train-from", type=int, default=15,
+                        help="first fine-tuned block; blocks split_at..train_from-1 are added "
+                             "to a second cache (<cache-dir>_from<train_from>)")
     parser.add_argument("--train-views", type=int, default=3, help="cached views per image")
     parser.add_argument("--methods", default="dch", help="comma-separated: " + ",".join(METHODS))
     parser.add_argument("--bits", default="32", help="comma-separated code lengths")
@@ -110,7 +116,7 @@ def run_baselines(args, cache, results):
     from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
 
     (train_split, train_rows), (query_split, query_rows) = _query_part(args, cache)
-    trunk = efficientnet_lite_trunk(args.variant, args.split_at)
+    trunk = efficientnet_lite_trunk(args.variant, args.train_from)
 
     def pooled(split, rows=None):
         dataset = trunk_cache_dataset(cache, split, 256, rows=rows)
@@ -149,6 +155,19 @@ def run_baselines(args, cache, results):
             _save_results(args.out, results)
 
 
+def _encode_throughput(model, trunk, count=128):
+    """Images/s of the whole image model (frozen blocks + trained part), after a warm-up."""
+    from keras_hashing.recipes.cached_trunk import with_trunk
+
+    image_model = with_trunk(model, trunk)
+    side = trunk.image_size
+    images = np.random.default_rng(0).uniform(0, 255, (count, side, side, 3)).astype("float32")
+    image_model.encode(images[:64], batch_size=64)
+    start = time.time()
+    image_model.encode(images, batch_size=64)
+    return count / (time.time() - start)
+
+
 def run_method(args, cache, method, bits, seed, results, key):
     import keras
 
@@ -166,7 +185,7 @@ def run_method(args, cache, method, bits, seed, results, key):
     if method == "dch" and args.gamma is not None:
         method_args["gamma"] = args.gamma
     keras.utils.set_random_seed(seed)
-    trunk = efficientnet_lite_trunk(args.variant, args.split_at)
+    trunk = efficientnet_lite_trunk(args.variant, args.train_from)
     model_class = {"dch": models.DCH, "dhn": models.DHN}[method]
     model = model_class(trunk.upper, bits, num_labels=10, name=method, **method_args)
     model.compile(
@@ -192,6 +211,7 @@ def run_method(args, cache, method, bits, seed, results, key):
     if query_rows is not None:
         query_labels = query_labels[query_rows]
     report = _report(query_outputs, query_labels, database_outputs, cache.labels("database"))
+    report["images_per_second"] = _encode_throughput(model, trunk)
     report.update(
         method=method, bits=bits, seed=seed, lr=lr, batch_size=batch_size, steps=steps,
         schedule=args.schedule, validation=args.validation, train_seconds=train_seconds,
@@ -206,6 +226,7 @@ def run_method(args, cache, method, bits, seed, results, key):
 def main(argv=None):
     args = parse_args(argv)
     from keras_hashing.recipes.cached_trunk import build_list_cache
+    from keras_hashing.recipes.cached_trunk import deepen_cache
     from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
 
     results = _load_results(args.out)
@@ -213,6 +234,11 @@ def main(argv=None):
     start = time.time()
     cache = build_list_cache(args.list_dir, args.cache_dir, trunk, train_views=args.train_views)
     print(f"trunk cache ready in {time.time() - start:.0f} s: {args.cache_dir}")
+    if args.train_from > args.split_at:
+        start = time.time()
+        cache = deepen_cache(cache, f"{args.cache_dir}_from{args.train_from}", args.variant,
+                             args.split_at, args.train_from)
+        print(f"deeper cache ready in {time.time() - start:.0f} s: {cache.directory}")
     if args.baselines:
         run_baselines(args, cache, results)
     for method in args.methods.split(","):

@@ -77,6 +77,75 @@ def _write_json(path: str, payload: dict) -> None:
     os.replace(temporary, path)
 
 
+def _open_manifest(directory, settings, entries, where):
+    """A new manifest, or the one in `directory` when it was made with the same arguments."""
+    manifest_path = os.path.join(directory, MANIFEST)
+    manifest = {"settings": settings, "splits": entries, "feature_shape": None}
+    if not os.path.exists(manifest_path):
+        return manifest
+    with open(manifest_path) as handle:
+        previous = json.load(handle)
+
+    def fixed(splits):
+        return {n: {k: v for k, v in e.items() if k != "done"} for n, e in splits.items()}
+
+    if previous["settings"] != settings or fixed(previous["splits"]) != fixed(entries):
+        raise ValueError(
+            f"{where}: {manifest_path} was made with other settings or image lists "
+            f"({previous['settings']}); use another directory or delete it."
+        )
+    return previous
+
+
+def _fill(directory, manifest, inputs_of, trunk, batch_size, verbose):
+    """Runs `trunk` over every split's unfinished chunks, recording progress after each."""
+    from keras.utils import Progbar
+
+    manifest_path = os.path.join(directory, MANIFEST)
+    for split_index, (name, entry) in enumerate(manifest["splits"].items()):
+        if entry["done"] >= entry["size"]:
+            continue
+        num_views = entry["views"]
+        features_path = os.path.join(directory, f"{name}.features.npy")
+        bar = Progbar(entry["size"], unit_name="image") if verbose else None
+        if bar is not None:
+            print(f"TrunkCache: {name} ({entry['size']} images x {num_views} views)")
+            bar.update(entry["done"])
+        store = None
+        for start in range(entry["done"], entry["size"], CHUNK):
+            stop = min(start + CHUNK, entry["size"])
+            inputs = inputs_of(split_index, name, start, stop)
+            flat = inputs.reshape((-1, *inputs.shape[2:]))
+            outputs = [
+                np.asarray(trunk(flat[i : i + batch_size]))
+                for i in range(0, len(flat), batch_size)
+            ]
+            outputs = np.concatenate(outputs).astype(np.float16)
+            if store is None:
+                shape = list(outputs.shape[1:])
+                if manifest["feature_shape"] not in (None, shape):
+                    raise ValueError(
+                        f"TrunkCache: the trunk gives maps {shape}, the cache in {directory} "
+                        f"holds {manifest['feature_shape']}."
+                    )
+                manifest["feature_shape"] = shape
+                mode = "r+" if os.path.exists(features_path) else "w+"
+                store = np.lib.format.open_memmap(
+                    features_path,
+                    mode=mode,
+                    dtype=np.float16,
+                    shape=(entry["size"], num_views, *shape),
+                )
+            store[start:stop] = outputs.reshape((stop - start, num_views, *shape))
+            store.flush()
+            entry["done"] = stop
+            _write_json(manifest_path, manifest)
+            if bar is not None:
+                bar.update(stop)
+        del store
+    _write_json(manifest_path, manifest)
+
+
 class TrunkCache:
     """Cached feature maps of a frozen trunk for named splits ("train", "query", ...).
 
@@ -189,8 +258,6 @@ class TrunkCache:
             ValueError: when `directory` holds a cache made with other arguments, or when an
                 image cannot be read (naming the file).
         """
-        from keras.utils import Progbar
-
         directory = os.fspath(directory)
         resize_size = int(resize_size or round(image_size * 256 / 224))
         if resize_size < image_size:
@@ -204,7 +271,6 @@ class TrunkCache:
         if unknown:
             raise ValueError(f"TrunkCache.build: `views` names unknown splits {unknown}.")
         os.makedirs(directory, exist_ok=True)
-        manifest_path = os.path.join(directory, MANIFEST)
         settings = {
             "image_size": int(image_size),
             "resize_size": resize_size,
@@ -228,80 +294,76 @@ class TrunkCache:
                 "digest": _digest(paths, labels),
                 "done": 0,
             }
-        manifest = {"settings": settings, "splits": entries, "feature_shape": None}
-        if os.path.exists(manifest_path):
-            with open(manifest_path) as handle:
-                previous = json.load(handle)
-            mine = {n: {k: v for k, v in e.items() if k != "done"} for n, e in entries.items()}
-            theirs = {
-                n: {k: v for k, v in e.items() if k != "done"}
-                for n, e in previous["splits"].items()
-            }
-            if previous["settings"] != settings or mine != theirs:
-                raise ValueError(
-                    f"TrunkCache.build: {manifest_path} was made with other settings or "
-                    f"image lists ({previous['settings']}); use another directory or delete it."
-                )
-            manifest = previous
-
-        for split_index, (name, (paths, labels)) in enumerate(splits.items()):
-            entry = manifest["splits"][name]
+        manifest = _open_manifest(directory, settings, entries, "TrunkCache.build")
+        for name, (_, labels) in splits.items():
             np.save(
                 os.path.join(directory, f"{name}.labels.npy"),
                 np.asarray(labels, dtype=np.float32),
             )
-            if entry["done"] >= entry["size"]:
-                continue
-            num_views = entry["views"]
-            features_path = os.path.join(directory, f"{name}.features.npy")
-            bar = Progbar(entry["size"], unit_name="image") if verbose else None
-            if bar is not None:
-                print(f"TrunkCache: {name} ({entry['size']} images x {num_views} views)")
-                bar.update(entry["done"])
-            store = None
-            for start in range(entry["done"], entry["size"], CHUNK):
-                stop = min(start + CHUNK, entry["size"])
-                # One generator per chunk: a resumed build draws the same views.
-                rng = np.random.default_rng([seed, split_index, start])
-                batch = np.empty((stop - start, num_views, image_size, image_size, 3), "uint8")
-                for row, path in enumerate(paths[start:stop]):
-                    image = load_image(path, resize_size)
-                    if image is None:
-                        raise ValueError(
-                            f"TrunkCache.build: cannot read image {path} (split {name!r}, "
-                            f"line {start + row + 1})."
-                        )
-                    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-                    batch[row] = crop_views(image, num_views, image_size, rng)
-                flat = batch.reshape((-1, image_size, image_size, 3))
-                outputs = [
-                    np.asarray(trunk(flat[i : i + batch_size].astype(np.float32)))
-                    for i in range(0, len(flat), batch_size)
-                ]
-                outputs = np.concatenate(outputs).astype(np.float16)
-                if store is None:
-                    shape = list(outputs.shape[1:])
-                    if manifest["feature_shape"] not in (None, shape):
-                        raise ValueError(
-                            f"TrunkCache.build: the trunk gives maps {shape}, the cache in "
-                            f"{directory} holds {manifest['feature_shape']}."
-                        )
-                    manifest["feature_shape"] = shape
-                    mode = "r+" if os.path.exists(features_path) else "w+"
-                    store = np.lib.format.open_memmap(
-                        features_path,
-                        mode=mode,
-                        dtype=np.float16,
-                        shape=(entry["size"], num_views, *shape),
+
+        def views_of(split_index, name, start, stop):
+            num_views = manifest["splits"][name]["views"]
+            paths = splits[name][0]
+            # One generator per chunk: a resumed build draws the same views.
+            rng = np.random.default_rng([seed, split_index, start])
+            batch = np.empty((stop - start, num_views, image_size, image_size, 3), "uint8")
+            for row, path in enumerate(paths[start:stop]):
+                image = load_image(path, resize_size)
+                if image is None:
+                    raise ValueError(
+                        f"TrunkCache.build: cannot read image {path} (split {name!r}, "
+                        f"line {start + row + 1})."
                     )
-                store[start:stop] = outputs.reshape((stop - start, num_views, *shape))
-                store.flush()
-                entry["done"] = stop
-                _write_json(manifest_path, manifest)
-                if bar is not None:
-                    bar.update(stop)
-            del store
-        _write_json(manifest_path, manifest)
+                image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+                batch[row] = crop_views(image, num_views, image_size, rng)
+            return batch.astype(np.float32)
+
+        _fill(directory, manifest, views_of, trunk, batch_size, verbose)
+        return cls(directory)
+
+    @classmethod
+    def derive(
+        cls,
+        directory: str,
+        source: "TrunkCache",
+        part: Callable,
+        description: str = "",
+        batch_size: int = 64,
+        verbose: int = 1,
+    ) -> "TrunkCache":
+        """A cache one frozen part deeper: `part` applied to every map of `source`.
+
+        Freezing more blocks makes training cheaper; deriving from an existing cache costs only
+        the extra blocks, not the images' whole way through the network again.
+
+        Args:
+            directory: str, the new cache folder.
+            source: a finished `TrunkCache`.
+            part: callable mapping a float32 batch of `source`'s maps to deeper maps.
+            description: str, what `part` is; checked when a derivation resumes.
+            batch_size, verbose: as `build`.
+
+        Returns:
+            the finished `TrunkCache`, with `source`'s splits, views and labels.
+        """
+        directory = os.fspath(directory)
+        settings = {
+            "source": os.path.abspath(source.directory),
+            "source_settings": source.manifest["settings"],
+            "description": str(description),
+        }
+        entries = {
+            name: {**entry, "done": 0} for name, entry in source.manifest["splits"].items()
+        }
+        os.makedirs(directory, exist_ok=True)
+        manifest = _open_manifest(directory, settings, entries, "TrunkCache.derive")
+        for name in entries:
+            np.save(os.path.join(directory, f"{name}.labels.npy"), source.labels(name))
+
+        def maps_of(split_index, name, start, stop):
+            return np.asarray(source.features(name)[start:stop], dtype=np.float32)
+
+        _fill(directory, manifest, maps_of, part, batch_size, verbose)
         return cls(directory)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from keras_hashing.backbones.efficientnet_lite import INPUT_MEAN
 from keras_hashing.backbones.efficientnet_lite import INPUT_STD
 from keras_hashing.backbones.efficientnet_lite import VARIANTS
+from keras_hashing.backbones.efficientnet_lite import EfficientNetLite
 from keras_hashing.backbones.efficientnet_lite import efficientnet_lite_preprocess
 from keras_hashing.backbones.efficientnet_lite import split_efficientnet_lite
 from keras_hashing.data.image_list import read_image_list
@@ -190,5 +191,50 @@ def with_trunk(model: keras.Model, trunk: Trunk) -> keras.Model:
             "(was it built on the cached maps?)."
         )
     for target, source in zip(own, model.weights):
-        target.assign(source)
+        # A host copy: under JAX, a shared buffer would be donated by the other model's step.
+        target.assign(keras.ops.convert_to_numpy(source))
     return image_model
+
+
+def deepen_cache(
+    cache: TrunkCache,
+    cache_dir: str,
+    variant: str,
+    start: int,
+    stop: int,
+    image_size: int | None = None,
+    weights="imagenet",
+    batch_size: int = 64,
+    verbose: int = 1,
+) -> TrunkCache:
+    """A cache of blocks `0..stop-1` from one of blocks `0..start-1` (frozen blocks added).
+
+    Training the upper part from block `stop` costs less per step than from `start`; the new
+    cache costs only blocks `start..stop-1` once per cached map.
+
+    Args:
+        cache: a finished `TrunkCache` of an EfficientNet-Lite lower part split at `start`.
+        cache_dir: str, where the deeper cache goes.
+        variant, weights: as `efficientnet_lite_trunk`.
+        start, stop: ints, the blocks added are `start..stop-1`.
+        image_size: int, default the variant's resolution (the images' side).
+        batch_size, verbose: as `TrunkCache.derive`.
+
+    Returns:
+        the deeper `TrunkCache`.
+    """
+    image_size = int(image_size or VARIANTS[variant][2])
+    part = EfficientNetLite(
+        variant,
+        weights=weights,
+        blocks=(start, stop),
+        include_stem=False,
+        include_head=False,
+        input_shape=(image_size, image_size, 3),
+        name=f"efficientnet_{variant}_middle",
+    )
+    source = weights if isinstance(weights, str) else "given weights"
+    description = f"efficientnet_{variant} {source}, blocks {start}..{stop - 1}"
+    return TrunkCache.derive(
+        cache_dir, cache, part.predict_on_batch, description, batch_size, verbose
+    )

@@ -205,3 +205,24 @@ def test_dataset_checks_its_arguments(tmp_path):
         trunk_cache_dataset(cache, "train", 5, training=True)
     with pytest.raises(ValueError, match="rows"):
         trunk_cache_dataset(cache, "train", 2, rows=[4])
+
+
+def test_derive_applies_a_further_part_to_every_cached_map(tmp_path, monkeypatch):
+    monkeypatch.setattr(trunk_cache_module, "CHUNK", 2)
+    paths = _images(tmp_path, 5)
+    source = _build(tmp_path / "source", paths, _labels(5), views=3)
+
+    def part(maps):
+        return maps[:, ::2, ::2] * 2.0
+
+    derived = TrunkCache.derive(tmp_path / "deeper", source, part, "x2 pool", verbose=0)
+    assert derived.splits == source.splits and derived.feature_shape == (2, 2, 3)
+    for split in source.splits:
+        expected = source.features(split).astype(np.float32)[:, :, ::2, ::2] * 2.0
+        np.testing.assert_allclose(derived.features(split), expected, rtol=1e-3)
+        np.testing.assert_array_equal(derived.labels(split), source.labels(split))
+        assert derived.num_views(split) == source.num_views(split)
+    again = TrunkCache.derive(tmp_path / "deeper", source, part, "x2 pool", verbose=0)
+    np.testing.assert_array_equal(again.features("train"), derived.features("train"))
+    with pytest.raises(ValueError, match="other settings"):
+        TrunkCache.derive(tmp_path / "deeper", source, part, "another part", verbose=0)

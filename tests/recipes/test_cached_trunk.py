@@ -105,3 +105,21 @@ def test_with_trunk_encodes_images_as_the_cache_path_does(tmp_path, method):
     np.testing.assert_array_equal(loaded.encode(images), image_model.encode(images))
     with pytest.raises(ValueError, match="already has a preprocessor"):
         with_trunk(image_model, trunk)
+
+
+def test_deepen_cache_equals_a_cache_split_later(tmp_path):
+    from keras_hashing.recipes.cached_trunk import deepen_cache
+
+    _list_folder(tmp_path, {"train.txt": 3, "test.txt": 2, "database.txt": 2})
+    state = load_efficientnet_lite_state_dict("imagenet", "lite0")
+    early = efficientnet_lite_trunk("lite0", split_at=8, image_size=SIZE, weights=state)
+    late = efficientnet_lite_trunk("lite0", split_at=15, image_size=SIZE, weights=state)
+    cache = build_list_cache(tmp_path, tmp_path / "early", early, train_views=2, verbose=0)
+    direct = build_list_cache(tmp_path, tmp_path / "late", late, train_views=2, verbose=0)
+    deeper = deepen_cache(cache, tmp_path / "deeper", "lite0", 8, 15, SIZE, state, verbose=0)
+    for split in direct.splits:
+        np.testing.assert_allclose(
+            deeper.features(split).astype(np.float32),
+            direct.features(split).astype(np.float32),
+            atol=0.05,  # float16 storage of the intermediate maps
+        )
