@@ -22,3 +22,49 @@ def test_unknown_attribute_is_an_attribute_error():
         assert "no_such_thing" in str(error)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_no_citations_of_internal_spec_files():
+    """Docstrings and comments cite the original codebases, not the developers' spec files.
+
+    Every `§` is refused, and so is the word "spec(s)" in a comment or string, except where it
+    names this library's dataset spec strings (`dataset_from_spec`'s "tfds:<name>" argument).
+    Identifiers (`element_spec`, `TensorSpec`, a `spec` variable) are code, not text, and are
+    not looked at.
+    """
+    import io
+    import pathlib
+    import re
+    import tokenize
+
+    citation = re.compile(
+        r"§|\bspecs?/|\b(?:deephash|drsh_dadh_dhn_djsrh|peers_and_users)\.md\b|\bspec(?:s|'s)?\b",
+        re.IGNORECASE,
+    )
+    # "spec" naming a dataset spec string or the `spec` argument: "Dataset spec {spec!r} ...",
+    # "spec: str, ...", "`spec`", "spec=...".
+    allowed = re.compile(
+        r"\bdataset specs?\b|\{spec\b[^{}]*\}|^\s*specs?:|`spec`|\bspec\s*=", re.IGNORECASE
+    )
+    text_tokens = {tokenize.COMMENT, tokenize.STRING}
+    if hasattr(tokenize, "FSTRING_MIDDLE"):  # Python >= 3.12 splits f-strings into parts.
+        text_tokens.add(tokenize.FSTRING_MIDDLE)
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    found = []
+    for folder in ("keras_hashing", "examples"):
+        for path in sorted((root / folder).rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            where = path.relative_to(root)
+            for number, line in enumerate(source.splitlines(), 1):
+                if "§" in line:
+                    found.append(f"{where}:{number}: {line.strip()}")
+            tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+            for token in tokens:
+                if token.type not in text_tokens:
+                    continue
+                for offset, line in enumerate(token.string.splitlines()):
+                    text = allowed.sub("", line)
+                    if "§" not in line and citation.search(text):
+                        found.append(f"{where}:{token.start[0] + offset}: {line.strip()}")
+    assert not found, "citations of internal spec files:\n" + "\n".join(found)

@@ -5,7 +5,7 @@
     python examples/dadh/main.py test --flag mir --bit 64
     python examples/dadh/main.py train --flag fashion_mnist --bit 32 --hidden_dim 1024
 
-Departures from the original (each an explicit choice; spec §2.8):
+Departures from the original (each an explicit choice; see its main.py, `train` and `test`):
 - `--flag` has a working default (the original crashed unless it was passed);
 - no model selection on the test queries by default: the final model is saved and the per-epoch
   query mAP is only reported (`--select_on_query True` restores the original best-epoch choice);

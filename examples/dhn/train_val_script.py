@@ -5,9 +5,10 @@
     python examples/dhn/train_val_script.py 0.00005 64 2000 0.0 10.0 cifar10 0 tflog ~/data/cifar10
     python examples/dhn/train_val_script.py 0.005 32 2000 0.0 10.0 fashion_mnist 0 tflog -
 
-The nine positional arguments are the original's (spec deephash.md §8.5), in its order; the
-config values the original hard-coded (batch 256, validation batch 100, decay 0.5 every 5 000
-steps, `normed_cross_entropy`, AlexNet) are the defaults of optional flags.
+The nine positional arguments are the original's (thulab/DeepHash examples/dhn/train_val.sh and
+train_val_script.py), in its order; the config values the original hard-coded (batch 256, validation
+batch 100, decay 0.5 every 5 000 steps, `normed_cross_entropy`, AlexNet) are the defaults of
+optional flags.
 
 Departures from the original (each one an explicit choice):
 - list files are read from `data_root` (`<data_root>/{train,test,database}.txt`, or

@@ -4,11 +4,11 @@
     python examples/dhn_pytorch/run.py --dataset cifar-10 --root ~/data/cifar-10 --code-length 32 \
         --model-weights pretrained/alexnet-owt-4df8aa71.npz --gpu 0
 
-Protocol (spec drsh_dadh_dhn_djsrh.md §3): torchvision-layout AlexNet -> Linear(4096, K) -> tanh;
-the DHN_PyTorch loss (`DHNPyTorch`); `TorchRMSprop(lr, weight_decay=5e-4)` with a cosine
-schedule stepped once per epoch down to lr/100 over `--max-iter` epochs; batches of 256,
-reshuffled, the last one partial; every `--evaluate-interval` epochs, mAP@top-k of the sign codes
-and the Hamming-radius PR curve.
+Protocol (TreezzZ/DHN_PyTorch run.py, dhn.py, models/alexnet.py): torchvision-layout AlexNet ->
+Linear(4096, K) -> tanh; the DHN_PyTorch loss (`DHNPyTorch`); `TorchRMSprop(lr, weight_decay=5e-4)`
+with a cosine schedule stepped once per epoch down to lr/100 over `--max-iter` epochs; batches of
+256, reshuffled, the last one partial; every `--evaluate-interval` epochs, mAP@top-k of the sign
+codes and the Hamming-radius PR curve.
 
 Datasets: `cifar-10` (`root/images/{train,query,database}/<class>/*.png`, made by the original's
 helper: per class 100 query / 500 train / rest database, the database excluding train),
@@ -144,7 +144,7 @@ def load_config(argv=None):
     if args.arch == "vgg16":
         parser.error(
             "--arch vgg16 is not ported: the original's VGG16 hash layer is a tuple and "
-            "its forward pass fails (spec §3.1)"
+            "its forward pass fails (models/vgg16.py)"
         )
     if args.arch not in ("alexnet", "small_cnn"):
         parser.error(f"unknown --arch {args.arch!r}: alexnet or small_cnn")

@@ -1,4 +1,4 @@
-"""DJSRH settings, as the original `settings.py` (spec §4.6); `train.py` flags override them.
+"""DJSRH settings, as zs-zhong/DJSRH `settings.py`; `train.py` flags override them.
 
 DATASET is 'WIKI', 'MIRFlickr', 'NUSWIDE' or, in this port, 'fashion_mnist' (the two-view task:
 top half as image, bottom half as text; small MLP instead of AlexNet, raw half-image vectors as

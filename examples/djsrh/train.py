@@ -4,10 +4,10 @@
     python examples/djsrh/train.py --dataset fashion_mnist --code-len 32
     python examples/djsrh/train.py --dataset MIRFlickr --eval      # EVAL mode: load and evaluate
 
-Departures (spec §4.8): the per-label split is seeded (`--seed`) and saved next to the model;
-ties in the Hamming ranking are broken by database index; the model is a `.keras` file
-(`MODEL_DIR/latest.keras`, the final epoch, no selection, as the original); `--resume` continues
-an interrupted run from `MODEL_DIR/backup`.
+Departures from zs-zhong/DJSRH: the per-label split is seeded (`--seed`) and saved next to the
+model; ties in the Hamming ranking are broken by database index; the model is a `.keras` file
+(`MODEL_DIR/latest.keras`, the final epoch, no selection, as the original); `--resume` continues an
+interrupted run from `MODEL_DIR/backup`.
 """
 
 import argparse
@@ -203,7 +203,7 @@ def build_model(args, data):
             )
         image_backbone = TorchAlexNet(weights=weights, name="code_alexnet")
         feature_backbone = TorchAlexNet(weights=weights, name="feature_alexnet")
-        # WIKI trains only fc_encode and the classifier (spec §4.3).
+        # WIKI trains only fc_encode and the classifier (DJSRH train.py, `Session.__init__`).
         trainable = ["fc6", "fc7"] if args.dataset == "WIKI" else None
     model = DJSRH(
         image_backbone,
@@ -230,7 +230,7 @@ def image_transform_for(args):
         return None
     from keras_hashing.data.cross_modal import imagenet_transform
 
-    # WIKI uses the test transform in both phases (spec §4.4).
+    # WIKI uses the test transform in both phases (DJSRH datasets.py, `wiki_train_transform`).
     if args.dataset == "WIKI":
         return lambda images, training: imagenet_transform(images, False)
     return lambda images, training: imagenet_transform(images, training, seed=args.seed)

@@ -228,7 +228,7 @@ def build_quantizer(args, data, model_class, *model_args, num_codebooks, num_cod
 
 
 def average_precision_at_r(query, query_labels, database, database_labels, R, chunk=100):
-    """mAP@R with inner-product ranking (spec §7.2), ties broken by database index; queries with
+    """mAP@R with inner-product ranking (`get_mAPs`), ties broken by database index; queries with
     no relevant item in the top R are skipped, as the original does."""
     query = np.asarray(query, np.float32)
     database = np.asarray(database, np.float32)

@@ -10,8 +10,9 @@ Departures from the original (each an explicit choice):
 - R is the dataset's (cifar10 54000, nuswide_81/coco 5000, fashion_mnist the whole database),
   not the script's `R: 5`, which is most likely a typo for 5000 (`--original-r` restores 5);
 - the evaluation encodes with the trained codebook restored from the model, not a random one
-  (`--random-codebook-eval` reproduces the original's bug, spec §10.3);
-- the evaluation runs (the original crashes before it, spec §8.3); coco has a label width;
+  (`--random-codebook-eval` reproduces the original's bug: `DQN.load_model` ignores `'C'`);
+- the evaluation runs (the original script's `validation` call crashes before it); coco has a
+  label width;
 - a code update does not cut the current data epoch short (tf.data keeps its own epochs).
 """
 

@@ -11,7 +11,7 @@ original `.npz` checkpoint (then `--steps`, default 96 as the original's test, `
 `--mode` describe it). Addition: mAP@ALL (query = test ids, database = training ids, Hamming
 ranking, ties by database index, relevant when an image shares a category) and mAP@1000 with
 `keras_hashing.metrics`, from the categories of `--image-categories`; the original evaluated
-outside its repository (spec §1.7).
+outside its repository.
 """
 
 import argparse

@@ -8,7 +8,8 @@ Departures from the original (each an explicit choice):
 - `--decay-factor` is a float (declared `int` there, so `0.5` was refused);
 - `--finetune-all` parses true/false; `--data-dir` is user-expanded; `--log-dir` is not deleted;
 - validation fits its database codebook into a copy: the training codebook is no longer
-  overwritten (spec §10.18); `--val-overwrites-codebook` restores the original behaviour;
+  overwritten (`DTQ.validation` re-fits `self.C`); `--val-overwrites-codebook` restores the
+  original behaviour;
 - the embedding refresh covers every training sample (the original leaves `n mod 3T` stale);
 - an anchor with no negative in its group is skipped and zero triplets raise (the original crashes).
 """

@@ -12,7 +12,8 @@ fashion_mnist the default is GloVe 6B 50-d written by `data/glove/prepare_glove.
 `output_dim` must be 50; the original asserts output_dim == word-vector dimension).
 
 Departures: the evaluation encodes with the trained codebook (`--random-codebook-eval` for the
-original's random one, spec §10.3); `--paper-loss` sums the ranking hinge over negative labels only.
+original's random one: `DVSQ.load_model` ignores the saved `'C'`); `--paper-loss` sums the
+ranking hinge over negative labels only.
 """
 
 import importlib.util

@@ -18,7 +18,8 @@ class GroupedConv2D(keras.layers.Conv2D):
 
     Both implementations hold the same kernel `(kh, kw, in/g, filters)` and bias: group `i`
     convolves input-channel slice `i` with output-channel slice `i` of the kernel (Caffe's
-    `group`, spec deephash.md §3.2), so weight files load unchanged whichever runs.
+    `group`; thulab/DeepHash DeepHash/architecture/__init__.py, `img_alexnet_layers`), so
+    weight files load unchanged whichever runs.
 
     Args:
         filters, kernel_size, ...: as `keras.layers.Conv2D` (`groups` is required).
@@ -76,7 +77,7 @@ class GroupedConv2D(keras.layers.Conv2D):
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class AlexNet(LayerWeightsMixin, keras.Model):
-    """The CaffeNet-ordered AlexNet of thulab/DeepHash, from 227x227 crops to fc7 (spec §3.2).
+    """The CaffeNet-ordered AlexNet of thulab/DeepHash (`img_alexnet_layers`), 227x227 crops to fc7.
 
     conv1 (11x11/4) -> pool -> LRN -> conv2 (5x5, 2 groups) -> pool -> LRN -> conv3 -> conv4
     (2 groups) -> conv5 (2 groups) -> pool -> flatten (NHWC) -> fc6 -> dropout -> fc7 -> dropout.

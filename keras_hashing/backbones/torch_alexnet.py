@@ -98,14 +98,14 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
 class TorchAlexNet(LayerWeightsMixin, keras.Model):
     """torchvision's `alexnet` (the "one weird trick" variant) up to fc7's ReLU.
 
-    conv1 64 11x11/4 pad 2 -> pool 3/2 -> conv2 192 5x5 pad 2 -> pool -> conv3 384 -> conv4 256
-    -> conv5 256 (3x3 pad 1) -> pool -> adaptive average pool 6x6 -> flatten -> dropout -> fc6
-    -> ReLU -> dropout -> fc7 -> ReLU. No groups, no LRN. Dropout sits *before* fc6 and fc7 as
-    in torchvision's classifier. Inputs are RGB normalised with the ImageNet mean and std
+    conv1 64 11x11/4 pad 2 -> pool 3/2 -> conv2 192 5x5 pad 2 -> pool -> conv3 384 -> conv4 256 ->
+    conv5 256 (3x3 pad 1) -> pool -> adaptive average pool 6x6 -> flatten -> dropout -> fc6 -> ReLU
+    -> dropout -> fc7 -> ReLU. No groups, no LRN. Dropout sits *before* fc6 and fc7 as in
+    torchvision's classifier. Inputs are RGB normalised with the ImageNet mean and std
     (`torchvision_preprocess`). DHN_PyTorch adds `Linear(4096, K) + tanh`; DJSRH adds
-    `Linear(4096, K)` and `tanh(alpha * .)` (spec drsh_dadh_dhn_djsrh.md §3.1, §4.1). At 224x224
-    the pooled map is already 6x6, so the adaptive pool is the identity (torchvision 0.2, used by
-    DJSRH, had none).
+    `Linear(4096, K)` and `tanh(alpha * .)` (TreezzZ/DHN_PyTorch models/alexnet.py, `AlexNet`;
+    zs-zhong/DJSRH models.py, `ImgNet`). At 224x224 the pooled map is already 6x6, so the adaptive
+    pool is the identity (torchvision 0.2, used by DJSRH, had none).
 
     Args:
         weights: None or a path to a torchvision state dict saved as `.npz` by

@@ -137,7 +137,7 @@ class VGG16(_CaffeVGG):
     13 3x3 convolutions (ReLU) in 5 blocks, each followed by a 2x2/2 max pool, then fc6, fc7
     (4096, ReLU, Dropout(0.5) when training). Layers carry the Caffe names `conv1_1` ... `fc7`,
     which are the weight-file keys. Inputs as `caffe_vgg_preprocess` makes them. DRSH used the
-    post-ReLU fc7 of the Caffe net in test mode (spec drsh_dadh_dhn_djsrh.md §1.2).
+    post-ReLU fc7 of the Caffe net in test mode (frankenstan/DRSH preprocess/NUSex_fea.py).
 
     Args:
         weights: None or a path: a `.npy` dict or a Keras-applications `.h5` (`load_vgg_weights`).

@@ -2,7 +2,8 @@
 
 * thulab/DeepHash AlexNet: a `.npy` holding a pickled 0-d object array that wraps a dict
   `{layer: [W, b]}` (`reference_pretrain.npy`: conv1..fc7; a trained model adds `fc8` and, for
-  the quantization methods, a bare codebook `'C'`). Spec deephash.md §3.2, §3.5.
+  the quantization methods, a bare codebook `'C'`). See DeepHash/architecture/__init__.py,
+  `img_alexnet_layers`, and each model's `save_model` (e.g. DeepHash/model/dqn/dqn.py).
 * Caffe VGG16/VGG19 (DRSH's fc7 features): a caffe-tensorflow style `.npy` dict, a raw Caffe
   dump converted with `caffe_vgg_to_keras`, or the Keras-applications `.h5` file.
 * torchvision AlexNet (DHN_PyTorch, DJSRH): the state dict saved as `.npz` (torch layouts, torch
@@ -19,8 +20,8 @@ import numpy as np
 
 ALEXNET_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7")
 
-# Spec deephash.md §3.2: HWIO kernels (grouped conv2/4/5 keep half the input channels) and
-# (in, out) dense kernels, fc6 rows in NHWC (h, w, c) flatten order.
+# thulab/DeepHash `img_alexnet_layers`: HWIO kernels (grouped conv2/4/5 keep half the input
+# channels) and (in, out) dense kernels, fc6 rows in NHWC (h, w, c) flatten order.
 ALEXNET_SHAPES = {
     "conv1": [(11, 11, 3, 96), (96,)],
     "conv2": [(5, 5, 48, 256), (256,)],
@@ -51,7 +52,7 @@ DeepHashWeights = collections.namedtuple("DeepHashWeights", ["layers", "fc8", "c
 DeepHashWeights.__doc__ = """What `load_alexnet_npy` returns.
 
 Attributes:
-    layers: `{name: [W, b]}` for conv1..fc7 (float32, the §3.2 shapes).
+    layers: `{name: [W, b]}` for conv1..fc7 (float32, the `ALEXNET_SHAPES` shapes).
     fc8: `[W (4096, D), b (D,)]` or None when the file has no `fc8` (a pretrained file).
     codebook: the `'C'` array `(M*K, D)` of DQN/DVSQ/DTQ saved models, or None.
 """
@@ -150,12 +151,12 @@ def _check_fc8(path, value, in_dim=None):
 
 
 def load_alexnet_npy(path):
-    """Reads a thulab/DeepHash AlexNet weight file (spec deephash.md §3.5).
+    """Reads a thulab/DeepHash AlexNet weight file (`img_alexnet_layers`, `save_model`).
 
     The file is a pickled 0-d object array wrapping `{layer: [W, b]}`; Python-2 `bytes` keys are
-    decoded. conv1..fc7 must be present with the §3.2 shapes; `fc8` (a trained model's head) and
-    `'C'` (a quantization model's codebook) are optional and returned separately. Other keys
-    (`txt_fc1`, ...) are ignored, as the original does.
+    decoded. conv1..fc7 must be present with the `ALEXNET_SHAPES` shapes; `fc8` (a trained
+    model's head) and `'C'` (a quantization model's codebook) are optional and returned
+    separately. Other keys (`txt_fc1`, ...) are ignored, as the original does.
 
     Args:
         path: str, the `.npy` file (`reference_pretrain.npy` or a saved model).
@@ -196,8 +197,8 @@ def save_alexnet_npy(path, layer_weights, codebook=None):
 
     Args:
         path: str, the output `.npy` file.
-        layer_weights: mapping with conv1..fc7 (the §3.2 shapes) and optionally `fc8`; a `'C'`
-            entry is taken as the codebook.
+        layer_weights: mapping with conv1..fc7 (the `ALEXNET_SHAPES` shapes) and optionally
+            `fc8`; a `'C'` entry is taken as the codebook.
         codebook: optional `(M*K, D)` array stored bare under `'C'` (DQN, DVSQ, DTQ).
 
     Returns:

@@ -8,7 +8,7 @@ import numpy as np
 
 
 def dadh_code_update(labels, codes, image_outputs, text_outputs, lamb=1.0, mu=1e-5):
-    """DADH's discrete B-step (spec §2.3), in closed form.
+    """DADH's discrete B-step (Zjut-MultimediaPlus/DADH main.py, `train`), in closed form.
 
     `P = (L^T L + lamb I)^{-1} L^T B` and `B <- sign(L P + (mu / 2) (H_I + H_T))`, with NumPy's
     sign (an exact zero stays 0, as `torch.sign`). Solved in float64.
@@ -75,8 +75,8 @@ class DADHLearningRateDecay(keras.callbacks.Callback):
     """`lr_G <- max(factor * lr_G, minimum)` after every epoch with `epoch % every == 0`.
 
     The original tests `epoch % 100 == 0` with 0-based epochs, so the rate decays after epoch 0
-    already (spec §2.8.5); `at_epoch_zero=False` decays after epochs 100, 200, ... instead. Only
-    the generator's rate decays.
+    already (DADH main.py, `train`); `at_epoch_zero=False` decays after epochs 100, 200, ...
+    instead. Only the generator's rate decays.
 
     Args:
         every: int, default 100.
@@ -111,7 +111,10 @@ class DADHLearningRateDecay(keras.callbacks.Callback):
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DJSRHSlopeSchedule(keras.callbacks.Callback):
-    """Sets DJSRH's tanh slope to `sqrt(epoch + 1)` at the start of every epoch (spec §4.1)."""
+    """Sets DJSRH's tanh slope to `sqrt(epoch + 1)` at the start of every epoch.
+
+    zs-zhong/DJSRH models.py, `ImgNet.set_alpha` and `TxtNet.set_alpha`.
+    """
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.slope.assign(math.sqrt(epoch + 1.0))

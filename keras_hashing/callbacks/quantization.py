@@ -1,11 +1,11 @@
 """Code and codebook updates of the quantization methods, run in NumPy between training steps.
 
 `CodebookUpdate` (DQN, DVSQ) runs a round every `every_n_steps` optimiser steps (the original's
-`2 * ceil(n / batch)`, spec §6.2-6.3); `TripletQuantizationUpdate` (DTQ) runs once before training
-and after every epoch, and refreshes the triplets (spec §6.5). Both keep every piece of state in
-the model's `Codebook` weights (codebook, per-sample codes, stored outputs, round counter) or
-derive it from them, so a run resumed by `keras.callbacks.BackupAndRestore` (listed *before*
-these callbacks) continues where it stopped.
+`2 * ceil(n / batch)`, `DQN.train` and `DVSQ.train_cq`); `TripletQuantizationUpdate` (DTQ) runs
+once before training and after every epoch, and refreshes the triplets (`DTQ.train_cq`). Both keep
+every piece of state in the model's `Codebook` weights (codebook, per-sample codes, stored outputs,
+round counter) or derive it from them, so a run resumed by `keras.callbacks.BackupAndRestore`
+(listed *before* these callbacks) continues where it stopped.
 """
 
 import keras
@@ -69,7 +69,7 @@ class CodebookUpdate(keras.callbacks.Callback):
     """DQN/DVSQ code updates: a round after every `every_n_steps`-th optimiser step.
 
     The original updates after step `t` when `t > 0` and `t % (2E) == 0`, `E = ceil(n / batch)`,
-    counting steps from 0 (spec §6.2). The step is the optimiser's own counter, so the schedule
+    counting steps from 0 (`DQN.train`). The step is the optimiser's own counter, so the schedule
     survives a resumed run. After each round the logs get `code_update_rounds`.
 
     Args:
@@ -135,7 +135,7 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
     embeddings and re-mine (halving `n_part` below the threshold). Logs `num_triplets`, `n_part`.
 
     The refresh pass covers every training sample; the original leaves the last `n mod 3T`
-    samples with stale (initially zero) outputs (spec §10.10).
+    samples with stale (initially zero) outputs (`DTQ.update_embedding_and_triplets`).
 
     Args:
         sampler: the `keras_hashing.data.TripletSampler` feeding `triplet_dataset`.

@@ -21,8 +21,8 @@ class RetrievalEvaluation(keras.callbacks.Callback):
 
     The query and database inputs go through `compute_outputs` (by default
     `self.model.predict(inputs, verbose=0)`); the outputs are scored as DHN/DCH report them
-    (spec §7.7) and written under these keys, so TensorBoard, CSVLogger, EarlyStopping and
-    ModelCheckpoint see them:
+    (`DHN.validation`, `DCH.validation`) and written under these keys, so TensorBoard, CSVLogger,
+    EarlyStopping and ModelCheckpoint see them:
     `{prefix}map_by_feature`, `{prefix}map_after_sign` (mAP@R), `{prefix}precision_radius_{r}`,
     `{prefix}recall_radius_{r}`, `{prefix}map_radius_{r}` (Hamming radius `r`, default 2).
     With `plot_dir`, the all-radius curves of each evaluation are drawn to

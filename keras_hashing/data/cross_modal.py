@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-# DADH `config.py` (spec §2.1): file, keys (images, text, labels), text width, labels, split sizes.
+# DADH `config.py` (`Default.data`), `datasets/data_handler.py`: file, keys (images, text,
+# labels), text width, labels, split sizes.
 DADH_DATASETS = {
     "mir": {
         "file": "FLICKR-25K.mat",
@@ -32,7 +33,7 @@ DADH_DATASETS = {
         "database_size": 193734,
     },
 }
-# DJSRH `datasets.py` (spec §4.4): per-label (test, train) counts for the first and later labels.
+# DJSRH `datasets.py`: per-label (test, train) counts for the first and later labels.
 DJSRH_PER_LABEL = {
     "MIRFlickr": ((160, 400), (80, 200), 5000),
     "NUSWIDE": ((200, 500), (200, 500), None),
@@ -159,7 +160,9 @@ class _Subset:
 
 
 def dadh_split_indices(num_items, flag, query_size=None, train_size=None, database_size=None):
-    """DADH's fixed splits (no shuffling; spec §2.1): `(train, query, database)` index arrays.
+    """DADH's fixed splits (no shuffling): `(train, query, database)` index arrays.
+
+    Zjut-MultimediaPlus/DADH datasets/dataset.py, `Dataset.__init__`.
 
     mir: query = the last items from `database_size` on, train = the first 10,000, database = the
     first 18,015. nus: query = the first 2,100, train = the next 10,000, database = the rest.
@@ -197,7 +200,7 @@ def load_dadh_mat(path, flag="mir", standardize=True, text_dim="original", split
 
     Image features are standardised with one global scalar mean and standard deviation over the
     whole matrix, query included (`(X - X.mean()) / X.std()`, NumPy's population std); text is
-    used raw (spec §2.1).
+    used raw (DADH `datasets/data_handler.py`, `load_flickr25k`, `load_nus_wide`).
 
     Args:
         path: the `.mat` file (or a folder holding the original file name).
@@ -234,7 +237,8 @@ def load_dadh_mat(path, flag="mir", standardize=True, text_dim="original", split
 
 
 def djsrh_split_indices(labels, dataset="MIRFlickr", seed=0):
-    """DJSRH's per-label split (spec §4.4), seeded (the original never seeds NumPy).
+    """DJSRH's per-label split (zs-zhong/DJSRH `datasets.py`), seeded (the original never seeds
+    NumPy).
 
     For each label column in order, its items are permuted; the first label gives `test` and
     `train` their first counts, every later label adds its counts from the items not chosen yet.

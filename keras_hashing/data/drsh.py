@@ -1,6 +1,6 @@
 """DRSH's data path: HDF5 feature/attribute files keyed by image id, membership files, triplets.
 
-frankenstan/DRSH (spec drsh_dadh_dhn_djsrh.md §1.2, §1.6) keeps
+frankenstan/DRSH (`train.py::run`; `preprocess/e_x.py`, `preprocess/transfer.py`) keeps
 
 * a feature file (`NUSF.h5`): one dataset per image id, float[4096] (VGG fc7);
 * an attribute file (`NUSGlove.h5`): one dataset per image id, float[10, 300] (the GloVe vectors of
@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import tensorflow as tf
 
-# train.py's hard-coded negative categories (not the usual NUS-WIDE top-21 list, spec §1.2).
+# train.py's hard-coded negative categories (not the usual NUS-WIDE top-21 list).
 NUS_NEGATIVE_CATEGORIES = (
     "animal",
     "beach",
@@ -290,7 +290,7 @@ def load_membership(image_categories_path, category_images_path):
 
 
 class DRSHTripletSampler:
-    """Draws (anchor, positive, negative) ids with the rules of DRSH's `train.py` (spec §1.6).
+    """Draws (anchor, positive, negative) ids with the rules of DRSH's `train.py::run`.
 
     * Anchors: the training ids in a fresh random permutation every epoch.
     * Positive: one of the anchor's categories chosen at random, then a random member of it that

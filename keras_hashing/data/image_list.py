@@ -1,10 +1,11 @@
 """DeepHash list files (`path l_0 ... l_{L-1}` per line) and their OpenCV image pipeline.
 
 thulab/DeepHash reads each image with OpenCV (BGR, uint8), resizes it to 256x256 with bilinear
-interpolation and caches the decoded training images in memory (spec `deephash.md` §2.4). This
-module does the same and serves the images through `tf.data`, so that `model.fit` and
-`model.predict` can consume them. Cropping, flipping and mean subtraction are not done here: the
-model's preprocessing layer does them (§3.1).
+interpolation and caches the decoded training images in memory
+(DeepHash/data_provider/image/__init__.py, `Dataset.img_data`). This module does the same and serves
+the images through `tf.data`, so that `model.fit` and `model.predict` can consume them. Cropping,
+flipping and mean subtraction are not done here: the model's preprocessing layer does them (as
+`img_alexnet_layers` does in the original).
 """
 
 import concurrent.futures
@@ -81,7 +82,7 @@ def read_image_list(list_path, num_labels=None, data_root=None, return_line_numb
             path, label_tokens = tokens[0], tokens[1:]
             if expected is None:
                 if not label_tokens:
-                    # The HEAD cifar10 lists of thulab/DeepHash are path-only (spec §10.1).
+                    # The HEAD cifar10 lists of thulab/DeepHash are path-only (data/cifar10/*.txt).
                     raise ValueError(
                         f"{where}: {path!r} has no labels; expected `path l_0 ... l_(L-1)`. "
                         "Path-only lists (such as thulab/DeepHash's HEAD cifar10 lists) carry no "
@@ -180,7 +181,7 @@ def load_image(path, image_size=256):
 
 
 class _DecodedCache:
-    """Decoded images filled on first access, like the original's training cache (§2.4).
+    """Decoded images filled on first access, like the original's training cache (`img_data`).
 
     In memory, or in a NumPy memmap file whose sidecar `<file>.json` records which list it holds,
     so that a complete file is reused by later runs.
@@ -271,7 +272,7 @@ class ImageListDataset:
     the cache when there is one). A failing image raises a `ValueError` naming the file and the
     list line, or, with `on_error="skip"`, is dropped together with its label row (the kept
     `paths`, `labels` and `line_numbers` stay aligned) and listed in a warning. The original
-    logs and skips such images silently and then crashes on the short batch (spec §10.25).
+    logs and skips such images silently and then crashes on the short batch (`img_data`).
     A file damaged past its header that only `verify="decode"` would catch fails during
     iteration instead: TensorFlow raises `tf.errors.InvalidArgumentError` carrying the same
     message, or, with `on_error="skip"`, the image is dropped with its label (images-only

@@ -1,9 +1,10 @@
 """`tf.data` builders shared by the methods: in-memory arrays and the Fashion-MNIST split.
 
-The batching rules follow thulab/DeepHash's iterators (spec `deephash.md` §2.5): training
-batches are reshuffled every epoch and always full (the remainder is dropped); evaluation batches
-keep file order and the last one is short (the original overlaps it with the previous batch, an
-artefact of its static graph that changes no output, so the port drops it).
+The batching rules follow thulab/DeepHash's iterators (`Dataset` in DeepHash/model/dhn/util.py and
+its siblings): training batches are reshuffled every epoch and always full (the remainder is
+dropped); evaluation batches keep file order and the last one is short (the original overlaps it
+with the previous batch, an artefact of its static graph that changes no output, so the port drops
+it).
 """
 
 import collections

@@ -4,7 +4,8 @@ import dataclasses
 import os
 from typing import Any
 
-# thulab/DeepHash's label widths and mAP cut-offs (spec §7.7, §8.1).
+# thulab/DeepHash's label widths and mAP cut-offs (`label_dims`, `Rs` of
+# examples/{dch,dtq,dvsq,dhn}/train_val_script.py).
 LABEL_DIMS = {
     "cifar10": 10,
     "cub": 200,

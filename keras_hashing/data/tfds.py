@@ -1,10 +1,10 @@
 """TensorFlow Datasets (`tfds:<name>`) as hashing data: one-hot labels, DeepHash image convention.
 
 AlexNet in this library takes what thulab/DeepHash's loader produced: 256x256 BGR uint8 images
-resized with OpenCV's bilinear filter (spec `deephash.md` §2.4). `convert_images` turns TFDS's
-RGB (or grayscale) uint8 arrays into that convention; the retrieval split follows the standard
-CIFAR-10 protocol (100 queries and 500 training images per class, the rest is the database,
-all disjoint), which is what `data/cifar10/prepare.py` writes for list files.
+resized with OpenCV's bilinear filter (DeepHash/data_provider/image/__init__.py, `get_img`).
+`convert_images` turns TFDS's RGB (or grayscale) uint8 arrays into that convention; the retrieval
+split follows the standard CIFAR-10 protocol (100 queries and 500 training images per class, the
+rest is the database, all disjoint), which is what `data/cifar10/prepare.py` writes for list files.
 """
 
 import dataclasses
@@ -384,7 +384,7 @@ def dataset_from_spec(
     """Resolves a dataset spec string to `(images, labels)` arrays or a `tf.data.Dataset`.
 
     Specs:
-        * `"tfds:<name>"` or `"tfds:<name>:<split>"` (split from the spec, `split`, or "train");
+        * `"tfds:<name>"` or `"tfds:<name>:<split>"` (split from the string, `split`, or "train");
           `bgr` defaults to False (TFDS's RGB).
         * `"list:<path/to/list.txt>"`, a DeepHash list file (paths relative to `data_dir`, or to
           the list's folder); always BGR, `image_size` defaults to 256.
@@ -395,7 +395,7 @@ def dataset_from_spec(
         data_dir: str or None, default None.
         as_dataset: bool, default False.
         image_size: int or None, default None.
-        bgr: bool or None, default None (see the specs).
+        bgr: bool or None, default None (see the dataset specs above).
         batch_size, training, shuffle_seed: batching when `as_dataset=True`.
         download: bool, default True (TFDS only).
         num_labels: int or None (list files only).

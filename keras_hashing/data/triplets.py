@@ -4,7 +4,7 @@ DQN, DVSQ and DTQ keep one code and one stored output per training sample (the `
 layer), so their training batches carry the dataset indices of their samples:
 `({"images": x, "indices": i}, labels)`. `indexed_dataset` builds such batches for shuffled
 pairwise training, `TripletSampler` + `triplet_dataset` for DTQ's `[anchors; positives; negatives]`
-batches (spec §6.5).
+batches (thulab/DeepHash DeepHash/model/dtq/util.py, `Dataset.next_batch_triplet`).
 """
 
 import math
@@ -85,7 +85,8 @@ def indexed_dataset(inputs, labels, batch_size, training=True, shuffle_seed=None
         labels: `(n, L)` labels (ignored when `inputs` is an `IndexedSource`).
         batch_size: int.
         training: bool, default True: reshuffle every epoch and drop the remainder (the original
-            serves full batches only, spec §2.5). False: file order, last batch short.
+            serves full batches only, `Dataset.next_batch` in DeepHash/model/dhn/util.py). False:
+            file order, last batch short.
         shuffle_seed: int or None.
 
     Returns:
@@ -125,7 +126,9 @@ def _shares_label(labels, anchor_row):
 def mine_triplets(
     embeddings, labels, margin, n_part=1, strategy="margin", rng=None, perm=None, verbose=0
 ):
-    """DTQ's triplet mining (`update_triplets`, spec §6.5), always with squared Euclidean distance.
+    """DTQ's triplet mining, always with squared Euclidean distance.
+
+    thulab/DeepHash DeepHash/model/dtq/util.py, `Dataset.update_triplets`.
 
     The samples are shuffled (`perm`), split into `n_part` consecutive groups of
     `ceil(n / n_part)`, and triplets are mined inside each group:
@@ -240,8 +243,9 @@ class TripletSampler:
     """Holds DTQ's current triplets and serves them in `[anchors; positives; negatives]` batches.
 
     Keeps the original's cursor: each epoch takes `floor(#triplets / T)` batches from where the
-    previous epoch stopped, wrapping to 0 when a batch would run past the end (spec §10.17).
-    `n_part` halves after a mining that found fewer than `threshold` triplets (spec §6.5).
+    previous epoch stopped, wrapping to 0 when a batch would run past the end
+    (`Dataset.next_batch_triplet` in DeepHash/model/dtq/util.py). `n_part` halves after a
+    mining that found fewer than `threshold` triplets (`DTQ.update_embedding_and_triplets`).
 
     Args:
         inputs: training inputs (array, `ImageListDataset` or `IndexedSource`).

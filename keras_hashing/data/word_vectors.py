@@ -1,9 +1,10 @@
 """Label word vectors for DVSQ: DeepHash's `*_wordvec.txt` files, or gensim vectors of label names.
 
-DVSQ ranks each image against the word vectors `V` (`L x d`, one row per label in label-index
-order) of its labels (spec §2.3, §6.3). The original ships 300-d word2vec GoogleNews rows for
-CIFAR-10 (unnormalised) and NUS-WIDE-81 (L2-normalised) but not the words they stand for; for a
-new dataset the rows are built here from the label names with gensim.
+DVSQ ranks each image against the word vectors `V` (`L x d`, one row per label in label-index order)
+of its labels (thulab/DeepHash DeepHash/model/dvsq/dvsq.py, `wordvec_dict`). The original ships
+300-d word2vec GoogleNews rows for CIFAR-10 (unnormalised) and NUS-WIDE-81 (L2-normalised) but not
+the words they stand for; for a new dataset the rows are built here from the label names with
+gensim.
 """
 
 import os
@@ -104,7 +105,7 @@ def label_embeddings(
             a seeded Gaussian vector of the vocabulary's mean norm; "zeros" (a zero row makes the
             cosine in DVSQ's loss NaN, so use it only with rows you overwrite).
         normalize: bool, default False. L2-normalise the rows (the NUS-WIDE file is normalised,
-            the CIFAR-10 one is not, spec §10.28).
+            the CIFAR-10 one is not: data/{nuswide_81,cifar10}/*_wordvec.txt).
         seed: int, seed of the "random" fallback.
 
     Returns:

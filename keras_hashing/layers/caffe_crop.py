@@ -10,7 +10,9 @@ _DEFAULT_OFFSETS = ((0, 0), (28, 0), (0, 28), (28, 28), (14, 14))
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class CaffeCrop(keras.layers.Layer):
-    """Crops 256x256 OpenCV images the way thulab/DeepHash's AlexNet does (spec deephash.md §3.1).
+    """Crops 256x256 OpenCV images the way thulab/DeepHash's AlexNet does.
+
+    thulab/DeepHash DeepHash/architecture/__init__.py, `img_alexnet_layers`.
 
     The input is `(N, H, W, 3)` BGR in 0..255 (uint8 or float; 256x256 in the original). Channels
     are always reversed to RGB (unless `bgr_input=False`). Then:
@@ -25,10 +27,11 @@ class CaffeCrop(keras.layers.Layer):
 
     Finally the RGB `mean` is subtracted (no scaling). This layer does **not** average the views:
     the model reshapes its (post-tanh) head outputs to `(num_views, N, D)` and takes the mean over
-    axis 0, as `keras_hashing.models.HashingModel` does (spec §3.4).
+    axis 0, as `keras_hashing.models.HashingModel` does (the original averages in
+    `img_alexnet_layers`).
 
     The original's offsets are kept: the "corner" crops start at 28 (not 29) and the "centre" at
-    14, and flipped views come first (spec §10.22).
+    14, and flipped views come first.
 
     Args:
         crop_size: int, default 227. Side of the square crop.

@@ -8,7 +8,8 @@ lives here, so it is saved with the model (`.keras`, `save_weights`, `BackupAndR
   the dataset indices the training pipeline yields (the original's `(n, M*K)` one-hot matrix,
   stored compactly);
 * `stored_outputs` `(n, D)` float32: the latest training-stage output of each sample, written by
-  the train step, which k-means, ICM and the least-squares update are fitted to (spec §5.5);
+  the train step, which k-means, ICM and the least-squares update are fitted to (the original's
+  `feed_batch_output` store, e.g. DeepHash/model/dqn/util.py);
 * `update_rounds` int32 scalar: how many code-update rounds have run (drives DQN/DVSQ's λ warm-up).
 """
 
@@ -36,7 +37,7 @@ class Codebook(keras.layers.Layer):
         dim: int, `D`, the output dimension being quantized.
         num_samples: int or None, default None. Size `n` of the training set whose codes and
             outputs are stored; None keeps no per-sample store (a codebook used for encoding only).
-        seed: int or None. Seed of the uniform `[-1, 1]` placeholder codebook (spec §5.1).
+        seed: int or None. Seed of the uniform `[-1, 1]` placeholder codebook (`DQN.__init__`).
         **kwargs: `keras.layers.Layer` arguments.
 
     Example:

@@ -15,9 +15,9 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     with `r = depth_radius`; channels outside `[0, C)` count as zero. This is
     `tf.nn.local_response_normalization`: alpha is *not* divided by the window size, so the defaults
-    (radius 2, alpha 2e-5) equal Caffe's `local_size=5, alpha=1e-4` (spec deephash.md §3.3).
-    Under the TensorFlow backend that fused op runs (4-D float inputs); elsewhere a `keras.ops`
-    composition of the same formula (`keras_hashing.backend_ops`).
+    (radius 2, alpha 2e-5) equal Caffe's `local_size=5, alpha=1e-4` (thulab/DeepHash
+    `img_alexnet_layers`). Under the TensorFlow backend that fused op runs (4-D float inputs);
+    elsewhere a `keras.ops` composition of the same formula (`keras_hashing.backend_ops`).
 
     Args:
         depth_radius: int, default 2. Half-width of the channel window (window `2r + 1`).
@@ -36,7 +36,7 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     References:
         Krizhevsky, Sutskever, Hinton. "ImageNet Classification with Deep Convolutional Neural
-        Networks", NeurIPS 2012, §3.3.
+        Networks", NeurIPS 2012, Section 3.3.
     """
 
     def __init__(self, depth_radius=2, alpha=2e-5, beta=0.75, bias=1.0, **kwargs):

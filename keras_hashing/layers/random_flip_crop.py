@@ -14,8 +14,8 @@ class RandomFlipCrop(keras.layers.Layer):
     `[0, 2 * padding]`, which shifts the content by up to `padding` pixels.
 
     At inference, `inference_views=1` (default) is the identity. `inference_views=10` is the
-    analogue of the original's 10-crop evaluation (spec §3.4): the four corner crops and the
-    centre crop of the padded image, each also mirrored, laid out view-major with the mirrored
+    analogue of the original's 10-crop evaluation (`img_alexnet_layers`): the four corner crops and
+    the centre crop of the padded image, each also mirrored, laid out view-major with the mirrored
     views first as `CaffeCrop` does; `HashingModel` averages the post-tanh outputs over the views.
 
     With `cutout > 0`, training images also lose a random `cutout` x `cutout` square, set to zero

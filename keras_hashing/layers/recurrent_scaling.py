@@ -1,6 +1,6 @@
 """DRSH's recurrent scaling: a peephole LSTM attending over attribute embeddings, one step per bit.
 
-frankenstan/DRSH (`train.py::lstm_simple`, spec drsh_dadh_dhn_djsrh.md §1.3-1.4). The layer maps a
+frankenstan/DRSH (`train.py::init_params`, `train.py::lstm_simple`, `test.py`). The layer maps a
 visual feature `x (B, D)` and an attribute matrix `A (B, S, E)` (the GloVe vectors of the image's
 top-S concepts in vocabulary order; S = 10 in the original) to one scale in (0, 1) per bit.
 """

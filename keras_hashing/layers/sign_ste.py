@@ -7,9 +7,9 @@ from keras import ops
 def sign_codes(outputs):
     """`{-1, +1}` codes from real outputs; exact zeros map to +1.
 
-    The original draws a random ±1 for exact zeros (spec §7.3, §10.24); a fixed rule keeps
-    encoding deterministic. `keras_hashing.metrics.hash_sign(..., zero="random")` reproduces the
-    original when needed.
+    The original draws a random ±1 for exact zeros (thulab/DeepHash DeepHash/util/__init__.py,
+    `sign`); a fixed rule keeps encoding deterministic.
+    `keras_hashing.metrics.hash_sign(..., zero="random")` reproduces the original when needed.
     """
     return ops.where(outputs >= 0, 1.0, -1.0)
 

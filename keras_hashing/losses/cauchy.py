@@ -24,8 +24,9 @@ def cauchy_cross_entropy(labels, outputs, gamma=20.0, normed=False):
     `normed=False` is what DCH trains with: `d_ij = ||z_i - z_j||^2 + 0.001`. `normed=True` is the
     paper's normalised-Hamming proxy `(D/2)(1 - cos_ij + 1e-6)`, with the original's `1e-6` inside
     the norm product; the original function defaults to it but the model never uses it
-    (spec §6.4, §10.11). The balance weights count the diagonal while the mean skips it
-    (spec §10.12), both kept from the original.
+    (thulab/DeepHash DeepHash/model/dch/dch.py, `DCH.cauchy_cross_entropy`, called with
+    `normed=False` in `apply_loss_function`). The balance weights count the diagonal while the
+    mean skips it, both kept from the original.
 
     Args:
         labels: `(B, L)` multi-hot labels.

@@ -1,15 +1,16 @@
 """Cross-modal hashing losses: DADH (adversarial, triplet, discrete) and DJSRH (reconstruction).
 
-DADH (spec §2.3): a cross-modal triplet loss on cosine distances with in-batch NDCG weights, the
-standard GAN discriminator/generator losses, the WGAN-GP gradient penalty and a sum-reduced
-quantization term. DJSRH (spec §4.2): the joint-semantics affinity `S` built from both
-modalities' cosine similarities and the MSE losses that reconstruct it from code inner products.
+DADH (Zjut-MultimediaPlus/DADH triplet_loss.py and main.py, `train`): a cross-modal triplet loss on
+cosine distances with in-batch NDCG weights, the standard GAN discriminator/generator losses, the
+WGAN-GP gradient penalty and a sum-reduced quantization term. DJSRH (zs-zhong/DJSRH train.py,
+`Session.train`): the joint-semantics affinity `S` built from both modalities' cosine similarities
+and the MSE losses that reconstruct it from code inner products.
 """
 
 import keras
 from keras import ops
 
-# PyTorch's `F.cosine_similarity` and `F.normalize` guards (spec §2.3, §4.8.9).
+# PyTorch's `F.cosine_similarity` and `F.normalize` guards (DADH triplet_loss.py, DJSRH train.py).
 COSINE_EPS = 1e-8
 NORMALIZE_EPS = 1e-12
 
@@ -45,7 +46,9 @@ def cosine_distance_matrix(source, target, eps=COSINE_EPS):
 
 
 def ndcg_relevance(source_labels, target_labels=None):
-    """DADH's in-batch graded relevance `s_ij = (2^{r_ij} - 1) / Z_i` (spec §2.3).
+    """DADH's in-batch graded relevance `s_ij = (2^{r_ij} - 1) / Z_i`.
+
+    Zjut-MultimediaPlus/DADH triplet_loss.py, `get_triplet_mask`.
 
     `r_ij = l_i . l_j` counts shared labels and `Z_i = sum_q (2^{r_i(q)} - 1) / log2(q + 1)` is the
     ideal DCG of row i over every column of the batch. A row with no label gives `Z = 0` and NaN,
@@ -94,7 +97,8 @@ def dadh_triplet_loss(
         target_labels: optional `(B, C)` labels of the targets (default `labels`).
         margin: float, default 0.4.
         kappa: float, default 1.1. The original's `flag + 0.1 = beta * gamma + 0.1` factor, which
-            it puts both in the mask and in the weight (spec §2.8.1).
+            it puts both in the mask and in the weight (DADH triplet_loss.py,
+            `get_triplet_mask`).
         ndcg_weights: bool, default True. The original turns them on only when `alpha == 10`.
         ndcg_scale: float, default 10.0, the constant in front of the weighted form.
 
@@ -163,7 +167,7 @@ def _row_normalize(x):
 
 
 def djsrh_affinity(image_features, text_features, beta, eta, mu, normalizer=None):
-    """DJSRH's joint-semantics affinity matrix `S` (spec §4.2).
+    """DJSRH's joint-semantics affinity matrix `S` (zs-zhong/DJSRH train.py, `Session.train`).
 
     `S_I = 2 cos(F_I) - 1`, `S_T = 2 cos(F_T) - 1`, `S~ = beta S_I + (1 - beta) S_T` and
     `S = mu ((1 - eta) S~ + eta S~ S~^T / m)`. A zero feature row normalises to zeros (its
@@ -218,7 +222,9 @@ def djsrh_affinity(image_features, text_features, beta, eta, mu, normalizer=None
 def djsrh_reconstruction_loss(
     image_codes, text_codes, affinity, lambda1=0.1, lambda2=0.1, return_parts=False
 ):
-    """`lambda1 MSE(B_I B_I^T, S) + MSE(B_I B_T^T, S) + lambda2 MSE(B_T B_T^T, S)` (spec §4.2).
+    """`lambda1 MSE(B_I B_I^T, S) + MSE(B_I B_T^T, S) + lambda2 MSE(B_T B_T^T, S)`.
+
+    zs-zhong/DJSRH train.py, `Session.train`.
 
     `B_* = rownorm(codes)`; each MSE is a mean over the `m^2` entries.
 

@@ -37,10 +37,10 @@ def pairwise_cross_entropy(labels, outputs, alpha=10.0, normed=True, stable=True
 
         mean_ij  w_ij * (log(1 + exp(alpha * theta_ij)) - s_ij * alpha * theta_ij)
 
-    with the DeepHash balance weights `w = |s - 1| + (sum|2s - 1| / sum s) * s` (spec §6.1,
-    §10.12). As in the original the clip of the unnormalised branch comes *before* the
-    multiplication by `alpha` (spec §10.13), and the cosine has no epsilon: a zero output row
-    gives NaN, as it does there (§10.14).
+    with the DeepHash balance weights `w = |s - 1| + (sum|2s - 1| / sum s) * s` (thulab/DeepHash
+    DeepHash/model/dhn/dhn.py, `DHN.cross_entropy`). As in the original the clip of the
+    unnormalised branch comes *before* the multiplication by `alpha`, and the cosine has no
+    epsilon: a zero output row gives NaN, as it does there.
 
     Args:
         labels: `(B, L)` multi-hot labels.
@@ -108,7 +108,7 @@ def dhn_pytorch_pairwise_loss(labels, outputs, lamda=1.0):
     For `lamda = 1` (every reported run) this is the stable `softplus(theta) - S theta`, i.e.
     DHN's cross-entropy with `alpha = 0.5` on raw inner products and without balance weights.
     For other `lamda` the original scales `theta` inside `|.|` and the `S` term but not inside
-    `max(theta, 0)`; that inconsistency is kept (spec drsh_dadh_dhn_djsrh.md §3.2).
+    `max(theta, 0)`; that inconsistency is kept (TreezzZ/DHN_PyTorch dhn.py, `DHNLoss`).
 
     Args:
         labels: `(B, L)` multi-hot labels.

@@ -8,7 +8,8 @@ def quantization_loss(outputs):
     """`mean((|z| - 1)^2)` over every entry: the DHN/DCH quantization term.
 
     The original squares the gap rather than using the paper's log-cosh (DHN) or Cauchy (DCH)
-    forms (spec §6.1, §6.4, §10.11); this is the formula the reported numbers came from.
+    forms (thulab/DeepHash DeepHash/model/dhn/dhn.py and DeepHash/model/dch/dch.py,
+    `apply_loss_function`); this is the formula the reported numbers came from.
 
     Args:
         outputs: `(B, D)` network outputs.

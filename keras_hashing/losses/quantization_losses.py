@@ -3,7 +3,7 @@ and the (label-space) reconstruction terms that pull outputs towards their codeb
 
 `codes` are the original's one-hot-per-codebook matrices: `(B, M*K)` with a single 1 inside each
 block of K columns; `codebook` is the stacked `(M*K, D)` matrix, so the reconstruction of a row is
-`codes @ codebook` (spec §5.1).
+`codes @ codebook` (thulab/DeepHash DeepHash/model/dqn/dqn.py, `DQN.apply_loss_function`).
 """
 
 import keras
@@ -34,7 +34,8 @@ def _row_cosine(a, b):
 def cosine_pairwise_loss(labels, outputs):
     """DQN's pairwise cosine loss `mean_{i,j} (2 s_ij - 1 - cos(z_i, z_j))^2`.
 
-    Every one of the `B^2` ordered pairs of the batch counts, the diagonal included (spec §6.2).
+    Every one of the `B^2` ordered pairs of the batch counts, the diagonal included
+    (thulab/DeepHash DeepHash/model/dqn/dqn.py, `DQN.apply_loss_function`).
 
     Args:
         labels: `(B, L)` multi-hot labels.
@@ -63,7 +64,8 @@ def cosine_pairwise_loss(labels, outputs):
 def reconstruction_loss(outputs, codes, codebook):
     """Mean squared distance `mean_i ||z_i - C^T b_i||^2` to the codebook reconstruction.
 
-    The quantization term of DQN and DTQ (spec §6.2, §6.5); codes and codebook are constants.
+    The quantization term of DQN and DTQ (`DQN.apply_loss_function`, `DTQ.quantization_loss`);
+    codes and codebook are constants.
 
     Args:
         outputs: `(B, D)` outputs.
@@ -116,9 +118,10 @@ def adaptive_margin_loss(labels, outputs, label_embeddings, negatives_only=False
     `sum_i sum_{l: y_il = 1} sum_l' max(0, d_ll' - c_il + c_il') / (L * sum y)`.
 
     As in the original the inner sum runs over every label `l'`, positives and `l' = l` included
-    (spec §10.7); `negatives_only=True` is the paper's form, restricted to `y_il' = 0` (same
-    normaliser). A float `margin` replaces `d_ll'` by that constant: the original's fixed-margin
-    `cos_margin_multi_label` variant (0.7 in its config), which crashes there (spec §10.6).
+    (thulab/DeepHash DeepHash/model/dvsq/dvsq.py, `DVSQ.apply_loss_function`); `negatives_only=True`
+    is the paper's form, restricted to `y_il' = 0` (same normaliser). A float `margin` replaces
+    `d_ll'` by that constant: the original's fixed-margin `cos_margin_multi_label` variant (0.7 in
+    its config), which crashes there (`margin_param` is never set on the model).
 
     Args:
         labels: `(B, L)` multi-hot labels.

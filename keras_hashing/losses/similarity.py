@@ -7,7 +7,7 @@ def label_similarity(labels_a, labels_b=None):
     """Pairwise similarity `s_ij = clip(y_i . y_j, 0, 1)` of multi-hot label rows.
 
     Two items are similar when they share at least one label, as in every thulab/DeepHash
-    loss (spec §6, "common facts").
+    loss (e.g. DeepHash/model/dhn/dhn.py, `DHN.cross_entropy`).
 
     Args:
         labels_a: `(N, L)` multi-hot labels.
@@ -27,7 +27,8 @@ def balance_weights(similarity):
     """DeepHash's pair weights `|s - 1| + (sum|2s - 1| / sum s) * s`.
 
     For binary `s` this is 1 for a dissimilar pair and `#pairs / #similar pairs` for a similar
-    one: only similar pairs are up-weighted (spec §10.12, kept exactly). Every entry of
+    one: only similar pairs are up-weighted (thulab/DeepHash `DHN.cross_entropy` and
+    `DCH.cauchy_cross_entropy`, kept exactly). Every entry of
     `similarity` counts, the diagonal included, whatever the caller later averages over.
     """
     total = ops.sum(ops.abs(2.0 * similarity - 1.0))

@@ -1,4 +1,7 @@
-"""Triplet hinge loss over DeepHash's distances (DTQ), with the row-wise TF distances of spec §4."""
+"""Triplet hinge loss over DeepHash's distances (DTQ), with its row-wise TF distances.
+
+thulab/DeepHash DeepHash/distance/tfversion.py and DeepHash/model/dtq/dtq.py.
+"""
 
 import keras
 from keras import ops
@@ -23,7 +26,9 @@ def _normalize(x):
 
 
 def row_distance(x, y, dist_type="euclidean2"):
-    """Row-wise distance between two `(N, D)` tensors, smaller meaning more similar (spec §4).
+    """Row-wise distance between two `(N, D)` tensors, smaller meaning more similar.
+
+    thulab/DeepHash DeepHash/distance/tfversion.py, `distance(..., pair=False)`.
 
     Args:
         x, y: `(N, D)` tensors.
@@ -54,7 +59,9 @@ def row_distance(x, y, dist_type="euclidean2"):
 
 
 def triplet_loss(anchor, positive, negative, margin, dist_type="euclidean2"):
-    """`mean_t max(0, d(a_t, p_t) - d(a_t, n_t) + margin)`: DTQ's triplet loss (spec §6.5).
+    """`mean_t max(0, d(a_t, p_t) - d(a_t, n_t) + margin)`: DTQ's triplet loss.
+
+    thulab/DeepHash DeepHash/model/dtq/dtq.py, `DTQ.triplet_loss`.
 
     Args:
         anchor, positive, negative: `(T, D)` outputs.

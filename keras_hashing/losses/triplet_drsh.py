@@ -1,4 +1,7 @@
-"""DRSH's Euclidean triplet hinge on scaled real codes (frankenstan/DRSH `train.py`, spec §1.5)."""
+"""DRSH's Euclidean triplet hinge on scaled real codes.
+
+frankenstan/DRSH train.py, `CompAndTrain.CompileAndUpdate`.
+"""
 
 import keras
 from keras import ops

@@ -1,4 +1,4 @@
-"""Retrieval metrics: thulab/DeepHash's mAP@R family (spec §7), cross-modal mAP, plots."""
+"""Retrieval metrics: thulab/DeepHash's mAP@R family (`evaluation`), cross-modal mAP, plots."""
 
 from keras_hashing.metrics.cross_modal import cross_modal_map
 from keras_hashing.metrics.cross_modal import precision_at_top_r

@@ -45,8 +45,8 @@ def as_labels(values, name, rows):
     if not np.all((array == 0) | (array == 1)):
         bad = np.argwhere((array != 0) & (array != 1))[0]
         raise ValueError(
-            f"`{name}` must hold 0/1 multi-hot labels (the relevance rule of spec "
-            f"§7.1 needs binary labels); found {array[tuple(bad)]} at row {bad[0]}, "
+            f"`{name}` must hold 0/1 multi-hot labels (thulab/DeepHash's relevance rule "
+            f"needs binary labels); found {array[tuple(bad)]} at row {bad[0]}, "
             f"column {bad[1]}."
         )
     return array.astype(np.float32, copy=False)
@@ -99,7 +99,7 @@ def check_R(R, num_database):
 def relevance(query_labels, database_labels):
     """`(Q, N)` bool: shares at least one label.
 
-    Equal to the original's "set the query's zeros to -1, then any(equal)" trick (spec §7.1) on
+    Equal to the original's "set the query's zeros to -1, then any(equal)" trick (`get_mAPs`) on
     0/1 labels, without touching the caller's arrays.
     """
     return (query_labels @ database_labels.T) > 0

@@ -53,10 +53,10 @@ def cross_modal_map(
     * "index" (default): mAP@K, AP over the relevant items within the top `top_k` (all when
       None), normalised by their number; ties in database-index order.
     * "djsrh": DJSRH's `calculate_top_map`: the same formula, ranked with NumPy's default
-      (unstable) argsort of the float Hamming row, as the original (spec §4.5).
+      (unstable) argsort of the float Hamming row, as the original (zs-zhong/DJSRH metric.py).
     * "dadh": DADH's `calc_map_k`: AP over the first `min(top_k, #relevant)` relevant items
       wherever they are ranked (all relevant items when `top_k` is None, i.e. mAP@ALL); ties in
-      index order, since `torch.sort`'s tie order cannot be reproduced (spec §2.6).
+      index order, since `torch.sort`'s tie order cannot be reproduced (DADH utils.py).
 
     Args:
         query_codes: `(Q, K)` codes or real outputs of the query modality.

@@ -42,7 +42,7 @@ def map_after_sign_device(
     1.0
 
     References:
-        thulab/DeepHash, `MAPs.get_mAPs_after_sign` (spec §7.2-7.3).
+        thulab/DeepHash DeepHash/evaluation/__init__.py, `MAPs.get_mAPs_after_sign`.
     """
     query, query_labels, database, database_labels = _core.check_pair(
         query_outputs, query_labels, database_outputs, database_labels

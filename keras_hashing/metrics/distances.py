@@ -1,4 +1,4 @@
-"""NumPy distances of thulab/DeepHash (`distance/npversion.py`, spec §4).
+"""NumPy distances of thulab/DeepHash (DeepHash/distance/npversion.py).
 
 Every function returns a *distance*: smaller means more similar. `pair=True` compares every row
 of `x1 (N1, D)` with every row of `x2 (N2, D)` and returns `(N1, N2)`; `pair=False` compares
@@ -88,7 +88,7 @@ def check_dist_type(dist_type):
 
 
 def distance(x1, x2=None, pair=True, dist_type="euclidean2", sign=False):
-    """Distance between rows of `x1` and `x2` (spec §4), smaller is more similar.
+    """Distance between rows of `x1` and `x2` (`npversion.distance`), smaller is more similar.
 
     Args:
         x1: `(N1, D)` array.

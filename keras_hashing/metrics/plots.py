@@ -1,4 +1,4 @@
-"""Figures of the all-radius curves (DCH's precision/recall/mAP plots, spec §7.6)."""
+"""Figures of the all-radius curves (DCH's precision/recall/mAP plots, `DCH.validation`)."""
 
 import os
 

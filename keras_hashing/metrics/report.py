@@ -13,7 +13,9 @@ def deephash_report(
     tie_break="index",
     with_curves=False,
 ):
-    """Every number `MAPs` reports for DHN and DCH, under the original keys (spec §6.4, §7.7).
+    """Every number `MAPs` reports for DHN and DCH, under the original keys.
+
+    thulab/DeepHash DeepHash/model/dch/dch.py and DeepHash/model/dhn/dhn.py, `validation`.
 
     Args:
         query_outputs, database_outputs: real-valued outputs (tanh, 10-crop averaged).

@@ -1,14 +1,14 @@
-"""thulab/DeepHash's retrieval metrics (`evaluation/__init__.py`, spec §7), vectorised.
+"""thulab/DeepHash's retrieval metrics (DeepHash/evaluation/__init__.py), vectorised.
 
 Every function takes real-valued query and database outputs with their 0/1 multi-hot labels;
-an item is relevant to a query when they share at least one label (spec §7.1). Queries are
+an item is relevant to a query when they share at least one label (`get_mAPs`). Queries are
 ranked in chunks (`chunk_size` queries at a time, by default as many as keep a chunk of the
 distance matrix near 4M entries), with a tqdm bar over chunks for large inputs.
 
 Ties. `tie_break="index"` (the default) orders equal distances by database index, which is
 deterministic on every machine. `tie_break="numpy"` repeats the original's NumPy call sequence
-(`argpartition` then the default, unstable `argsort`), which gives the "original value" column
-of spec §12.5 on identical arrays; its tie order may change with the NumPy build and CPU (§7.8).
+(`argpartition` then the default, unstable `argsort`), which reproduces the
+original's values on identical arrays; its tie order may change with the NumPy build and CPU.
 """
 
 import numpy as np
@@ -81,7 +81,7 @@ def _map_by_distance(
     verbose,
     description,
 ):
-    """mAP@R (spec §7.2) for a chunked distance function; queries without a hit are skipped."""
+    """mAP@R (`get_mAPs`) for a chunked distance function; queries without a hit are skipped."""
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
     aps = []
     for start, stop in _core.progress(bounds, verbose, len(query), len(database), description):
@@ -108,7 +108,7 @@ def map_at_r(
     chunk_size=None,
     verbose="auto",
 ):
-    """Mean average precision of the top `R` retrieved items, by feature (spec §7.2).
+    """Mean average precision of the top `R` retrieved items, by feature (`get_mAPs`).
 
     For each query the database is ranked by `dist_type` (smaller first; "inner_product" ranks
     by descending dot product). With `r_k` the relevance of the k-th item,
@@ -121,7 +121,7 @@ def map_at_r(
         database_outputs: `(N, D)` real outputs.
         database_labels: `(N, L)` 0/1 multi-hot labels.
         R: int in 1..N, or None for the whole database.
-        dist_type: str, default "inner_product"; any name of spec §4 (`DIST_TYPES`).
+        dist_type: str, default "inner_product"; any name of `DIST_TYPES`.
         tie_break: "index" (default: equal distances in database order) or "numpy" (the
             original's argpartition + default argsort sequence; see the module docstring).
         chunk_size: int or None, default None; queries ranked per block.
@@ -171,7 +171,9 @@ def map_after_sign(
     zero="positive",
     seed=None,
 ):
-    """mAP@R of the signs of both sides, ranked by inner product, i.e. by Hamming distance (§7.3).
+    """mAP@R of the signs of both sides, ranked by inner product, i.e. by Hamming distance.
+
+    thulab/DeepHash `MAPs.get_mAPs_after_sign`.
 
     Arguments as `map_at_r`, plus `zero`/`seed` of `hash_sign` (the original draws a random sign
     for exact zeros: `zero="random"`). With `tie_break="index"` and `dist_type="inner_product"`
@@ -239,7 +241,7 @@ def map_after_sign_with_rerank(
     zero="positive",
     seed=None,
 ):
-    """mAP@R of Hamming ranking with ties re-ranked by the raw dot product (spec §7.4).
+    """mAP@R of Hamming ranking with ties re-ranked by the raw dot product (`get_mAPs_rerank`).
 
     Items are taken in increasing Hamming distance `h = 0..D-1` (items with every bit different,
     `h = D`, are never visited, as in the original); inside one distance they are ordered by
@@ -329,7 +331,9 @@ def precision_recall_at_radius(
     zero="positive",
     seed=None,
 ):
-    """Precision, recall and mAP of the items within Hamming distance `radius` (spec §7.5).
+    """Precision, recall and mAP of the items within Hamming distance `radius`.
+
+    thulab/DeepHash `MAPs.get_precision_recall_by_Hamming_Radius`.
 
     Per query, the retrieved set is `{j : hamming(q, x_j) <= radius}` of the signed outputs.
     * Nothing retrieved: precision = recall = mAP = 0, and the query counts in all three means.
@@ -441,7 +445,9 @@ def precision_recall_curves(
     zero="positive",
     seed=None,
 ):
-    """Precision, recall and mAP within every Hamming radius `0..D` (spec §7.6, DCH's plots).
+    """Precision, recall and mAP within every Hamming radius `0..D` (DCH's plots).
+
+    thulab/DeepHash `MAPs.get_precision_recall_by_Hamming_Radius_All`.
 
     Per query the database is sorted by Hamming distance (no re-ranking) and, for each radius
     with `n` items within it, precision = hits/n, recall = hits/#relevant (NaN when the database
@@ -566,11 +572,11 @@ def map_quantized(
     chunk_size=None,
     verbose="auto",
 ):
-    """mAP@R against quantized database reconstructions `B_x C` (spec §7.3, `MAPs_CQ`).
+    """mAP@R against quantized database reconstructions `B_x C` (thulab/DeepHash `MAPs_CQ`).
 
     `mode="AQD"` (asymmetric) ranks raw query outputs against `B_x C`; `mode="SQD"` (symmetric)
     ranks query reconstructions `B_q C` against `B_x C`. Reconstructions tie often, so the tie
-    rule matters (spec §12.5 lists both columns).
+    rule matters.
 
     Args:
         query_outputs: `(Q, D)` raw outputs (used by AQD; may be None for SQD).

@@ -50,7 +50,8 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
 
     When the preprocessor produces several views per image at inference (AlexNet's 10 crops,
     `num_views = 10`), the views are laid out view-major as in the original and the model averages
-    the post-tanh outputs over them (spec §3.4). Training always sees one view.
+    the post-tanh outputs over them (thulab/DeepHash `img_alexnet_layers`). Training always sees
+    one view.
 
     Subclasses implement `hashing_loss(x, y, y_pred, sample_weight, training)`; the base
     `compute_loss` adds any regularisation losses and scales for `tf.distribute` replicas.
@@ -90,7 +91,8 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
         self.code_length = int(code_length)
         self.with_tanh = bool(with_tanh)
         self.num_labels = None if num_labels is None else int(num_labels)
-        # fc8 of the original: plain (not truncated) Normal(0, 0.01) weights, zero bias (spec §3.4).
+        # fc8 of the original: plain (not truncated) Normal(0, 0.01) weights, zero bias
+        # (thulab/DeepHash DeepHash/architecture/__init__.py, `img_alexnet_layers`).
         self.hash_layer = keras.layers.Dense(
             self.code_length,
             kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),

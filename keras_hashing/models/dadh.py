@@ -18,7 +18,7 @@ from keras_hashing.losses.cross_modal import gradient_penalty
 from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
 
-# PyTorch Adam's denominator guard and BatchNorm1d defaults (spec §5).
+# PyTorch Adam's denominator guard and BatchNorm1d defaults (DADH main.py, models/gen_model.py).
 ADAM_EPSILON = 1e-8
 BN_MOMENTUM = 0.9  # PyTorch momentum 0.1
 BN_EPSILON = 1e-5
@@ -71,14 +71,14 @@ def _value_and_grad(loss_fn, values):
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DADH(NonFiniteLossGuard, keras.Model):
-    """Deep Adversarial Discrete Hashing (spec §2, repository HEAD).
+    """Deep Adversarial Discrete Hashing (Zjut-MultimediaPlus/DADH at HEAD: main.py, `train`).
 
     Image features (4096-d CNN-F in the original) and text vectors each go through an MLP
     (`hidden_dim -> hidden_dim/2 -> hidden_dim/4` with batch norm) and a tanh hash head. Every
     training batch runs, in `train_step`:
 
     1. the generator forward pass (image and text modules), writing the outputs of this batch into
-       the per-item buffers `H_I`, `H_T`; a second text pass gives `h~_T` (spec §2.8.4);
+       the per-item buffers `H_I`, `H_T`; a second text pass gives `h~_T` (main.py, `train`);
     2. one Adam step of the feature discriminator on `gamma * GAN(f_I real, f_T fake) + 10 GP`;
     3. one Adam step of the hash discriminator on the same with `h_I`, `h_T`;
     4. one Adam step of the generator on
@@ -91,11 +91,11 @@ class DADH(NonFiniteLossGuard, keras.Model):
     `B` (`codes`) is updated once per epoch by `keras_hashing.callbacks.DADHCodeUpdate` and the
     generator learning rate by `DADHLearningRateDecay`.
 
-    Oddities of the original (spec §2.8), each with the switch that changes it:
-    `faithful_constants` (beta' = beta + 0.1 and kappa = beta*gamma + 0.1 in the triplet loss),
+    Oddities of the original (main.py, `train`; triplet_loss.py), each with the switch that changes
+    it: `faithful_constants` (beta' = beta + 0.1 and kappa = beta*gamma + 0.1 in the triplet loss),
     `ndcg_weights="auto"` (NDCG weights only when alpha == 10), `second_text_pass` (h~_T from a
-    second pass of the text module, updating its batch-norm statistics twice). The gradient
-    penalty interpolates per element, as the original.
+    second pass of the text module, updating its batch-norm statistics twice). The gradient penalty
+    interpolates per element, as the original.
 
     Args:
         image_dim: int, default 4096.
@@ -232,7 +232,7 @@ class DADH(NonFiniteLossGuard, keras.Model):
             trainable=False,
             initializer=keras.initializers.RandomNormal(seed=sub_seed(800)),
         )
-        # B starts as sign(N(0, 1)) (spec §2.3).
+        # B starts as sign(N(0, 1)) (DADH main.py, `train`).
         self.codes.assign(ops.sign(self.codes))
         self.image_buffer = self.add_weight(
             name="image_buffer",
@@ -302,7 +302,7 @@ class DADH(NonFiniteLossGuard, keras.Model):
     # Constants of the objective --------------------------------------------------------------
     @property
     def effective_beta(self):
-        """beta' = beta + 0.1: `train()` adds 0.1 to `opt.beta` (spec §2.8.1)."""
+        """beta' = beta + 0.1: `train()` adds 0.1 to `opt.beta` (DADH main.py)."""
         return self.beta + 0.1 if self.faithful_constants else self.beta
 
     @property
@@ -312,7 +312,8 @@ class DADH(NonFiniteLossGuard, keras.Model):
 
     @property
     def uses_ndcg_weights(self):
-        # The original weights triplets by NDCG only when alpha == 10 exactly (spec §2.8.2).
+        # The original weights triplets by NDCG only when alpha == 10 exactly
+        # (DADH triplet_loss.py, `TripletLoss.forward`).
         return self.alpha == 10.0 if self.ndcg_weights == "auto" else bool(self.ndcg_weights)
 
     # Inference --------------------------------------------------------------------------------
@@ -453,7 +454,7 @@ class DADH(NonFiniteLossGuard, keras.Model):
             self.text_buffer.assign(
                 ops.scatter_update(self.text_buffer.value, indices[:, None], h_t)
             )
-            # Per element, not per sample (spec §2.8.3).
+            # Per element, not per sample (DADH main.py, `train`).
             self.interpolation_seed.state.assign(self.interpolation_seed_state.value)
             feature_mix = keras.random.uniform(ops.shape(f_i), seed=self.interpolation_seed)
             hash_mix = keras.random.uniform(ops.shape(h_i), seed=self.interpolation_seed)

@@ -13,8 +13,8 @@ class DCH(HashingModel):
     """Deep Cauchy Hashing.
 
     Loss: `cauchy_cross_entropy(labels, z, gamma, normed) + q_lambda * mean((|z| - 1)^2)` over the
-    pairs of each batch (spec §6.4). Under `tf.distribute`, each replica's loss sees the pairs
-    of its own slice of the batch.
+    pairs of each batch (thulab/DeepHash DeepHash/model/dch/dch.py, `DCH.apply_loss_function`).
+    Under `tf.distribute`, each replica's loss sees the pairs of its own slice of the batch.
 
     Args:
         backbone: feature extractor (`AlexNet` for the original, `SmallCNN` for 28x28 inputs).
@@ -22,7 +22,7 @@ class DCH(HashingModel):
         gamma: float, default 20.0, the Cauchy scale.
         q_lambda: float, default 0.0, weight of the quantization term.
         normed: bool, default False. The original trains with the squared-Euclidean distance;
-            True gives the paper's normalised distance (spec §10.11).
+            True gives the paper's normalised distance (`DCH.cauchy_cross_entropy`'s default).
         with_tanh: bool, default True.
         preprocessor: optional layer before the backbone (`CaffeCrop` for AlexNet).
         num_labels: optional label width to check batches against.

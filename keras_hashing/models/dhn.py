@@ -18,9 +18,10 @@ from keras_hashing.models.base import HashingModel
 class DHN(HashingModel):
     """Deep Hashing Network, as thulab/DeepHash trains it.
 
-    Loss: `pairwise_cross_entropy(labels, z, alpha, normed) + q_lambda * mean((|z| - 1)^2)` over
-    all `B^2` pairs of each batch, diagonal included (spec §6.1). The original's quantization
-    term squares the gap instead of the paper's log-cosh; `q_lambda` is 0 in its script.
+    Loss: `pairwise_cross_entropy(labels, z, alpha, normed) + q_lambda * mean((|z| - 1)^2)` over all
+    `B^2` pairs of each batch, diagonal included (thulab/DeepHash DeepHash/model/dhn/dhn.py,
+    `DHN.apply_loss_function`). The original's quantization term squares the gap instead of the
+    paper's log-cosh; `q_lambda` is 0 in its script.
 
     Args:
         backbone: feature extractor (`AlexNet` for the original, `SmallCNN` for 28x28 inputs).
@@ -30,7 +31,7 @@ class DHN(HashingModel):
         normed: bool, default True: the script's `normed_cross_entropy` (cosine). False is the
             `cross_entropy` branch on inner products clipped to [-15, 15] before `alpha`.
         stable: bool, default True. Stable softplus with the original's values; False computes
-            `log(1 + exp(.))` literally (overflowing as the original does, spec §10.13).
+            `log(1 + exp(.))` literally (overflowing as the original's `DHN.cross_entropy` does).
         with_tanh: bool, default True.
         preprocessor: optional layer before the backbone (`CaffeCrop` for AlexNet).
         num_labels: optional label width to check batches against.
@@ -99,7 +100,7 @@ class DHNPyTorch(HashingModel):
     term is the paper's log-cosh weighted by the same `lamda`; the hash layer starts from
     PyTorch's `nn.Linear` default `U(+-1/sqrt(fan_in))` for weight and bias; and it trains with
     `TorchRMSprop` on a per-epoch cosine schedule (`dhn_pytorch_optimizer`) instead of TF1
-    momentum with gradient multipliers. Loss (spec drsh_dadh_dhn_djsrh.md §3.2):
+    momentum with gradient multipliers. Loss (TreezzZ/DHN_PyTorch dhn.py, `DHNLoss`):
 
         mean_ij [log(1 + exp(-|lamda theta_ij|)) + max(theta_ij, 0) - lamda S_ij theta_ij]
             + lamda * mean_ik log cosh(|h_ik| - 1)

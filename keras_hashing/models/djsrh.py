@@ -14,7 +14,8 @@ from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
 from keras_hashing.optimizers.tf1_momentum import TF1Momentum
 
-# Settings of the original per dataset (spec §4.6): affinity, loss weights, schedule, rates.
+# Settings of the original per dataset (zs-zhong/DJSRH settings.py): affinity, loss weights,
+# schedule, rates.
 DJSRH_SETTINGS = {
     "WIKI": {
         "beta": 0.3,
@@ -70,7 +71,7 @@ def _encode_with(model, key, inputs, batch_size):
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DJSRH(NonFiniteLossGuard, keras.Model):
-    """Deep Joint-Semantics Reconstructing Hashing (spec §4).
+    """Deep Joint-Semantics Reconstructing Hashing (zs-zhong/DJSRH train.py, models.py).
 
     Image side: `image_backbone` (torchvision-layout AlexNet truncated at fc7 in the original,
     trained in training mode so its dropout is on) then a code layer `hid_I`; text side:
@@ -198,7 +199,7 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
         self.built = True
 
     def make_optimizer(self, image_learning_rate=0.001, text_learning_rate=0.01, momentum=0.9):
-        """SGD with momentum and the two learning rates of the original (spec §4.3).
+        """SGD with momentum and the two learning rates of the original (`Session.__init__`).
 
         `TF1Momentum` at the image rate with a `text/image` gradient multiplier on the text
         network equals PyTorch's two SGD optimisers at constant rates.

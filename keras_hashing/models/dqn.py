@@ -3,8 +3,9 @@
 The quantization methods train the network on a pairwise (DQN), semantic (DVSQ) or triplet (DTQ)
 loss plus a term pulling each output towards its codebook reconstruction. The codebook and the
 per-sample codes are non-trainable state held by a `Codebook` layer and refitted in NumPy between
-steps by `keras_hashing.callbacks.CodebookUpdate` / `TripletQuantizationUpdate`; the train step
-only reads them, and writes each batch's outputs into the store the refits use (spec §5).
+steps by `keras_hashing.callbacks.CodebookUpdate` / `TripletQuantizationUpdate`; the train step only
+reads them, and writes each batch's outputs into the store the refits use (as `feed_batch_output`
+does in thulab/DeepHash DeepHash/model/dqn/util.py).
 
 Training batches carry dataset indices: `({"images": x, "indices": i}, labels)`
 (`keras_hashing.data.indexed_dataset`). `predict`, `encode` and `quantize` take plain inputs.
@@ -53,7 +54,7 @@ class QuantizationModel(HashingModel):
 
     #: DQN re-fits k-means every round; DVSQ and DTQ only at the first round.
     refit_kmeans_every_round = False
-    #: Whether a round ends with the ridge least-squares centre update (spec §5.4).
+    #: Whether a round ends with the ridge least-squares centre update (`update_centers`).
     least_squares_update = True
 
     _config_attributes = (
@@ -135,7 +136,7 @@ class QuantizationModel(HashingModel):
         return indices
 
     def cq_weight(self):
-        """λ_t: 0 before the first code update and `cq_lambda` after (spec §6.2, `904265c`)."""
+        """λ_t: 0 before the first code update and `cq_lambda` after (`DQN.train`, `904265c`)."""
         rounds = ops.cast(ops.minimum(self.quantizer.update_rounds, 1), "float32")
         return self.cq_lambda * rounds
 
@@ -170,7 +171,7 @@ class QuantizationModel(HashingModel):
         Args:
             outputs: `(N, D)` outputs (from `predict`).
             codebook: optional `(M*K, D)` array; default the trained codebook (the original
-                evaluates with a random one, spec §10.3).
+                evaluates with a random one: `DQN.load_model` never restores `'C'`).
             seed: int or None, seed of ICM's codebook order.
             verbose: int, 1 shows a progress bar.
 
@@ -206,11 +207,11 @@ class QuantizationModel(HashingModel):
 class DQN(QuantizationModel):
     """Deep Quantization Network.
 
-    Loss: `mean_ij (2 s_ij - 1 - cos(z_i, z_j))^2 + λ_t mean_i ||z_i - C^T b_i||^2` (spec §6.2),
-    with λ_t = 0 before the first code update and `cq_lambda` after. Each code-update round
-    (`keras_hashing.callbacks.CodebookUpdate`) re-fits a block-diagonal k-means codebook from
-    scratch and re-encodes with ICM: the original never calls its least-squares centre update,
-    so DQN is plain product quantization (spec §10.8, kept).
+    Loss: `mean_ij (2 s_ij - 1 - cos(z_i, z_j))^2 + λ_t mean_i ||z_i - C^T b_i||^2` (thulab/DeepHash
+    DeepHash/model/dqn/dqn.py, `DQN.apply_loss_function`), with λ_t = 0 before the first code update
+    and `cq_lambda` after. Each code-update round (`keras_hashing.callbacks.CodebookUpdate`) re-fits
+    a block-diagonal k-means codebook from scratch and re-encodes with ICM: the original never calls
+    its least-squares centre update, so DQN is plain product quantization (`DQN.train`, kept).
 
     Args:
         backbone: feature extractor (`AlexNet` or `SmallCNN`).

@@ -1,4 +1,4 @@
-"""DRSH: supervised hashing with recurrent scaling (frankenstan/DRSH, drsh_dadh_dhn_djsrh.md §1)."""
+"""DRSH: supervised hashing with recurrent scaling (frankenstan/DRSH `train.py`, `test.py`)."""
 
 import keras
 import numpy as np
@@ -40,7 +40,7 @@ def _first_array(element):
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DRSH(NonFiniteLossGuard, keras.Model):
-    """Deep Recurrent Scaling Hashing on precomputed features (spec §1.4-1.6).
+    """Deep Recurrent Scaling Hashing on precomputed features (frankenstan/DRSH `train.py`).
 
     Inputs are a visual feature `x (B, D)` (fc7 of VGG in the original) and an attribute matrix
     `A (B, S, E)` (the GloVe vectors of the top-S visual concepts in vocabulary order), given as

@@ -17,10 +17,10 @@ class DTQ(QuantizationModel):
 
     Training batches are `[anchors; positives; negatives]` (3T rows, built by
     `keras_hashing.data.triplet_dataset`). Loss:
-    `mean_t max(0, d(a, p) - d(a, n) + margin) + cq_lambda * mean_i ||z_i - C^T b_i||^2` over the
-    3T rows (spec §6.5), with no warm-up. `keras_hashing.callbacks.TripletQuantizationUpdate`
-    fits k-means once, then runs ICM and the least-squares centre update every epoch, refreshes
-    the embeddings and re-mines the triplets.
+    `mean_t max(0, d(a, p) - d(a, n) + margin) + cq_lambda * mean_i ||z_i - C^T b_i||^2` over the 3T
+    rows (thulab/DeepHash DeepHash/model/dtq/dtq.py, `DTQ.apply_loss_function`), with no warm-up.
+    `keras_hashing.callbacks.TripletQuantizationUpdate` fits k-means once, then runs ICM and the
+    least-squares centre update every epoch, refreshes the embeddings and re-mines the triplets.
 
     Args:
         backbone: feature extractor.
@@ -31,7 +31,7 @@ class DTQ(QuantizationModel):
         cq_lambda: float, default 0.0 (quantization off, as the script's default).
         triplet_margin: float, default 30.0.
         dist_type: str, default "euclidean2", the loss distance (mining always uses
-            "euclidean2", spec §10.15).
+            "euclidean2": `DTQ.update_embedding_and_triplets` passes no `dist_type`).
         max_iter_update_b: int, default 3. code_batch_size: int, default 500.
         with_tanh: bool, default True. preprocessor, num_labels: see `HashingModel`.
 

@@ -18,10 +18,11 @@ LOSS_TYPES = ("cos_softmargin_multi_label", "cos_margin_multi_label")
 class DVSQ(QuantizationModel):
     """Deep Visual-Semantic Quantization.
 
-    Loss: the adaptive-margin ranking loss of the outputs against the label word vectors `V`
-    plus `λ_t mean_i ||V (z_i - C^T b_i)||^2` (spec §6.3), λ_t warmed up as in DQN. A code-update
-    round (`keras_hashing.callbacks.CodebookUpdate`) fits block-diagonal k-means at the first
-    round only, then runs ICM with the V-weighted cost and the ridge least-squares centre update.
+    Loss: the adaptive-margin ranking loss of the outputs against the label word vectors `V` plus
+    `λ_t mean_i ||V (z_i - C^T b_i)||^2` (thulab/DeepHash DeepHash/model/dvsq/dvsq.py,
+    `DVSQ.apply_loss_function`), λ_t warmed up as in DQN. A code-update round
+    (`keras_hashing.callbacks.CodebookUpdate`) fits block-diagonal k-means at the first round only,
+    then runs ICM with the V-weighted cost and the ridge least-squares centre update.
 
     The label embeddings are a non-trainable weight saved with the model; `D` must equal their
     dimension (asserted by the original).
@@ -35,10 +36,11 @@ class DVSQ(QuantizationModel):
         num_codebooks: int, default 4. num_codewords: int, default 256.
         cq_lambda: float, default 1e-4.
         loss_type: "cos_softmargin_multi_label" (default, adaptive margin) or
-            "cos_margin_multi_label" (fixed `margin`, broken in the original, spec §10.6).
+            "cos_margin_multi_label" (fixed `margin`, broken in the original: `margin_param` is
+            never set).
         margin: float, default 0.7, for the fixed-margin loss.
         negatives_only: bool, default False. True sums the hinge over negative labels only, as
-            the paper writes it; the original sums over every label (spec §10.7).
+            the paper writes it; the original sums over every label (`DVSQ.apply_loss_function`).
         max_iter_update_b: int, default 3. code_batch_size: int, default 500.
         with_tanh: bool, default True. preprocessor: see `HashingModel`.
 

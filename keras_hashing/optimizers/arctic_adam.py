@@ -6,7 +6,7 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DRSHAdam(keras.optimizers.Optimizer):
-    """Adam as DRSH's `train.py::adam` computes it (spec drsh_dadh_dhn_djsrh.md §1.6).
+    """Adam as DRSH's `train.py::adam` computes it (frankenstan/DRSH).
 
     Per variable `w` with gradient `g`, at step `t = 1, 2, ...`:
 

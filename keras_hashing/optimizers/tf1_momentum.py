@@ -6,7 +6,8 @@ import keras
 from keras import ops
 
 # thulab/DeepHash scales the gradients of every pretrained bias by 2 and of the last layer
-# (fc8, here `hash_layer`) by 10 for the kernel and 20 for the bias (spec §3.6). First match wins.
+# (fc8, here `hash_layer`) by 10 for the kernel and 20 for the bias (`apply_loss_function` of
+# each DeepHash/model/*/*.py). First match wins.
 DEEPHASH_MULTIPLIERS = (
     ("*hash_layer*/kernel", 10.0),
     ("*hash_layer*/bias", 20.0),
@@ -24,8 +25,9 @@ class TF1Momentum(keras.optimizers.Optimizer):
         v <- v - lr_t * a
 
     Keras' `SGD(momentum=...)` instead accumulates `-lr * g`, so the two disagree as soon as the
-    learning rate changes (spec §3.7). `m_v` is the multiplier of variable `v`: the first
-    `(pattern, multiplier)` whose `fnmatch` pattern matches `v.path` (default 1).
+    learning rate changes (`tf.train.MomentumOptimizer` in thulab/DeepHash's `apply_loss_function`).
+    `m_v` is the multiplier of variable `v`: the first `(pattern, multiplier)` whose `fnmatch`
+    pattern matches `v.path` (default 1).
 
     Args:
         learning_rate: float or `keras.optimizers.schedules.LearningRateSchedule`, default 0.01.
@@ -115,7 +117,8 @@ def deephash_optimizer(
     """The optimiser every thulab/DeepHash method trains with.
 
     TF1 momentum 0.9 on a staircase exponential decay `lr * decay_factor ** floor(t / decay_step)`
-    of the update counter, with the x1/x2/x10/x20 gradient multipliers (spec §3.6-3.7).
+    of the update counter, with the x1/x2/x10/x20 gradient multipliers (thulab/DeepHash
+    `apply_loss_function`, e.g. DeepHash/model/dch/dch.py).
     `schedule="cosine"` replaces the staircase by `cosine_momentum_optimizer(learning_rate,
     total_steps)` (not in the originals; `decay_step` and `decay_factor` are then unused).
     """

@@ -20,7 +20,7 @@ class TorchRMSprop(keras.optimizers.Optimizer):
         w <- w - lr * g / d                           (otherwise)
 
     `keras.optimizers.RMSprop` differs in three ways: rho 0.9 by default, `eps` inside the square
-    root, and decoupled weight decay (spec drsh_dadh_dhn_djsrh.md §3.3, §5).
+    root, and decoupled weight decay. TreezzZ/DHN_PyTorch dhn.py (`train`) uses PyTorch's form.
 
     Args:
         learning_rate: float or `LearningRateSchedule`, default 0.01 (PyTorch's default).

@@ -1,4 +1,7 @@
-"""keras_hashing.quantization: the NumPy side of DQN, DVSQ and DTQ (spec deephash.md §5).
+"""keras_hashing.quantization: the NumPy side of DQN, DVSQ and DTQ.
+
+After thulab/DeepHash DeepHash/model/{dqn/dqn.py,dvsq/dvsq.py,dtq/dtq.py}: `initial_centers`,
+`update_codes_ICM`, `update_centers`.
 
 Block-diagonal k-means initialisation, ICM code updates (Euclidean or label-space cost), the
 closed-form ridge codebook update, reconstruction, and conversions between the original's

@@ -1,8 +1,8 @@
 """Code representations of the additive quantizers and the reconstruction from a codebook.
 
-thulab/DeepHash stores a code as a float32 one-hot row of length `M*K` (one 1 in each block of
-`K`, spec deephash.md §5.1); users usually want the compact `(N, M)` indices (uint8 for
-`K <= 256`), which take `M*K*4 / M` = 1 024 times less memory at the defaults.
+thulab/DeepHash stores a code as a float32 one-hot row of length `M*K` (one 1 in each block of `K`,
+e.g. `b_img` in DeepHash/model/dqn/dqn.py); users usually want the compact `(N, M)` indices (uint8
+for `K <= 256`), which take `M*K*4 / M` = 1 024 times less memory at the defaults.
 """
 
 import numpy as np

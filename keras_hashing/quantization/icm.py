@@ -1,4 +1,6 @@
-"""Iterated conditional modes (ICM) encoding against an additive codebook (spec deephash.md §5.3).
+"""Iterated conditional modes (ICM) encoding against an additive codebook.
+
+thulab/DeepHash DeepHash/model/dqn/dqn.py, `DQN.update_codes_ICM` and `update_codes_batch`.
 
 For each item the codes start empty; each sweep visits the codebooks in a random order and
 re-chooses codebook `m`'s codeword as the best one given the others:
@@ -55,7 +57,7 @@ def icm_encode(
 
     Vectorised over samples and codewords (one matrix product per chunk, codebook and sweep)
     and processed in chunks of `batch_size` rows, so any `N` works (the original's fixed
-    500-row placeholder crashed below 500, spec §10.27). The codebook orders
+    500-row `ICM_X` placeholder crashed below 500). The codebook orders
     (`sweeps` permutations of `0..M-1`) are drawn once from `numpy.random.default_rng(seed)`
     and shared by every chunk, so `batch_size` only bounds memory and never changes the codes
     (the original draws new orders for each 500-row chunk with Python's `random`). Ties go to
@@ -70,7 +72,7 @@ def icm_encode(
         sweeps: int, default 3 (the original's `max_iter_update_b`).
         seed: int, `numpy.random.Generator` or None, default None: the codebook orders.
         label_embeddings: float array `(L, D)` or None, default None. When given, the cost is
-            `||V r||^2` (DVSQ, spec §6.3) instead of `||r||^2`.
+            `||V r||^2` (`DVSQ.update_codes_ICM`) instead of `||r||^2`.
         batch_size: int, default 500 (the original's `code_batch_size`), rows per chunk.
         verbose: bool, default False; True shows a tqdm progress bar over the chunks.
         return_indices: bool, default False. True returns the compact `(N, M)` indices

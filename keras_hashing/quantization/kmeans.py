@@ -1,4 +1,4 @@
-"""Block-diagonal k-means initialisation of the codebook (spec deephash.md §5.2)."""
+"""Block-diagonal k-means initialisation of the codebook (thulab/DeepHash `initial_centers`)."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Closed-form ridge update of the codebook (spec deephash.md §5.4)."""
+"""Closed-form ridge update of the codebook (thulab/DeepHash `update_centers`)."""
 
 import numpy as np
 
@@ -11,13 +11,13 @@ UNUSED_ROW_THRESHOLD = 1e-8
 def update_codebook(outputs, codes, ridge=1e-3, previous=None):
     """Ridge least-squares codebook `C = (B^T B + ridge I)^-1 B^T Z`, in float32.
 
-    Minimises `||Z - B C||_F^2 + ridge ||C||_F^2` over the whole set. The update is Euclidean
-    even for DVSQ: the unweighted solution also minimises the `V`-weighted objective (spec
-    §5.4). The system is solved with `numpy.linalg.solve` on float32 `B^T B + ridge I` and
-    `B^T Z`; the original multiplies by an explicit float32 inverse, which is less accurate and
-    gives the same codebook to about float32 precision. A codeword no item uses gets a zero row;
-    when `previous` is given, rows with squared norm below 1e-8 are restored from it, as the
-    original does.
+    Minimises `||Z - B C||_F^2 + ridge ||C||_F^2` over the whole set. The update is Euclidean even
+    for DVSQ, as in `DVSQ.update_centers` (DeepHash/model/dvsq/dvsq.py): the unweighted solution
+    also minimises the `V`-weighted objective. The system is solved with
+    `numpy.linalg.solve` on float32 `B^T B + ridge I` and `B^T Z`; the original multiplies by an
+    explicit float32 inverse, which is less accurate and gives the same codebook to about float32
+    precision. A codeword no item uses gets a zero row; when `previous` is given, rows with squared
+    norm below 1e-8 are restored from it, as the original does.
 
     Args:
         outputs: float array `Z` `(N, D)`.
