@@ -172,9 +172,9 @@ def main(argv=None):
         np.testing.assert_allclose(value, library, rtol=1e-9, err_msg=name)
 
     rows = [
-        ("map_after_sign, R=all (mAP@ALL)", library_seconds),
-        ("map_after_sign, R=1000", at_1000_seconds),
-        ("map_at_topk, topk=None", topk_seconds),
+        ("map_after_sign, top_k=all (mAP@ALL)", library_seconds),
+        ("map_after_sign, top_k=1000", at_1000_seconds),
+        ("map_at_topk, top_k=None", topk_seconds),
         ("counting reference (numba, in this file)", counting_seconds),
         ("per-query loop, stable argsort of the row", loop_seconds),
     ]

@@ -125,7 +125,7 @@ def run(method, bits, data, args):
             callbacks=[CodebookUpdate(update_period(n, 256), seed=args.seed, verbose=0)],
         )
         seconds = time.time() - start
-        report, extras, _ = common.quantized_report(model, data, data.R, seed=args.seed)
+        report, extras, _ = common.quantized_report(model, data, data.top_k, seed=args.seed)
     else:
         model = DTQ(
             **backbone_and_augmentation(),
@@ -164,7 +164,7 @@ def run(method, bits, data, args):
         report, extras, _ = common.quantized_report(
             model,
             data,
-            data.R,
+            data.top_k,
             seed=args.seed,
             database_codebook_fit=True,
             keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"),
@@ -237,7 +237,7 @@ def main(argv=None):
     )
     print(
         f"train {data.num_train}, query {len(data.query)}, "
-        f"database {len(data.database)}, R = {data.R}"
+        f"database {len(data.database)}, R = {data.top_k}"
     )
     header = (
         f"{'method':6} {'bits':>4} {'M':>2} {'by feature':>10} {'AQD':>7} {'SQD':>7} "

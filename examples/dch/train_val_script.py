@@ -228,7 +228,7 @@ def train(args, data, strategy, run_dir):
             RetrievalEvaluation(
                 (data.query, data.query_labels),
                 (data.database, data.database_labels),
-                R=data.R,
+                top_k=data.top_k,
                 every_n_epochs=args.eval_every,
                 tie_break=args.tie_break,
                 prefix="test_",  # the test queries: to watch, never to choose on
@@ -279,7 +279,7 @@ def evaluate(args, data, model, run_dir):
         data.query_labels,
         database_outputs,
         data.database_labels,
-        data.R,
+        data.top_k,
         tie_break=args.tie_break,
         with_curves=True,
     )

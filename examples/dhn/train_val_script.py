@@ -252,7 +252,7 @@ def validation(args, data, model_path):
         data.query_labels,
         database_outputs,
         data.database_labels,
-        data.R,
+        data.top_k,
         tie_break=args.tie_break,
     )
     return {key: report[key] for key in REPORT_KEYS}
@@ -279,7 +279,7 @@ def main(argv=None):
         "learning_rate": args.lr,
         "output_dim": args.output_dim,
         "alpha": args.alpha,
-        "R": data.R,
+        "R": data.top_k,  # the original's config key
         "loss_type": args.loss_type,
         "cq_lambda": args.cq_lambda,
         "label_dim": data.num_labels,

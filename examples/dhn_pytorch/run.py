@@ -397,13 +397,13 @@ def evaluate(model, data, args):
     batch_size = args.batch_size if data["kind"] == "gray28" else None
     query_codes = model.predict(data["query"][0], batch_size=batch_size, verbose=0)
     database_codes = model.predict(data["database"][0], batch_size=batch_size, verbose=0)
-    topk = None if args.topk == -1 else args.topk
+    top_k = None if args.topk == -1 else args.topk
     mean_ap = map_at_topk(
         query_codes,
         database_codes,
         data["query"][1],
         data["database"][1],
-        topk=topk,
+        top_k=top_k,
         drop_last=args.drop_last_at_all,
         tie_break=args.tie_break,
     )

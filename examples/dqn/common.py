@@ -51,7 +51,7 @@ class QuantizerData:
             self.database = _gray_inputs(split["database_images"])
             self.database_labels = split["database_labels"]
             self.class_names = list(split["class_names"])
-            self.R = len(self.database)
+            self.top_k = len(self.database)
         else:
             from keras_hashing.data import ImageListDataset
             from keras_hashing.data.registry import load_retrieval_data
@@ -64,7 +64,8 @@ class QuantizerData:
                 seed=seed,
                 on_error=on_error,
             )
-            self.input_kind, self.num_labels, self.R = "caffe256", retrieval.num_labels, retrieval.R
+            self.input_kind, self.num_labels = "caffe256", retrieval.num_labels
+            self.top_k = retrieval.top_k
             root = os.path.join(data_dir, name)
             self.train_inputs = ImageListDataset(
                 os.path.join(root, "train.txt"),
@@ -90,7 +91,7 @@ class QuantizerData:
             self.query, self.query_labels = self.query[keep], self.query_labels[keep]
             keep = np.linspace(0, len(self.database) - 1, 4 * int(eval_limit)).astype(np.int64)
             self.database, self.database_labels = self.database[keep], self.database_labels[keep]
-            self.R = min(self.R, len(self.database))
+            self.top_k = min(self.top_k, len(self.database))
         self.num_train = len(self.train_labels)
 
 
@@ -227,20 +228,20 @@ def build_quantizer(args, data, model_class, *model_args, num_codebooks, num_cod
     return model
 
 
-def average_precision_at_r(query, query_labels, database, database_labels, R, chunk=100):
-    """mAP@R with inner-product ranking (`get_mAPs`), ties broken by database index; queries with
-    no relevant item in the top R are skipped, as the original does."""
+def average_precision_at_r(query, query_labels, database, database_labels, top_k, chunk=100):
+    """mAP@R (R = `top_k`) with inner-product ranking (`get_mAPs`), ties broken by database index;
+    queries with no relevant item in the top R are skipped, as the original does."""
     query = np.asarray(query, np.float32)
     database = np.asarray(database, np.float32)
-    R = int(min(R, len(database)))
+    cutoff = int(min(top_k, len(database)))
     precisions = []
     for start in range(0, len(query), chunk):
         scores = query[start : start + chunk] @ database.T
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :R]
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :cutoff]
         relevant = query_labels[start : start + chunk] @ database_labels.T > 0
         hits = np.take_along_axis(relevant, order, axis=1).astype(np.float64)
         counts = hits.sum(1)
-        cumulative = np.cumsum(hits, axis=1) / np.arange(1, R + 1)
+        cumulative = np.cumsum(hits, axis=1) / np.arange(1, cutoff + 1)
         ap = (cumulative * hits).sum(1) / np.maximum(counts, 1)
         precisions.extend(ap[counts > 0])
     return float(np.mean(precisions)) if precisions else 0.0
@@ -249,7 +250,7 @@ def average_precision_at_r(query, query_labels, database, database_labels, R, ch
 def quantized_report(
     model,
     data,
-    R,
+    top_k,
     codebook=None,
     seed=0,
     keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"),
@@ -262,7 +263,7 @@ def quantized_report(
     Args:
         model: a trained `QuantizationModel`.
         data: `QuantizerData`.
-        R: mAP cut-off.
+        top_k: mAP cut-off, the R of mAP@R.
         codebook: optional codebook to encode with (e.g. a random one for the original's bug).
         database_codebook_fit: DTQ's validation: fit k-means + (ICM, LS) on the database outputs
             into a copy of the codebook (the model's is left unchanged unless the caller
@@ -327,9 +328,9 @@ def quantized_report(
     query_recon = model.quantizer.reconstruct_numpy(query_codes, codebook)
     ql, dl = data.query_labels, data.database_labels
     report = {
-        keys[0]: average_precision_at_r(query_outputs, ql, database_outputs, dl, R),
-        keys[1]: average_precision_at_r(query_outputs, ql, database_recon, dl, R),
-        keys[2]: average_precision_at_r(query_recon, ql, database_recon, dl, R),
+        keys[0]: average_precision_at_r(query_outputs, ql, database_outputs, dl, top_k),
+        keys[1]: average_precision_at_r(query_outputs, ql, database_recon, dl, top_k),
+        keys[2]: average_precision_at_r(query_recon, ql, database_recon, dl, top_k),
     }
     extras = {
         "encode_images_per_s": len(database_outputs) / max(encode_seconds, 1e-9),

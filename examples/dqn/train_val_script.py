@@ -180,7 +180,7 @@ def fit(args, model, data, callbacks):
     return path
 
 
-def evaluate(args, model, data, R, keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"), **kwargs):
+def evaluate(args, model, data, top_k, keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"), **kwargs):
     import numpy as np
 
     codebook = None
@@ -188,7 +188,7 @@ def evaluate(args, model, data, R, keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"), **kw
         shape = (model.num_codebooks * model.num_codewords, model.code_length)
         codebook = np.random.default_rng(args.seed).uniform(-1, 1, shape).astype(np.float32)
     report, extras, _ = common.quantized_report(
-        model, data, R, codebook=codebook, seed=args.seed, keys=keys, **kwargs
+        model, data, top_k, codebook=codebook, seed=args.seed, keys=keys, **kwargs
     )
     common.save_codes(os.path.join(args.save_dir, file_name(args) + "_codes.npz"), extras, data)
     return report, extras
@@ -218,8 +218,8 @@ def main(argv=None):
         )
         period = update_period(data.num_train, args.batch_size)
         fit(args, model, data, [CodebookUpdate(period, args.max_iter_update_cb, seed=args.seed)])
-    R = 5 if args.original_r else data.R
-    report, extras = evaluate(args, model, data, R)
+    top_k = 5 if args.original_r else data.top_k
+    report, extras = evaluate(args, model, data, top_k)
     print(report)
     print(f"encode_images_per_s: {extras['encode_images_per_s']:.1f}")
     return report

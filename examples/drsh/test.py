@@ -151,8 +151,10 @@ def main(argv=None):
         query_labels = category_labels(membership, test_ids, categories)
         database_labels = category_labels(membership, train_ids, categories)
         signs = {k: v.astype(np.float32) * 2 - 1 for k, v in results.items()}
-        for key, R in (("mAP@ALL", len(train_ids)), ("mAP@1000", min(1000, len(train_ids)))):
-            value = map_after_sign(signs["test"], query_labels, signs["train"], database_labels, R)
+        for key, top_k in (("mAP@ALL", len(train_ids)), ("mAP@1000", min(1000, len(train_ids)))):
+            value = map_after_sign(
+                signs["test"], query_labels, signs["train"], database_labels, top_k
+            )
             results[key] = float(value)
             print(f"{key}: {value:.4f}")
     return results

@@ -158,7 +158,7 @@ def validation(args, model, data):
     report, extras, codebook = common.quantized_report(
         model,
         data,
-        data.R,
+        data.top_k,
         seed=args.seed,
         keys=("map_feature_ip", "map_AQD_ip", "map_SQD_ip"),
         database_codebook_fit=True,

@@ -164,7 +164,7 @@ def main(argv=None):
         )
         period = update_period(data.num_train, args.batch_size)
         fit(args, model, data, [CodebookUpdate(period, args.max_iter_update_cb, seed=args.seed)])
-    report, extras = evaluate(args, model, data, data.R)
+    report, extras = evaluate(args, model, data, data.top_k)
     print(report)
     print(f"encode_images_per_s: {extras['encode_images_per_s']:.1f}")
     return report

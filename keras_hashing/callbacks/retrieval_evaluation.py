@@ -1,9 +1,12 @@
 """Retrieval evaluation during training: thulab/DeepHash's `MAPs` figures written into `logs`."""
 
 import os
+import warnings
 
 import keras
 import numpy as np
+
+from keras_hashing.metrics import _core
 
 
 def _is_dataset(value):
@@ -36,7 +39,9 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             only. A dataset of `(inputs, labels)` batches may be passed alone (labels are then
             read from it, and it must yield the same order every pass).
         database: as `query`.
-        R: int or None, default None (the whole database): the mAP cut-off.
+        top_k: int or None, default None (the whole database): the mAP cut-off, how many
+            ranked database items count (the R of the original's mAP@R). The keyword `R` is a
+            deprecated alias, and configs saved with `R` still load.
         every_n_epochs: int, default 1.
         radius: int, default 2, the Hamming radius of the precision/recall/mAP keys.
         prefix: str, default "val_", the start of every key. Name the keys after the data
@@ -53,25 +58,28 @@ class RetrievalEvaluation(keras.callbacks.Callback):
     give it some with `set_data(query, database)` before use.
 
     Example:
-    >>> callback = RetrievalEvaluation((x_query, y_query), (x_db, y_db), R=1000)  # doctest: +SKIP
+    >>> callback = RetrievalEvaluation(  # doctest: +SKIP
+    ...     (x_query, y_query), (x_db, y_db), top_k=1000
+    ... )
     >>> model.fit(train, epochs=10, callbacks=[callback])  # doctest: +SKIP
 
     References:
         thulab/DeepHash, `DeepHash/evaluation/__init__.py::MAPs`.
     """
 
+    @_core.renamed_arguments(R="top_k")
     def __init__(
         self,
-        query=None,
-        database=None,
-        R=None,
-        every_n_epochs=1,
-        radius=2,
-        prefix="val_",
-        plot_dir=None,
-        tie_break="index",
-        device=False,
-        batch_size=None,
+        query: tuple | None = None,
+        database: tuple | None = None,
+        top_k: int | None = None,
+        every_n_epochs: int = 1,
+        radius: int = 2,
+        prefix: str = "val_",
+        plot_dir: str | None = None,
+        tie_break: str = "index",
+        device: bool = False,
+        batch_size: int | None = None,
     ):
         super().__init__()
         if (
@@ -87,9 +95,11 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             raise ValueError(
                 f"RetrievalEvaluation: `radius` must be a non-negative int, found {radius!r}."
             )
-        if R is not None and (isinstance(R, bool) or not isinstance(R, (int, np.integer)) or R < 1):
+        if top_k is not None and (
+            isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
+        ):
             raise ValueError(
-                f"RetrievalEvaluation: `R` must be a positive int or None, found {R!r}."
+                f"RetrievalEvaluation: `top_k` must be a positive int or None, found {top_k!r}."
             )
         if tie_break not in ("index", "numpy"):
             raise ValueError(
@@ -100,7 +110,7 @@ class RetrievalEvaluation(keras.callbacks.Callback):
                 "RetrievalEvaluation: `device=True` ranks ties by index; it needs "
                 "tie_break='index'."
             )
-        self.R = None if R is None else int(R)
+        self.top_k = None if top_k is None else int(top_k)
         self.every_n_epochs = int(every_n_epochs)
         self.radius = int(radius)
         self.prefix = prefix
@@ -111,6 +121,16 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         self.query = self.database = None
         if query is not None or database is not None:
             self.set_data(query, database)
+
+    @property
+    def R(self):
+        """Deprecated alias of `top_k`."""
+        warnings.warn(
+            "RetrievalEvaluation.R is deprecated; use `top_k` instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.top_k
 
     @staticmethod
     def _split(part, name):
@@ -185,16 +205,16 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         from keras_hashing import metrics
 
         args = (query_outputs, query_labels, database_outputs, database_labels)
-        R = self.R if self.R is None else min(self.R, len(database_outputs))
+        top_k = self.top_k if self.top_k is None else min(self.top_k, len(database_outputs))
         if self.device:
-            after_sign = metrics.map_after_sign_device(*args, R)
+            after_sign = metrics.map_after_sign_device(*args, top_k)
         else:
-            after_sign = metrics.map_after_sign(*args, R, tie_break=self.tie_break)
+            after_sign = metrics.map_after_sign(*args, top_k, tie_break=self.tie_break)
         precision, recall, radius_map = metrics.precision_recall_at_radius(
             *args, radius=self.radius, tie_break=self.tie_break
         )
         results = {
-            "map_by_feature": float(metrics.map_at_r(*args, R, tie_break=self.tie_break)),
+            "map_by_feature": float(metrics.map_at_r(*args, top_k, tie_break=self.tie_break)),
             "map_after_sign": float(after_sign),
             f"precision_radius_{self.radius}": float(precision),
             f"recall_radius_{self.radius}": float(recall),
@@ -236,7 +256,7 @@ class RetrievalEvaluation(keras.callbacks.Callback):
 
     def get_config(self):
         return {
-            "R": self.R,
+            "top_k": self.top_k,
             "every_n_epochs": self.every_n_epochs,
             "radius": self.radius,
             "prefix": self.prefix,
@@ -248,4 +268,8 @@ class RetrievalEvaluation(keras.callbacks.Callback):
 
     @classmethod
     def from_config(cls, config):
+        # Configs saved before the rename hold `R`; they load without a warning.
+        config = _core.rename_keywords(
+            config, RetrievalEvaluation.__init__.__renamed_arguments__, cls.__name__, warn=False
+        )
         return cls(**config)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import warnings
 from typing import Any
 
 # thulab/DeepHash's label widths and mAP cut-offs (`label_dims`, `Rs` of
@@ -36,7 +37,8 @@ class RetrievalData:
         num_train: number of training items.
         query, database: tf.data of inputs only, in file order.
         query_labels, database_labels: NumPy label matrices aligned with `query` and `database`.
-        R: the mAP cut-off.
+        top_k: the mAP cut-off, how many ranked database items count (the R of the
+            original's mAP@R); `R` is a deprecated read-only alias.
         num_labels: label width.
         input_kind: "caffe256" (256x256 BGR uint8 images for AlexNet + CaffeCrop) or
             "gray28" (float32 (28, 28, 1) in [0, 1] for SmallCNN).
@@ -49,9 +51,17 @@ class RetrievalData:
     query_labels: Any
     database: Any
     database_labels: Any
-    R: int
+    top_k: int
     num_labels: int
     input_kind: str
+
+    @property
+    def R(self) -> int:
+        """Deprecated alias of `top_k`."""
+        warnings.warn(
+            "RetrievalData.R is deprecated; use `top_k` instead.", DeprecationWarning, stacklevel=2
+        )
+        return self.top_k
 
 
 def load_retrieval_data(
@@ -113,7 +123,7 @@ def load_retrieval_data(
                 to_inputs(database_images), None, val_batch_size, training=False
             ),
             database_labels=database_labels,
-            R=len(database_images),
+            top_k=len(database_images),
             num_labels=train_labels.shape[1],
             input_kind="gray28",
         )
@@ -174,7 +184,7 @@ def load_retrieval_data(
             f"Dataset {name!r}: the lists disagree on the label width ({found}); the training, "
             "query and database lists must label the same classes."
         )
-    R = min(RS.get(name, len(database_labels)), len(database_labels))
+    top_k = min(RS.get(name, len(database_labels)), len(database_labels))
     return RetrievalData(
         name=name,
         train=train,
@@ -183,7 +193,7 @@ def load_retrieval_data(
         query_labels=query_labels,
         database=database,
         database_labels=database_labels,
-        R=R,
+        top_k=top_k,
         num_labels=num_labels or query_labels.shape[1],
         input_kind="caffe256",
     )

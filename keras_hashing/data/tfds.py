@@ -334,7 +334,7 @@ def load_retrieval_data(
         query_labels=labels[query_ids],
         database=build(database_ids, val_batch_size, False, False),
         database_labels=labels[database_ids],
-        R=len(database_ids),
+        top_k=len(database_ids),
         num_labels=labels.shape[1],
         input_kind="gray28" if gray28 else "caffe256",
     )

@@ -1,5 +1,9 @@
 """Shared plumbing of the retrieval metrics: validation, relevance, chunking, ranking, AP."""
 
+import functools
+import inspect
+import warnings
+
 import numpy as np
 
 TIE_BREAKS = ("index", "numpy")
@@ -85,15 +89,96 @@ def check_tie_break(tie_break):
         raise ValueError(f"`tie_break` must be one of {TIE_BREAKS}, found {tie_break!r}.")
 
 
-def check_R(R, num_database):
-    """`R` as an int in 1..num_database; None means the whole database."""
-    if R is None:
+def _owner_name(function):
+    # "RetrievalEvaluation" rather than "RetrievalEvaluation.__init__" in messages.
+    name = function.__qualname__
+    return name[: -len(".__init__")] if name.endswith(".__init__") else name
+
+
+def rename_keywords(keywords, renames, owner, warn=True):
+    """`keywords` with each deprecated name of `renames` (old -> new) moved to its new name.
+
+    Raises `TypeError` when both names are given; warns with `DeprecationWarning` (at the
+    caller of the caller) when `warn` is true.
+    """
+    keywords = dict(keywords)
+    for old, new in renames.items():
+        if old not in keywords:
+            continue
+        if new in keywords:
+            raise TypeError(
+                f"{owner}() got both `{new}` and its deprecated alias `{old}`; pass only `{new}`."
+            )
+        if warn:
+            warnings.warn(
+                f"{owner}(): the keyword `{old}` is deprecated; use `{new}` instead.",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+        keywords[new] = keywords.pop(old)
+    return keywords
+
+
+def renamed_arguments(**renames):
+    """Decorator keeping old keyword names (`R="top_k"`) as deprecated aliases of new ones.
+
+    Passing an old name warns with `DeprecationWarning` naming the new one; passing both names
+    (the new one by keyword or by position) raises `TypeError`. The wrapper keeps the wrapped
+    function's name, docstring and signature (`inspect.signature` shows the new names only), and
+    records the renames in `__renamed_arguments__` for `from_config`-style readers.
+
+    Example:
+    >>> @renamed_arguments(R="top_k")
+    ... def cut(values, top_k=None):
+    ...     return values[:top_k]
+    >>> cut([1, 2, 3], top_k=2)
+    [1, 2]
+    >>> str(inspect.signature(cut))
+    '(values, top_k=None)'
+    """
+
+    def decorate(function):
+        parameters = list(inspect.signature(function).parameters.values())
+        owner = _owner_name(function)
+        positions = {}
+        for new in renames.values():
+            names = [parameter.name for parameter in parameters]
+            if new not in names:
+                raise ValueError(f"{owner} has no argument `{new}` to rename to; found {names}.")
+            parameter = parameters[names.index(new)]
+            if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.POSITIONAL_ONLY):
+                positions[new] = names.index(new)
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs and new in positions and len(args) > positions[new]:
+                    raise TypeError(
+                        f"{owner}() got `{new}` by position and its deprecated alias `{old}` by "
+                        f"keyword; pass only `{new}`."
+                    )
+            return function(*args, **rename_keywords(kwargs, renames, owner))
+
+        wrapper.__renamed_arguments__ = dict(renames)
+        return wrapper
+
+    return decorate
+
+
+def check_top_k(top_k, num_database):
+    """`top_k` as an int in 1..num_database; None means the whole database."""
+    if top_k is None:
         return num_database
-    if isinstance(R, bool) or not isinstance(R, (int, np.integer)) or not 1 <= R <= num_database:
+    if (
+        isinstance(top_k, bool)
+        or not isinstance(top_k, (int, np.integer))
+        or not 1 <= top_k <= num_database
+    ):
         raise ValueError(
-            f"`R` must be an int in 1..{num_database} (the database size) or None, found {R!r}."
+            f"`top_k` must be an int in 1..{num_database} (the database size) or None, "
+            f"found {top_k!r}."
         )
-    return int(R)
+    return int(top_k)
 
 
 def relevance(query_labels, database_labels):

@@ -4,7 +4,10 @@ I->T is the same computation as single-modality retrieval with the image codes a
 the text codes as the database (and T->I the reverse), so this module reuses the shared core.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing.metrics import _core
 from keras_hashing.metrics.retrieval import hash_sign
@@ -33,15 +36,15 @@ def _check_top(top_k, num_database, name="top_k"):
 
 
 def cross_modal_map(
-    query_codes,
-    query_labels,
-    database_codes,
-    database_labels,
-    top_k=None,
-    convention="index",
-    chunk_size=None,
-    verbose="auto",
-):
+    query_codes: ArrayLike,
+    query_labels: ArrayLike,
+    database_codes: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | None = None,
+    convention: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+) -> float:
     """mAP of Hamming ranking for cross-modal (or any) retrieval, every query counted.
 
     Codes of one modality are ranked against codes of the other by Hamming distance
@@ -63,7 +66,8 @@ def cross_modal_map(
         query_labels: `(Q, L)` 0/1 labels.
         database_codes: `(N, K)` codes or real outputs of the database modality.
         database_labels: `(N, L)` 0/1 labels.
-        top_k: int or None (default: the whole database). DJSRH reports mAP@50.
+        top_k: int or None (default: the whole database): how many ranked database items
+            count, the R of mAP@R. DJSRH reports mAP@50.
         convention: "index", "djsrh" or "dadh".
         chunk_size, verbose: as `map_at_r`.
 
@@ -120,29 +124,31 @@ def _dadh_ap(ranked, top_k):
     return np.where(used > 0, total / np.maximum(used, 1), 0.0)
 
 
+@_core.renamed_arguments(top_r="top_k")
 def precision_at_top_r(
-    query_codes,
-    query_labels,
-    database_codes,
-    database_labels,
-    top_r,
-    tie_break="index",
-    chunk_size=None,
-    verbose="auto",
-):
-    """Mean precision of the first `R` Hamming neighbours, for each `R` in `top_r`.
+    query_codes: ArrayLike,
+    query_labels: ArrayLike,
+    database_codes: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | ArrayLike,
+    tie_break: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+) -> np.ndarray:
+    """Mean precision of the first `k` Hamming neighbours, for each `k` in `top_k`.
 
     The curve DJSRH's README plots (precision@top-R, R up to 5 000 for MIR/NUS). Every query is
-    counted; precision@R = relevant among the first R / R.
+    counted; precision@k = relevant among the first k / k.
 
     Args:
         query_codes, query_labels, database_codes, database_labels: as `cross_modal_map`.
-        top_r: int or sequence of ints in 1..N.
+        top_k: int or sequence of ints in 1..N, the cut-offs (the R of precision@top-R;
+            the keyword `top_r` is a deprecated alias).
         tie_break: "index" (default; stable) or "numpy" (default argsort of the float row).
         chunk_size, verbose: as `map_at_r`.
 
     Returns:
-        float64 array with one precision per entry of `top_r`.
+        float64 array with one precision per entry of `top_k`.
 
     Example:
     >>> q = np.array([[1, 1]]); r = np.array([[1, 1], [-1, -1], [1, -1]])
@@ -153,7 +159,7 @@ def precision_at_top_r(
     query, query_labels, database, database_labels = _prepare(
         query_codes, query_labels, database_codes, database_labels
     )
-    cutoffs = np.atleast_1d(np.asarray(top_r))
+    cutoffs = np.atleast_1d(np.asarray(top_k))
     if (
         cutoffs.ndim != 1
         or cutoffs.size == 0
@@ -161,7 +167,7 @@ def precision_at_top_r(
         or cutoffs.min() < 1
         or cutoffs.max() > len(database)
     ):
-        raise ValueError(f"`top_r` must be ints in 1..{len(database)}, found {top_r!r}.")
+        raise ValueError(f"`top_k` must be ints in 1..{len(database)}, found {top_k!r}.")
     width = int(cutoffs.max())
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
     totals = np.zeros(len(cutoffs))

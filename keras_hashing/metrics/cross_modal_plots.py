@@ -1,9 +1,13 @@
 """Cross-modal curves: precision@top-R and Hamming-radius PR for I->T and T->I, and their figure."""
 
+from __future__ import annotations
+
 import os
 
 import numpy as np
+from numpy.typing import ArrayLike
 
+from keras_hashing.metrics import _core
 from keras_hashing.metrics.cross_modal import precision_at_top_r
 from keras_hashing.metrics.retrieval import precision_recall_curves
 
@@ -18,33 +22,34 @@ def _default_top_r(num_database):
     return np.unique(np.linspace(1, min(1000, num_database), 20).round().astype(np.int64))
 
 
-def _direction(query_codes, query_labels, database_codes, database_labels, top_r):
-    top_r = _default_top_r(len(database_codes)) if top_r is None else np.atleast_1d(top_r)
+def _direction(query_codes, query_labels, database_codes, database_labels, top_k):
+    top_k = _default_top_r(len(database_codes)) if top_k is None else np.atleast_1d(top_k)
     precision_at_r = precision_at_top_r(
-        query_codes, query_labels, database_codes, database_labels, top_r
+        query_codes, query_labels, database_codes, database_labels, top_k
     )
     pr_precision, pr_recall, _ = precision_recall_curves(
         query_codes, query_labels, database_codes, database_labels
     )
     return {
-        "top_r": np.asarray(top_r, dtype=np.int64),
+        "top_r": np.asarray(top_k, dtype=np.int64),
         "precision_at_r": precision_at_r,
         "pr_precision": pr_precision,
         "pr_recall": pr_recall,
     }
 
 
+@_core.renamed_arguments(top_r="top_k")
 def cross_modal_curves(
-    image_codes,
-    image_labels,
-    text_codes,
-    text_labels,
-    database_image_codes,
-    database_image_labels,
-    database_text_codes,
-    database_text_labels,
-    top_r=None,
-):
+    image_codes: ArrayLike,
+    image_labels: ArrayLike,
+    text_codes: ArrayLike,
+    text_labels: ArrayLike,
+    database_image_codes: ArrayLike,
+    database_image_labels: ArrayLike,
+    database_text_codes: ArrayLike,
+    database_text_labels: ArrayLike,
+    top_k: int | ArrayLike | None = None,
+) -> dict:
     """Precision@top-R and Hamming-radius precision-recall curves for I->T and T->I.
 
     I->T ranks the database text codes for each query image code, T->I the database image codes
@@ -61,13 +66,15 @@ def cross_modal_curves(
         database_image_labels: `(N, L)` labels of the database images.
         database_text_codes: `(N', K)` database text codes.
         database_text_labels: `(N', L)` labels of the database texts.
-        top_r: optional int or sequence of ints, the cutoffs R; default about 20 values from 1
-            to min(1000, database size) for each direction.
+        top_k: optional int or sequence of ints, the cut-offs (the R of precision@top-R);
+            default about 20 values from 1 to min(1000, database size) for each direction. The
+            keyword `top_r` is a deprecated alias.
 
     Returns:
         `{"i2t": curves, "t2i": curves}`, each `curves` a dict of float64/int64 arrays:
-        `top_r`, `precision_at_r` (one per R), `pr_precision` and `pr_recall` (one per radius
-        0..D; recall is NaN where a query has no relevant item, as `precision_recall_curves`).
+        `top_r` (the cut-offs used; the key keeps its name), `precision_at_r` (one per
+        cut-off), `pr_precision` and `pr_recall` (one per radius 0..D; recall is NaN where a
+        query has no relevant item, as `precision_recall_curves`).
 
     Example:
     >>> curves = cross_modal_curves(qi, ql, qt, ql, di, dl, dt, dl)  # doctest: +SKIP
@@ -80,10 +87,10 @@ def cross_modal_curves(
     """
     return {
         "i2t": _direction(
-            image_codes, image_labels, database_text_codes, database_text_labels, top_r
+            image_codes, image_labels, database_text_codes, database_text_labels, top_k
         ),
         "t2i": _direction(
-            text_codes, text_labels, database_image_codes, database_image_labels, top_r
+            text_codes, text_labels, database_image_codes, database_image_labels, top_k
         ),
     }
 

@@ -11,7 +11,10 @@ deterministic on every machine. `tie_break="numpy"` repeats the original's NumPy
 original's values on identical arrays; its tie order may change with the NumPy build and CPU.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing.metrics import _core
 from keras_hashing.metrics import _counting
@@ -74,53 +77,55 @@ def _map_by_distance(
     query_labels,
     database,
     database_labels,
-    R,
+    top_k,
     distance_fn,
     tie_break,
     chunk_size,
     verbose,
     description,
 ):
-    """mAP@R (`get_mAPs`) for a chunked distance function; queries without a hit are skipped."""
+    """mAP@R (`get_mAPs`, R = `top_k`) for a chunked distance; queries without a hit are skipped."""
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
     aps = []
     for start, stop in _core.progress(bounds, verbose, len(query), len(database), description):
         dist = distance_fn(start, stop)
         relevant = _core.relevance(query_labels[start:stop], database_labels)
         if tie_break == "numpy":
-            ids = _core.top_r_numpy(dist, R)
+            ids = _core.top_r_numpy(dist, top_k)
         else:
-            ids = _core.top_r_stable(dist, R)
+            ids = _core.top_r_stable(dist, top_k)
         total, hits = _core.average_precision(_core.take_rows(relevant, ids))
         kept = hits > 0
         aps.append(total[kept] / hits[kept])
     return _core.mean_or_nan(np.concatenate(aps) if aps else [])
 
 
+@_core.renamed_arguments(R="top_k")
 def map_at_r(
-    query_outputs,
-    query_labels,
-    database_outputs,
-    database_labels,
-    R,
-    dist_type="inner_product",
-    tie_break="index",
-    chunk_size=None,
-    verbose="auto",
-):
-    """Mean average precision of the top `R` retrieved items, by feature (`get_mAPs`).
+    query_outputs: ArrayLike,
+    query_labels: ArrayLike,
+    database_outputs: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | None,
+    dist_type: str = "inner_product",
+    tie_break: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+) -> float:
+    """Mean average precision of the top `top_k` retrieved items, by feature (`get_mAPs`).
 
     For each query the database is ranked by `dist_type` (smaller first; "inner_product" ranks
     by descending dot product). With `r_k` the relevance of the k-th item,
-    `AP = sum_k P@k r_k / sum_k r_k` over `k = 1..R`. A query with no relevant item in its top
-    `R` is skipped (it does not count as 0), as in the original.
+    `AP = sum_k P@k r_k / sum_k r_k` over `k = 1..top_k`. A query with no relevant item in its
+    top `top_k` is skipped (it does not count as 0), as in the original.
 
     Args:
         query_outputs: `(Q, D)` real outputs.
         query_labels: `(Q, L)` 0/1 multi-hot labels (int, float or bool); never modified.
         database_outputs: `(N, D)` real outputs.
         database_labels: `(N, L)` 0/1 multi-hot labels.
-        R: int in 1..N, or None for the whole database.
+        top_k: int in 1..N, or None for the whole database: how many ranked database items
+            count, the R of the original's mAP@R (the keyword `R` is a deprecated alias).
         dist_type: str, default "inner_product"; any name of `DIST_TYPES`.
         tie_break: "index" (default: equal distances in database order) or "numpy" (the
             original's argpartition + default argsort sequence; see the module docstring).
@@ -128,11 +133,11 @@ def map_at_r(
         verbose: bool or "auto" (default: a progress bar from 1e8 query-database pairs on).
 
     Returns:
-        float, the mAP; NaN when no query has a relevant item in its top `R`.
+        float, the mAP; NaN when no query has a relevant item in its top `top_k`.
 
     Example:
     >>> q = np.array([[1.0, 0.2]]); x = np.array([[0.9, 0.1], [-1.0, 0.0], [0.5, 0.5]])
-    >>> map_at_r(q, [[1, 0]], x, [[1, 0], [0, 1], [1, 0]], R=3)
+    >>> map_at_r(q, [[1, 0]], x, [[1, 0], [0, 1], [1, 0]], top_k=3)
     1.0
 
     References:
@@ -143,13 +148,13 @@ def map_at_r(
     query, query_labels, database, database_labels = _core.check_pair(
         query_outputs, query_labels, database_outputs, database_labels
     )
-    R = _core.check_R(R, len(database))
+    top_k = _core.check_top_k(top_k, len(database))
     return _map_by_distance(
         query,
         query_labels,
         database,
         database_labels,
-        R,
+        top_k,
         lambda start, stop: _feature_distance(query[start:stop], database, dist_type),
         tie_break,
         chunk_size,
@@ -158,35 +163,37 @@ def map_at_r(
     )
 
 
+@_core.renamed_arguments(R="top_k")
 def map_after_sign(
-    query_outputs,
-    query_labels,
-    database_outputs,
-    database_labels,
-    R,
-    dist_type="inner_product",
-    tie_break="index",
-    chunk_size=None,
-    verbose="auto",
-    zero="positive",
-    seed=None,
-):
+    query_outputs: ArrayLike,
+    query_labels: ArrayLike,
+    database_outputs: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | None,
+    dist_type: str = "inner_product",
+    tie_break: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+    zero: str = "positive",
+    seed: int | None = None,
+) -> float:
     """mAP@R of the signs of both sides, ranked by inner product, i.e. by Hamming distance.
 
     thulab/DeepHash `MAPs.get_mAPs_after_sign`.
 
-    Arguments as `map_at_r`, plus `zero`/`seed` of `hash_sign` (the original draws a random sign
-    for exact zeros: `zero="random"`). With `tie_break="index"` and `dist_type="inner_product"`
-    the ranking is a counting pass over the database per query (popcount distances, items
-    placed by distance then index, never sorted; `keras_hashing.metrics._counting`); with
-    `tie_break="numpy"` the original's float `-q.x` matrix is sorted the original's way.
+    Arguments as `map_at_r` (`top_k` is the R of mAP@R; `R` is a deprecated alias), plus
+    `zero`/`seed` of `hash_sign` (the original draws a random sign for exact zeros:
+    `zero="random"`). With `tie_break="index"` and `dist_type="inner_product"` the ranking is a
+    counting pass over the database per query (popcount distances, items placed by distance
+    then index, never sorted; `keras_hashing.metrics._counting`); with `tie_break="numpy"` the
+    original's float `-q.x` matrix is sorted the original's way.
 
     Returns:
-        float, the mAP; NaN when no query has a relevant item in its top `R`.
+        float, the mAP; NaN when no query has a relevant item in its top `top_k`.
 
     Example:
     >>> q = np.array([[0.3, -0.2]]); x = np.array([[0.9, -0.1], [-1.0, 0.4], [0.5, 0.5]])
-    >>> map_after_sign(q, [[1, 0]], x, [[1, 0], [0, 1], [1, 0]], R=2)
+    >>> map_after_sign(q, [[1, 0]], x, [[1, 0], [0, 1], [1, 0]], top_k=2)
     1.0
 
     References:
@@ -197,7 +204,7 @@ def map_after_sign(
     query, query_labels, database, database_labels = _core.check_pair(
         query_outputs, query_labels, database_outputs, database_labels
     )
-    R = _core.check_R(R, len(database))
+    top_k = _core.check_top_k(top_k, len(database))
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
     if tie_break == "index" and dist_type == "inner_product":
@@ -207,7 +214,7 @@ def map_after_sign(
             database_signs,
             query_labels,
             database_labels,
-            cutoff=R,
+            cutoff=top_k,
             chunk_size=chunk_size,
             verbose=verbose,
             description="mAP after sign",
@@ -220,7 +227,7 @@ def map_after_sign(
         query_labels,
         database_signs,
         database_labels,
-        R,
+        top_k,
         lambda start, stop: _feature_distance(query_signs[start:stop], database_signs, dist_type),
         tie_break,
         chunk_size,
@@ -229,24 +236,25 @@ def map_after_sign(
     )
 
 
+@_core.renamed_arguments(R="top_k")
 def map_after_sign_with_rerank(
-    query_outputs,
-    query_labels,
-    database_outputs,
-    database_labels,
-    R,
-    tie_break="index",
-    chunk_size=None,
-    verbose="auto",
-    zero="positive",
-    seed=None,
-):
+    query_outputs: ArrayLike,
+    query_labels: ArrayLike,
+    database_outputs: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | None,
+    tie_break: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+    zero: str = "positive",
+    seed: int | None = None,
+) -> float:
     """mAP@R of Hamming ranking with ties re-ranked by the raw dot product (`get_mAPs_rerank`).
 
     Items are taken in increasing Hamming distance `h = 0..D-1` (items with every bit different,
     `h = D`, are never visited, as in the original); inside one distance they are ordered by
-    descending `q.x` of the raw outputs (then by index, with `tie_break="index"`). The first `R`
-    items give the AP; queries without a relevant one are skipped.
+    descending `q.x` of the raw outputs (then by index, with `tie_break="index"`). The first
+    `top_k` items (the original's R) give the AP; queries without a relevant one are skipped.
 
     Args:
         As `map_after_sign`.
@@ -255,12 +263,12 @@ def map_after_sign_with_rerank(
         float, the mAP.
 
     Raises:
-        ValueError: when a query has fewer than `R` items within Hamming distance `D - 1`
+        ValueError: when a query has fewer than `top_k` items within Hamming distance `D - 1`
             (the original crashes with a shape mismatch there).
 
     Example:
     >>> q = np.array([[0.3, -0.2]]); x = np.array([[0.9, -0.1], [0.1, -0.1], [0.5, 0.5]])
-    >>> map_after_sign_with_rerank(q, [[1, 0]], x, [[0, 1], [1, 0], [1, 0]], R=2)
+    >>> map_after_sign_with_rerank(q, [[1, 0]], x, [[0, 1], [1, 0], [1, 0]], top_k=2)
     0.5
 
     References:
@@ -270,7 +278,7 @@ def map_after_sign_with_rerank(
     query, query_labels, database, database_labels = _core.check_pair(
         query_outputs, query_labels, database_outputs, database_labels
     )
-    R = _core.check_R(R, len(database))
+    top_k = _core.check_top_k(top_k, len(database))
     query_signs = hash_sign(query, zero, seed)
     database_signs = hash_sign(database, zero, None if seed is None else seed + 1)
     bits = query.shape[1]
@@ -279,25 +287,27 @@ def map_after_sign_with_rerank(
     for start, stop in _core.progress(bounds, verbose, len(query), len(database), "re-rank mAP"):
         hamming = _core.hamming_from_signs(query_signs[start:stop], database_signs)
         within = np.count_nonzero(hamming < bits, axis=1)
-        if np.any(within < R):
-            row = int(np.argmax(within < R))
+        if np.any(within < top_k):
+            row = int(np.argmax(within < top_k))
             raise ValueError(
                 f"map_after_sign_with_rerank: query {start + row} has only {within[row]} database "
-                f"items within Hamming distance {bits - 1}, fewer than R={R}; the original "
-                f"never visits distance {bits} and crashes here. Use a smaller R."
+                f"items within Hamming distance {bits - 1}, fewer than top_k={top_k}; the "
+                f"original never visits distance {bits} and crashes here. Use a smaller top_k."
             )
         relevant = _core.relevance(query_labels[start:stop], database_labels)
         dots = query[start:stop] @ database.T
         if tie_break == "numpy":
             ranked = np.stack(
                 [
-                    _rerank_row_numpy(hamming[i].astype(np.float64), dots[i], relevant[i], bits, R)
+                    _rerank_row_numpy(
+                        hamming[i].astype(np.float64), dots[i], relevant[i], bits, top_k
+                    )
                     for i in range(len(dots))
                 ]
             )
         else:
             # lexsort is stable: Hamming first, then descending dot product, then index.
-            order = np.lexsort((-dots, hamming), axis=1)[:, :R]
+            order = np.lexsort((-dots, hamming), axis=1)[:, :top_k]
             ranked = _core.take_rows(relevant, order)
         total, hits = _core.average_precision(ranked)
         kept = hits > 0
@@ -305,7 +315,7 @@ def map_after_sign_with_rerank(
     return _core.mean_or_nan(np.concatenate(aps) if aps else [])
 
 
-def _rerank_row_numpy(hamming, dots, relevant, bits, R):
+def _rerank_row_numpy(hamming, dots, relevant, bits, top_k):
     """One query the original's way: per distance, `argwhere` then default `argsort(-q.x)`."""
     collected = []
     count = 0
@@ -314,9 +324,9 @@ def _rerank_row_numpy(hamming, dots, relevant, bits, R):
         if len(ids):
             collected.append(relevant[ids[np.argsort(-dots[ids])]])
             count += len(ids)
-            if count > R:
+            if count > top_k:
                 break
-    return np.concatenate(collected)[:R]
+    return np.concatenate(collected)[:top_k]
 
 
 def precision_recall_at_radius(
@@ -456,8 +466,9 @@ def precision_recall_curves(
     counted. Radii past the farthest item repeat the last value (the original copies forward).
 
     Args:
-        As `map_after_sign` (without `R`); `tie_break="numpy"` sorts the original's float Hamming
-        matrix with NumPy's default argsort, which changes the mAP curve where distances tie.
+        As `map_after_sign` (without `top_k`); `tie_break="numpy"` sorts the original's float
+        Hamming matrix with NumPy's default argsort, which changes the mAP curve where distances
+        tie.
 
     Returns:
         `(precision, recall, map)`, three float64 arrays of length `D + 1` (radius 0..D).
@@ -558,20 +569,21 @@ def _reconstruct(codes, codebook, name):
     )
 
 
+@_core.renamed_arguments(R="top_k")
 def map_quantized(
-    query_outputs,
-    query_codes,
-    database_codes,
-    codebook,
-    query_labels,
-    database_labels,
-    R,
-    mode="AQD",
-    dist_type="inner_product",
-    tie_break="index",
-    chunk_size=None,
-    verbose="auto",
-):
+    query_outputs: ArrayLike | None,
+    query_codes: ArrayLike | None,
+    database_codes: ArrayLike,
+    codebook: ArrayLike,
+    query_labels: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | None,
+    mode: str = "AQD",
+    dist_type: str = "inner_product",
+    tie_break: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+) -> float:
     """mAP@R against quantized database reconstructions `B_x C` (thulab/DeepHash `MAPs_CQ`).
 
     `mode="AQD"` (asymmetric) ranks raw query outputs against `B_x C`; `mode="SQD"` (symmetric)
@@ -584,8 +596,8 @@ def map_quantized(
             None for AQD).
         database_codes: `(N, M*K)` one-hot codes or `(N, M)` indices.
         codebook: `(M*K, D)` stacked codewords `C`.
-        query_labels, database_labels, R, dist_type, tie_break, chunk_size, verbose: as
-            `map_at_r`.
+        query_labels, database_labels, top_k, dist_type, tie_break, chunk_size, verbose: as
+            `map_at_r` (`top_k` is the R of mAP@R; `R` is a deprecated alias).
         mode: "AQD" (default) or "SQD".
 
     Returns:
@@ -593,7 +605,7 @@ def map_quantized(
 
     Example:
     >>> C = np.array([[1.0, 0.0], [0.0, 1.0]]); db = np.array([[1, 0], [0, 1]])
-    >>> map_quantized(np.array([[0.9, 0.2]]), None, db, C, [[1]], [[1], [0]], R=2)
+    >>> map_quantized(np.array([[0.9, 0.2]]), None, db, C, [[1]], [[1], [0]], top_k=2)
     1.0
 
     References:
@@ -616,7 +628,7 @@ def map_quantized(
         query_labels,
         database,
         database_labels,
-        R,
+        top_k,
         dist_type=dist_type,
         tie_break=tie_break,
         chunk_size=chunk_size,

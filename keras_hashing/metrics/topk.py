@@ -1,7 +1,11 @@
 """mAP@top-k over Hamming ranking, with DHN_PyTorch's conventions (`utils/evaluate.py`)."""
 
-import numpy as np
+from __future__ import annotations
 
+import numpy as np
+from numpy.typing import ArrayLike
+
+from keras_hashing.metrics import _core
 from keras_hashing.metrics import _counting
 
 
@@ -13,25 +17,26 @@ def _sign_codes(values, name):
     return np.sign(values)
 
 
+@_core.renamed_arguments(topk="top_k")
 def map_at_topk(
-    query_codes,
-    database_codes,
-    query_labels,
-    database_labels,
-    topk=None,
-    drop_last=False,
-    tie_break="index",
-    batch_size=256,
-):
-    """Mean average precision of the top `topk` Hamming neighbours, as DHN_PyTorch reports it.
+    query_codes: ArrayLike,
+    database_codes: ArrayLike,
+    query_labels: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | None = None,
+    drop_last: bool = False,
+    tie_break: str = "index",
+    batch_size: int = 256,
+) -> float:
+    """Mean average precision of the top `top_k` Hamming neighbours, as DHN_PyTorch reports it.
 
     For each query the database is ranked by Hamming distance `(K - q . r) / 2` of the signs,
-    the first `topk` items are kept, and AP is the mean of `(rank among relevant) / position`
+    the first `top_k` items are kept, and AP is the mean of `(rank among relevant) / position`
     over the relevant items retrieved. A query with no relevant item retrieved scores 0 and *is*
     counted: the mean is over every query. (`map_at_r`, the thulab/DeepHash metric, skips such
     queries instead.) Relevance is sharing a label, `y_q . y_r > 0`.
 
-    `topk=None` (or -1) ranks the whole database. The original passes `--topk -1` straight to a
+    `top_k=None` (or -1) ranks the whole database. The original passes `--topk -1` straight to a
     slice `[:topk]`, which drops the last-ranked item; `drop_last=True` reproduces that.
 
     Args:
@@ -39,8 +44,10 @@ def map_at_topk(
         database_codes: `(N, K)` codes or outputs.
         query_labels: `(Q, L)` multi-hot labels.
         database_labels: `(N, L)` multi-hot labels.
-        topk: int or None, default None (all). -1 also means all.
-        drop_last: bool, default False. With `topk` all, leave out the last-ranked item, as the
+        top_k: int or None, default None (all). -1 also means all. How many ranked database
+            items count: the original's `--topk`, the R of mAP@R elsewhere (the keyword `topk`
+            is a deprecated alias).
+        drop_last: bool, default False. With `top_k` all, leave out the last-ranked item, as the
             original's `[:-1]` slice does.
         tie_break: "index" (default: equal distances in database order, as a stable sort) or
             "numpy" (NumPy's default sort; PyTorch's `argsort` order is unspecified too). With
@@ -76,12 +83,12 @@ def map_at_topk(
     if tie_break not in ("index", "numpy"):
         raise ValueError(f"`tie_break` must be 'index' or 'numpy', found {tie_break!r}.")
     num_database = len(database)
-    if topk is None or topk == -1:
+    if top_k is None or top_k == -1:
         cutoff = num_database - 1 if drop_last else num_database
-    elif isinstance(topk, (int, np.integer)) and topk > 0:
-        cutoff = min(int(topk), num_database)
+    elif isinstance(top_k, (int, np.integer)) and not isinstance(top_k, bool) and top_k > 0:
+        cutoff = min(int(top_k), num_database)
     else:
-        raise ValueError(f"`topk` must be a positive int, -1 or None, found {topk!r}.")
+        raise ValueError(f"`top_k` must be a positive int, -1 or None, found {top_k!r}.")
     if tie_break == "index" and np.all(query_labels >= 0) and np.all(database_labels >= 0):
         # For non-negative labels `y_q . y_r > 0` is "some label > 0 on both sides", which the
         # counting pass tests on packed bits; ties by index are its natural order.

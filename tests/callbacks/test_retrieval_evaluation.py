@@ -40,7 +40,7 @@ def test_fit_writes_keys_into_logs_every_n_epochs(tmp_path):
     x, y = tiny_data()
     model = tiny_model()
     callback = RetrievalEvaluation(
-        (x[:6], y[:6]), (x[6:], y[6:]), R=10, every_n_epochs=2, plot_dir=str(tmp_path)
+        (x[:6], y[:6]), (x[6:], y[6:]), top_k=10, every_n_epochs=2, plot_dir=str(tmp_path)
     )
     recorder = Recorder()
     history = model.fit(
@@ -101,7 +101,7 @@ def test_get_config_round_trip(tmp_path):
     callback = RetrievalEvaluation(
         (x[:6], y[:6]),
         (x[6:], y[6:]),
-        R=5,
+        top_k=5,
         every_n_epochs=3,
         radius=1,
         prefix="v_",

@@ -53,7 +53,9 @@ def test_skip_covers_query_and_database_lists_and_the_counts(tmp_path):
     assert len(data.query_labels) == 3 and len(data.database_labels) == 4
     assert sum(len(batch) for batch in data.query) == 3
     assert sum(len(batch) for batch in data.database) == 4
-    assert data.R == 4
+    assert data.top_k == 4
+    with pytest.warns(DeprecationWarning, match="RetrievalData.R is deprecated; use `top_k`"):
+        assert data.R == 4  # the former name, kept as a read-only alias
 
 
 def test_lists_with_different_label_widths_are_refused(tmp_path):

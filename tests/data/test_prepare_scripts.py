@@ -264,9 +264,9 @@ def test_registry_reads_the_cifar_lists_and_their_validation_split(tmp_path):
     module = _script("cifar10")
     module.prepare_image_tree(tree, query_per_class=1, train_per_class=3, validation_per_class=1)
     full = load_retrieval_data("cifar10", data_dir=str(tmp_path), batch_size=4)
-    assert (full.num_train, len(full.query_labels), full.R) == (30, 10, 40)
+    assert (full.num_train, len(full.query_labels), full.top_k) == (30, 10, 40)
     held_out = load_retrieval_data("cifar10", data_dir=str(tmp_path), batch_size=4, validation=1)
-    assert (held_out.num_train, len(held_out.query_labels), held_out.R) == (20, 10, 40)
+    assert (held_out.num_train, len(held_out.query_labels), held_out.top_k) == (20, 10, 40)
     np.testing.assert_array_equal(held_out.database_labels, full.database_labels)
     want = [label for _, label in _labelled_lines(tree / "val_test.txt")]
     np.testing.assert_array_equal(held_out.query_labels.argmax(axis=1), want)

@@ -103,7 +103,7 @@ def test_load_retrieval_data_follows_the_cifar_protocol():
         )
     # Mock labels are random but seeded; each class has at least one test-split candidate here.
     assert data.input_kind == "caffe256" and data.num_labels == 10
-    assert data.R == len(data.database_labels) == 120 - len(data.query_labels) - data.num_train
+    assert data.top_k == len(data.database_labels) == 120 - len(data.query_labels) - data.num_train
     x, y = next(iter(data.train))
     assert x.shape == (4, 32, 32, 3) and x.dtype == "uint8" and y.shape == (4, 10)
     query = np.concatenate(list(data.query))
@@ -126,4 +126,4 @@ def test_load_retrieval_data_serves_28x28_gray_as_floats():
     assert x.shape == (4, 28, 28, 1) and x.dtype == "float32" and y.shape == (4, 10)
     assert 0.0 <= float(np.min(x)) and float(np.max(x)) <= 1.0
     database = np.concatenate(list(data.database))
-    assert database.shape == (data.R, 28, 28, 1)
+    assert database.shape == (data.top_k, 28, 28, 1)

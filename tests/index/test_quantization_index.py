@@ -85,7 +85,7 @@ def test_the_index_ranking_gives_map_quantized(rng, mode):
     relevance = query_labels @ database_labels.T > 0
     aps = [average_precision_oracle(ids[q], relevance[q]) for q in range(8)]
     expected = map_quantized(
-        queries, query_codes, codes, codebook, query_labels, database_labels, R=R, mode=mode
+        queries, query_codes, codes, codebook, query_labels, database_labels, top_k=R, mode=mode
     )
     assert np.mean([ap for ap in aps if ap is not None]) == pytest.approx(expected, rel=1e-12)
 

@@ -116,10 +116,10 @@ def test_map_at_topk_with_zero_signs_and_with_negative_labels_matches_the_oracle
     args = (query, database, query_labels, database_labels)
     for topk in (5, 30):
         np.testing.assert_allclose(
-            metrics.map_at_topk(*args, topk=topk), topk_oracle(*args, topk), rtol=1e-12
+            metrics.map_at_topk(*args, top_k=topk), topk_oracle(*args, topk), rtol=1e-12
         )
     # Labels with negative entries are no sets of labels; they take the matrix-product path.
     signed = (query, database, query_labels - 0.5, database_labels)
     np.testing.assert_allclose(
-        metrics.map_at_topk(*signed, topk=9), topk_oracle(*signed, 9), rtol=1e-12
+        metrics.map_at_topk(*signed, top_k=9), topk_oracle(*signed, 9), rtol=1e-12
     )

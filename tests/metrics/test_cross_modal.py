@@ -118,7 +118,7 @@ def test_validation(rng):
         metrics.cross_modal_map(q, ql, x, xl, convention="torch")
     with pytest.raises(ValueError, match="top_k"):
         metrics.cross_modal_map(q, ql, x, xl, top_k=0)
-    with pytest.raises(ValueError, match="top_r"):
+    with pytest.raises(ValueError, match="top_k"):
         metrics.precision_at_top_r(q, ql, x, xl, [0, 3])
     with pytest.raises(ValueError, match="columns"):
         metrics.cross_modal_map(q[:, :3], ql, x, xl)

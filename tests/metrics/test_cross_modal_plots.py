@@ -53,7 +53,7 @@ def test_curves_match_the_loops():
     curves = metrics.cross_modal_curves(
         p["qi"], p["qi_labels"], p["qt"], p["qt_labels"],
         p["di"], p["di_labels"], p["dt"], p["dt_labels"],
-        top_r=[1, 2, 3, 5, 8],
+        top_k=[1, 2, 3, 5, 8],
     )  # fmt: skip
     expected = {
         "i2t": direction_loop(p["qi"], p["qi_labels"], p["dt"], p["dt_labels"], [1, 2, 3, 5, 8]),

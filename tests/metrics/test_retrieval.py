@@ -212,7 +212,7 @@ def test_rerank_matches_oracle_and_hand_case(rng):
 def test_rerank_raises_when_too_few_items_within_d_minus_1():
     query = np.array([[1.0, 1.0]])
     database = np.array([[1.0, 1.0], [-1.0, -1.0]])  # the second one is at distance D = 2
-    with pytest.raises(ValueError, match="fewer than R=2"):
+    with pytest.raises(ValueError, match="fewer than top_k=2"):
         metrics.map_after_sign_with_rerank(query, [[1]], database, [[1], [1]], 2)
 
 
@@ -337,7 +337,7 @@ def test_validation_errors(rng):
         metrics.map_at_r(q, ql[:, :2], x, xl, 5)
     with pytest.raises(ValueError, match="0/1"):
         metrics.map_at_r(q, ql * 2, x, xl, 5)
-    with pytest.raises(ValueError, match="R"):
+    with pytest.raises(ValueError, match="top_k"):
         metrics.map_at_r(q, ql, x, xl, 61)
     with pytest.raises(ValueError, match="tie_break"):
         metrics.map_at_r(q, ql, x, xl, 5, tie_break="stable")

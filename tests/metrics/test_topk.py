@@ -38,17 +38,17 @@ def random_problem(seed, num_query=6, num_database=30, bits=8, num_labels=4):
 @pytest.mark.parametrize("topk", [5, 12, 30])
 def test_matches_loop_oracle(seed, topk):
     args = random_problem(seed)
-    np.testing.assert_allclose(map_at_topk(*args, topk=topk), topk_oracle(*args, topk), rtol=1e-12)
+    np.testing.assert_allclose(map_at_topk(*args, top_k=topk), topk_oracle(*args, topk), rtol=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 3])
 def test_all_counts_every_item_and_drop_last_reproduces_the_original_slice(seed):
     args = random_problem(seed)
-    everything = map_at_topk(*args, topk=None)
+    everything = map_at_topk(*args, top_k=None)
     np.testing.assert_allclose(everything, topk_oracle(*args, None), rtol=1e-12)
-    np.testing.assert_allclose(map_at_topk(*args, topk=-1), everything, rtol=1e-12)
+    np.testing.assert_allclose(map_at_topk(*args, top_k=-1), everything, rtol=1e-12)
     np.testing.assert_allclose(
-        map_at_topk(*args, topk=-1, drop_last=True), topk_oracle(*args, -1), rtol=1e-12
+        map_at_topk(*args, top_k=-1, drop_last=True), topk_oracle(*args, -1), rtol=1e-12
     )
 
 
@@ -63,7 +63,7 @@ def test_hand_case_counts_queries_without_hits_as_zero():
     # top-1 with the last item dropped changes nothing here; a real drop: query 0 whose only
     # relevant item is ranked last.
     far = np.array([[-1, -1]], float)
-    dropped = map_at_topk(far, database, np.eye(3)[[0]], database_labels, topk=-1, drop_last=True)
+    dropped = map_at_topk(far, database, np.eye(3)[[0]], database_labels, top_k=-1, drop_last=True)
     assert dropped == 0.0
     assert map_at_topk(far, database, np.eye(3)[[0]], database_labels) == pytest.approx(1 / 3)
 
@@ -79,13 +79,13 @@ def test_ties_follow_database_order_by_default():
 def test_real_outputs_use_their_signs():
     args = list(random_problem(5))
     scaled = [args[0] * 0.3, args[1] * 0.7] + args[2:]
-    assert map_at_topk(*scaled, topk=7) == map_at_topk(*args, topk=7)
+    assert map_at_topk(*scaled, top_k=7) == map_at_topk(*args, top_k=7)
 
 
 def test_bad_arguments():
     args = random_problem(0)
-    with pytest.raises(ValueError, match="topk"):
-        map_at_topk(*args, topk=0)
+    with pytest.raises(ValueError, match="top_k"):
+        map_at_topk(*args, top_k=0)
     with pytest.raises(ValueError, match="bits"):
         map_at_topk(args[0][:, :4], *args[1:])
     with pytest.raises(ValueError, match="tie_break"):
