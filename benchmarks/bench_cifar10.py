@@ -87,7 +87,7 @@ def _report(query_outputs, query_labels, database_outputs, database_labels):
     from keras_hashing.metrics import map_after_sign
 
     report = deephash_report(
-        query_outputs, query_labels, database_outputs, database_labels, R=len(database_labels)
+        query_outputs, query_labels, database_outputs, database_labels, top_k=len(database_labels)
     )
     report["map_at_1000"] = float(
         map_after_sign(query_outputs, query_labels, database_outputs, database_labels,
