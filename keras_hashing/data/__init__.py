@@ -22,6 +22,19 @@ from keras_hashing.data.image_list import image_list_dataset
 from keras_hashing.data.image_list import load_image
 from keras_hashing.data.image_list import read_image_list
 from keras_hashing.data.image_list import write_image_list
+from keras_hashing.data.openclipart import OpenClipArt
+from keras_hashing.data.openclipart import OpenClipArtRecord
+from keras_hashing.data.openclipart import attach_image_features
+from keras_hashing.data.openclipart import bag_of_words
+from keras_hashing.data.openclipart import build_openclipart
+from keras_hashing.data.openclipart import build_vocabulary
+from keras_hashing.data.openclipart import glove_average
+from keras_hashing.data.openclipart import load_openclipart
+from keras_hashing.data.openclipart import openclipart_split
+from keras_hashing.data.openclipart import render_png
+from keras_hashing.data.openclipart import scan_openclipart
+from keras_hashing.data.openclipart import select_openclipart
+from keras_hashing.data.openclipart import write_openclipart
 from keras_hashing.data.pipelines import FashionMNISTDatasets
 from keras_hashing.data.pipelines import array_dataset
 from keras_hashing.data.pipelines import fashion_mnist_datasets
@@ -43,6 +56,19 @@ from keras_hashing.data.word_vectors import load_deephash_wordvec
 from keras_hashing.data.word_vectors import load_keyed_vectors
 
 __all__ = [
+    "OpenClipArt",
+    "OpenClipArtRecord",
+    "attach_image_features",
+    "bag_of_words",
+    "build_openclipart",
+    "build_vocabulary",
+    "glove_average",
+    "load_openclipart",
+    "openclipart_split",
+    "render_png",
+    "scan_openclipart",
+    "select_openclipart",
+    "write_openclipart",
     "CrossModalData",
     "CrossModalPart",
     "FashionMNISTDatasets",
