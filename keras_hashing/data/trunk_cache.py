@@ -408,26 +408,36 @@ def trunk_cache_dataset(
         )
     num_items = len(rows)
 
-    def gather(positions, views):
+    # The views come from one generator that lives as long as the dataset: a new epoch (a new
+    # iterator) draws new views, which a tf.data random source would repeat from its seed.
+    view_rng = np.random.default_rng(seed)
+
+    def gather(positions, centre_only):
         items = rows[positions]
+        if centre_only:
+            views = np.zeros(len(items), dtype=np.int64)
+        else:
+            views = view_rng.integers(0, num_views, size=len(items))
         return features[items, views].astype(np.float32), labels[items]
 
-    def read(indices, views):
-        maps, rows = tf.numpy_function(gather, [indices, views], [tf.float32, tf.float32])
+    def read(positions, centre_only):
+        maps, rows_ = tf.numpy_function(
+            gather, [positions, centre_only], [tf.float32, tf.float32]
+        )
         maps.set_shape((None, *map_shape))
-        rows.set_shape((None, labels.shape[1]))
-        return maps, rows
+        rows_.set_shape((None, labels.shape[1]))
+        return maps, rows_
 
-    indices = tf.data.Dataset.range(num_items)
+    positions = tf.data.Dataset.range(num_items)
     if not training:
-        dataset = indices.batch(batch_size).map(lambda i: read(i, tf.zeros_like(i))[0])
+        dataset = positions.batch(batch_size).map(lambda i: read(i, True)[0])
         return dataset.prefetch(tf.data.AUTOTUNE)
     if batch_size > num_items:
         raise ValueError(
             f"trunk_cache_dataset: batch_size {batch_size} is larger than split {split!r} "
             f"({num_items} images); no full batch can be made."
         )
-    indices = indices.shuffle(num_items, seed=seed, reshuffle_each_iteration=True)
-    views = tf.data.Dataset.random(seed=seed).map(lambda r: r % num_views)
-    dataset = tf.data.Dataset.zip(indices, views).batch(batch_size, drop_remainder=True)
-    return dataset.map(read, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    positions = positions.shuffle(num_items, seed=seed, reshuffle_each_iteration=True)
+    dataset = positions.batch(batch_size, drop_remainder=True)
+    # A sequential map keeps the draws in batch order, so a seed gives the same run.
+    return dataset.map(lambda i: read(i, False)).prefetch(tf.data.AUTOTUNE)

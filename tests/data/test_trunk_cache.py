@@ -4,6 +4,7 @@ import json
 import os
 
 import cv2
+import keras
 import numpy as np
 import pytest
 
@@ -165,8 +166,9 @@ def test_training_dataset_shuffles_full_batches_and_draws_every_view(tmp_path):
     labels = _labels(9)
     cache = _build(tmp_path / "cache", paths, labels, views=3)
     features = cache.features("train").astype(np.float32)
+    keras.utils.set_random_seed(0)  # a global seed must not freeze the views between epochs
     dataset = trunk_cache_dataset(cache, "train", batch_size=4, training=True, seed=1)
-    orders, views_seen = [], set()
+    orders, views_seen, views_of_item = [], set(), {}
     for _ in range(6):
         order = []
         for maps, rows in dataset:
@@ -177,11 +179,13 @@ def test_training_dataset_shuffles_full_batches_and_draws_every_view(tmp_path):
                 view = [v for v in range(3) if np.array_equal(features[index, v], map_)]
                 assert view, "each example is one cached view of its image"
                 views_seen.add(view[0])
+                views_of_item.setdefault(index, set()).add(view[0])
                 np.testing.assert_array_equal(row, labels[index])
                 order.append(index)
         assert len(order) == 8 and len(set(order)) == 8  # full batches, no repeats
         orders.append(order)
     assert views_seen == {0, 1, 2}
+    assert max(len(views) for views in views_of_item.values()) == 3  # new draws every epoch
     assert len({tuple(order) for order in orders}) > 1
 
 
