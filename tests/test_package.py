@@ -68,3 +68,40 @@ def test_no_citations_of_internal_spec_files():
                     if "§" not in line and citation.search(text):
                         found.append(f"{where}:{token.start[0] + offset}: {line.strip()}")
     assert not found, "citations of internal spec files:\n" + "\n".join(found)
+
+
+_WITHOUT_TENSORFLOW = """
+import sys
+
+class _NoTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ImportError("TensorFlow is not installed here")
+
+sys.meta_path.insert(0, _NoTensorFlow())
+import keras_hashing as kh
+from keras_hashing.backbones import EfficientNetLite
+from keras_hashing.data import load_image, read_image_list
+from keras_hashing.models import DCH
+assert "tensorflow" not in sys.modules
+try:
+    kh.data.TrunkCache
+except ImportError as error:
+    print("needs:", error)
+"""
+
+
+def test_models_and_list_files_import_without_tensorflow(tmp_path):
+    """A JAX-only install (the GPU path) reads list files and builds models with no TensorFlow;
+    the `tf.data` parts say what they need when first used."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    result = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_TENSORFLOW], env=env, capture_output=True, text=True,
+        cwd=tmp_path, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "needs: TensorFlow is not installed here" in result.stdout

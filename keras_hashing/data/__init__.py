@@ -2,58 +2,80 @@
 
 Images for AlexNet follow thulab/DeepHash's loader: OpenCV, BGR, uint8, 256x256 bilinear.
 Fashion-MNIST for the small CNN is float32 `(28, 28, 1)` in [0, 1].
+
+Submodules load on first use of one of their names, so that a JAX-only install can use those
+that need no TensorFlow (`list_files`: the DeepHash lists and image reader) without it.
 """
 
-from keras_hashing.data.cross_modal import CrossModalData
-from keras_hashing.data.cross_modal import CrossModalPart
-from keras_hashing.data.cross_modal import load_dadh_mat
-from keras_hashing.data.cross_modal import load_djsrh_mirflickr
-from keras_hashing.data.cross_modal import load_djsrh_nuswide
-from keras_hashing.data.cross_modal import load_djsrh_wiki
-from keras_hashing.data.cross_modal import paired_dataset
-from keras_hashing.data.cross_modal import two_view_fashion_mnist
-from keras_hashing.data.drsh import DRSHTripletSampler
-from keras_hashing.data.drsh import H5Entries
-from keras_hashing.data.drsh import drsh_triplet_dataset
-from keras_hashing.data.fashion_mnist import FashionMNISTSplit
-from keras_hashing.data.fashion_mnist import load_fashion_mnist
-from keras_hashing.data.image_list import ImageListDataset
-from keras_hashing.data.image_list import image_list_dataset
-from keras_hashing.data.image_list import load_image
-from keras_hashing.data.image_list import read_image_list
-from keras_hashing.data.image_list import write_image_list
-from keras_hashing.data.openclipart import OpenClipArt
-from keras_hashing.data.openclipart import OpenClipArtRecord
-from keras_hashing.data.openclipart import attach_image_features
-from keras_hashing.data.openclipart import bag_of_words
-from keras_hashing.data.openclipart import build_openclipart
-from keras_hashing.data.openclipart import build_vocabulary
-from keras_hashing.data.openclipart import glove_average
-from keras_hashing.data.openclipart import load_openclipart
-from keras_hashing.data.openclipart import openclipart_split
-from keras_hashing.data.openclipart import render_png
-from keras_hashing.data.openclipart import scan_openclipart
-from keras_hashing.data.openclipart import select_openclipart
-from keras_hashing.data.openclipart import write_openclipart
-from keras_hashing.data.pipelines import FashionMNISTDatasets
-from keras_hashing.data.pipelines import array_dataset
-from keras_hashing.data.pipelines import fashion_mnist_datasets
-from keras_hashing.data.pipelines import fashion_mnist_inputs
-from keras_hashing.data.tfds import convert_images
-from keras_hashing.data.tfds import dataset_from_spec
-from keras_hashing.data.tfds import load_tfds_split
-from keras_hashing.data.tfds import retrieval_split
-from keras_hashing.data.triplets import IndexedSource
-from keras_hashing.data.triplets import TripletSampler
-from keras_hashing.data.triplets import indexed_dataset
-from keras_hashing.data.triplets import mine_triplets
-from keras_hashing.data.triplets import triplet_dataset
-from keras_hashing.data.trunk_cache import TrunkCache
-from keras_hashing.data.trunk_cache import crop_views
-from keras_hashing.data.trunk_cache import trunk_cache_dataset
-from keras_hashing.data.word_vectors import label_embeddings
-from keras_hashing.data.word_vectors import load_deephash_wordvec
-from keras_hashing.data.word_vectors import load_keyed_vectors
+import importlib
+
+# name -> the submodule that defines it.
+_EXPORTS = {
+    "CrossModalData": "cross_modal",
+    "CrossModalPart": "cross_modal",
+    "load_dadh_mat": "cross_modal",
+    "load_djsrh_mirflickr": "cross_modal",
+    "load_djsrh_nuswide": "cross_modal",
+    "load_djsrh_wiki": "cross_modal",
+    "paired_dataset": "cross_modal",
+    "two_view_fashion_mnist": "cross_modal",
+    "DRSHTripletSampler": "drsh",
+    "H5Entries": "drsh",
+    "drsh_triplet_dataset": "drsh",
+    "FashionMNISTSplit": "fashion_mnist",
+    "load_fashion_mnist": "fashion_mnist",
+    "ImageListDataset": "image_list",
+    "image_list_dataset": "image_list",
+    "load_image": "list_files",
+    "read_image_list": "list_files",
+    "write_image_list": "list_files",
+    "OpenClipArt": "openclipart",
+    "OpenClipArtRecord": "openclipart",
+    "attach_image_features": "openclipart",
+    "bag_of_words": "openclipart",
+    "build_openclipart": "openclipart",
+    "build_vocabulary": "openclipart",
+    "glove_average": "openclipart",
+    "load_openclipart": "openclipart",
+    "openclipart_split": "openclipart",
+    "render_png": "openclipart",
+    "scan_openclipart": "openclipart",
+    "select_openclipart": "openclipart",
+    "write_openclipart": "openclipart",
+    "FashionMNISTDatasets": "pipelines",
+    "array_dataset": "pipelines",
+    "fashion_mnist_datasets": "pipelines",
+    "fashion_mnist_inputs": "pipelines",
+    "convert_images": "tfds",
+    "dataset_from_spec": "tfds",
+    "load_tfds_split": "tfds",
+    "retrieval_split": "tfds",
+    "IndexedSource": "triplets",
+    "TripletSampler": "triplets",
+    "indexed_dataset": "triplets",
+    "mine_triplets": "triplets",
+    "triplet_dataset": "triplets",
+    "TrunkCache": "trunk_cache",
+    "crop_views": "trunk_cache",
+    "trunk_cache_dataset": "trunk_cache",
+    "label_embeddings": "word_vectors",
+    "load_deephash_wordvec": "word_vectors",
+    "load_keyed_vectors": "word_vectors",
+}
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keras_hashing.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"keras_hashing.data.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "OpenClipArt",
