@@ -58,8 +58,8 @@ def load_split(list_path, resize_size, crop_size=None, limit=None, threads=16):
     """uint8 RGB images of a list (resized; centre-cropped to `crop_size` when given), labels."""
     import cv2
 
-    from keras_hashing.data import load_image
-    from keras_hashing.data import read_image_list
+    from keras_hashing.data.list_files import load_image
+    from keras_hashing.data.list_files import read_image_list
 
     paths, labels = read_image_list(list_path)
     if limit:

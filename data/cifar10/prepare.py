@@ -271,7 +271,7 @@ def prepare_image_tree(
         and `classes` (the class names, label order).
     """
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-    from keras_hashing.data.image_list import write_image_list
+    from keras_hashing.data.list_files import write_image_list
 
     image_dir = os.path.abspath(os.path.expanduser(os.fspath(image_dir)))
     out = image_dir if out is None else os.path.abspath(os.path.expanduser(os.fspath(out)))
@@ -335,7 +335,7 @@ def prepare(
     """
     # Imported here so `--help` works without TensorFlow.
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-    from keras_hashing.data.image_list import write_image_list
+    from keras_hashing.data.list_files import write_image_list
 
     data = load_cifar_batches(cifar_dir)
     query_ids, train_ids, database_ids = split_ids(

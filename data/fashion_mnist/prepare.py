@@ -50,7 +50,7 @@ def prepare(out, data_dir=None, progress=True):
     """
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
     from keras_hashing.data import load_fashion_mnist
-    from keras_hashing.data.image_list import write_image_list
+    from keras_hashing.data.list_files import write_image_list
 
     split = load_fashion_mnist(data_dir)
     out = os.path.expanduser(out)

@@ -894,7 +894,7 @@ def write_openclipart(
     """
     import scipy.io
 
-    from keras_hashing.data.image_list import write_image_list
+    from keras_hashing.data.list_files import write_image_list
 
     out_dir = os.path.expanduser(os.fspath(out_dir))
     os.makedirs(os.path.join(out_dir, DJSRH_DIR), exist_ok=True)
