@@ -138,6 +138,7 @@ def run(args, data, method, bits, results, key, started):
     import keras
 
     from keras_hashing.callbacks import IterationProgress
+    from keras_hashing.callbacks.training import NonFiniteLossError
     from keras_hashing.optimizers import deephash_optimizer
 
     defaults = METHODS[method]
@@ -152,7 +153,13 @@ def run(args, data, method, bits, results, key, started):
     # A short first fit compiles the step and times it, so the budget check can skip a run.
     warmup = min(20, steps)
     start = time.time()
-    model.fit(batches, steps_per_epoch=warmup, epochs=1, verbose=0, shuffle=False)
+    try:
+        model.fit(batches, steps_per_epoch=warmup, epochs=1, verbose=0, shuffle=False)
+    except NonFiniteLossError as error:
+        results[key] = {"diverged": str(error), "method": method, "bits": bits}
+        _save_results(args.out, results)
+        print(key, "diverged:", error, flush=True)
+        return
     compile_seconds = time.time() - start
     start = time.time()
     model.fit(batches, steps_per_epoch=warmup, epochs=1, verbose=0, shuffle=False)
@@ -192,6 +199,8 @@ def run(args, data, method, bits, results, key, started):
 
 def main(argv=None):
     args = parse_args(argv)
+    # float32 matrix products as the originals had them, not TF32 (JAX's default on a GPU).
+    os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
     started = time.time()
     results = _load_results(args.out)
     train_list, query_list = "train.txt", "test.txt"
@@ -214,6 +223,8 @@ def main(argv=None):
                 continue
             run(args, data, method, bits, results, key, started)
     for key, value in results.items():
+        if "diverged" in value:
+            continue
         print(f"{key:45s} mAP@54000 {value['i2i_after_sign']:.4f} "
               f"mAP@1000 {value['map_at_1000']:.4f} P@r2 {value['i2i_prec_radius_2']:.3f} "
               f"R@r2 {value['i2i_recall_radius_2']:.3f} train {value['train_seconds']:.0f} s")

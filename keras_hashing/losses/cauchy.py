@@ -62,7 +62,11 @@ def cauchy_cross_entropy(labels, outputs, gamma=20.0, normed=False):
         )
         distance = code_length / 2.0 * (1.0 - inner / norm_product + 1e-6)
     else:
-        distance = squared_norms - 2.0 * inner + ops.transpose(squared_norms) + 0.001
+        # A squared distance is >= 0, but with reduced-precision matmuls (TF32, the default of
+        # JAX and TensorFlow on recent GPUs) the expansion of two near-equal rows can come out
+        # below -0.001, and log(1 - cauchy) is then NaN. The clamp changes nothing in float32.
+        squared = squared_norms - 2.0 * inner + ops.transpose(squared_norms)
+        distance = ops.maximum(squared, 0.0) + 0.001
     cauchy = gamma / (distance + gamma)
     pair_loss = -similarity * ops.log(cauchy) - (1.0 - similarity) * ops.log(1.0 - cauchy)
     weighted = pair_loss * balance_weights(similarity)

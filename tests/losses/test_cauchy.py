@@ -111,3 +111,24 @@ def test_gradient_is_finite():
             value = cauchy_cross_entropy(labels, z)
         grad = tape.gradient(value, z)
     assert np.all(np.isfinite(np.asarray(grad)))
+
+
+def test_cauchy_distance_never_below_its_offset_when_rounding_cancels():
+    """Two dissimilar, nearly equal rows of large norm: the expansion
+    |u|^2 - 2<u, v> + |v|^2 rounds below -0.001 in float32 for some draws (as TF32 matmuls on a
+    GPU do for tanh outputs), which made log(1 - cauchy) NaN; the squared distance is clamped."""
+    import numpy as np
+
+    from keras_hashing.losses.cauchy import cauchy_cross_entropy
+
+    rng = np.random.default_rng(0)
+    labels = np.eye(2, dtype="float32")
+    negative = 0
+    for _ in range(20):
+        row = rng.normal(0.0, 60.0, (1, 64)).astype("float32")
+        outputs = np.concatenate([row, row * np.float32(1 + 1e-7)])
+        squared = (outputs**2).sum(1)
+        negative += squared[0] - 2 * outputs[0] @ outputs[1] + squared[1] < -0.001
+        loss = float(cauchy_cross_entropy(labels, outputs))
+        assert np.isfinite(loss)
+    assert negative > 0  # the draws do reach the case
