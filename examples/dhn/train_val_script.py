@@ -93,9 +93,9 @@ def build_parser():
     parser.add_argument(
         "--img-model",
         default="alexnet",
-        choices=["alexnet", "small_cnn"],
-        help="alexnet (CaffeNet, 256x256 list-file images) or small_cnn (28x28; the one "
-        "fashion_mnist uses)",
+        choices=["alexnet", "efficientnet_lite0", "efficientnet_lite1", "small_cnn"],
+        help="alexnet (CaffeNet, 256x256 list-file images), efficientnet_lite0/1 (ImageNet, "
+        "same images), or small_cnn (28x28; the one fashion_mnist uses)",
     )
     parser.add_argument(
         "--model-weights",
@@ -179,8 +179,14 @@ def build_model(args, data):
         num_labels=data.num_labels,
         name="dhn",
     )
-    if _shared.resolve_img_model(args.img_model, data.input_kind) == "small_cnn":
+    img_model = _shared.resolve_img_model(args.img_model, data.input_kind)
+    if img_model == "small_cnn":
         backbone, preprocessor = _shared.small_cnn_parts(args.model_weights, args.seed)
+        model = DHN(backbone, args.output_dim, preprocessor=preprocessor, **options)
+    elif img_model != "alexnet":
+        backbone, preprocessor = _shared.efficientnet_parts(
+            img_model, args.model_weights, args.seed
+        )
         model = DHN(backbone, args.output_dim, preprocessor=preprocessor, **options)
     else:
         from keras_hashing.layers import CaffeCrop
@@ -234,7 +240,8 @@ def train(args, data, strategy):
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
     save_model_atomically(model, path)
     print(f"model saved to {path}")
-    if data.input_kind == "caffe256":  # the original's model file beside the .keras one
+    # The original's model file beside the .keras one, for AlexNet.
+    if args.img_model == "alexnet" and data.input_kind == "caffe256":
         model.save_deephash_weights(path[: -len(".keras")] + ".npy")
     return path
 

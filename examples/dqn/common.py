@@ -176,7 +176,7 @@ def build_backbone(args, data, seed):
     if img_model == "small_cnn":
         return (*_shared.small_cnn_parts(args.model_weights, seed), None)
     if img_model != "alexnet":
-        raise SystemExit(f"cannot use such CNN model as {args.img_model}")
+        return (*_shared.efficientnet_parts(img_model, args.model_weights, seed), None)
     from keras_hashing.layers import CaffeCrop
 
     weights = args.model_weights if args.model_weights.endswith(".npy") else None

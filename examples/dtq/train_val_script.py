@@ -246,7 +246,8 @@ def main(argv=None):
     path = os.path.join(args.save_dir, file_name(args) + ".keras")
     save_model_atomically(model, path)
     print(f"model saved to {path}")
-    if data.input_kind == "caffe256":  # the original's model file (conv1..fc8 and 'C')
+    # The original's model file (conv1..fc8 and 'C'), for AlexNet.
+    if args.img_model == "alexnet" and data.input_kind == "caffe256":
         model.save_deephash_weights(path[: -len(".keras")] + ".npy")
     return getattr(validator, "report", None)  # no separate final validation, as the original
 

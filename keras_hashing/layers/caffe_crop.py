@@ -23,12 +23,14 @@ class CaffeCrop(keras.layers.Layer):
     * `training=False`: `num_views = 2 * len(ten_crop_offsets)` fixed crops per image, view-major:
       first the crops of the left-right *flipped* image at each `(row, col)` offset, then the same
       offsets on the raw image; crop `k` of every image comes before crop `k + 1`. Output
-      `(num_views * N, crop_size, crop_size, 3)`.
+      `(num_views * N, crop_size, crop_size, 3)`. With `flipped_views=False`, only the raw
+      crops (`num_views = len(ten_crop_offsets)`).
 
-    Finally the RGB `mean` is subtracted (no scaling). This layer does **not** average the views:
-    the model reshapes its (post-tanh) head outputs to `(num_views, N, D)` and takes the mean over
-    axis 0, as `keras_hashing.models.HashingModel` does (the original averages in
-    `img_alexnet_layers`).
+    Finally the RGB `mean` is subtracted and the result multiplied by `scale` (1: the original
+    does not scale; `1 / 128` with mean 127 is EfficientNet-Lite's input). This layer does
+    **not** average the views: the model reshapes its (post-tanh) head outputs to
+    `(num_views, N, D)` and takes the mean over axis 0, as `keras_hashing.models.HashingModel`
+    does (the original averages in `img_alexnet_layers`).
 
     The original's offsets are kept: the "corner" crops start at 28 (not 29) and the "centre" at
     14, and flipped views come first.
@@ -42,6 +44,8 @@ class CaffeCrop(keras.layers.Layer):
         ten_crop_offsets: sequence of `(row, col)` offsets used at inference, default
             `((0, 0), (28, 0), (0, 28), (28, 28), (14, 14))`.
         seed: optional int, seeds the `keras.random.SeedGenerator` of the training crops.
+        scale: positive float, default 1.0, multiplies the mean-subtracted crops.
+        flipped_views: bool, default True: inference adds the mirrored crop of every offset.
         **kwargs: `keras.layers.Layer` arguments.
 
     Returns:
@@ -66,6 +70,8 @@ class CaffeCrop(keras.layers.Layer):
         max_offset=29,
         ten_crop_offsets=_DEFAULT_OFFSETS,
         seed=None,
+        scale=1.0,
+        flipped_views=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -97,10 +103,14 @@ class CaffeCrop(keras.layers.Layer):
         self.bgr_input = bool(bgr_input)
         self.max_offset = max_offset
         self.ten_crop_offsets = tuple(offsets)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+            raise ValueError(f"CaffeCrop: `scale` must be a positive number, found {scale!r}.")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.scale = float(scale)
+        self.flipped_views = bool(flipped_views)
         # Flipped views, then raw views, one per offset.
-        self.num_views = 2 * len(self.ten_crop_offsets)
+        self.num_views = (2 if self.flipped_views else 1) * len(self.ten_crop_offsets)
 
     def build(self, input_shape):
         if len(input_shape) != 4 or input_shape[-1] != 3:
@@ -121,11 +131,12 @@ class CaffeCrop(keras.layers.Layer):
         self.built = True
 
     def _to_model_input(self, crops):
-        """uint8 (or float) BGR crops -> float RGB minus the mean, in one elementwise pass."""
+        """uint8 (or float) BGR crops -> float RGB minus the mean, times `scale`."""
         crops = ops.cast(crops, self.compute_dtype)
         if self.bgr_input:
             crops = ops.flip(crops, axis=-1)
-        return crops - ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
+        crops = crops - ops.convert_to_tensor(self.mean, dtype=self.compute_dtype)
+        return crops if self.scale == 1.0 else crops * self.scale
 
     def call(self, inputs, training=False):
         # Crops are cut from the images as they come (uint8 from the data pipeline) and only
@@ -154,7 +165,7 @@ class CaffeCrop(keras.layers.Layer):
                 ops.flip(images[:, r : r + size, width - size - c : width - c, :], axis=2)
                 for r, c in self.ten_crop_offsets
             ]
-            crops = ops.concatenate(flipped + views, axis=0)
+            crops = ops.concatenate(flipped + views if self.flipped_views else views, axis=0)
         return self._to_model_input(crops)
 
     def compute_output_shape(self, input_shape):
@@ -171,6 +182,8 @@ class CaffeCrop(keras.layers.Layer):
                 "max_offset": self.max_offset,
                 "ten_crop_offsets": [list(o) for o in self.ten_crop_offsets],
                 "seed": self.seed,
+                "scale": self.scale,
+                "flipped_views": self.flipped_views,
             }
         )
         return config

