@@ -24,13 +24,17 @@ Written under --out (every file but items.txt lists the database, then the queri
                                        --features
     vocabulary.txt categories.txt metadata.jsonl summary.json
 
-Image features are not computed here. Extract them for `items.txt` (rows in its order), save an
-`(N, F)` `.npy`, and rerun with `--features file.npy --no-render` (or call
-`keras_hashing.data.attach_image_features`). Read everything back with
+Image features: `--features-from lite0` computes them after rendering, with the ImageNet
+EfficientNet-Lite0 trunk (`keras_hashing.data.extract_image_features`, 1 280-d pooled features,
+saved as `<out>/lite0_features.npy` and attached to `openclipart.mat`). This stands in for the
+originals' CNN-F 4 096-d features (DADH) and AlexNet fc7 (DJSRH). Other features: extract them
+for `items.txt` (rows in its order), save an `(N, F)` `.npy`, and rerun with `--features file.npy
+--no-render` (or call `keras_hashing.data.attach_image_features`). Read everything back with
 `keras_hashing.data.load_openclipart(out)`, `load_dadh_mat` or `load_djsrh_mirflickr`.
 
 Usage:
     python data/openclipart/prepare.py --out ~/data/openclipart
+    python data/openclipart/prepare.py --out ~/data/openclipart --no-links --features-from lite0
     python data/openclipart/prepare.py --out ~/data/openclipart --features feats.npy --no-render
 """
 
@@ -91,6 +95,16 @@ def build_parser():
         "--features",
         help="optional (N, F) .npy of image features, rows in items.txt order (path order)",
     )
+    parser.add_argument(
+        "--features-from",
+        choices=("lite0", "lite1", "lite2"),
+        help="compute the image features here: the ImageNet EfficientNet-Lite trunk's pooled "
+        "1 280-d features of the rendered pictures (saved as <out>/<variant>_features.npy and "
+        "attached to openclipart.mat); a departure from the originals' CNN-F / AlexNet fc7",
+    )
+    parser.add_argument(
+        "--feature-batch-size", type=int, default=64, help="pictures per forward pass"
+    )
     parser.add_argument("--image-size", type=int, default=224, help="side of the rendered images")
     parser.add_argument(
         "--stretch",
@@ -141,10 +155,33 @@ def main(argv=None):
         progress=not args.no_progress,
     )
     summary = written["summary"]
-    summary["seconds"] = {
-        "scan_and_encode": round(built, 1),
-        "total": round(time.perf_counter() - start, 1),
-    }
+    summary["seconds"] = {"scan_and_encode": round(built, 1)}
+    if args.features_from:
+        import numpy as np
+
+        from keras_hashing.data.openclipart import attach_image_features
+        from keras_hashing.data.openclipart import extract_image_features
+
+        started = time.perf_counter()
+        features = extract_image_features(
+            args.out,
+            args.features_from,
+            batch_size=args.feature_batch_size,
+            progress=not args.no_progress,
+        )
+        feature_path = os.path.join(
+            os.path.expanduser(args.out), f"{args.features_from}_features.npy"
+        )
+        np.save(feature_path, features)
+        attach_image_features(written["mat"], features)
+        summary["features"] = {
+            "backbone": f"efficientnet_{args.features_from}",
+            "file": os.path.basename(feature_path),
+            "shape": list(features.shape),
+        }
+        summary["seconds"]["features"] = round(time.perf_counter() - started, 1)
+        print(f"{features.shape} features in {summary['seconds']['features']} s: {feature_path}")
+    summary["seconds"]["total"] = round(time.perf_counter() - start, 1)
     with open(os.path.join(os.path.expanduser(args.out), "summary.json"), "w") as handle:
         json.dump(summary, handle, indent=2, ensure_ascii=False)
     kept = ", ".join(f"{c} {n}" for c, n in summary["categories"].items())

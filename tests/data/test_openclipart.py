@@ -411,3 +411,68 @@ def test_prepare_script(collection_root, tmp_path, capsys):
     )
     assert "dropped: tiny 2" in capsys.readouterr().out
     assert len(oca.load_openclipart(str(out)).query) == 3
+
+
+# --------------------------------------------------------------------------- features and bench
+
+
+@pytest.mark.slow
+def test_extract_image_features_follow_items_order(collection_root, tmp_path):
+    from keras_hashing.backbones import EfficientNetLite
+    from keras_hashing.backbones import efficientnet_lite_preprocess
+
+    collection = build(collection_root)
+    out = tmp_path / "out"
+    oca.write_openclipart(collection, str(out), image_size=32, progress=False)
+    features = oca.extract_image_features(str(out), batch_size=5, progress=False)
+    assert features.shape == (12, 1280) and features.dtype == np.float32
+    # Row 7 of items.txt (path order), encoded alone, gives the same features.
+    path = out / "images" / collection.records[7].path
+    image = np.asarray(Image.open(path).convert("RGB"))[None]
+    model = EfficientNetLite("lite0", weights="imagenet", input_shape=(32, 32, 3))
+    alone = np.asarray(model.predict_on_batch(efficientnet_lite_preprocess(image)))
+    np.testing.assert_allclose(features[7], alone[0], rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="items.txt: file not found"):
+        oca.extract_image_features(str(tmp_path / "nowhere"))
+
+
+def load_bench():
+    path = ROOT / "benchmarks" / "bench_cross_modal.py"
+    spec = importlib.util.spec_from_file_location("bench_cross_modal", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cross_modal_bench_reads_open_clip_art(collection_root, tmp_path):
+    bench = load_bench()
+    collection = build(collection_root)
+    out = tmp_path / "out"
+    written = oca.write_openclipart(collection, str(out), image_size=8, progress=False)
+    with pytest.raises(ValueError, match="--features-from lite0"):
+        bench.load_views("openclipart", str(out))
+    features = np.random.default_rng(5).uniform(0, 6, (12, 7)).astype(np.float32)
+    oca.attach_image_features(written["mat"], features)
+    dadh, djsrh = bench.load_views("openclipart", str(out))
+    split = collection.split
+    # DJSRH: the raw features; DADH: one global scalar standardisation over every item.
+    np.testing.assert_allclose(djsrh.train.images, features[split.train])
+    np.testing.assert_allclose(djsrh.query.images, features[split.query])
+    scaled = (features - features.mean()) / features.std()
+    np.testing.assert_allclose(dadh.database.images, scaled[split.database], atol=1e-5)
+    np.testing.assert_array_equal(dadh.query.texts, collection.texts[split.query])
+    np.testing.assert_array_equal(dadh.train.labels, collection.labels[split.train])
+    # The validation split lives inside the training pairs: the last ones are the queries.
+    valid = bench.validation_split(djsrh, 1)
+    np.testing.assert_allclose(valid.query.images, features[split.train[-1:]])
+    np.testing.assert_allclose(valid.database.images, features[split.train[:-1]])
+    assert len(valid.train) == 3 and valid.name == "openclipart_validation"
+    with pytest.raises(ValueError, match="--validation-size"):
+        bench.validation_split(djsrh, 4)
+    # The baseline and the scores run on it; mAP@50 covers both directions.
+    codes = bench.baseline(dadh, 2, seed=0)
+    result = bench.scores(dadh, codes)
+    assert set(result) == {"i2t_map_all", "t2i_map_all", "i2t_map_50", "t2i_map_50"}
+    assert all(0.0 <= value <= 1.0 for value in result.values())
+    curves = bench.top_r_curves(dadh, codes)
+    assert curves["top_r"] == [1, 5] and len(curves["i2t"]) == 2
