@@ -157,27 +157,7 @@ def build_model(args, data):
     from keras_hashing.models import DCH
 
     img_model = _shared.resolve_img_model(args.img_model, data.input_kind)
-    if img_model == "alexnet":
-        weights = args.model_weights if args.model_weights.endswith(".npy") else None
-        if weights and not os.path.exists(weights):
-            raise SystemExit(
-                f"--model-weights {weights} does not exist; see pretrained/README.md for "
-                "reference_pretrain.npy, or pass --model-weights none to start from random weights."
-            )
-        backbone = backbones.AlexNet()
-        model = DCH(
-            backbone,
-            args.output_dim,
-            gamma=args.gamma,
-            q_lambda=args.q_lambda,
-            with_tanh=args.with_tanh,
-            preprocessor=CaffeCrop(seed=args.seed),
-            num_labels=data.num_labels,
-            name="dch",
-        )
-        if weights:
-            model.load_deephash_weights(weights)  # fc8 too, when the file has one
-    elif img_model == "small_cnn":
+    if img_model == "small_cnn":
         from keras_hashing.models.presets import fashion_mnist_dch
 
         # `--model-weights <file>.weights.h5` starts the preset SmallCNN from classification
@@ -197,9 +177,20 @@ def build_model(args, data):
             backbone_weights=backbone_weights,
         )
     else:
-        backbone, preprocessor = _shared.efficientnet_parts(
-            img_model, args.model_weights, args.seed
-        )
+        weights = None
+        if img_model == "alexnet":
+            weights = args.model_weights if args.model_weights.endswith(".npy") else None
+            if weights and not os.path.exists(weights):
+                raise SystemExit(
+                    f"--model-weights {weights} does not exist; see pretrained/README.md for "
+                    "reference_pretrain.npy, or pass --model-weights none to start from random "
+                    "weights."
+                )
+            backbone, preprocessor = backbones.AlexNet(), CaffeCrop(seed=args.seed)
+        else:
+            backbone, preprocessor = _shared.efficientnet_parts(
+                img_model, args.model_weights, args.seed
+            )
         model = DCH(
             backbone,
             args.output_dim,
@@ -210,6 +201,8 @@ def build_model(args, data):
             num_labels=data.num_labels,
             name="dch",
         )
+        if weights:
+            model.load_deephash_weights(weights)  # fc8 too, when the file has one
     if not args.finetune_all:
         model.backbone.trainable = False
     return model
