@@ -83,6 +83,7 @@ import keras_hashing as kh
 from keras_hashing.backbones import EfficientNetLite
 from keras_hashing.data import load_image, read_image_list
 from keras_hashing.models import DCH
+from keras_hashing.recipes import efficientnet_lite_parts, load_preset, with_trunk
 assert "tensorflow" not in sys.modules
 try:
     kh.data.TrunkCache

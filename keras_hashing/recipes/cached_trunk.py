@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -25,8 +26,10 @@ from keras_hashing.backbones.efficientnet_lite import VARIANTS
 from keras_hashing.backbones.efficientnet_lite import EfficientNetLite
 from keras_hashing.backbones.efficientnet_lite import efficientnet_lite_preprocess
 from keras_hashing.backbones.efficientnet_lite import split_efficientnet_lite
-from keras_hashing.data.image_list import read_image_list
-from keras_hashing.data.trunk_cache import TrunkCache
+from keras_hashing.data.list_files import read_image_list
+
+if TYPE_CHECKING:  # the cache reads through tf.data: TensorFlow loads only when it is used
+    from keras_hashing.data.trunk_cache import TrunkCache
 
 # The DeepHash list files a benchmark folder holds, by cache split name.
 LIST_FILES = {"train": "train.txt", "query": "test.txt", "database": "database.txt"}
@@ -113,6 +116,8 @@ def build_list_cache(
     Returns:
         the `TrunkCache`, with splits "train", "query", "database".
     """
+    from keras_hashing.data.trunk_cache import TrunkCache
+
     list_files = dict(list_files or LIST_FILES)
     splits = {}
     for split, file_name in list_files.items():
@@ -223,6 +228,8 @@ def deepen_cache(
     Returns:
         the deeper `TrunkCache`.
     """
+    from keras_hashing.data.trunk_cache import TrunkCache
+
     image_size = int(image_size or VARIANTS[variant][2])
     part = EfficientNetLite(
         variant,
