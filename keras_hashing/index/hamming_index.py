@@ -16,6 +16,7 @@ Three faiss structures sit behind one interface:
 
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -97,9 +98,9 @@ class HammingIndex:
         hash_bits: int or None, default None. With a value (1..min(code_length, 63)), a hash
             table on the first `hash_bits` bits, for exact small-radius `range_search`.
         max_flips: int, default 2. Bit flips a hash-table `search` probes.
-        threads: int or None, default None (every core this process may use). faiss's OpenMP
-            threads for this index's searches; faiss keeps one global setting, so it is set
-            again before each call.
+        threads: int or None, default None (every core this process may use). A search splits
+            its queries into this many slices and scans each on its own thread (one faiss
+            thread each); training and adding use this many faiss (OpenMP) threads.
 
     Example:
     >>> import numpy as np
@@ -264,11 +265,11 @@ class HammingIndex:
         """
         k = check_k(k)
         queries = pack_codes(query_codes, self.code_length, "query_codes")
-        faiss = _faiss()
-        faiss.omp_set_num_threads(self.threads)
         if self.structure == "hash":
             self._index.nflip = self.max_flips
-        distances, positions = self._index.search(queries, k)
+        parts = self._over_query_slices(lambda part: self._index.search(part, k), queries)
+        distances = np.concatenate([part_distances for part_distances, _ in parts])
+        positions = np.concatenate([part_positions for _, part_positions in parts])
         missing = positions < 0
         distances = distances.astype(np.int32, copy=False)
         if missing.any():
@@ -290,21 +291,44 @@ class HammingIndex:
         """
         radius = check_radius(radius, self.code_length)
         queries = pack_codes(query_codes, self.code_length, "query_codes")
-        faiss = _faiss()
-        faiss.omp_set_num_threads(self.threads)
         if self.structure == "hash":
             # Every bucket within `radius` flips of the query's holds every match: exact.
             self._index.nflip = min(radius, self.hash_bits)
         # faiss keeps distances strictly below its radius.
-        limits, distances, positions = self._index.range_search(queries, radius + 1)
-        distances = distances.astype(np.int32)
-        ids = self._positions_to_ids(positions)
+        parts = self._over_query_slices(
+            lambda part: self._index.range_search(part, radius + 1), queries
+        )
         distance_lists, id_lists = [], []
-        for start, stop in zip(limits[:-1], limits[1:]):
-            order = np.lexsort((positions[start:stop], distances[start:stop]))
-            distance_lists.append(distances[start:stop][order])
-            id_lists.append(ids[start:stop][order])
+        for limits, distances, positions in parts:
+            distances = distances.astype(np.int32)
+            ids = self._positions_to_ids(positions)
+            for start, stop in zip(limits[:-1], limits[1:]):
+                order = np.lexsort((positions[start:stop], distances[start:stop]))
+                distance_lists.append(distances[start:stop][order])
+                id_lists.append(ids[start:stop][order])
         return distance_lists, id_lists
+
+    def _over_query_slices(self, run, queries):
+        """`run` applied to up to `threads` consecutive slices of `queries`, results in order.
+
+        faiss parallelises a binary search inside each batch of 32 queries, one OpenMP region
+        per block of the database, and gained only 1.1-1.3x from a second core on this
+        project's machine (`benchmarks/bench_index.py`). Whole slices on their own threads,
+        each with one faiss thread, keep every core scanning without those barriers. faiss
+        releases the GIL while it searches, and its CPU indexes allow concurrent searches.
+        """
+        faiss = _faiss()
+
+        def run_alone(part):
+            # OpenMP keeps its thread count per thread: this sets the calling thread's own.
+            faiss.omp_set_num_threads(1)
+            return run(part)
+
+        slices = np.array_split(queries, max(1, min(self.threads, len(queries))))
+        if len(slices) == 1:
+            return [run_alone(slices[0])]
+        with ThreadPoolExecutor(len(slices)) as pool:
+            return list(pool.map(run_alone, slices))
 
     # --- storage --------------------------------------------------------------------------
     def save(self, path) -> None:

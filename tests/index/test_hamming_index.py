@@ -138,6 +138,27 @@ def test_threads_default_to_every_core_and_do_not_change_results(rng):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("structure", [{}, {"nlist": 4, "nprobe": 2}, {"hash_bits": 10}])
+def test_query_slices_on_threads_give_the_one_thread_results(rng, structure):
+    # Searches split the queries across threads: 7 queries over 3 threads gives uneven
+    # slices, and 5 threads for 2 queries leaves threads without a slice.
+    database = random_codes(rng, 400, 24)
+    queries = np.concatenate([database[:4], random_codes(rng, 3, 24)])
+    alone = HammingIndex(24, threads=1, **structure)
+    alone.add(database, ids=np.arange(400) + 50)
+    for threads, count in ((3, 7), (5, 2)):
+        split = HammingIndex(24, threads=threads, **structure)
+        split.add(database, ids=np.arange(400) + 50)
+        for got, want in zip(split.search(queries[:count], 9), alone.search(queries[:count], 9)):
+            np.testing.assert_array_equal(got, want)
+        got_range = split.range_search(queries[:count], 3)
+        want_range = alone.range_search(queries[:count], 3)
+        assert len(got_range[0]) == count
+        for got_list, want_list in zip(got_range, want_range):
+            for got, want in zip(got_list, want_list):
+                np.testing.assert_array_equal(got, want)
+
+
 def test_searching_an_empty_index_gives_missing_places(rng):
     index = HammingIndex(8)
     distances, ids = index.search(random_codes(rng, 2, 8), k=3)
