@@ -17,6 +17,7 @@ Usage:
         --out ~/data/cifar10
     python benchmarks/bench_cifar10.py --list-dir ~/data/cifar10 --cache-dir ~/cache/lite0 \\
         --methods dch --bits 32 [--validation] [--steps 2000] [--lr 0.005]
+    python benchmarks/bench_cifar10.py ... --methods dqn --bits 32 --steps 1000  # AQD keys
     python benchmarks/bench_cifar10.py ... --baselines   # LSH / PCAH / ITQ / by feature
 """
 
@@ -34,7 +35,12 @@ METHODS = {
                 args=dict(gamma=20.0, q_lambda=0.0)),
     "dhn": dict(lr=0.00005, batch_size=256, steps=2000, decay_step=10000, decay_factor=0.1,
                 args=dict(alpha=10.0, q_lambda=0.0)),
+    # DQN quantizes a 300-d output with bits / 8 codebooks of 256 words (4 for 32 bits).
+    "dqn": dict(lr=0.002, batch_size=256, steps=5000, decay_step=500, decay_factor=0.5,
+                args=dict(cq_lambda=0.0001, max_iter_update_b=3, code_batch_size=500)),
 }
+QUANTIZERS = ("dqn",)
+DQN_OUTPUT_DIM = 300
 
 
 def parse_args(argv=None):
@@ -93,6 +99,33 @@ def _report(query_outputs, query_labels, database_outputs, database_labels):
         map_after_sign(query_outputs, query_labels, database_outputs, database_labels,
                        min(1000, len(database_labels)))
     )
+    return report
+
+
+def _quantized_report(model, query_outputs, query_labels, database_outputs, database_labels,
+                      seed):
+    """DQN's keys (thulab/DeepHash `MAPs_CQ`): mAP@54000 by feature, AQD and SQD, AQD@1000."""
+    from keras_hashing.metrics import map_at_r
+    from keras_hashing.metrics import map_quantized
+
+    codebook = model.quantizer.get_codebook()
+    database_codes = model.quantize_outputs(database_outputs, seed=seed)
+    query_codes = model.quantize_outputs(query_outputs, seed=seed + 1)
+    args = (query_labels, database_labels)
+    everything = len(database_labels)
+    report = {
+        "i2i_nocq": float(map_at_r(query_outputs, query_labels, database_outputs,
+                                   database_labels, everything, verbose=False)),
+    }
+    for mode in ("AQD", "SQD"):
+        report[f"i2i_{mode}"] = float(map_quantized(
+            query_outputs, query_codes, database_codes, codebook, *args, everything, mode=mode,
+            verbose=False,
+        ))
+    report["map_at_1000"] = float(map_quantized(
+        query_outputs, None, database_codes, codebook, *args, min(1000, everything),
+        verbose=False,
+    ))
     return report
 
 
@@ -173,7 +206,9 @@ def run_method(args, cache, method, bits, seed, results, key):
     import keras
 
     from keras_hashing import models
+    from keras_hashing.callbacks import CodebookUpdate
     from keras_hashing.callbacks import IterationProgress
+    from keras_hashing.callbacks import update_period
     from keras_hashing.data import trunk_cache_dataset
     from keras_hashing.optimizers import deephash_optimizer
     from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
@@ -187,20 +222,31 @@ def run_method(args, cache, method, bits, seed, results, key):
         method_args["gamma"] = args.gamma
     keras.utils.set_random_seed(seed)
     trunk = efficientnet_lite_trunk(args.variant, args.train_from)
-    model_class = {"dch": models.DCH, "dhn": models.DHN}[method]
-    model = model_class(trunk.upper, bits, num_labels=10, name=method, **method_args)
+    (train_split, train_rows), (query_split, query_rows) = _query_part(args, cache)
+    num_train = len(cache.labels(train_split)) if train_rows is None else len(train_rows)
+    callbacks = [IterationProgress(steps)]
+    if method in QUANTIZERS:
+        if bits % 8:
+            raise SystemExit(f"{method}: --bits must be a multiple of 8 (256-word codebooks).")
+        model = models.DQN(
+            trunk.upper, DQN_OUTPUT_DIM, num_train, num_codebooks=bits // 8, num_codewords=256,
+            num_labels=10, codebook_seed=seed, name=method, **method_args,
+        )
+        callbacks.append(CodebookUpdate(update_period(num_train, batch_size), seed=seed,
+                                        verbose=0))
+    else:
+        model_class = {"dch": models.DCH, "dhn": models.DHN}[method]
+        model = model_class(trunk.upper, bits, num_labels=10, name=method, **method_args)
     model.compile(
         optimizer=deephash_optimizer(
             lr, defaults["decay_step"], defaults["decay_factor"], schedule=args.schedule,
             total_steps=steps,
         )
     )
-    (train_split, train_rows), (query_split, query_rows) = _query_part(args, cache)
     train = trunk_cache_dataset(cache, train_split, batch_size, training=True, seed=seed,
-                                rows=train_rows).repeat()
+                                rows=train_rows, with_indices=method in QUANTIZERS).repeat()
     start = time.time()
-    model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0,
-              callbacks=[IterationProgress(steps)])
+    model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=callbacks)
     train_seconds = time.time() - start
     start = time.time()
     database_outputs = model.predict_outputs(trunk_cache_dataset(cache, "database", 256))
@@ -211,7 +257,11 @@ def run_method(args, cache, method, bits, seed, results, key):
     query_labels = cache.labels(query_split)
     if query_rows is not None:
         query_labels = query_labels[query_rows]
-    report = _report(query_outputs, query_labels, database_outputs, cache.labels("database"))
+    if method in QUANTIZERS:
+        report = _quantized_report(model, query_outputs, query_labels, database_outputs,
+                                   cache.labels("database"), seed)
+    else:
+        report = _report(query_outputs, query_labels, database_outputs, cache.labels("database"))
     report["images_per_second"] = _encode_throughput(model, trunk)
     report.update(
         method=method, bits=bits, seed=seed, lr=lr, batch_size=batch_size, steps=steps,
@@ -261,6 +311,12 @@ def main(argv=None):
     for key, value in rows:
         print(f"{key:60s} {value['i2i_after_sign']:9.4f} {value['map_at_1000']:9.4f} "
               f"{value['i2i_prec_radius_2']:6.3f} {value['i2i_recall_radius_2']:6.3f}")
+    quantized = [(k, v) for k, v in results.items() if "i2i_AQD" in v]
+    if quantized:
+        print(f"\n{'run':60s} {'AQD@54000':>9s} {'AQD@1000':>9s} {'SQD':>6s} {'feature':>7s}")
+    for key, value in quantized:
+        print(f"{key:60s} {value['i2i_AQD']:9.4f} {value['map_at_1000']:9.4f} "
+              f"{value['i2i_SQD']:6.3f} {value['i2i_nocq']:7.3f}")
 
 
 if __name__ == "__main__":

@@ -374,6 +374,7 @@ def trunk_cache_dataset(
     training: bool = False,
     seed: int = 0,
     rows=None,
+    with_indices: bool = False,
 ):
     """A `tf.data.Dataset` over one split of a `TrunkCache`.
 
@@ -389,11 +390,21 @@ def trunk_cache_dataset(
         seed: int, default 0, for the shuffle and the view choice.
         rows: optional integer array: only these items of the split, in this order (e.g. the
             validation part of the training split).
+        with_indices: bool, default False; training only. Batches become
+            `({"images": maps, "indices": i}, labels)`, `i` the int64 positions of the items in
+            the split (in `rows` when given), which the quantizers (DQN, DVSQ) need to keep a
+            code per training item, as `keras_hashing.data.indexed_dataset` gives them.
 
     Returns:
         a `tf.data.Dataset`.
     """
     import tensorflow as tf
+
+    if with_indices and not training:
+        raise ValueError(
+            "trunk_cache_dataset: `with_indices` is for training batches (the quantizers' "
+            "per-item codes); `predict` and `encode` take the maps alone."
+        )
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"`batch_size` must be a positive integer, found {batch_size!r}.")
@@ -439,5 +450,12 @@ def trunk_cache_dataset(
         )
     positions = positions.shuffle(num_items, seed=seed, reshuffle_each_iteration=True)
     dataset = positions.batch(batch_size, drop_remainder=True)
+
+    def training_batch(batch_positions):
+        maps, batch_labels = read(batch_positions, False)
+        if with_indices:
+            return {"images": maps, "indices": batch_positions}, batch_labels
+        return maps, batch_labels
+
     # A sequential map keeps the draws in batch order, so a seed gives the same run.
-    return dataset.map(lambda i: read(i, False)).prefetch(tf.data.AUTOTUNE)
+    return dataset.map(training_batch).prefetch(tf.data.AUTOTUNE)

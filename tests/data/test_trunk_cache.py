@@ -201,6 +201,32 @@ def test_evaluation_dataset_keeps_the_order_and_the_centre_view(tmp_path):
     np.testing.assert_array_equal(part, cache.features("train")[rows, 0].astype(np.float32))
 
 
+def test_training_batches_with_indices_name_each_item_of_the_split_or_rows(tmp_path):
+    # The quantizers keep a code per training item: `indices` must point at the item whose
+    # maps and labels the batch holds, positions in `rows` when a subset is given.
+    paths = _images(tmp_path, 9)
+    labels = _labels(9)
+    cache = _build(tmp_path / "cache", paths, labels, views=2)
+    rows = np.array([8, 1, 4, 6, 0, 3])
+    for subset in (None, rows):
+        dataset = trunk_cache_dataset(
+            cache, "train", batch_size=3, training=True, seed=2, rows=subset, with_indices=True
+        )
+        seen = []
+        for inputs, batch_labels in dataset.as_numpy_iterator():
+            assert sorted(inputs) == ["images", "indices"]
+            assert inputs["indices"].dtype == np.int64
+            for map_, position, row in zip(inputs["images"], inputs["indices"], batch_labels):
+                item = int(position) if subset is None else int(subset[position])
+                assert int(round(map_[0, 0, 0] / 10)) == item
+                np.testing.assert_array_equal(row, labels[item])
+                seen.append(int(position))
+        count = 9 if subset is None else len(rows)
+        assert len(seen) == count // 3 * 3 and set(seen) <= set(range(count))
+    with pytest.raises(ValueError, match="with_indices"):
+        trunk_cache_dataset(cache, "train", 3, with_indices=True)
+
+
 def test_dataset_checks_its_arguments(tmp_path):
     cache = _build(tmp_path / "cache", _images(tmp_path, 4), _labels(4))
     with pytest.raises(ValueError, match="batch_size"):
