@@ -47,9 +47,6 @@ import time
 
 import numpy as np
 
-# DJSRH's image share of the affinity on MIRFlickr (zs-zhong/DJSRH settings.py), the default.
-MIRFLICKR_BETA = 0.9
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -123,13 +120,24 @@ def train_dadh(data, bits, args, epochs, hidden, callbacks=()):
     return model, times.seconds
 
 
+def djsrh_beta(args):
+    """DJSRH's affinity image share: `--djsrh-beta`, else the chosen settings' own."""
+    from keras_hashing.models.djsrh import DJSRH_SETTINGS
+
+    if args.djsrh_beta is not None:
+        return args.djsrh_beta
+    return DJSRH_SETTINGS[args.djsrh_settings]["beta"]
+
+
 def train_djsrh(data, bits, args, epochs, callbacks=()):
     import keras
 
     from keras_hashing.callbacks import DJSRHSlopeSchedule
     from keras_hashing.data.cross_modal import paired_dataset
     from keras_hashing.models import DJSRH
+    from keras_hashing.models.djsrh import DJSRH_SETTINGS
 
+    settings = DJSRH_SETTINGS[args.djsrh_settings]
     keras.utils.set_random_seed(args.seed)
     width = data.train.images.shape[1]
     image_mlp = keras.Sequential(
@@ -146,14 +154,14 @@ def train_djsrh(data, bits, args, epochs, callbacks=()):
         image_mlp,
         data.text_dim,
         code_length=bits,
-        beta=args.djsrh_beta,
+        beta=djsrh_beta(args),
         eta=0.4,
         mu=1.5,
-        lambda1=0.1,
-        lambda2=0.1,
+        lambda1=settings["lambda1"],
+        lambda2=settings["lambda2"],
         seed=args.seed,
     )
-    model.compile(optimizer=model.make_optimizer(0.001, 0.01, 0.9))
+    model.compile(optimizer=model.make_optimizer(settings["lr_img"], settings["lr_txt"], 0.9))
     dataset = paired_dataset(
         data.train,
         32,
@@ -439,10 +447,17 @@ def main():
     parser.add_argument("--dadh-hidden", type=int, default=1024)
     parser.add_argument("--djsrh-epochs", type=int, default=20)
     parser.add_argument(
+        "--djsrh-settings",
+        choices=("MIRFlickr", "NUSWIDE", "WIKI"),
+        default="MIRFlickr",
+        help="the original's settings for one of its datasets: affinity image share (beta), "
+        "loss weights (lambda1, lambda2) and learning rates (zs-zhong/DJSRH settings.py)",
+    )
+    parser.add_argument(
         "--djsrh-beta",
         type=float,
-        default=MIRFLICKR_BETA,
-        help="image share of DJSRH's affinity (the original's settings: 0.9 MIRFlickr, "
+        default=None,
+        help="replaces the settings' image share of DJSRH's affinity (0.9 MIRFlickr, "
         "0.6 NUS-WIDE, 0.3 Wiki)",
     )
     parser.add_argument("--methods", default="baseline,dadh,djsrh")
@@ -503,9 +518,12 @@ def main():
                 epochs = args.djsrh_epochs
                 key = run_key(data, method, bits, epochs, seed=args.seed)
                 label = f"DJSRH ({epochs} ep)"
-                if args.djsrh_beta != MIRFLICKR_BETA:
+                if args.djsrh_settings != "MIRFlickr":
+                    key += f"|{args.djsrh_settings}"
+                    label = f"DJSRH ({epochs} ep, {args.djsrh_settings} settings)"
+                if args.djsrh_beta is not None:
                     key += f"|beta{args.djsrh_beta:g}"
-                    label = f"DJSRH ({epochs} ep, beta {args.djsrh_beta:g})"
+                    label = label[:-1] + f", beta {args.djsrh_beta:g})"
             else:
                 raise ValueError(f"unknown method {method!r}")
             if key in runs:
