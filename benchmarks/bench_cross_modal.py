@@ -28,12 +28,12 @@ Nothing is selected on the query set.
 Settings: DADH with its defaults (batch 128, lr 5e-5, alpha 10, beta 1, gamma 1, margin 0.4,
 lamb 1, mu 1e-5, the B-step every epoch, the decay after epoch 0) but `--dadh-hidden` (1024 by
 default, against 8192 in the original, for two CPU cores) and `--dadh-epochs` (300 originally).
-DJSRH with the MIRFlickr settings (batch 32, beta 0.9, eta 0.4, mu 1.5, lambda 0.1, SGD 0.9,
-lr 0.001 image / 0.01 text, weight decay 5e-4) but `--djsrh-beta`, the image share of its
-affinity (the original's settings: 0.9 MIRFlickr, 0.6 NUS-WIDE, 0.3 Wiki), on an image MLP
-(dropout, 1024, ReLU, dropout, 1024, ReLU, the classifier half of AlexNet in small) on the
-frozen features (Fashion-MNIST: the raw half-image vectors), which also give the image
-affinity; `--djsrh-epochs` (80 originally).
+DJSRH with the original's MIRFlickr settings (batch 32, beta 0.9, eta 0.4, mu 1.5, lambda 0.1,
+SGD 0.9, lr 0.001 image / 0.01 text, weight decay 5e-4), or its settings for another dataset
+(`--djsrh-settings WIKI`: beta 0.3, lambda 0.3, lr 0.01 for both), `--djsrh-beta` replacing the
+image share of the affinity, on an image MLP (dropout, 1024, ReLU, dropout, 1024, ReLU, the
+classifier half of AlexNet in small) on the frozen features (Fashion-MNIST: the raw half-image
+vectors), which also give the image affinity; `--djsrh-epochs` (80 originally).
 Baseline: CCA between the two views on the training pairs (closed form, ridge 1e-4), then ITQ on
 the projected training pairs.
 """
