@@ -4,12 +4,17 @@
     python examples/dadh/main.py train --flag nus --bit 64 --lr 1e-5 --dropout True
     python examples/dadh/main.py test --flag mir --bit 64
     python examples/dadh/main.py train --flag fashion_mnist --bit 32 --hidden_dim 1024
+    python examples/dadh/main.py train --flag openclipart --data_path ~/data/openclipart \
+        --bit 32 --hidden_dim 1024 --max_epoch 60
 
 Departures from the original (each an explicit choice; see its main.py, `train` and `test`):
 - `--flag` has a working default (the original crashed unless it was passed);
 - no model selection on the test queries by default: the final model is saved and the per-epoch
   query mAP is only reported (`--select_on_query True` restores the original best-epoch choice);
 - `--flag fashion_mnist`: the two-view Fashion-MNIST task (top half as image, bottom half as text);
+- `--flag openclipart`: Open Clip Art pictures and their words, the folder of
+  `data/openclipart/prepare.py --no-links --features-from lite0` (ImageNet EfficientNet-Lite0
+  features in CNN-F's place, standardised as the original's data handler does);
 - `imagenet-vgg-f.mat` (`--pretrain_model_path`) is accepted but never read: the original loads it
   and does not use it;
 - visdom (`--vis_env`, `--vis_port`) is replaced by Keras logs, `result.json` and TensorBoard
@@ -30,7 +35,14 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 DATA_PATHS = {"mir": "./data/FLICKR-25K.mat", "nus": "./data/NUS-WIDE-TC21.mat"}
-DATASET_NAMES = {"mir": "flickr25k", "nus": "nus-wide", "fashion_mnist": "fashion_mnist"}
+DATASET_NAMES = {
+    "mir": "flickr25k",
+    "nus": "nus-wide",
+    "fashion_mnist": "fashion_mnist",
+    "openclipart": "openclipart",
+}
+# Datasets whose image width comes from the data rather than `--image_dim` (CNN-F's 4 096).
+OWN_WIDTH = ("fashion_mnist", "openclipart")
 
 
 def str2bool(value):
@@ -56,8 +68,9 @@ def build_parser():
     parser.add_argument(
         "--flag",
         default="mir",
-        choices=["mir", "nus", "fashion_mnist"],
-        help="dataset: mir (MIRFlickr-25K), nus (NUS-WIDE), fashion_mnist (two views)",
+        choices=["mir", "nus", "fashion_mnist", "openclipart"],
+        help="dataset: mir (MIRFlickr-25K), nus (NUS-WIDE), fashion_mnist (two views), "
+        "openclipart (data/openclipart/prepare.py's folder)",
     )
     parser.add_argument("--batch_size", default=128, type=int, help="batch size")
     parser.add_argument("--lr", default=5e-5, type=float, help="learning rate (run_nus.sh: 1e-5)")
@@ -194,6 +207,19 @@ def load_data(args):
 
     if args.flag == "fashion_mnist":
         return two_view_fashion_mnist(data_dir=args.data_path)
+    if args.flag == "openclipart":
+        import numpy as np
+
+        from keras_hashing.data.openclipart import load_openclipart
+
+        data = load_openclipart(os.path.expanduser(args.data_path or "~/data/openclipart"))
+        # Without features in the file, the images are the rendered PNGs, read lazily.
+        if not isinstance(data.train.images, np.ndarray):
+            raise SystemExit(
+                "openclipart.mat holds no image features; run data/openclipart/prepare.py "
+                "--no-links --features-from lite0."
+            )
+        return data
     path = args.data_path or DATA_PATHS[args.flag]
     sizes = None
     if args.split_sizes:
@@ -214,7 +240,7 @@ def build_model(args, data):
     from keras_hashing.models import DADH
 
     image_dim = data.train.images.shape[1]
-    if args.flag != "fashion_mnist" and image_dim != args.image_dim:
+    if args.flag not in OWN_WIDTH and image_dim != args.image_dim:
         raise SystemExit(
             f"--image_dim {args.image_dim} but the image features have {image_dim} columns."
         )

@@ -2,7 +2,10 @@
 
 DATASET is 'WIKI', 'MIRFlickr', 'NUSWIDE' or, in this port, 'fashion_mnist' (the two-view task:
 top half as image, bottom half as text; small MLP instead of AlexNet, raw half-image vectors as
-the frozen features of the image affinity, MIRFlickr's settings otherwise).
+the frozen features of the image affinity, MIRFlickr's settings otherwise) or 'openclipart'
+(data/openclipart/prepare.py --features-from lite0: the same small MLP on the ImageNet
+EfficientNet-Lite0 features, WIKI's settings for 80 epochs, both chosen on a validation split of
+the training pairs with benchmarks/bench_cross_modal.py --validation).
 """
 
 # EVAL = True: just test, EVAL = False: train and eval
@@ -14,6 +17,7 @@ PATHS = {
     "MIRFlickr": {"DATA_DIR": "path/to/mirflickr"},  # mirflickr25k-{lall,yall,iall}.mat
     "NUSWIDE": {"DATA_DIR": "path/to/NUS-WIDE-TC10"},  # nus-wide-tc10-{lall,yall}.mat, IAll/...
     "fashion_mnist": {"DATA_DIR": None},  # Debian's IDX folder by default
+    "openclipart": {"DATA_DIR": "~/data/openclipart"},  # data/openclipart/prepare.py --out
 }
 PER_DATASET = {
     "WIKI": {
@@ -45,6 +49,7 @@ PER_DATASET = {
     },
 }
 PER_DATASET["fashion_mnist"] = dict(PER_DATASET["MIRFlickr"])
+PER_DATASET["openclipart"] = dict(PER_DATASET["WIKI"], NUM_EPOCH=80, EVAL_INTERVAL=40)
 
 BATCH_SIZE = 32
 CODE_LEN = 64

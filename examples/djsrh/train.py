@@ -2,6 +2,7 @@
 
     python examples/djsrh/train.py --dataset MIRFlickr --data-dir ~/data/mirflickr
     python examples/djsrh/train.py --dataset fashion_mnist --code-len 32
+    python examples/djsrh/train.py --dataset openclipart --data-dir ~/data/openclipart --code-len 32
     python examples/djsrh/train.py --dataset MIRFlickr --eval      # EVAL mode: load and evaluate
 
 Departures from zs-zhong/DJSRH: the per-label split is seeded (`--seed`) and saved next to the
@@ -22,6 +23,9 @@ _ROOT = os.path.dirname(os.path.dirname(_HERE))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+# Datasets whose "images" are feature vectors: a small MLP takes AlexNet's place.
+FEATURE_DATASETS = ("fashion_mnist", "openclipart")
+
 
 def load_settings():
     spec = importlib.util.spec_from_file_location(
@@ -40,7 +44,7 @@ def build_parser(settings):
     parser.add_argument(
         "--dataset",
         default=settings.DATASET,
-        choices=["WIKI", "MIRFlickr", "NUSWIDE", "fashion_mnist"],
+        choices=["WIKI", "MIRFlickr", "NUSWIDE", "fashion_mnist", "openclipart"],
         help="DATASET: which data and which PER_DATASET settings",
     )
     parser.add_argument(
@@ -163,6 +167,20 @@ def load_data(args):
 
     if args.dataset == "fashion_mnist":
         return cross_modal.two_view_fashion_mnist(data_dir=args.data_dir)
+    if args.dataset == "openclipart":
+        import numpy as np
+
+        from keras_hashing.data.openclipart import load_openclipart
+
+        # Raw features, as the original's fc7 features are: they also give the image affinity.
+        data = load_openclipart(os.path.expanduser(args.data_dir), standardize=False)
+        # Without features in the file, the images are the rendered PNGs, read lazily.
+        if not isinstance(data.train.images, np.ndarray):
+            raise SystemExit(
+                f"{args.data_dir}: openclipart.mat holds no image features; run "
+                "data/openclipart/prepare.py --no-links --features-from lite0."
+            )
+        return data
     if args.dataset == "MIRFlickr":
         return cross_modal.load_djsrh_mirflickr(args.data_dir, seed=args.seed)
     if args.dataset == "NUSWIDE":
@@ -175,7 +193,7 @@ def build_model(args, data):
 
     from keras_hashing.models import DJSRH
 
-    if args.dataset == "fashion_mnist":
+    if args.dataset in FEATURE_DATASETS:
         width = data.train.images.shape[1]
 
         def mlp(name):
@@ -226,7 +244,7 @@ def build_model(args, data):
 
 
 def image_transform_for(args):
-    if args.dataset == "fashion_mnist":
+    if args.dataset in FEATURE_DATASETS:
         return None
     from keras_hashing.data.cross_modal import imagenet_transform
 
@@ -244,7 +262,7 @@ def evaluate(args, data, model, logger, curves=False):
     transform = image_transform_for(args)
 
     def codes(part):
-        if args.dataset == "fashion_mnist":
+        if args.dataset in FEATURE_DATASETS:
             return model.encode_image(part.images), model.encode_text(part.texts)
         images = paired_dataset(
             part,

@@ -216,3 +216,106 @@ def test_djsrh_settings_match_the_original():
         0.01,
         100,
     )
+
+
+@pytest.fixture
+def openclipart_folder(tmp_path):
+    """A tiny Open Clip Art folder as data/openclipart/prepare.py writes it, with features."""
+    import warnings
+
+    from keras_hashing.data import openclipart as oca
+    from tests.data import test_openclipart as collection
+
+    root = tmp_path / "collection"
+    for seed, (stem, title, description, keywords) in enumerate(collection.PICTURES):
+        collection.write_png(root / "png" / f"{stem}.png", seed)
+        collection.write_svg(root / "svg" / f"{stem}.svg", title, description, keywords)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fixture's pictures that the filters skip
+        built = oca.build_openclipart(
+            str(root),
+            min_category_size=collection.THRESHOLD,
+            query_size=3,
+            train_size=4,
+            vocabulary_size=50,
+        )
+    out = tmp_path / "openclipart"
+    written = oca.write_openclipart(built, str(out), image_size=8, progress=False)
+    features = np.random.default_rng(3).uniform(0, 6, (len(built.records), 7))
+    oca.attach_image_features(written["mat"], features.astype(np.float32))
+    return str(out)
+
+
+@pytest.mark.tensorflow_only
+def test_dadh_and_djsrh_examples_train_on_open_clip_art(tmp_path, openclipart_folder):
+    main = load_script("examples/dadh/main.py", "dadh_main_openclipart")
+    dadh = main.main(
+        [
+            "train",
+            "--flag",
+            "openclipart",
+            "--data_path",
+            openclipart_folder,
+            "--bit",
+            "8",
+            "--hidden_dim",
+            "16",
+            "--batch_size",
+            "2",
+            "--max_epoch",
+            "1",
+            "--checkpoint_dir",
+            str(tmp_path / "dadh"),
+            "--log_dir",
+            str(tmp_path / "dadh_log"),
+        ]
+    )
+    assert os.path.exists(dadh)
+    train = load_script("examples/djsrh/train.py", "djsrh_train_openclipart")
+    common = [
+        "--dataset",
+        "openclipart",
+        "--data-dir",
+        openclipart_folder,
+        "--code-len",
+        "8",
+        "--batch-size",
+        "2",
+        "--hidden",
+        "16",
+        "--text-hidden",
+        "16",
+        "--verbose",
+        "0",
+        "--model-dir",
+        str(tmp_path / "djsrh"),
+        "--log-dir",
+        str(tmp_path / "djsrh_log"),
+    ]
+    results = train.main(common + ["--num-epoch", "1", "--eval-interval", "1"])
+    assert 0.0 <= results["map_i2t"] <= 1.0 and 0.0 <= results["map_t2i"] <= 1.0
+    # WIKI's settings, chosen for this collection on the validation split.
+    settings = load_script("examples/djsrh/settings.py", "djsrh_settings_openclipart")
+    assert settings.PER_DATASET["openclipart"]["BETA"] == settings.PER_DATASET["WIKI"]["BETA"]
+
+
+def test_examples_refuse_an_open_clip_art_folder_without_features(tmp_path, openclipart_folder):
+    import scipy.io as sio
+
+    mat = os.path.join(openclipart_folder, "openclipart.mat")
+    content = {k: v for k, v in sio.loadmat(mat).items() if not k.startswith("__")}
+    content.pop("images")
+    sio.savemat(mat, content)
+    main = load_script("examples/dadh/main.py", "dadh_main_no_features")
+    with pytest.raises(SystemExit, match="features-from lite0"):
+        main.main(
+            [
+                "train",
+                "--flag",
+                "openclipart",
+                "--data_path",
+                openclipart_folder,
+                "--checkpoint_dir",
+                str(tmp_path / "dadh"),
+            ]
+        )
