@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs keras_hashing and Fashion-MNIST, then trains DCH (32 bits, SmallCNN) on the
-# Fashion-MNIST protocol split and prints the retrieval table. About 12 minutes on 2 CPU cores.
+# Fashion-MNIST protocol split and prints the retrieval table. 12 to 25 minutes on 2 CPU cores,
+# depending on the machine (144-205 ms per iteration measured on a slow one).
 # The learning rate, its decay, the iteration count and gamma replace the AlexNet fine-tuning
 # defaults for a network trained from scratch; they were chosen on a validation split of the
 # training images (benchmarks/bench_dch.py --validation 1000), not on the queries.
