@@ -336,19 +336,9 @@ def load_views(dataset, data_dir):
 
         data = two_view_fashion_mnist(data_dir=data_dir)
         return data, data
-    import scipy.io
-
-    from keras_hashing.data.openclipart import MAT_FILE
     from keras_hashing.data.openclipart import load_openclipart
 
-    directory = os.path.expanduser(data_dir)
-    stored = {name for name, _, _ in scipy.io.whosmat(os.path.join(directory, MAT_FILE))}
-    if "images" not in stored:
-        raise ValueError(
-            f"{directory}: openclipart.mat has no image features; run `python "
-            f"data/openclipart/prepare.py --out {data_dir} --no-links --features-from lite0`."
-        )
-    raw = load_openclipart(directory, standardize=False)
+    raw = load_openclipart(data_dir, standardize=False, require_features=True)
     return standardized(raw), raw
 
 

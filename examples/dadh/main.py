@@ -208,18 +208,9 @@ def load_data(args):
     if args.flag == "fashion_mnist":
         return two_view_fashion_mnist(data_dir=args.data_path)
     if args.flag == "openclipart":
-        import numpy as np
-
         from keras_hashing.data.openclipart import load_openclipart
 
-        data = load_openclipart(os.path.expanduser(args.data_path or "~/data/openclipart"))
-        # Without features in the file, the images are the rendered PNGs, read lazily.
-        if not isinstance(data.train.images, np.ndarray):
-            raise SystemExit(
-                "openclipart.mat holds no image features; run data/openclipart/prepare.py "
-                "--no-links --features-from lite0."
-            )
-        return data
+        return load_openclipart(args.data_path or "~/data/openclipart", require_features=True)
     path = args.data_path or DATA_PATHS[args.flag]
     sizes = None
     if args.split_sizes:

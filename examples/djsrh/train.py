@@ -168,19 +168,10 @@ def load_data(args):
     if args.dataset == "fashion_mnist":
         return cross_modal.two_view_fashion_mnist(data_dir=args.data_dir)
     if args.dataset == "openclipart":
-        import numpy as np
-
         from keras_hashing.data.openclipart import load_openclipart
 
         # Raw features, as the original's fc7 features are: they also give the image affinity.
-        data = load_openclipart(os.path.expanduser(args.data_dir), standardize=False)
-        # Without features in the file, the images are the rendered PNGs, read lazily.
-        if not isinstance(data.train.images, np.ndarray):
-            raise SystemExit(
-                f"{args.data_dir}: openclipart.mat holds no image features; run "
-                "data/openclipart/prepare.py --no-links --features-from lite0."
-            )
-        return data
+        return load_openclipart(args.data_dir, standardize=False, require_features=True)
     if args.dataset == "MIRFlickr":
         return cross_modal.load_djsrh_mirflickr(args.data_dir, seed=args.seed)
     if args.dataset == "NUSWIDE":

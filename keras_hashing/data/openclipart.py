@@ -1067,7 +1067,11 @@ def summarize_openclipart(collection: OpenClipArt) -> Dict[str, Any]:
 
 
 def load_openclipart(
-    directory: str, layout: str = "dadh", standardize: bool = True, load_images: bool = True
+    directory: str,
+    layout: str = "dadh",
+    standardize: bool = True,
+    load_images: bool = True,
+    require_features: bool = False,
 ):
     """Reads a folder written by `write_openclipart` back, split as the protocol says.
 
@@ -1079,6 +1083,8 @@ def load_openclipart(
             `djsrh/mirflickr25k-*.mat` files through `load_djsrh_mirflickr`, re-split.
         standardize: bool, default True. DADH's global feature standardisation.
         load_images: bool, default True. "djsrh": read `IAll` when the file exists.
+        require_features: bool, default False. "dadh": refuse a file without image features
+            (DADH, DJSRH and the benchmark train on features, not on the rendered pictures).
 
     Returns:
         `CrossModalData` named "openclipart": `train` = the first `train_size` database rows,
@@ -1106,6 +1112,11 @@ def load_openclipart(
     num_items = sizes["database_size"] + sizes["query_size"]
     if layout == "dadh":
         stored = {name for name, _, _ in scipy.io.whosmat(mat_path)}
+        if require_features and "images" not in stored:
+            raise ValueError(
+                f"{mat_path} has no image features; run `python data/openclipart/prepare.py "
+                f"--out {directory} --no-links --features-from lite0`."
+            )
         if "images" in stored:
             data = cross_modal.load_dadh_mat(
                 mat_path, "mir", standardize=standardize, text_dim=None, split_sizes=sizes

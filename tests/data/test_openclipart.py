@@ -379,7 +379,10 @@ def test_features_attach_later(collection_root, tmp_path):
     written = oca.write_openclipart(collection, str(out), image_size=8, progress=False)
     with pytest.raises(ValueError, match=r"missing key\(s\) \['images'\]"):
         cross_modal.load_dadh_mat(written["mat"], "mir", text_dim=None)
-    # Without features the images are the rendered files, read lazily as uint8 RGB.
+    # Without features the images are the rendered files, read lazily as uint8 RGB, unless
+    # the caller trains on features.
+    with pytest.raises(ValueError, match="no image features.*--features-from lite0"):
+        oca.load_openclipart(str(out), require_features=True)
     data = oca.load_openclipart(str(out))
     first = collection.records[collection.split.train[0]]
     np.testing.assert_array_equal(
@@ -390,7 +393,7 @@ def test_features_attach_later(collection_root, tmp_path):
         oca.attach_image_features(written["mat"], features[:11])
     np.save(tmp_path / "features.npy", features)
     oca.attach_image_features(written["mat"], str(tmp_path / "features.npy"))
-    data = oca.load_openclipart(str(out), standardize=False)
+    data = oca.load_openclipart(str(out), standardize=False, require_features=True)
     np.testing.assert_array_equal(data.train.images, features[collection.split.train])
     np.testing.assert_array_equal(data.query.texts, collection.texts[collection.split.query])
 

@@ -307,7 +307,7 @@ def test_examples_refuse_an_open_clip_art_folder_without_features(tmp_path, open
     content.pop("images")
     sio.savemat(mat, content)
     main = load_script("examples/dadh/main.py", "dadh_main_no_features")
-    with pytest.raises(SystemExit, match="features-from lite0"):
+    with pytest.raises(ValueError, match="features-from lite0"):
         main.main(
             [
                 "train",
@@ -319,3 +319,7 @@ def test_examples_refuse_an_open_clip_art_folder_without_features(tmp_path, open
                 str(tmp_path / "dadh"),
             ]
         )
+    train = load_script("examples/djsrh/train.py", "djsrh_train_no_features")
+    with pytest.raises(ValueError, match="features-from lite0"):
+        train.main(["--dataset", "openclipart", "--data-dir", openclipart_folder,
+                    "--model-dir", str(tmp_path / "djsrh")])
