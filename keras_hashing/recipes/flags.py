@@ -1,0 +1,135 @@
+"""Command-line flags that several original scripts share, for the example shells.
+
+Each helper adds one group of flags with the defaults the calling script passes, so that every
+script keeps its original's spelling and defaults while the help text is written once. Nothing
+here imports Keras or TensorFlow: a script parses `--gpus` before TensorFlow starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def str2bool(value: str | bool) -> bool:
+    """argparse type for true/false flags (`type=bool` turns "false" into True)."""
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "y", "t"):
+        return True
+    if lowered in ("0", "false", "no", "n", "f"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, found {value!r}")
+
+
+def new_parser(description: str) -> argparse.ArgumentParser:
+    """A parser whose `--help` shows every default."""
+    return argparse.ArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+
+
+def add_schedule_flags(
+    parser: argparse.ArgumentParser,
+    batch_size: int,
+    val_batch_size: int,
+    decay_step: int,
+    decay_factor: float,
+    batch_size_help: str = "images per training batch",
+) -> None:
+    """The DeepHash scripts' batch sizes and step-decay schedule, with each script's defaults."""
+    parser.add_argument("-b", "--batch-size", default=batch_size, type=int, help=batch_size_help)
+    parser.add_argument(
+        "-vb",
+        "--val-batch-size",
+        default=val_batch_size,
+        type=int,
+        help="images per batch when encoding the query and database sets",
+    )
+    parser.add_argument(
+        "--decay-step",
+        default=decay_step,
+        type=int,
+        help="training steps between learning-rate decays (step schedule)",
+    )
+    parser.add_argument(
+        "--decay-factor",
+        default=decay_factor,
+        type=float,
+        help="learning-rate multiplier at each decay (step schedule)",
+    )
+
+
+def add_lr_schedule_flag(parser: argparse.ArgumentParser) -> None:
+    """`--lr-schedule`: the original's staircase, or the Fashion-MNIST preset's cosine."""
+    parser.add_argument(
+        "--lr-schedule",
+        default="step",
+        choices=("step", "cosine"),
+        help="step (original): x --decay-factor every --decay-step updates; cosine: a half "
+        "cosine from --lr to 0 over --iter-num updates (the Fashion-MNIST preset)",
+    )
+
+
+def add_tanh_flags(parser: argparse.ArgumentParser) -> None:
+    """`--with-tanh` / `--without-tanh` on the hash layer's outputs."""
+    tanh = parser.add_mutually_exclusive_group()
+    tanh.add_argument(
+        "--with-tanh",
+        dest="with_tanh",
+        action="store_true",
+        default=True,
+        help="tanh on the hash layer's outputs, as the original",
+    )
+    tanh.add_argument(
+        "--without-tanh",
+        dest="with_tanh",
+        action="store_false",
+        help="linear hash-layer outputs, no tanh (with_tanh default: %(default)s)",
+    )
+
+
+def add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    """`--train-limit` / `--eval-limit`: evenly spaced subsets for a quick run (tests, smoke)."""
+    parser.add_argument(
+        "--train-limit",
+        type=int,
+        default=0,
+        help="cap the number of training items for a quick run (0: all)",
+    )
+    parser.add_argument(
+        "--eval-limit",
+        type=int,
+        default=0,
+        help="cap the number of query items (and the database at 4x that) for a quick run; "
+        "in-memory datasets such as fashion_mnist only (0: all)",
+    )
+
+
+def add_on_bad_image_flag(parser: argparse.ArgumentParser) -> None:
+    """`--on-bad-image`: what a list-file dataset does with a missing or unreadable image."""
+    parser.add_argument(
+        "--on-bad-image",
+        default="raise",
+        choices=["raise", "skip"],
+        help="a missing or unreadable image in a list file: stop with an error, or drop it",
+    )
+
+
+def add_image_model_flags(
+    parser: argparse.ArgumentParser, evaluate_verb: str = "evaluate"
+) -> None:
+    """`--img-model` and `--model-weights` as the DeepHash scripts take them."""
+    parser.add_argument(
+        "--img-model",
+        default="alexnet",
+        help="alexnet (CaffeNet, 256x256 list-file images), efficientnet_lite0 or "
+        "efficientnet_lite1 (ImageNet, same images), or small_cnn (28x28; the one fashion_mnist "
+        "uses)",
+    )
+    parser.add_argument(
+        "--model-weights",
+        default="pretrained/reference_pretrain.npy",
+        help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
+        f".weights.h5, or 'none'; with -e, the .keras model to {evaluate_verb}",
+    )
