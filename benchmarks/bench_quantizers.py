@@ -1,12 +1,13 @@
 """DQN, DVSQ and DTQ on the Fashion-MNIST protocol (SmallCNN) at 16/32/64 bits.
 
 "Bits" of a quantizer are `M * log2(K)`: K = 256 and M = 2 / 4 / 8. Prints mAP@ALL by feature
-(inner product on the real outputs), AQD and SQD (spec §7.3), Hamming mAP@ALL of sign(outputs)
-for comparison with the hashing methods, and training time. Hyperparameters are the originals'
-(optimiser, lr, decay, cq_lambda, batch sizes, margins) except the iteration budget; the network
-is the Fashion-MNIST preset of the DCH runs (`--backbone preset`: SmallCNN 32-64-128/512 with
-flips and 2-pixel shifts; `small` for SmallCNN's defaults). No choice is made on the query set:
-tune with `--validation 1000` (1 000 training images held out as queries).
+(inner product on the real outputs), AQD and SQD (asymmetric and symmetric quantizer distances),
+Hamming mAP@ALL of sign(outputs) for comparison with the hashing methods, and training time.
+Hyperparameters are the originals' (optimiser, lr, decay, cq_lambda, batch sizes, margins)
+except the iteration budget; the network is the Fashion-MNIST preset of the DCH runs
+(`--backbone preset`: SmallCNN 32-64-128/512 with flips and 2-pixel shifts; `small` for
+SmallCNN's defaults). No choice is made on the query set: tune with `--validation 1000` (1 000
+training images held out as queries).
 
     python benchmarks/bench_quantizers.py                      # all three, 16/32/64 bits
     python benchmarks/bench_quantizers.py --methods dqn --bits 32 --iterations 500
@@ -27,22 +28,18 @@ DVSQ 0.770 (3 000 iterations, cosine decay), DTQ 0.750 (3 epochs); from the pret
 """
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.join(ROOT, "examples", "dqn"))
-import common  # noqa: E402
+from keras_hashing.metrics import map_at_r
+from keras_hashing.recipes.deephash.quantizers import FASHION_MNIST_GLOVE
+from keras_hashing.recipes.deephash.quantizers import load_quantizer_data
+from keras_hashing.recipes.deephash.quantizers import quantize_sets
 
 
 def hamming_map(query, query_labels, database, database_labels):
-    return common.average_precision_at_r(
-        np.sign(query), query_labels, np.sign(database), database_labels, len(database)
-    )
+    return map_at_r(np.sign(query), query_labels, np.sign(database), database_labels, len(database))
 
 
 def run(method, bits, data, args):
@@ -93,8 +90,7 @@ def run(method, bits, data, args):
             )
             lr = 0.002
         else:
-            glove = os.path.join(ROOT, "data", "glove", "fashion_mnist_glove.txt")
-            V = label_embeddings(common.FASHION_MNIST_NAMES, glove, file_format="glove")
+            V = label_embeddings(data.class_names, FASHION_MNIST_GLOVE, file_format="glove")
             model = DVSQ(
                 **backbone_and_augmentation(),
                 label_embeddings=V,
@@ -125,7 +121,7 @@ def run(method, bits, data, args):
             callbacks=[CodebookUpdate(update_period(n, 256), seed=args.seed, verbose=0)],
         )
         seconds = time.time() - start
-        report, extras, _ = common.quantized_report(model, data, data.top_k, seed=args.seed)
+        sets = quantize_sets(model, data, seed=args.seed)
     else:
         model = DTQ(
             **backbone_and_augmentation(),
@@ -161,16 +157,10 @@ def run(method, bits, data, args):
         )
         print(f"DTQ triplets per epoch: {history.get('num_triplets')}", flush=True)
         seconds = time.time() - start
-        report, extras, _ = common.quantized_report(
-            model,
-            data,
-            data.top_k,
-            seed=args.seed,
-            database_codebook_fit=True,
-            keys=("i2i_nocq", "i2i_AQD", "i2i_SQD"),
-        )
+        sets = quantize_sets(model, data, seed=args.seed, database_codebook_fit=True)
+    report = sets.report(data, data.top_k)
     report["hamming"] = hamming_map(
-        extras["query_outputs"], data.query_labels, extras["database_outputs"], data.database_labels
+        sets.query_outputs, data.query_labels, sets.database_outputs, data.database_labels
     )
     report["seconds"] = seconds
     report["steps"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
@@ -232,7 +222,7 @@ def main(argv=None):
         from keras_hashing.models.presets import FASHION_MNIST_CUTOUT
 
         args.cutout = FASHION_MNIST_CUTOUT
-    data = common.QuantizerData(
+    data = load_quantizer_data(
         "fashion_mnist", None, 100, args.seed, validation=args.validation or None
     )
     print(

@@ -10,45 +10,21 @@ read with `load_deephash_wordvec`), or a word2vec/GloVe file with `--wordvec-for
 names (`--label-names`, default the dataset's class names) looked up with gensim. For
 fashion_mnist the default is GloVe 6B 50-d written by `data/glove/prepare_glove.py` (so
 `output_dim` must be 50; the original asserts output_dim == word-vector dimension).
+The run is `keras_hashing.recipes.deephash.quantizers.DVSQRecipe`.
 
 Departures: the evaluation encodes with the trained codebook (`--random-codebook-eval` for the
 original's random one: `DVSQ.load_model` ignores the saved `'C'`); `--paper-loss` sums the
 ranking hinge over negative labels only.
 """
 
-import importlib.util
-import os
-import sys
-
-_DQN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dqn")
-sys.path[:0] = [_DQN_DIR, os.path.dirname(_DQN_DIR)]
-import _shared  # noqa: E402
-import common  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location(
-    "dqn_train_val_script", os.path.join(_DQN_DIR, "train_val_script.py")
-)
-dqn_script = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(dqn_script)
-add_common_flags, add_positional_arguments, evaluate, file_name, fit, load = (
-    dqn_script.add_common_flags,
-    dqn_script.add_positional_arguments,
-    dqn_script.evaluate,
-    dqn_script.file_name,
-    dqn_script.fit,
-    dqn_script.load,
-)
+from keras_hashing.recipes import flags
+from keras_hashing.recipes.deephash import quantizers
 
 
 def build_parser():
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        description="Deep Visual-Semantic Quantization (DVSQ)",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    add_positional_arguments(parser, lr=0.02)
-    add_common_flags(parser, batch_size=256, decay_step=500, decay_factor=0.5)
+    parser = flags.new_parser("Deep Visual-Semantic Quantization (DVSQ)")
+    quantizers.add_positional_arguments(parser, lr=0.02)
+    quantizers.add_iteration_flags(parser)
     parser.add_argument(
         "--loss-type",
         default="cos_softmargin_multi_label",
@@ -93,81 +69,12 @@ def build_parser():
     return parser
 
 
-def word_vectors(args, data):
-    from keras_hashing.data import label_embeddings
-    from keras_hashing.data import load_deephash_wordvec
-
-    path, file_format = args.wordvec, args.wordvec_format
-    if path is None and args.dataset == "fashion_mnist":
-        path = os.path.join(_shared.ROOT, "data", "glove", "fashion_mnist_glove.txt")
-        file_format = "glove"
-        if not os.path.exists(path):
-            import subprocess
-
-            subprocess.run(
-                [
-                    sys.executable,
-                    os.path.join(_shared.ROOT, "data", "glove", "prepare_glove.py"),
-                    "--words",
-                    *common.FASHION_MNIST_NAMES,
-                    "--out",
-                    path,
-                ],
-                check=True,
-            )
-    if path is None:
-        path = os.path.join(os.path.expanduser(args.data_root), f"{args.dataset}_wordvec.txt")
-    if file_format == "deephash":
-        return load_deephash_wordvec(path)
-    names = args.label_names or data.class_names
-    if not names:
-        raise SystemExit("--label-names is needed to look up word vectors for this dataset.")
-    return label_embeddings(
-        names,
-        path,
-        file_format="glove" if file_format == "glove" else "word2vec",
-        binary=file_format == "word2vec-binary",
-        on_missing=args.on_missing_word,
-    )
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    data = load(args)
-    import keras
-
-    from keras_hashing.callbacks import CodebookUpdate
-    from keras_hashing.callbacks import update_period
-    from keras_hashing.models import DVSQ
-
-    if args.evaluate:
-        model = keras.models.load_model(args.model_weights)
-    else:
-        V = word_vectors(args, data)
-        if args.output_dim != V.shape[1]:
-            raise SystemExit(
-                f"output_dim {args.output_dim} must equal the word-vector dimension "
-                f"{V.shape[1]} (the original asserts it)."
-            )
-        model = common.build_quantizer(
-            args,
-            data,
-            DVSQ,
-            V,
-            code_length=args.output_dim,
-            num_codebooks=args.subspace_num,
-            num_codewords=args.num_codewords,
-            loss_type=args.loss_type,
-            margin=args.margin_param,
-            negatives_only=args.paper_loss,
-            name="dvsq",
-        )
-        period = update_period(data.num_train, args.batch_size)
-        fit(args, model, data, [CodebookUpdate(period, args.max_iter_update_cb, seed=args.seed)])
-    report, extras = evaluate(args, model, data, data.top_k)
-    print(report)
-    print(f"encode_images_per_s: {extras['encode_images_per_s']:.1f}")
-    return report
+    try:
+        return quantizers.DVSQRecipe.from_args(args).run()
+    except (ValueError, FileNotFoundError) as error:
+        raise SystemExit(str(error)) from error
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_hashing import backend_ops
+from keras_hashing import validation
 from keras_hashing.backbones.base import LayerWeightsMixin
 from keras_hashing.backbones.weights import ALEXNET_LAYERS
 from keras_hashing.backbones.weights import load_alexnet_npy
@@ -34,11 +35,9 @@ class GroupedConv2D(keras.layers.Conv2D):
 
     def __init__(self, *args, implementation="groups", **kwargs):
         super().__init__(*args, **kwargs)
-        if implementation not in GROUPED_CONV_IMPLEMENTATIONS:
-            raise ValueError(
-                f"GroupedConv2D: `implementation` must be one of {GROUPED_CONV_IMPLEMENTATIONS}, "
-                f"found {implementation!r}."
-            )
+        validation.one_of(
+            "implementation", implementation, GROUPED_CONV_IMPLEMENTATIONS, "GroupedConv2D"
+        )
         self.implementation = implementation
 
     def call(self, inputs):
@@ -122,11 +121,7 @@ class AlexNet(LayerWeightsMixin, keras.Model):
     def __init__(
         self, weights=None, include_dropout=True, grouped_conv="split", name="alexnet", **kwargs
     ):
-        if grouped_conv not in GROUPED_CONV_IMPLEMENTATIONS:
-            raise ValueError(
-                f"AlexNet: `grouped_conv` must be one of {GROUPED_CONV_IMPLEMENTATIONS}, "
-                f"found {grouped_conv!r}."
-            )
+        validation.one_of("grouped_conv", grouped_conv, GROUPED_CONV_IMPLEMENTATIONS, "AlexNet")
 
         def conv(filters, size, layer_name, groups=1, strides=1, padding="same"):
             return GroupedConv2D(

@@ -34,6 +34,7 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.backbones.torch_pickle import load_legacy_torch_file
 
 # tensorflow/tpu efficientnet_lite_builder.py, efficientnet_lite_params:
@@ -98,13 +99,6 @@ class BlockSpec(NamedTuple):
     output_filters: int
 
 
-def _check_variant(variant):
-    if variant not in VARIANTS:
-        raise ValueError(
-            f"EfficientNet-Lite variant must be one of {sorted(VARIANTS)}, found {variant!r}."
-        )
-
-
 def _round_filters(filters, width_coefficient, divisor=8):
     # efficientnet_builder.py round_filters: nearest multiple of 8, never 10% below the target.
     scaled = filters * width_coefficient
@@ -136,7 +130,7 @@ def efficientnet_lite_blocks(variant: str = "lite0") -> list:
         ml-illustrated/EfficientNet-Lite-PyTorch efficientnet_lite_pytorch/model.py,
         `EfficientNet.__init__`.
     """
-    _check_variant(variant)
+    validation.one_of("variant", variant, sorted(VARIANTS), "efficientnet_lite_blocks")
     width, depth, _, _ = VARIANTS[variant]
     blocks = []
     for stage, (repeats, kernel, strides, expand, filters_in, filters_out) in enumerate(
@@ -234,7 +228,7 @@ def efficientnet_lite_weights_path(variant: str = "lite0") -> str:
     >>> os.path.basename(efficientnet_lite_weights_path("lite0"))
     'efficientnet-lite0-57934424.pth'
     """
-    _check_variant(variant)
+    validation.one_of("variant", variant, sorted(VARIANTS), "efficientnet_lite_weights_path")
     package, module, file_name, _ = WEIGHT_FILES[variant]
     try:
         root = importlib.resources.files(module)
@@ -421,7 +415,7 @@ class EfficientNetLite(keras.Model):
         name: str | None = None,
         **kwargs,
     ):
-        _check_variant(variant)
+        validation.one_of("variant", variant, sorted(VARIANTS), "EfficientNetLite")
         specs = efficientnet_lite_blocks(variant)
         num_blocks = len(specs)
         resolution, default_dropout = VARIANTS[variant][2], VARIANTS[variant][3]
@@ -457,14 +451,13 @@ class EfficientNetLite(keras.Model):
             )
         if not (include_stem or include_head or start < stop):
             raise ValueError(f"EfficientNetLite: blocks={blocks!r} without stem and head is empty.")
-        dropout_rate = default_dropout if dropout_rate is None else float(dropout_rate)
-        drop_connect_rate = float(drop_connect_rate)
-        for label, rate in (
-            ("dropout_rate", dropout_rate),
-            ("drop_connect_rate", drop_connect_rate),
-        ):
-            if not 0.0 <= rate < 1.0:
-                raise ValueError(f"EfficientNetLite: `{label}` must be in [0, 1), found {rate}.")
+        dropout_rate = default_dropout if dropout_rate is None else dropout_rate
+        dropout_rate = validation.number_in_range(
+            "dropout_rate", dropout_rate, 0, 1, "EfficientNetLite"
+        )
+        drop_connect_rate = validation.number_in_range(
+            "drop_connect_rate", drop_connect_rate, 0, 1, "EfficientNetLite"
+        )
         if weights is not None and not isinstance(weights, (str, os.PathLike, Mapping)):
             raise ValueError(
                 f"EfficientNetLite: `weights` must be None, 'imagenet', a file path or a state "
@@ -689,14 +682,14 @@ def split_efficientnet_lite(
     >>> lower.output_shape == upper.input_shape
     True
     """
-    _check_variant(variant)
+    validation.one_of("variant", variant, sorted(VARIANTS), "split_efficientnet_lite")
     num_blocks = len(efficientnet_lite_blocks(variant))
-    if not 0 <= int(split_at) <= num_blocks:
+    split_at = validation.integer("split_at", split_at, "split_efficientnet_lite")
+    if not 0 <= split_at <= num_blocks:
         raise ValueError(
             f"split_efficientnet_lite: `split_at` must be in 0..{num_blocks} for {variant}, "
             f"found {split_at!r}."
         )
-    split_at = int(split_at)
     if weights is not None and not isinstance(weights, Mapping):
         weights = load_efficientnet_lite_state_dict(weights, variant)
     lower = EfficientNetLite(

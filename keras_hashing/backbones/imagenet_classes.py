@@ -10,6 +10,8 @@ machine.
 
 import numpy as np
 
+from keras_hashing import validation
+
 IMAGENET_CLASSES = (
     "tench, Tinca tinca",
     "goldfish, Carassius auratus",
@@ -1052,8 +1054,9 @@ def decode_imagenet_predictions(logits, top: int = 5, short: bool = True) -> lis
             f"decode_imagenet_predictions expects logits (N, {len(IMAGENET_CLASSES)}), "
             f"found shape {logits.shape}."
         )
-    if not 1 <= int(top) <= len(IMAGENET_CLASSES):
-        raise ValueError(f"`top` must be in 1..{len(IMAGENET_CLASSES)}, found {top}.")
+    top = validation.int_in_range(
+        "top", top, 1, len(IMAGENET_CLASSES), "decode_imagenet_predictions"
+    )
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities = shifted / shifted.sum(axis=1, keepdims=True)
     # A stable sort keeps the lower class index first among equal logits.

@@ -9,6 +9,8 @@ hashing model. No image outside the training set is used.
 
 import keras
 
+from keras_hashing import validation
+
 
 def pretrain_classifier(
     backbone,
@@ -41,10 +43,9 @@ def pretrain_classifier(
         The `keras.callbacks.History` of the classification run; its "accuracy" is the training
         accuracy under augmentation and dropout.
     """
-    steps = int(steps)
-    if steps <= 0:
-        raise ValueError(f"pretrain_classifier: `steps` must be a positive int, found {steps}.")
-    if int(num_labels) < 2:
+    steps = validation.positive_int("steps", steps, "pretrain_classifier")
+    num_labels = validation.positive_int("num_labels", num_labels, "pretrain_classifier")
+    if num_labels < 2:
         raise ValueError(
             f"pretrain_classifier: `num_labels` must be at least 2, found {num_labels}."
         )
@@ -53,6 +54,8 @@ def pretrain_classifier(
             "pretrain_classifier: the preprocessor must make one view per image "
             f"(found num_views={preprocessor.num_views})."
         )
+    if steps_per_epoch is not None:
+        validation.positive_int("steps_per_epoch", steps_per_epoch, "pretrain_classifier")
     steps_per_epoch = min(int(steps_per_epoch or steps), steps)
     inputs = keras.Input(tuple(backbone.image_shape), name="images")
     features = backbone(preprocessor(inputs) if preprocessor is not None else inputs)

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_hashing import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class SmallCNN(keras.Model):
@@ -44,25 +46,20 @@ class SmallCNN(keras.Model):
         **kwargs,
     ):
         input_shape = tuple(int(d) for d in input_shape)
-        filters = tuple(int(f) for f in filters)
+        filters = tuple(validation.positive_int("filters", f, "SmallCNN") for f in filters)
         if len(input_shape) != 3:
             raise ValueError(f"SmallCNN: `input_shape` must be (H, W, C), found {input_shape}.")
-        if not filters or min(filters) <= 0:
-            raise ValueError(
-                f"SmallCNN: `filters` must be one or more positive ints, found {filters}."
-            )
+        if not filters:
+            raise ValueError("SmallCNN: `filters` must name one or more widths, found none.")
         if min(input_shape[:2]) < 2 ** len(filters):
             raise ValueError(
                 f"SmallCNN: {len(filters)} pooling blocks need inputs of at least "
                 f"{2 ** len(filters)} "
                 f"pixels a side, found input_shape {input_shape}."
             )
-        if int(units) <= 0:
-            raise ValueError(f"SmallCNN: `units` must be a positive int, found {units!r}.")
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"SmallCNN: `dropout` must be in [0, 1), found {dropout!r}.")
-        if not float(weight_decay) >= 0.0:
-            raise ValueError(f"SmallCNN: `weight_decay` must be >= 0, found {weight_decay!r}.")
+        units = validation.positive_int("units", units, "SmallCNN")
+        dropout = validation.number_in_range("dropout", dropout, 0, 1, "SmallCNN")
+        weight_decay = validation.nonnegative_number("weight_decay", weight_decay, "SmallCNN")
         regularizer = keras.regularizers.L2(float(weight_decay)) if weight_decay else None
         inputs = keras.Input(input_shape, name="images")
         x = inputs

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.backbones.base import LayerWeightsMixin
 from keras_hashing.backbones.weights import ALEXNET_LAYERS
 from keras_hashing.backbones.weights import load_torchvision_alexnet_npz
@@ -52,8 +53,11 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         super().__init__(**kwargs)
         if isinstance(output_size, int):
             output_size = (output_size, output_size)
-        output_size = tuple(int(s) for s in output_size)
-        if len(output_size) != 2 or min(output_size) <= 0:
+        output_size = tuple(
+            validation.positive_int("output_size", s, "AdaptiveAveragePooling2D")
+            for s in output_size
+        )
+        if len(output_size) != 2:
             raise ValueError(
                 f"AdaptiveAveragePooling2D: `output_size` must be two positive ints, "
                 f"found {output_size}."

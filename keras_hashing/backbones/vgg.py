@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.backbones.base import LayerWeightsMixin
 from keras_hashing.backbones.weights import VGG_BLOCKS
 from keras_hashing.backbones.weights import load_vgg_weights
@@ -28,10 +29,7 @@ def caffe_vgg_preprocess(images, input_order="rgb", mean_bgr=CAFFE_VGG_MEAN_BGR)
         float32 `(N, H, W, 3)` BGR, mean subtracted.
     """
     images = np.asarray(images, dtype="float32")
-    if input_order not in ("rgb", "bgr"):
-        raise ValueError(
-            f"caffe_vgg_preprocess: `input_order` must be 'rgb' or 'bgr', found {input_order!r}."
-        )
+    validation.one_of("input_order", input_order, ("rgb", "bgr"), "caffe_vgg_preprocess")
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(
             f"caffe_vgg_preprocess expects (N, H, W, 3) images, found shape {images.shape}."
@@ -60,21 +58,21 @@ class _CaffeVGG(LayerWeightsMixin, keras.Model):
     ):
         name = name or f"vgg{self.depth}"
         input_shape = tuple(int(d) for d in input_shape)
-        conv_filters = tuple(int(f) for f in conv_filters)
+        where = type(self).__name__
+        conv_filters = tuple(
+            validation.positive_int("conv_filters", f, where) for f in conv_filters
+        )
         if len(input_shape) != 3 or input_shape[-1] != 3 or min(input_shape[:2]) < 32:
             raise ValueError(
                 f"{type(self).__name__}: `input_shape` must be (H, W, 3) with H, W >= 32, "
                 f"found {input_shape}."
             )
-        if len(conv_filters) != 5 or min(conv_filters) <= 0:
+        if len(conv_filters) != 5:
             raise ValueError(
-                f"{type(self).__name__}: `conv_filters` must be 5 positive ints (one per block), "
+                f"{where}: `conv_filters` must be 5 positive ints (one per block), "
                 f"found {conv_filters}."
             )
-        if int(fc_units) <= 0:
-            raise ValueError(
-                f"{type(self).__name__}: `fc_units` must be positive, found {fc_units!r}."
-            )
+        fc_units = validation.positive_int("fc_units", fc_units, where)
         self._weight_layer_names = tuple(vgg_layer_names(self.depth))
 
         inputs = keras.Input(input_shape, name="images")

@@ -18,6 +18,8 @@ import re
 
 import numpy as np
 
+from keras_hashing import validation
+
 ALEXNET_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7")
 
 # thulab/DeepHash `img_alexnet_layers`: HWIO kernels (grouped conv2/4/5 keep half the input
@@ -60,8 +62,7 @@ Attributes:
 
 def vgg_layer_names(depth):
     """The Caffe names of VGG's weight layers: `conv1_1`, ..., `conv5_3|4`, `fc6`, `fc7`."""
-    if depth not in VGG_BLOCKS:
-        raise ValueError(f"VGG depth must be 16 or 19, found {depth!r}.")
+    validation.one_of("depth", depth, tuple(VGG_BLOCKS), "VGG")
     names = [f"conv{b + 1}_{i + 1}" for b, n in enumerate(VGG_BLOCKS[depth]) for i in range(n)]
     return names + ["fc6", "fc7"]
 
@@ -447,10 +448,7 @@ def load_vgg_weights(path, depth=16, layout="tensorflow"):
     """
     path = os.fspath(path)
     names = vgg_layer_names(depth)
-    if layout not in ("tensorflow", "caffe"):
-        raise ValueError(
-            f"load_vgg_weights: `layout` must be 'tensorflow' or 'caffe', found {layout!r}."
-        )
+    validation.one_of("layout", layout, ("tensorflow", "caffe"), "load_vgg_weights")
     if path.endswith((".h5", ".hdf5")):
         raw = _read_legacy_h5(path)
     elif path.endswith(".npy"):

@@ -9,6 +9,8 @@ import os
 
 import numpy as np
 
+from keras_hashing import validation
+
 __all__ = ["LinearHashing"]
 
 _FORMAT_VERSION = 1
@@ -71,16 +73,9 @@ class LinearHashing:
     allows_more_bits_than_dims = False
 
     def __init__(self, code_length):
-        if (
-            isinstance(code_length, bool)
-            or not isinstance(code_length, (int, np.integer))
-            or code_length <= 0
-        ):
-            raise ValueError(
-                f"{type(self).__name__}: `code_length` must be a positive integer, "
-                f"found {code_length!r}."
-            )
-        self.code_length = int(code_length)
+        self.code_length = validation.positive_int(
+            "code_length", code_length, type(self).__name__
+        )
         self.mean_ = None
         self.projection_ = None
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.baselines.base import LinearHashing
 from keras_hashing.baselines.base import top_principal_directions
 
@@ -44,12 +45,8 @@ class ITQ(LinearHashing):
 
     def __init__(self, code_length, n_iter=50, seed=0):
         super().__init__(code_length)
-        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
-            raise ValueError(f"ITQ: `n_iter` must be a non-negative integer, found {n_iter!r}.")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ValueError(f"ITQ: `seed` must be an int or None, found {seed!r}.")
-        self.n_iter = int(n_iter)
-        self.seed = None if seed is None else int(seed)
+        self.n_iter = validation.nonnegative_int("n_iter", n_iter, "ITQ")
+        self.seed = None if seed is None else validation.integer("seed", seed, "ITQ")
         self.pca_components_ = None
         self.rotation_ = None
         self.objective_history_ = None

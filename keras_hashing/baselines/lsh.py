@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.baselines.base import LinearHashing
 
 __all__ = ["LSH"]
@@ -33,9 +34,7 @@ class LSH(LinearHashing):
 
     def __init__(self, code_length, seed=0):
         super().__init__(code_length)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-            raise ValueError(f"LSH: `seed` must be an int or None, found {seed!r}.")
-        self.seed = None if seed is None else int(seed)
+        self.seed = None if seed is None else validation.integer("seed", seed, "LSH")
 
     def _fit(self, centred):
         rng = np.random.default_rng(self.seed)

@@ -6,6 +6,8 @@ import math
 import keras
 import numpy as np
 
+from keras_hashing import validation
+
 
 def dadh_code_update(labels, codes, image_outputs, text_outputs, lamb=1.0, mu=1e-5):
     """DADH's discrete B-step (Zjut-MultimediaPlus/DADH main.py, `train`), in closed form.
@@ -87,9 +89,8 @@ class DADHLearningRateDecay(keras.callbacks.Callback):
 
     def __init__(self, every=100, factor=0.8, minimum=1e-6, at_epoch_zero=True):
         super().__init__()
-        if int(every) <= 0:
-            raise ValueError(f"`every` must be positive, found {every!r}.")
-        self.every, self.factor, self.minimum = int(every), float(factor), float(minimum)
+        self.every = validation.positive_int("every", every, "DADHLearningRateDecay")
+        self.factor, self.minimum = float(factor), float(minimum)
         self.at_epoch_zero = bool(at_epoch_zero)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -163,8 +164,9 @@ class CrossModalEvaluation(keras.callbacks.Callback):
                     f"CrossModalEvaluation `{name}`: images, texts and labels have "
                     f"{len(part[0])}, {len(part[1])} and {len(part[2])} rows."
                 )
-        if int(every_n_epochs) <= 0:
-            raise ValueError(f"`every_n_epochs` must be positive, found {every_n_epochs!r}.")
+        every_n_epochs = validation.positive_int(
+            "every_n_epochs", every_n_epochs, "CrossModalEvaluation"
+        )
         self.query, self.database = query, database
         self.top_k = top_k
         self.convention = convention

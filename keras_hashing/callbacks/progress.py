@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_hashing import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class IterationProgress(keras.callbacks.Callback):
@@ -19,12 +21,8 @@ class IterationProgress(keras.callbacks.Callback):
 
     def __init__(self, total_steps, every=10):
         super().__init__()
-        if int(total_steps) <= 0:
-            raise ValueError(f"`total_steps` must be positive, found {total_steps!r}.")
-        if int(every) <= 0:
-            raise ValueError(f"`every` must be positive, found {every!r}.")
-        self.total_steps = int(total_steps)
-        self.every = int(every)
+        self.total_steps = validation.positive_int("total_steps", total_steps, "IterationProgress")
+        self.every = validation.positive_int("every", every, "IterationProgress")
         self._bar = None
         self._count = 0
 

@@ -11,6 +11,7 @@ round counter) or derive it from them, so a run resumed by `keras.callbacks.Back
 import keras
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.quantization.kmeans import kmeans_init_codebook
 from keras_hashing.quantization.rounds import icm_codes
 from keras_hashing.quantization.rounds import least_squares_codebook
@@ -81,9 +82,9 @@ class CodebookUpdate(keras.callbacks.Callback):
 
     def __init__(self, every_n_steps, max_iter_update_cb=1, seed=None, verbose=1):
         super().__init__()
-        if int(every_n_steps) <= 0:
-            raise ValueError(f"`every_n_steps` must be positive, found {every_n_steps!r}.")
-        self.every_n_steps = int(every_n_steps)
+        self.every_n_steps = validation.positive_int(
+            "every_n_steps", every_n_steps, type(self).__name__
+        )
         self.max_iter_update_cb = int(max_iter_update_cb)
         self.seed = seed
         self.verbose = int(verbose)

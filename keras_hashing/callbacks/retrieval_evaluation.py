@@ -6,6 +6,7 @@ import warnings
 import keras
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.metrics import _core
 
 
@@ -82,29 +83,12 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         batch_size: int | None = None,
     ):
         super().__init__()
-        if (
-            isinstance(every_n_epochs, bool)
-            or not isinstance(every_n_epochs, (int, np.integer))
-            or every_n_epochs < 1
-        ):
-            raise ValueError(
-                f"RetrievalEvaluation: `every_n_epochs` must be a positive int, "
-                f"found {every_n_epochs!r}."
-            )
-        if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-            raise ValueError(
-                f"RetrievalEvaluation: `radius` must be a non-negative int, found {radius!r}."
-            )
-        if top_k is not None and (
-            isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
-        ):
-            raise ValueError(
-                f"RetrievalEvaluation: `top_k` must be a positive int or None, found {top_k!r}."
-            )
-        if tie_break not in ("index", "numpy"):
-            raise ValueError(
-                f"RetrievalEvaluation: `tie_break` must be 'index' or 'numpy', found {tie_break!r}."
-            )
+        where = "RetrievalEvaluation"
+        every_n_epochs = validation.positive_int("every_n_epochs", every_n_epochs, where)
+        radius = validation.nonnegative_int("radius", radius, where)
+        if top_k is not None:
+            top_k = validation.positive_int("top_k", top_k, where)
+        validation.one_of("tie_break", tie_break, ("index", "numpy"), where)
         if device and tie_break != "index":
             raise ValueError(
                 "RetrievalEvaluation: `device=True` ranks ties by index; it needs "

@@ -5,6 +5,8 @@ import math
 import keras
 import numpy as np
 
+from keras_hashing import validation
+
 
 class NonFiniteLossError(RuntimeError):
     """Raised when the training loss turns NaN or infinite."""
@@ -23,9 +25,7 @@ class StopAtStep(keras.callbacks.Callback):
 
     def __init__(self, total_steps):
         super().__init__()
-        if int(total_steps) <= 0:
-            raise ValueError(f"`total_steps` must be positive, found {total_steps!r}.")
-        self.total_steps = int(total_steps)
+        self.total_steps = validation.positive_int("total_steps", total_steps, "StopAtStep")
 
     def on_train_batch_end(self, batch, logs=None):
         if int(self.model.optimizer.iterations.numpy()) >= self.total_steps:

@@ -12,27 +12,14 @@ identical in every code, so Hamming distances are unchanged.
 
 import numpy as np
 
+from keras_hashing import validation
+
 __all__ = ["num_code_bytes", "pack_codes", "unpack_codes"]
 
 
 def num_code_bytes(code_length: int) -> int:
     """Bytes a packed code of `code_length` bits takes: `ceil(code_length / 8)`."""
     return -(-int(code_length) // 8)
-
-
-def check_code_length(code_length, where: str) -> int:
-    if isinstance(code_length, bool) or not isinstance(code_length, (int, np.integer)):
-        raise ValueError(f"{where}: `code_length` must be a positive int, found {code_length!r}.")
-    if code_length <= 0:
-        raise ValueError(f"{where}: `code_length` must be a positive int, found {code_length}.")
-    return int(code_length)
-
-
-def check_int(value, name: str, low: int, where: str) -> int:
-    """`value` as an int >= `low`, or a ValueError naming `where`, `name` and `value`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{where}: `{name}` must be an int >= {low}, found {value!r}.")
-    return int(value)
 
 
 def _first_bad(mask):
@@ -71,7 +58,7 @@ def pack_codes(codes, code_length: int | None = None, name: str = "codes") -> np
         )
     if code_length is None:
         code_length = codes.shape[1]
-    code_length = check_code_length(code_length, "pack_codes")
+    code_length = validation.positive_int("code_length", code_length, "pack_codes")
     width = num_code_bytes(code_length)
     if codes.shape[1] == width and codes.dtype == np.uint8 and code_length != width:
         padding = 8 * width - code_length

@@ -20,8 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from keras_hashing.index.binary_codes import check_code_length
-from keras_hashing.index.binary_codes import check_int
+from keras_hashing import validation
 from keras_hashing.index.binary_codes import num_code_bytes
 from keras_hashing.index.binary_codes import pack_codes
 
@@ -67,16 +66,9 @@ def check_ids(ids, count: int, start: int, where: str) -> np.ndarray:
     return ids
 
 
-def check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-        raise ValueError(f"`k` must be a positive int, found {k!r}.")
-    return int(k)
-
-
-def check_radius(radius, code_length: int) -> int:
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-        raise ValueError(f"`radius` must be an int >= 0, found {radius!r}.")
-    return int(min(radius, code_length))
+def clip_radius(radius, code_length: int, where: str) -> int:
+    """`radius` checked as an integer >= 0, then capped at `code_length` (no farther code)."""
+    return min(validation.nonnegative_int("radius", radius, where), code_length)
 
 
 class HammingIndex:
@@ -129,18 +121,22 @@ class HammingIndex:
         threads: int | None = None,
     ):
         faiss = _faiss()
-        self.code_length = check_code_length(code_length, "HammingIndex")
+        self.code_length = validation.positive_int("code_length", code_length, "HammingIndex")
         if nlist is not None and hash_bits is not None:
             raise ValueError(
                 "HammingIndex: choose one structure, `nlist` (IVF) or `hash_bits` (hash "
                 f"table), found both (nlist={nlist!r}, hash_bits={hash_bits!r})."
             )
-        check_int(nprobe, "nprobe", 1, "HammingIndex")
-        self.nlist = None if nlist is None else check_int(nlist, "nlist", 1, "HammingIndex")
-        self.hash_bits = (
-            None if hash_bits is None else check_int(hash_bits, "hash_bits", 1, "HammingIndex")
+        validation.positive_int("nprobe", nprobe, "HammingIndex")
+        self.nlist = (
+            None if nlist is None else validation.positive_int("nlist", nlist, "HammingIndex")
         )
-        self.max_flips = check_int(max_flips, "max_flips", 0, "HammingIndex")
+        self.hash_bits = (
+            None
+            if hash_bits is None
+            else validation.positive_int("hash_bits", hash_bits, "HammingIndex")
+        )
+        self.max_flips = validation.nonnegative_int("max_flips", max_flips, "HammingIndex")
         self.threads = threads
         # faiss binary indexes work on whole bytes; the zero padding does not change distances.
         dimension = 8 * num_code_bytes(self.code_length)
@@ -176,7 +172,7 @@ class HammingIndex:
     def threads(self, value):
         if value is None:
             value = available_cores()
-        self._threads = check_int(value, "threads", 1, "HammingIndex")
+        self._threads = validation.positive_int("threads", value, "HammingIndex")
 
     @property
     def nprobe(self) -> int:
@@ -185,7 +181,7 @@ class HammingIndex:
 
     @nprobe.setter
     def nprobe(self, value):
-        self._nprobe = check_int(value, "nprobe", 1, "HammingIndex")
+        self._nprobe = validation.positive_int("nprobe", value, "HammingIndex")
         if self.nlist is not None:
             self._index.nprobe = min(self._nprobe, self.nlist)
 
@@ -263,7 +259,7 @@ class HammingIndex:
             order. Places beyond the items found (fewer than `k` stored, or an IVF probe that
             reached fewer) hold id -1 and distance -1.
         """
-        k = check_k(k)
+        k = validation.positive_int("k", k, "HammingIndex.search")
         queries = pack_codes(query_codes, self.code_length, "query_codes")
         if self.structure == "hash":
             self._index.nflip = self.max_flips
@@ -289,7 +285,7 @@ class HammingIndex:
             `(distances, ids)`: two lists of `Q` arrays (int32, int64), each sorted by distance
             then added order; empty arrays for queries with nothing in range.
         """
-        radius = check_radius(radius, self.code_length)
+        radius = clip_radius(radius, self.code_length, "HammingIndex.range_search")
         queries = pack_codes(query_codes, self.code_length, "query_codes")
         if self.structure == "hash":
             # Every bucket within `radius` flips of the query's holds every match: exact.

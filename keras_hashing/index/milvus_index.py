@@ -8,12 +8,11 @@ Needs the optional extra: `pip install "keras_hashing[milvus]"` (`pymilvus>=2.5,
 
 import numpy as np
 
-from keras_hashing.index.binary_codes import check_code_length
+from keras_hashing import validation
 from keras_hashing.index.binary_codes import num_code_bytes
 from keras_hashing.index.binary_codes import pack_codes
 from keras_hashing.index.hamming_index import check_ids
-from keras_hashing.index.hamming_index import check_k
-from keras_hashing.index.hamming_index import check_radius
+from keras_hashing.index.hamming_index import clip_radius
 
 # Milvus refuses a `limit` (top-k) above 16 384, and a range search returns at most `limit` hits.
 MAX_RESULTS = 16384
@@ -75,7 +74,9 @@ class MilvusHammingIndex:
         token: str = "",
     ):
         pymilvus = _pymilvus()
-        self.code_length = check_code_length(code_length, "MilvusHammingIndex")
+        self.code_length = validation.positive_int(
+            "code_length", code_length, "MilvusHammingIndex"
+        )
         self.uri = str(uri)
         self.collection = str(collection)
         self._dimension = 8 * num_code_bytes(self.code_length)
@@ -152,7 +153,7 @@ class MilvusHammingIndex:
         Places beyond the stored items hold id -1 and distance -1 (an empty collection gives
         rows of -1), as `HammingIndex.search`.
         """
-        k = check_k(k)
+        k = validation.positive_int("k", k, "MilvusHammingIndex.search")
         if k > MAX_RESULTS:
             raise ValueError(
                 f"MilvusHammingIndex: Milvus returns at most {MAX_RESULTS} hits, found k={k}."
@@ -173,7 +174,7 @@ class MilvusHammingIndex:
             ValueError: when a query has 16 384 or more items in range (Milvus's cap on one
                 search); use a smaller radius or `HammingIndex`.
         """
-        radius = check_radius(radius, self.code_length)
+        radius = clip_radius(radius, self.code_length, "MilvusHammingIndex.range_search")
         queries = pack_codes(query_codes, self.code_length, "query_codes")
         # Milvus keeps HAMMING distances with range_filter <= d < radius.
         params = {"radius": radius + 1, "range_filter": 0}

@@ -19,9 +19,8 @@ import io
 
 import numpy as np
 
-from keras_hashing.index.binary_codes import check_int
+from keras_hashing import validation
 from keras_hashing.index.hamming_index import check_ids
-from keras_hashing.index.hamming_index import check_k
 
 METRICS = ("inner_product", "euclidean2")
 MODES = ("AQD", "SQD")
@@ -89,16 +88,15 @@ class QuantizationIndex:
             )
         if not np.isfinite(codebook).all():
             raise ValueError("QuantizationIndex: `codebook` holds NaN or infinity.")
-        self.num_codebooks = check_int(num_codebooks, "num_codebooks", 1, "QuantizationIndex")
+        self.num_codebooks = validation.positive_int(
+            "num_codebooks", num_codebooks, "QuantizationIndex"
+        )
         if codebook.shape[0] % self.num_codebooks:
             raise ValueError(
                 f"QuantizationIndex: the codebook's {codebook.shape[0]} rows must split into "
                 f"num_codebooks={self.num_codebooks} equal codebooks."
             )
-        if metric not in METRICS:
-            raise ValueError(
-                f"QuantizationIndex: `metric` must be one of {METRICS}, found {metric!r}."
-            )
+        validation.one_of("metric", metric, METRICS, "QuantizationIndex")
         self.codebook = codebook.astype(np.float32)
         self.num_codewords = codebook.shape[0] // self.num_codebooks
         self.dim = codebook.shape[1]
@@ -188,8 +186,7 @@ class QuantizationIndex:
             self._squared_norms = np.concatenate([self._squared_norms, norms])
 
     def _queries(self, queries, mode):
-        if mode not in MODES:
-            raise ValueError(f"QuantizationIndex: `mode` must be one of {MODES}, found {mode!r}.")
+        validation.one_of("mode", mode, MODES, "QuantizationIndex")
         if mode == "SQD":
             return self.reconstruct(queries)
         queries = np.asarray(queries)
@@ -234,7 +231,7 @@ class QuantizationIndex:
             places beyond `len(self)` hold id -1 and distance inf (so an empty index gives
             rows of -1).
         """
-        k = check_k(k)
+        k = validation.positive_int("k", k, "QuantizationIndex.search")
         queries = self._queries(queries, mode)
         distances = np.full((len(queries), k), np.inf)
         ids = np.full((len(queries), k), -1, np.int64)

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_hashing import backend_ops
+from keras_hashing import validation
 
 _DEFAULT_OFFSETS = ((0, 0), (28, 0), (0, 28), (28, 28), (14, 14))
 
@@ -75,25 +76,21 @@ class CaffeCrop(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(crop_size, bool) or not isinstance(crop_size, int) or crop_size <= 0:
-            raise ValueError(f"CaffeCrop: `crop_size` must be a positive int, found {crop_size!r}.")
-        if isinstance(max_offset, bool) or not isinstance(max_offset, int) or max_offset < 0:
-            raise ValueError(f"CaffeCrop: `max_offset` must be an int >= 0, found {max_offset!r}.")
+        crop_size = validation.positive_int("crop_size", crop_size, "CaffeCrop")
+        max_offset = validation.nonnegative_int("max_offset", max_offset, "CaffeCrop")
         mean = tuple(float(m) for m in mean)
         if len(mean) != 3:
             raise ValueError(f"CaffeCrop: `mean` must hold 3 values (R, G, B), found {len(mean)}.")
         offsets = []
         for offset in ten_crop_offsets:
             offset = tuple(offset)
-            if len(offset) != 2 or any(
-                isinstance(o, bool) or not isinstance(o, int) or o < 0 for o in offset
-            ):
+            if len(offset) != 2:
                 raise ValueError(
-                    f"CaffeCrop: each of `ten_crop_offsets` must be a (row, col) pair of ints "
-                    ">= 0, "
-                    f"found {offset!r}."
+                    "CaffeCrop: each of `ten_crop_offsets` must be a (row, col) pair of "
+                    f"non-negative integers, found {offset!r}."
                 )
-            offsets.append(offset)
+            check = validation.nonnegative_int
+            offsets.append(tuple(check("ten_crop_offsets", o, "CaffeCrop") for o in offset))
         if not offsets:
             raise ValueError(
                 "CaffeCrop: `ten_crop_offsets` must name at least one offset, found none."
@@ -103,11 +100,9 @@ class CaffeCrop(keras.layers.Layer):
         self.bgr_input = bool(bgr_input)
         self.max_offset = max_offset
         self.ten_crop_offsets = tuple(offsets)
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
-            raise ValueError(f"CaffeCrop: `scale` must be a positive number, found {scale!r}.")
+        self.scale = validation.positive_number("scale", scale, "CaffeCrop")
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.scale = float(scale)
         self.flipped_views = bool(flipped_views)
         # Flipped views, then raw views, one per offset.
         self.num_views = (2 if self.flipped_views else 1) * len(self.ten_crop_offsets)

@@ -17,11 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"Codebook: `{name}` must be a positive integer, found {value!r}.")
-    return int(value)
+from keras_hashing import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -48,11 +44,13 @@ class Codebook(keras.layers.Layer):
 
     def __init__(self, num_codebooks, num_codewords, dim, num_samples=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.num_codebooks = _positive_int("num_codebooks", num_codebooks)
-        self.num_codewords = _positive_int("num_codewords", num_codewords)
-        self.dim = _positive_int("dim", dim)
+        self.num_codebooks = validation.positive_int("num_codebooks", num_codebooks, "Codebook")
+        self.num_codewords = validation.positive_int("num_codewords", num_codewords, "Codebook")
+        self.dim = validation.positive_int("dim", dim, "Codebook")
         self.num_samples = (
-            None if num_samples is None else _positive_int("num_samples", num_samples)
+            None
+            if num_samples is None
+            else validation.positive_int("num_samples", num_samples, "Codebook")
         )
         self.seed = seed
         self.build()

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_hashing import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DADHDiscriminator(keras.layers.Layer):
@@ -20,9 +22,11 @@ class DADHDiscriminator(keras.layers.Layer):
 
     def __init__(self, hidden_units=(1024, 512), seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.hidden_units = tuple(int(u) for u in hidden_units)
-        if not self.hidden_units or min(self.hidden_units) <= 0:
-            raise ValueError(f"`hidden_units` must be positive ints, found {hidden_units!r}.")
+        self.hidden_units = tuple(
+            validation.positive_int("hidden_units", u, "DADHDiscriminator") for u in hidden_units
+        )
+        if not self.hidden_units:
+            raise ValueError("DADHDiscriminator: `hidden_units` must name at least one layer.")
         self.seed = seed
         self.dense_layers = []
         for i, units in enumerate(self.hidden_units + (1,)):

@@ -3,6 +3,7 @@
 import keras
 
 from keras_hashing import backend_ops
+from keras_hashing import validation
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -41,20 +42,11 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def __init__(self, depth_radius=2, alpha=2e-5, beta=0.75, bias=1.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(depth_radius, bool) or not isinstance(depth_radius, int) or depth_radius < 0:
-            raise ValueError(
-                f"LocalResponseNormalization: `depth_radius` must be an int >= 0, "
-                f"found {depth_radius!r}."
-            )
-        for arg, value in (("alpha", alpha), ("beta", beta), ("bias", bias)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(
-                    f"LocalResponseNormalization: `{arg}` must be a number, found {value!r}."
-                )
-        self.depth_radius = depth_radius
-        self.alpha = float(alpha)
-        self.beta = float(beta)
-        self.bias = float(bias)
+        where = "LocalResponseNormalization"
+        self.depth_radius = validation.nonnegative_int("depth_radius", depth_radius, where)
+        self.alpha = validation.number("alpha", alpha, where)
+        self.beta = validation.number("beta", beta, where)
+        self.bias = validation.number("bias", bias, where)
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:

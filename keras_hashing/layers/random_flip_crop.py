@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_hashing import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class RandomFlipCrop(keras.layers.Layer):
@@ -38,12 +40,9 @@ class RandomFlipCrop(keras.layers.Layer):
 
     def __init__(self, padding=2, flip=True, seed=None, inference_views=1, cutout=0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(padding, bool) or int(padding) != padding or padding < 0:
-            raise ValueError(f"`padding` must be a non-negative integer, found {padding!r}.")
-        if isinstance(cutout, bool) or int(cutout) != cutout or cutout < 0:
-            raise ValueError(f"`cutout` must be a non-negative integer, found {cutout!r}.")
-        if inference_views not in (1, 10):
-            raise ValueError(f"`inference_views` must be 1 or 10, found {inference_views!r}.")
+        padding = validation.nonnegative_int("padding", padding, "RandomFlipCrop")
+        cutout = validation.nonnegative_int("cutout", cutout, "RandomFlipCrop")
+        validation.one_of("inference_views", inference_views, (1, 10), "RandomFlipCrop")
         if inference_views == 10 and not (padding > 0 and flip):
             raise ValueError(
                 "`inference_views=10` needs `padding > 0` and `flip=True` (five crops of the "

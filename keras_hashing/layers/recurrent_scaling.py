@@ -6,8 +6,9 @@ top-S concepts in vocabulary order; S = 10 in the original) to one scale in (0, 
 """
 
 import keras
-import numpy as np
 from keras import ops
+
+from keras_hashing import validation
 
 MODES = ("faithful", "batched")
 
@@ -30,12 +31,6 @@ USED_WEIGHTS = (
 )
 CELL_NORM_WEIGHTS = ("gamma", "beta")
 UNUSED_WEIGHTS = ("W_att", "b_att", "W_de", "b_de")
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"RecurrentScaling: `{name}` must be a positive integer, found {value!r}.")
-    return int(value)
 
 
 def split_inputs(inputs, where="RecurrentScaling"):
@@ -116,14 +111,10 @@ class RecurrentScaling(keras.layers.Layer):
 
     def __init__(self, steps, hidden_dim=512, mode="batched", epsilon=1e-10, **kwargs):
         super().__init__(**kwargs)
-        self.steps = _check_positive_int(steps, "steps")
-        self.hidden_dim = _check_positive_int(hidden_dim, "hidden_dim")
-        if mode not in MODES:
-            raise ValueError(f"RecurrentScaling: `mode` must be one of {MODES}, found {mode!r}.")
-        if not float(epsilon) >= 0.0:
-            raise ValueError(f"RecurrentScaling: `epsilon` must be >= 0, found {epsilon!r}.")
-        self.mode = mode
-        self.epsilon = float(epsilon)
+        self.steps = validation.positive_int("steps", steps, "RecurrentScaling")
+        self.hidden_dim = validation.positive_int("hidden_dim", hidden_dim, "RecurrentScaling")
+        self.mode = validation.one_of("mode", mode, MODES, "RecurrentScaling")
+        self.epsilon = validation.nonnegative_number("epsilon", epsilon, "RecurrentScaling")
 
     def build(self, input_shape):
         feature_shape, attribute_shape = split_inputs(input_shape, self.name)

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class TorchDense(keras.layers.Layer):
@@ -21,9 +23,7 @@ class TorchDense(keras.layers.Layer):
 
     def __init__(self, units, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if int(units) <= 0:
-            raise ValueError(f"TorchDense `units` must be positive, found {units!r}.")
-        self.units = int(units)
+        self.units = validation.positive_int("units", units, "TorchDense")
         self.seed = seed
 
     def build(self, input_shape):

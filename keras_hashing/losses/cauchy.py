@@ -3,15 +3,11 @@
 import keras
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.losses.similarity import balance_weights
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import off_diagonal_mask
 from keras_hashing.losses.similarity import safe_norm_divisor
-
-
-def _check_gamma(gamma):
-    if not gamma > 0:
-        raise ValueError(f"`gamma` must be a positive number, found gamma={gamma!r}.")
 
 
 def cauchy_cross_entropy(labels, outputs, gamma=20.0, normed=False):
@@ -48,7 +44,7 @@ def cauchy_cross_entropy(labels, outputs, gamma=20.0, normed=False):
     References:
         Cao et al., "Deep Cauchy Hashing for Hamming Space Retrieval", CVPR 2018.
     """
-    _check_gamma(gamma)
+    validation.positive_number("gamma", gamma, "cauchy_cross_entropy")
     outputs = ops.cast(ops.convert_to_tensor(outputs), "float32")
     similarity = label_similarity(labels)
     squared_norms = ops.sum(ops.square(outputs), axis=1, keepdims=True)
@@ -86,9 +82,9 @@ class CauchyCrossEntropy(keras.losses.Loss):
     """
 
     def __init__(self, gamma=20.0, normed=False, name="cauchy_cross_entropy", **kwargs):
-        _check_gamma(gamma)
+        gamma = validation.positive_number("gamma", gamma, type(self).__name__)
         super().__init__(name=name, reduction="sum", **kwargs)
-        self.gamma = float(gamma)
+        self.gamma = gamma
         self.normed = bool(normed)
 
     def call(self, y_true, y_pred):

@@ -4,21 +4,12 @@ DHN_PyTorch variant (TreezzZ/DHN_PyTorch `dhn.py`) with its log-cosh quantizatio
 import keras
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.losses.similarity import balance_weights
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import safe_norm_divisor
 
 LOSS_TYPES = ("normed_cross_entropy", "cross_entropy")
-
-
-def _check_alpha(alpha):
-    if not alpha > 0:
-        raise ValueError(f"`alpha` must be a positive number, found alpha={alpha!r}.")
-
-
-def _check_lamda(lamda):
-    if not lamda >= 0:
-        raise ValueError(f"`lamda` must be a number >= 0, found lamda={lamda!r}.")
 
 
 def _softplus(x, stable):
@@ -66,7 +57,7 @@ def pairwise_cross_entropy(labels, outputs, alpha=10.0, normed=True, stable=True
         Zhu, Long, Wang, Cao, "Deep Hashing Network for Efficient Similarity Retrieval",
         AAAI 2016.
     """
-    _check_alpha(alpha)
+    validation.positive_number("alpha", alpha, "pairwise_cross_entropy")
     outputs = ops.cast(ops.convert_to_tensor(outputs), "float32")
     similarity = label_similarity(labels)
     inner = ops.matmul(outputs, ops.transpose(outputs))
@@ -118,7 +109,7 @@ def dhn_pytorch_pairwise_loss(labels, outputs, lamda=1.0):
     Returns:
         Scalar tensor.
     """
-    _check_lamda(lamda)
+    validation.nonnegative_number("lamda", lamda, "dhn_pytorch_pairwise_loss")
     outputs = ops.cast(ops.convert_to_tensor(outputs), "float32")
     similarity = label_similarity(labels)
     theta = ops.matmul(outputs, ops.transpose(outputs)) / 2.0
@@ -165,9 +156,9 @@ class PairwiseCrossEntropy(keras.losses.Loss):
     def __init__(
         self, alpha=10.0, normed=True, stable=True, name="pairwise_cross_entropy", **kwargs
     ):
-        _check_alpha(alpha)
+        alpha = validation.positive_number("alpha", alpha, type(self).__name__)
         super().__init__(name=name, reduction="sum", **kwargs)
-        self.alpha = float(alpha)
+        self.alpha = alpha
         self.normed = bool(normed)
         self.stable = bool(stable)
 
@@ -205,9 +196,9 @@ class DHNPyTorchLoss(keras.losses.Loss):
     """
 
     def __init__(self, lamda=1.0, name="dhn_pytorch_loss", **kwargs):
-        _check_lamda(lamda)
+        lamda = validation.nonnegative_number("lamda", lamda, type(self).__name__)
         super().__init__(name=name, reduction="sum", **kwargs)
-        self.lamda = float(lamda)
+        self.lamda = lamda
 
     def call(self, y_true, y_pred):
         return dhn_pytorch_loss(y_true, y_pred, lamda=self.lamda)

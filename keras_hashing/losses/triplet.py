@@ -6,6 +6,7 @@ thulab/DeepHash DeepHash/distance/tfversion.py and DeepHash/model/dtq/dtq.py.
 import keras
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.losses.similarity import safe_norm_divisor
 
 DISTANCES = (
@@ -39,6 +40,7 @@ def row_distance(x, y, dist_type="euclidean2"):
     Returns:
         `(N,)` tensor.
     """
+    validation.one_of("dist_type", dist_type, DISTANCES, "row_distance")
     x = ops.cast(ops.convert_to_tensor(x), "float32")
     y = ops.cast(ops.convert_to_tensor(y), "float32")
     if dist_type == "euclidean2":
@@ -55,7 +57,7 @@ def row_distance(x, y, dist_type="euclidean2"):
         return -ops.sum(x * y, axis=-1)
     if dist_type == "cosine":
         return (1.0 - ops.sum(_normalize(x) * _normalize(y), axis=-1)) / 2.0
-    raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
+    raise AssertionError(f"row_distance: {dist_type!r} is in DISTANCES but not computed.")
 
 
 def triplet_loss(anchor, positive, negative, margin, dist_type="euclidean2"):
@@ -80,8 +82,7 @@ def triplet_loss(anchor, positive, negative, margin, dist_type="euclidean2"):
     References:
         Liu, Cao, Long, Wang, Yu, "Deep Triplet Quantization", ACM MM 2018.
     """
-    if dist_type not in DISTANCES:
-        raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
+    validation.one_of("dist_type", dist_type, DISTANCES, "triplet_loss")
     shapes = [tuple(ops.shape(t)) for t in (anchor, positive, negative)]
     if len(set(shapes)) != 1 or len(shapes[0]) != 2:
         raise ValueError(
@@ -113,8 +114,7 @@ class TripletLoss(keras.losses.Loss):
 
     def __init__(self, margin=30.0, dist_type="euclidean2", name="triplet_loss", **kwargs):
         super().__init__(name=name, reduction="sum", **kwargs)
-        if dist_type not in DISTANCES:
-            raise ValueError(f"`dist_type` must be one of {DISTANCES}, found {dist_type!r}.")
+        validation.one_of("dist_type", dist_type, DISTANCES, "TripletLoss")
         self.margin = float(margin)
         self.dist_type = dist_type
 

@@ -6,16 +6,18 @@ frankenstan/DRSH train.py, `CompAndTrain.CompileAndUpdate`.
 import keras
 from keras import ops
 
+from keras_hashing import validation
+
 # The original normalises distances and loops over bits with a literal 32, whatever the code length.
 ORIGINAL_DIVISOR = 32.0
 ORIGINAL_BINARY_BITS = 32
 
 
-def _check_margin_divisor(margin, divisor):
-    if not float(margin) >= 0.0:
-        raise ValueError(f"`margin` must be >= 0, found margin={margin!r}.")
-    if not float(divisor) > 0.0:
-        raise ValueError(f"`divisor` must be > 0, found divisor={divisor!r}.")
+def _margin_divisor(margin, divisor, where):
+    return (
+        validation.nonnegative_number("margin", margin, where),
+        validation.positive_number("divisor", divisor, where),
+    )
 
 
 def _check_triplet(anchor, positive, negative, where):
@@ -59,7 +61,7 @@ def drsh_triplet_loss(anchor, positive, negative, margin=2.0, divisor=ORIGINAL_D
     References:
         Fu et al., "Supervised Hashing with Recurrent Scaling", APWeb-WAIM 2019.
     """
-    _check_margin_divisor(margin, divisor)
+    margin, divisor = _margin_divisor(margin, divisor, "drsh_triplet_loss")
     anchor, positive, negative = (ops.convert_to_tensor(t) for t in (anchor, positive, negative))
     _check_triplet(anchor, positive, negative, "drsh_triplet_loss")
     negative_distance = _row_norm(anchor - negative) / divisor
@@ -122,9 +124,7 @@ class DRSHTripletLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        _check_margin_divisor(margin, divisor)
-        self.margin = float(margin)
-        self.divisor = float(divisor)
+        self.margin, self.divisor = _margin_divisor(margin, divisor, type(self).__name__)
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         if y_true is None:  # the base class wants a tensor it can cast

@@ -8,7 +8,9 @@ from keras_hashing.metrics.device import map_after_sign_device
 from keras_hashing.metrics.distances import DIST_TYPES
 from keras_hashing.metrics.distances import distance
 from keras_hashing.metrics.plots import plot_precision_recall_curves
+from keras_hashing.metrics.report import QUANTIZED_REPORT_KEYS
 from keras_hashing.metrics.report import deephash_report
+from keras_hashing.metrics.report import quantized_report
 from keras_hashing.metrics.retrieval import hash_sign
 from keras_hashing.metrics.retrieval import map_after_sign
 from keras_hashing.metrics.retrieval import map_after_sign_with_rerank

@@ -113,6 +113,54 @@ def cross_modal_map(
     return _core.mean_or_nan(np.concatenate(aps) if aps else [])
 
 
+def evaluate_cross_modal(
+    query_image_codes: ArrayLike,
+    query_text_codes: ArrayLike,
+    query_labels: ArrayLike,
+    database_image_codes: ArrayLike,
+    database_text_codes: ArrayLike,
+    database_labels: ArrayLike,
+    top_k: int | None = None,
+    convention: str = "index",
+) -> dict[str, float]:
+    """Image->text and text->image mAP of paired codes, under the originals' report keys.
+
+    I->T ranks the database text codes for every query image code, T->I the database image
+    codes for every query text code, each through `cross_modal_map`, as both originals evaluate
+    (zs-zhong/DJSRH train.py, `Session.eval`; Zjut-MultimediaPlus/DADH main.py, `valid`): on
+    paired data, where an image and its text share one label row.
+
+    Args:
+        query_image_codes: `(Q, K)` codes or real outputs of the query images.
+        query_text_codes: `(Q, K)` codes or real outputs of the query texts.
+        query_labels: `(Q, L)` 0/1 labels of the query pairs.
+        database_image_codes: `(N, K)` codes or real outputs of the database images.
+        database_text_codes: `(N, K)` codes or real outputs of the database texts.
+        database_labels: `(N, L)` 0/1 labels of the database pairs.
+        top_k: int or None, as `cross_modal_map` (DJSRH reports mAP@50, DADH mAP@ALL).
+        convention: "index", "djsrh" or "dadh", as `cross_modal_map`.
+
+    Returns:
+        `{"map_i2t": float, "map_t2i": float}`.
+
+    Example:
+    >>> images = np.array([[1, 1], [-1, -1]]); texts = np.array([[1, 1], [-1, 1]])
+    >>> labels = np.eye(2)
+    >>> evaluate_cross_modal(images, texts, labels, images, texts, labels)
+    {'map_i2t': 1.0, 'map_t2i': 0.75}
+    """
+    directions = {
+        "map_i2t": (query_image_codes, database_text_codes),
+        "map_t2i": (query_text_codes, database_image_codes),
+    }
+    return {
+        key: float(
+            cross_modal_map(queries, query_labels, database, database_labels, top_k, convention)
+        )
+        for key, (queries, database) in directions.items()
+    }
+
+
 def _dadh_ap(ranked, top_k):
     """Mean of `(rank among relevant)/(position)` over the first min(k, #relevant) relevant."""
     hits = np.cumsum(ranked, axis=1, dtype=np.int64)

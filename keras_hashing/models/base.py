@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
 
@@ -32,13 +33,6 @@ def is_empty_input(inputs):
     if callable(cardinality):
         return int(cardinality()) == 0
     return False
-
-
-def _check_code_length(code_length):
-    if isinstance(code_length, bool) or not isinstance(code_length, (int, np.integer)):
-        raise ValueError(f"`code_length` must be a positive integer, found {code_length!r}.")
-    if code_length <= 0:
-        raise ValueError(f"`code_length` must be a positive integer, found {code_length}.")
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -79,18 +73,14 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_code_length(code_length)
-        if num_labels is not None and (
-            not isinstance(num_labels, (int, np.integer)) or num_labels <= 0
-        ):
-            raise ValueError(
-                f"`num_labels` must be a positive integer or None, found {num_labels!r}."
-            )
+        where = type(self).__name__
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.code_length = int(code_length)
+        self.code_length = validation.positive_int("code_length", code_length, where)
         self.with_tanh = bool(with_tanh)
-        self.num_labels = None if num_labels is None else int(num_labels)
+        self.num_labels = (
+            None if num_labels is None else validation.positive_int("num_labels", num_labels, where)
+        )
         # fc8 of the original: plain (not truncated) Normal(0, 0.01) weights, zero bias
         # (thulab/DeepHash DeepHash/architecture/__init__.py, `img_alexnet_layers`).
         self.hash_layer = keras.layers.Dense(

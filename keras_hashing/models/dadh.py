@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.layers.dadh_discriminator import DADHDiscriminator
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.layers.torch_batch_norm import TorchBatchNormalization
@@ -161,16 +162,11 @@ class DADH(NonFiniteLossGuard, keras.Model):
             ("code_length", code_length),
             ("hidden_dim", hidden_dim),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"DADH `{name}` must be a positive integer, found {value!r}.")
+            validation.positive_int(name, value, "DADH")
         if hidden_dim % 4:
-            raise ValueError(f"DADH `hidden_dim` must be divisible by 4, found {hidden_dim}.")
-        if ndcg_weights not in ("auto", True, False):
-            raise ValueError(
-                f"`ndcg_weights` must be 'auto', True or False, found {ndcg_weights!r}."
-            )
-        if learning_rate <= 0:
-            raise ValueError(f"`learning_rate` must be positive, found {learning_rate!r}.")
+            raise ValueError(f"DADH: `hidden_dim` must be divisible by 4, found {hidden_dim}.")
+        validation.one_of("ndcg_weights", ndcg_weights, ("auto", True, False), "DADH")
+        validation.positive_number("learning_rate", learning_rate, "DADH")
         self.image_dim, self.text_dim = int(image_dim), int(text_dim)
         self.num_labels, self.num_train = int(num_labels), int(num_train)
         self.code_length, self.hidden_dim = int(code_length), int(hidden_dim)

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_hashing.losses.cauchy import _check_gamma
+from keras_hashing import validation
 from keras_hashing.losses.cauchy import cauchy_cross_entropy
 from keras_hashing.losses.quantization import quantization_loss
 from keras_hashing.models.base import HashingModel
@@ -58,11 +58,8 @@ class DCH(HashingModel):
             num_labels=num_labels,
             **kwargs,
         )
-        _check_gamma(gamma)
-        if q_lambda < 0:
-            raise ValueError(f"`q_lambda` must be >= 0, found q_lambda={q_lambda!r}.")
-        self.gamma = float(gamma)
-        self.q_lambda = float(q_lambda)
+        self.gamma = validation.positive_number("gamma", gamma, type(self).__name__)
+        self.q_lambda = validation.nonnegative_number("q_lambda", q_lambda, type(self).__name__)
         self.normed = bool(normed)
         self.cauchy_tracker = keras.metrics.Mean(name="cauchy_loss")
         self.quantization_tracker = keras.metrics.Mean(name="q_loss")

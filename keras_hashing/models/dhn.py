@@ -5,8 +5,7 @@ import math
 
 import keras
 
-from keras_hashing.losses.pairwise import _check_alpha
-from keras_hashing.losses.pairwise import _check_lamda
+from keras_hashing import validation
 from keras_hashing.losses.pairwise import dhn_pytorch_pairwise_loss
 from keras_hashing.losses.pairwise import log_cosh_quantization_loss
 from keras_hashing.losses.pairwise import pairwise_cross_entropy
@@ -69,11 +68,8 @@ class DHN(HashingModel):
             num_labels=num_labels,
             **kwargs,
         )
-        _check_alpha(alpha)
-        if not q_lambda >= 0:
-            raise ValueError(f"`q_lambda` must be >= 0, found q_lambda={q_lambda!r}.")
-        self.alpha = float(alpha)
-        self.q_lambda = float(q_lambda)
+        self.alpha = validation.positive_number("alpha", alpha, type(self).__name__)
+        self.q_lambda = validation.nonnegative_number("q_lambda", q_lambda, type(self).__name__)
         self.normed = bool(normed)
         self.stable = bool(stable)
         # The original's TensorBoard scalar names.
@@ -143,8 +139,7 @@ class DHNPyTorch(HashingModel):
             num_labels=num_labels,
             **kwargs,
         )
-        _check_lamda(lamda)
-        self.lamda = float(lamda)
+        self.lamda = validation.nonnegative_number("lamda", lamda, type(self).__name__)
         # PyTorch's nn.Linear weight init, kaiming_uniform(a=sqrt(5)): U(+-1/sqrt(fan_in)).
         self.hash_layer.kernel_initializer = keras.initializers.VarianceScaling(
             scale=1.0 / 3.0, mode="fan_in", distribution="uniform"

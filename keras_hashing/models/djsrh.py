@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.layers.torch_dense import TorchDense
 from keras_hashing.losses.cross_modal import djsrh_affinity
@@ -135,12 +136,9 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
             ("code_length", code_length),
             ("text_hidden_dim", text_hidden_dim),
         ):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"DJSRH `{name}` must be a positive integer, found {value!r}.")
-        if not 0.0 <= beta <= 1.0:
-            raise ValueError(f"DJSRH `beta` must lie in [0, 1], found {beta!r}.")
-        if weight_decay < 0:
-            raise ValueError(f"DJSRH `weight_decay` must be >= 0, found {weight_decay!r}.")
+            validation.positive_int(name, value, "DJSRH")
+        validation.number_in_range("beta", beta, 0, 1, "DJSRH", include_high=True)
+        validation.nonnegative_number("weight_decay", weight_decay, "DJSRH")
         self.image_backbone = image_backbone
         self.feature_backbone = feature_backbone
         if feature_backbone is not None:

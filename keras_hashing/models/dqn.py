@@ -15,12 +15,10 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.layers.codebook import Codebook
 from keras_hashing.losses.quantization_losses import cosine_pairwise_loss
 from keras_hashing.losses.quantization_losses import reconstruction_loss
-from keras_hashing.models._checks import nonnegative_float
-from keras_hashing.models._checks import positive_int
-from keras_hashing.models._checks import require_num_train
 from keras_hashing.models.base import HashingModel
 
 
@@ -36,6 +34,14 @@ def _images(inputs):
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
+def require_num_train(model_name, num_train):
+    """Raises unless `num_train` is given: the codebook keeps one code per training sample."""
+    if num_train is None:
+        raise ValueError(
+            f"{model_name} needs `num_train`, the training-set size its codes are kept for."
+        )
+
+
 class QuantizationModel(HashingModel):
     """Shared base of DQN, DVSQ and DTQ: a `HashingModel` with a `Codebook`.
 
@@ -91,9 +97,12 @@ class QuantizationModel(HashingModel):
             num_labels=num_labels,
             **kwargs,
         )
-        self.cq_lambda = nonnegative_float("cq_lambda", cq_lambda)
-        self.max_iter_update_b = positive_int("max_iter_update_b", max_iter_update_b)
-        self.code_batch_size = positive_int("code_batch_size", code_batch_size)
+        where = type(self).__name__
+        self.cq_lambda = validation.nonnegative_number("cq_lambda", cq_lambda, where)
+        self.max_iter_update_b = validation.positive_int(
+            "max_iter_update_b", max_iter_update_b, where
+        )
+        self.code_batch_size = validation.positive_int("code_batch_size", code_batch_size, where)
         self.num_train = num_train
         self.codebook_seed = codebook_seed
         self.quantizer = Codebook(

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.layers.recurrent_scaling import MODES
 from keras_hashing.layers.recurrent_scaling import RecurrentScaling
 from keras_hashing.layers.recurrent_scaling import split_inputs
@@ -105,18 +106,13 @@ class DRSH(NonFiniteLossGuard, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if mode not in MODES:
-            raise ValueError(f"DRSH: `mode` must be one of {MODES}, found {mode!r}.")
-        if not float(margin) >= 0 or not float(divisor) > 0 or not float(l2_decay) >= 0:
-            raise ValueError(
-                f"DRSH: need margin >= 0, divisor > 0, l2_decay >= 0, found "
-                f"margin={margin!r}, divisor={divisor!r}, l2_decay={l2_decay!r}."
-            )
+        self.mode = validation.one_of("mode", mode, MODES, "DRSH")
+        self.margin = validation.nonnegative_number("margin", margin, "DRSH")
+        self.divisor = validation.positive_number("divisor", divisor, "DRSH")
+        self.l2_decay = validation.nonnegative_number("l2_decay", l2_decay, "DRSH")
         if binary_loss_weight is None:
             binary_loss_weight = 0.1 if mode == "faithful" else 0.0
-        self.mode = mode
-        self.margin, self.divisor = float(margin), float(divisor)
-        self.l2_decay, self.binary_loss_weight = float(l2_decay), float(binary_loss_weight)
+        self.binary_loss_weight = float(binary_loss_weight)
         self.scaling = RecurrentScaling(
             code_length, hidden_dim, mode=mode, epsilon=epsilon, name="recurrent_scaling"
         )

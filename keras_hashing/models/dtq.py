@@ -2,13 +2,13 @@
 
 import keras
 
+from keras_hashing import validation
 from keras_hashing.losses.quantization_losses import reconstruction_loss
 from keras_hashing.losses.triplet import DISTANCES
 from keras_hashing.losses.triplet import split_triplet_batch
 from keras_hashing.losses.triplet import triplet_loss
-from keras_hashing.models._checks import check_choice
-from keras_hashing.models._checks import require_num_train
 from keras_hashing.models.dqn import QuantizationModel
+from keras_hashing.models.dqn import require_num_train
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -68,7 +68,7 @@ class DTQ(QuantizationModel):
         **kwargs,
     ):
         require_num_train("DTQ", num_train)
-        check_choice("dist_type", dist_type, DISTANCES)
+        validation.one_of("dist_type", dist_type, DISTANCES, "DTQ")
         super().__init__(
             backbone,
             code_length,

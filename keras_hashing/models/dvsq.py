@@ -4,12 +4,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_hashing import validation
 from keras_hashing.losses.quantization_losses import adaptive_margin_loss
 from keras_hashing.losses.quantization_losses import reconstruction_loss
 from keras_hashing.losses.quantization_losses import semantic_reconstruction_loss
-from keras_hashing.models._checks import check_choice
-from keras_hashing.models._checks import require_num_train
 from keras_hashing.models.dqn import QuantizationModel
+from keras_hashing.models.dqn import require_num_train
 
 LOSS_TYPES = ("cos_softmargin_multi_label", "cos_margin_multi_label")
 
@@ -101,7 +101,7 @@ class DVSQ(QuantizationModel):
                 f"num_labels={num_labels} but label_embeddings has {embeddings.shape[0]} rows."
             )
         require_num_train("DVSQ", num_train)
-        check_choice("loss_type", loss_type, LOSS_TYPES)
+        validation.one_of("loss_type", loss_type, LOSS_TYPES, "DVSQ")
         super().__init__(
             backbone,
             int(code_length),

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_hashing import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class DRSHAdam(keras.optimizers.Optimizer):
@@ -57,12 +59,9 @@ class DRSHAdam(keras.optimizers.Optimizer):
             ("correction_beta_1", correction_beta_1),
             ("correction_beta_2", correction_beta_2),
         ):
-            if not 0.0 <= float(value) < 1.0:
-                raise ValueError(f"DRSHAdam: `{key}` must lie in [0, 1), found {value!r}.")
-        if not float(epsilon) >= 0.0:
-            raise ValueError(f"DRSHAdam: `epsilon` must be >= 0, found {epsilon!r}.")
+            validation.number_in_range(key, value, 0, 1, "DRSHAdam")
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon = float(epsilon)
+        self.epsilon = validation.nonnegative_number("epsilon", epsilon, "DRSHAdam")
         self.correction_beta_1 = float(correction_beta_1)
         self.correction_beta_2 = float(correction_beta_2)
 

@@ -5,6 +5,8 @@ import fnmatch
 import keras
 from keras import ops
 
+from keras_hashing import validation
+
 # thulab/DeepHash scales the gradients of every pretrained bias by 2 and of the last layer
 # (fc8, here `hash_layer`) by 10 for the kernel and 20 for the bias (`apply_loss_function` of
 # each DeepHash/model/*/*.py). First match wins.
@@ -53,9 +55,7 @@ class TF1Momentum(keras.optimizers.Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"`momentum` must be in [0, 1), found momentum={momentum!r}.")
-        self.momentum = float(momentum)
+        self.momentum = validation.number_in_range("momentum", momentum, 0, 1, "TF1Momentum")
         multipliers = []
         for entry in gradient_multipliers or ():
             if len(entry) != 2:
@@ -124,13 +124,10 @@ def deephash_optimizer(
     """
     if schedule == "cosine":
         return cosine_momentum_optimizer(learning_rate, total_steps, momentum, **kwargs)
-    if schedule != "step":
-        raise ValueError(f"`schedule` must be 'step' or 'cosine', found {schedule!r}.")
-    if decay_step <= 0:
-        raise ValueError(f"`decay_step` must be positive, found {decay_step!r}.")
+    validation.one_of("schedule", schedule, ("step", "cosine"), "deephash_optimizer")
     schedule = keras.optimizers.schedules.ExponentialDecay(
         float(learning_rate),
-        decay_steps=int(decay_step),
+        decay_steps=validation.positive_int("decay_step", decay_step, "deephash_optimizer"),
         decay_rate=float(decay_factor),
         staircase=True,
     )
@@ -144,7 +141,6 @@ def cosine_momentum_optimizer(learning_rate, decay_steps, momentum=0.9, **kwargs
     originals: the Fashion-MNIST preset trains its network from scratch, where the smooth decay
     did better than the staircase on a validation split (`keras_hashing.models.presets`).
     """
-    if not decay_steps or decay_steps <= 0:
-        raise ValueError(f"`decay_steps` must be positive, found {decay_steps!r}.")
-    schedule = keras.optimizers.schedules.CosineDecay(float(learning_rate), int(decay_steps))
+    decay_steps = validation.positive_int("decay_steps", decay_steps, "cosine_momentum_optimizer")
+    schedule = keras.optimizers.schedules.CosineDecay(float(learning_rate), decay_steps)
     return TF1Momentum(schedule, momentum=momentum, **kwargs)

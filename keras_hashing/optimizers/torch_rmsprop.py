@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from keras_hashing import validation
+
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
 class TorchRMSprop(keras.optimizers.Optimizer):
@@ -53,19 +55,12 @@ class TorchRMSprop(keras.optimizers.Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        if not 0.0 <= alpha < 1.0:
-            raise ValueError(f"`alpha` must be in [0, 1), found alpha={alpha!r}.")
-        if not epsilon >= 0.0:
-            raise ValueError(f"`epsilon` must be >= 0, found epsilon={epsilon!r}.")
-        if not weight_decay >= 0.0:
-            raise ValueError(f"`weight_decay` must be >= 0, found weight_decay={weight_decay!r}.")
-        if not momentum >= 0.0:
-            raise ValueError(f"`momentum` must be >= 0, found momentum={momentum!r}.")
-        self.alpha = float(alpha)
-        self.epsilon = float(epsilon)
+        where = "TorchRMSprop"
+        self.alpha = validation.number_in_range("alpha", alpha, 0, 1, where)
+        self.epsilon = validation.nonnegative_number("epsilon", epsilon, where)
         # Not `self.weight_decay`: the base class would apply that one again, decoupled.
-        self.l2_weight_decay = float(weight_decay)
-        self.momentum = float(momentum)
+        self.l2_weight_decay = validation.nonnegative_number("weight_decay", weight_decay, where)
+        self.momentum = validation.nonnegative_number("momentum", momentum, where)
         self.centered = bool(centered)
 
     def build(self, var_list):
@@ -155,12 +150,10 @@ class EpochCosineAnnealing(keras.optimizers.schedules.LearningRateSchedule):
         min_learning_rate=None,
         name="epoch_cosine_annealing",
     ):
-        for label, value in (("total_epochs", total_epochs), ("steps_per_epoch", steps_per_epoch)):
-            if isinstance(value, bool) or int(value) != value or value <= 0:
-                raise ValueError(f"`{label}` must be a positive integer, found {value!r}.")
+        where = "EpochCosineAnnealing"
         self.initial_learning_rate = float(initial_learning_rate)
-        self.total_epochs = int(total_epochs)
-        self.steps_per_epoch = int(steps_per_epoch)
+        self.total_epochs = validation.positive_int("total_epochs", total_epochs, where)
+        self.steps_per_epoch = validation.positive_int("steps_per_epoch", steps_per_epoch, where)
         self.min_learning_rate = (
             self.initial_learning_rate / 100.0
             if min_learning_rate is None

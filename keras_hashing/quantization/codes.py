@@ -7,14 +7,9 @@ for `K <= 256`), which take `M*K*4 / M` = 1 024 times less memory at the default
 
 import numpy as np
 
+from keras_hashing import validation
+
 __all__ = ["codes_to_indices", "indices_to_codes", "reconstruct"]
-
-
-def check_sizes(num_codebooks, num_codewords, where):
-    for name, value in (("num_codebooks", num_codebooks), ("num_codewords", num_codewords)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{where}: `{name}` must be a positive integer, found {value!r}.")
-    return int(num_codebooks), int(num_codewords)
 
 
 def index_dtype(num_codewords):
@@ -46,7 +41,8 @@ def codes_to_indices(codes, num_codebooks, num_codewords):
         array([[1, 0]], dtype=uint8)
     """
     where = "codes_to_indices"
-    num_codebooks, num_codewords = check_sizes(num_codebooks, num_codewords, where)
+    num_codebooks = validation.positive_int("num_codebooks", num_codebooks, where)
+    num_codewords = validation.positive_int("num_codewords", num_codewords, where)
     codes = np.asarray(codes)
     if codes.ndim != 2 or codes.shape[1] != num_codebooks * num_codewords:
         raise ValueError(
@@ -81,7 +77,8 @@ def indices_to_codes(indices, num_codebooks, num_codewords):
         array([[0., 1., 0., 1., 0., 0.]], dtype=float32)
     """
     where = "indices_to_codes"
-    num_codebooks, num_codewords = check_sizes(num_codebooks, num_codewords, where)
+    num_codebooks = validation.positive_int("num_codebooks", num_codebooks, where)
+    num_codewords = validation.positive_int("num_codewords", num_codewords, where)
     indices = np.asarray(indices)
     if indices.ndim != 2 or indices.shape[1] != num_codebooks:
         raise ValueError(

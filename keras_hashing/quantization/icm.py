@@ -12,7 +12,7 @@ exact product-quantization encoding.
 
 import numpy as np
 
-from keras_hashing.quantization.codes import check_sizes
+from keras_hashing import validation
 from keras_hashing.quantization.codes import index_dtype
 from keras_hashing.quantization.codes import indices_to_codes
 
@@ -99,10 +99,10 @@ def icm_encode(
         Efficient Image Retrieval", CVPR 2017.
     """
     where = "icm_encode"
-    num_codebooks, num_codewords = check_sizes(num_codebooks, num_codewords, where)
-    for name, value in (("sweeps", sweeps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-            raise ValueError(f"{where}: `{name}` must be a positive integer, found {value!r}.")
+    num_codebooks = validation.positive_int("num_codebooks", num_codebooks, where)
+    num_codewords = validation.positive_int("num_codewords", num_codewords, where)
+    sweeps = validation.positive_int("sweeps", sweeps, where)
+    batch_size = validation.positive_int("batch_size", batch_size, where)
     outputs = np.asarray(outputs)
     codebook = np.asarray(codebook)
     if outputs.ndim != 2:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_hashing.quantization.codes import check_sizes
+from keras_hashing import validation
 
 __all__ = ["KMEANS_DEFAULTS", "kmeans_init_codebook"]
 
@@ -64,7 +64,8 @@ def kmeans_init_codebook(outputs, num_codebooks, num_codewords, seed=None, **kme
     from sklearn.cluster import MiniBatchKMeans
 
     where = "kmeans_init_codebook"
-    num_codebooks, num_codewords = check_sizes(num_codebooks, num_codewords, where)
+    num_codebooks = validation.positive_int("num_codebooks", num_codebooks, where)
+    num_codewords = validation.positive_int("num_codewords", num_codewords, where)
     outputs = np.asarray(outputs)
     if outputs.ndim != 2:
         raise ValueError(f"{where}: `outputs` must be 2-D (N, D), found shape {outputs.shape}.")

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from keras_hashing import validation
+
 __all__ = ["update_codebook"]
 
 # Rows whose squared norm falls below this are unused codewords (the original's threshold).
@@ -44,8 +46,7 @@ def update_codebook(outputs, codes, ridge=1e-3, previous=None):
             f"{where}: expected `outputs` (N, D) and `codes` (N, M*K) with the same "
             f"N, found {outputs.shape} and {codes.shape}."
         )
-    if isinstance(ridge, bool) or not np.isfinite(ridge) or ridge <= 0:
-        raise ValueError(f"{where}: `ridge` must be a positive float, found {ridge!r}.")
+    ridge = validation.positive_number("ridge", ridge, where)
     outputs = outputs.astype(np.float32, copy=False)
     codes = codes.astype(np.float32, copy=False)
     rows = codes.shape[1]

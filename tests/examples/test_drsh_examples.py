@@ -1,167 +1,104 @@
-"""examples/drsh/train.py and test.py end to end on tiny files made here."""
+"""examples/drsh/train.py and test.py: their flags are the recipes' settings, and they run.
 
-import glob
+The training and encoding logic is tested from Python in tests/recipes/test_drsh.py.
+"""
+
+import dataclasses
+import importlib.util
 import os
-import sys
 
 import numpy as np
 import pytest
-import scipy.io
+
+from keras_hashing.recipes.drsh import DRSHConfig
+from keras_hashing.recipes.drsh import DRSHRecipe
+from keras_hashing.recipes.drsh import DRSHTestConfig
+from keras_hashing.recipes.drsh import DRSHTestRecipe
+from tests.recipes.test_drsh import file_settings
+from tests.recipes.test_drsh import make_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "examples", "drsh"))
-
-pytestmark = [pytest.mark.tensorflow_only, pytest.mark.slow]
 
 
-def make_files(tmp_path):
-    from keras_hashing.data.drsh import Membership
-    from keras_hashing.data.drsh import write_h5_entries
-    from keras_hashing.data.drsh import write_ids
-
-    rng = np.random.default_rng(0)
-    ids = [str(1000 + i) for i in range(12)]
-    labels = np.zeros((12, 3))
-    labels[np.arange(12), np.arange(12) % 3] = 1
-    labels[0, 1] = 1  # one multi-label image
-    centres = rng.normal(size=(3, 6))
-    features = labels @ centres + 0.1 * rng.normal(size=(12, 6))
-    write_h5_entries(tmp_path / "feat.h5", ids, features)
-    write_h5_entries(tmp_path / "att.h5", ids, rng.normal(size=(12, 3, 4)))
-    Membership.from_labels(ids, labels, ["sky", "sea", "cat"]).write(
-        tmp_path / "imageclas.h5", tmp_path / "class.h5"
-    )
-    write_ids(tmp_path / "train.npy", ids[:9])
-    write_ids(tmp_path / "test.npy", ids[9:])
-    return ids
+def load_script(name):
+    path = os.path.join(ROOT, "examples", "drsh", name + ".py")
+    spec = importlib.util.spec_from_file_location("drsh_example_" + name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def common(tmp_path):
+def as_flags(settings):
     return [
-        "--feature",
-        str(tmp_path / "feat.h5"),
-        "--attribute",
-        str(tmp_path / "att.h5"),
-        "--dim-frame",
-        "6",
-        "--att-frame",
-        "4",
-        "--hidden-dim",
-        "4",
-        "--train-ids",
-        str(tmp_path / "train.npy"),
-        "--test-ids",
-        str(tmp_path / "test.npy"),
+        part
+        for key, value in settings.items()
+        for part in ("--" + key.replace("_", "-"), str(value))
     ]
 
 
-def test_train_then_test(tmp_path):
-    import test as drsh_test
-    import train as drsh_train
+@pytest.mark.parametrize("name, config_class", [("train", DRSHConfig), ("test", DRSHTestConfig)])
+def test_parser_defaults_are_the_config_defaults(name, config_class):
+    parser = load_script(name).build_parser()
+    flags = {action.dest: action.default for action in parser._actions if action.dest != "help"}
+    fields = {field.name: field.default for field in dataclasses.fields(config_class)}
+    assert flags == fields
+    assert dataclasses.asdict(config_class(**vars(parser.parse_args([])))) == fields
 
+
+def test_flags_parse_to_the_recipe_settings():
+    train = load_script("train").build_parser()
+    args = train.parse_args(
+        ["--reload", "true", "--mode", "batched", "--strict-negatives", "--max-steps", "7"]
+        + ["--negative-categories", "sky", "sea", "--lrate", "0.01", "--log-dir", "LOGS"]
+    )
+    config = DRSHRecipe.from_args(args).config
+    assert config.reload is True and config.mode == "batched" and config.strict_negatives
+    assert (config.max_steps, config.lrate, config.log_dir) == (7, 0.01, "LOGS")
+    assert config.negative_categories == ["sky", "sea"]
+
+    test = load_script("test").build_parser()
+    args = test.parse_args(["--loadfile", "m.keras", "--steps", "32", "--image-categories", "c.h5"])
+    config = DRSHTestRecipe.from_args(args).config
+    assert (config.loadfile, config.steps, config.image_categories) == ("m.keras", 32, "c.h5")
+
+
+@pytest.mark.tensorflow_only
+def test_a_recipe_error_is_a_one_line_exit(tmp_path):
+    make_files(tmp_path, extra_ids=["999"])  # in the membership files, not in the feature file
+    argv = as_flags(file_settings(tmp_path)) + [
+        "--image-categories",
+        str(tmp_path / "imageclas.h5"),
+        "--category-images",
+        str(tmp_path / "class.h5"),
+    ]
+    with pytest.raises(SystemExit, match=r"feature file .*feat\.h5 has no entry .*'999'"):
+        load_script("train").main(argv)
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.slow
+def test_train_then_test(tmp_path, capsys):
     make_files(tmp_path)
     saveto = str(tmp_path / "models") + "/"
-    model, path = drsh_train.main(
-        common(tmp_path)
+    model, path = load_script("train").main(
+        as_flags(file_settings(tmp_path))
+        + ["--maxepoch", "1", "--save-freq", "3", "--saveto", saveto]
         + ["--log-dir", str(tmp_path / "tflog")]
-        + [
-            "--steps",
-            "8",
-            "--maxepoch",
-            "1",
-            "--save-freq",
-            "3",
-            "--saveto",
-            saveto,
-            "--image-categories",
-            str(tmp_path / "imageclas.h5"),
-            "--category-images",
-            str(tmp_path / "class.h5"),
-        ]
+        + ["--image-categories", str(tmp_path / "imageclas.h5")]
+        + ["--category-images", str(tmp_path / "class.h5")]
     )
-    assert int(model.optimizer.iterations.numpy()) == 9  # 9 anchors, batch 1
-    checkpoints = sorted(os.path.basename(p) for p in glob.glob(saveto + "*.npz"))
-    assert checkpoints == ["0_2.npz", "0_5.npz", "0_8.npz"]  # every 3 samples, original names
-    with np.load(saveto + "0_8.npz") as params:
-        assert params["W_feat"].shape == (6, 8) and params["W_hid"].shape == (4, 16)
-        assert len(params["train_loss_his"]) >= 3
+    assert int(model.optimizer.iterations.numpy()) == 9 and path == saveto + "drsh.keras"
+    printed = capsys.readouterr().out
+    assert f"saved {saveto}0_8.npz" in printed and "trained 9 steps (9 triplets)" in printed
 
     code_dir = tmp_path / "code"
-    results = drsh_test.main(
-        common(tmp_path)
-        + [
-            "--loadfile",
-            path,
-            "--code-dir",
-            str(code_dir),
-            "--image-categories",
-            str(tmp_path / "imageclas.h5"),
-        ]
+    results = load_script("test").main(
+        as_flags(file_settings(tmp_path))
+        + ["--loadfile", path, "--code-dir", str(code_dir)]
+        + ["--image-categories", str(tmp_path / "imageclas.h5")]
     )
-    test_mat = scipy.io.loadmat(code_dir / "test34_2_1k_96.mat")["test"]
-    train_mat = scipy.io.loadmat(code_dir / "train34_2_1k_96.mat")["train"]
-    assert test_mat.shape == (3, 1, 8) and train_mat.shape == (9, 1, 8)
-    assert set(np.unique(train_mat)) <= {0, 1}
-    np.testing.assert_array_equal(np.load(code_dir / "train34_2_1k_96.npy"), train_mat[:, 0])
-    assert 0.0 < results["mAP@ALL"] <= 1.0
-
-    # Reload from the original-format checkpoint: same codes as the final model at that point.
-    again = drsh_test.main(
-        common(tmp_path)
-        + ["--loadfile", saveto + "0_8.npz", "--steps", "8", "--code-dir", str(tmp_path / "code2")]
-    )
-    np.testing.assert_array_equal(again["train"], results["train"])
-
-    # --reload starts from an original checkpoint.
-    model2, _ = drsh_train.main(
-        common(tmp_path)
-        + ["--log-dir", str(tmp_path / "tflog")]
-        + [
-            "--steps",
-            "8",
-            "--maxepoch",
-            "1",
-            "--max-steps",
-            "1",
-            "--saveto",
-            str(tmp_path / "m2") + "/",
-            "--reload",
-            "true",
-            "--loadfile",
-            saveto + "0_8.npz",
-            "--image-categories",
-            str(tmp_path / "imageclas.h5"),
-            "--category-images",
-            str(tmp_path / "class.h5"),
-        ]
-    )
-    assert int(model2.optimizer.iterations.numpy()) == 1
-
-
-def test_missing_id_is_reported(tmp_path):
-    import train as drsh_train
-
-    from keras_hashing.data.drsh import Membership
-    from keras_hashing.data.drsh import write_ids
-
-    ids = make_files(tmp_path) + ["999"]  # in the membership files, not in the feature file
-    labels = np.eye(3)[np.arange(13) % 3]
-    Membership.from_labels(ids, labels, ["sky", "sea", "cat"]).write(
-        tmp_path / "imageclas.h5", tmp_path / "class.h5"
-    )
-    write_ids(tmp_path / "train.npy", ids[:9] + ["999"])
-    with pytest.raises(ValueError, match=r"feature file .*feat\.h5 has no entry .*'999'"):
-        drsh_train.main(
-            common(tmp_path)
-            + ["--log-dir", str(tmp_path / "tflog")]
-            + [
-                "--steps",
-                "8",
-                "--saveto",
-                str(tmp_path / "m") + "/",
-                "--image-categories",
-                str(tmp_path / "imageclas.h5"),
-                "--category-images",
-                str(tmp_path / "class.h5"),
-            ]
-        )
+    assert results["train"].shape == (9, 8) and 0.0 < results["mAP@ALL"] <= 1.0
+    np.testing.assert_array_equal(np.load(code_dir / "train34_2_1k_96.npy"), results["train"])
+    printed = capsys.readouterr().out
+    for key in ("test: 3 codes of 8 bits", "train: 9 codes of 8 bits", "mAP@ALL:", "mAP@1000:"):
+        assert key in printed

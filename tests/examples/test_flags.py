@@ -51,7 +51,7 @@ def load_script(relative):
 def build_parser(relative):
     module = load_script(relative)
     if relative == "examples/djsrh/train.py":  # its defaults come from settings.py
-        return module.build_parser(module.load_settings())
+        return module.build_parser()
     return module.build_parser()
 
 

@@ -1,13 +1,23 @@
-"""DQN, DVSQ and DTQ example scripts end to end on a tiny Fashion-MNIST configuration."""
+"""DQN, DVSQ and DTQ example scripts: their flags parse to the recipes' settings, and `main`
+runs end to end on a tiny fake Fashion-MNIST (the training logic is tested in
+tests/recipes/test_deephash_quantizers.py)."""
 
+import dataclasses
 import importlib.util
 import os
 
-import numpy as np
 import pytest
 
+from keras_hashing.recipes.deephash import quantizers
+from tests.fake_data import write_fake_fashion_mnist
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HAS_FASHION = os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+RECIPES = {
+    "dqn": quantizers.DQNRecipe,
+    "dvsq": quantizers.DVSQRecipe,
+    "dtq": quantizers.DTQRecipe,
+}
+TINY = "--train-limit 64 --eval-limit 20 --num-codewords 4 -b 16 --code-batch-size 32".split()
 
 
 def script(method):
@@ -18,115 +28,91 @@ def script(method):
     return module
 
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.tensorflow_only,
-    pytest.mark.skipif(not HAS_FASHION, reason="Fashion-MNIST IDX files not installed"),
-]
-TINY = [
-    "--train-limit",
-    "64",
-    "--eval-limit",
-    "20",
-    "--num-codewords",
-    "4",
-    "-b",
-    "16",
-    "--code-batch-size",
-    "32",
-]
+@pytest.fixture(scope="module")
+def fashion_dir(tmp_path_factory):
+    return write_fake_fashion_mnist(str(tmp_path_factory.mktemp("fashion")))
 
 
-def test_dqn_defaults_and_run(tmp_path):
-    dqn = script("dqn")
-    args = dqn.build_parser().parse_args([])
+@pytest.mark.parametrize("method", sorted(RECIPES))
+def test_parser_defaults_are_the_recipe_settings(method):
+    defaults = vars(script(method).build_parser().parse_args([]))
+    config = RECIPES[method].config_class
+    assert defaults == {field.name: field.default for field in dataclasses.fields(config)}
     assert (
-        args.lr,
-        args.output_dim,
-        args.iter_num,
-        args.cq_lambda,
-        args.subspace_num,
-        args.dataset,
-        args.batch_size,
-        args.decay_step,
-        args.decay_factor,
-    ) == (0.002, 300, 5000, 0.0001, 4, "cifar10", 256, 500, 0.5)
-    report = dqn.main(
-        ["0.002", "8", "10", "0.0001", "2", "fashion_mnist", "0", str(tmp_path / "tflog")]
-        + [*TINY, "--save-dir", str(tmp_path)]
+        RECIPES[method].from_args(script(method).build_parser().parse_args([])).config == config()
     )
-    assert set(report) == {"i2i_nocq", "i2i_AQD", "i2i_SQD"}
-    assert all(0 <= v <= 1 for v in report.values())
-    saved = [f for f in os.listdir(tmp_path) if f.endswith(".keras")]
-    assert saved
-    again = dqn.main(
-        [
-            "0.002",
-            "8",
-            "10",
-            "0.0001",
-            "2",
-            "fashion_mnist",
-            *TINY,
-            "-e",
-            "--model-weights",
-            str(tmp_path / saved[0]),
-            "--save-dir",
-            str(tmp_path),
-        ]
-    )
-    np.testing.assert_allclose(again["i2i_nocq"], report["i2i_nocq"])
 
 
-def test_dvsq_glove_run(tmp_path):
-    dvsq = script("dvsq")
-    args = dvsq.build_parser().parse_args([])
-    assert (args.lr, args.output_dim, args.loss_type) == (0.02, 300, "cos_softmargin_multi_label")
-    with pytest.raises(SystemExit):
-        dvsq.main(
-            ["0.02", "8", "4", "0.0001", "2", "fashion_mnist", "0", str(tmp_path / "tflog")]
-            + [*TINY, "--save-dir", str(tmp_path)]
+def test_flags_parse_to_the_recipe_settings():
+    args = (
+        script("dqn")
+        .build_parser()
+        .parse_args(
+            "0.01 32 100 0.001 2 fashion_mnist 1 logs /data --n-subcenter 16 --original-r".split()
         )
-    report = dvsq.main(
-        ["0.02", "50", "10", "0.0001", "2", "fashion_mnist", "0", str(tmp_path / "tflog")]
-        + [*TINY, "--save-dir", str(tmp_path)]
     )
+    config = quantizers.DQNRecipe.from_args(args).config
+    assert (config.lr, config.output_dim, config.iter_num, config.cq_lambda) == (
+        0.01,
+        32,
+        100,
+        0.001,
+    )
+    assert (config.subspace_num, config.gpu, config.log_dir, config.data_root) == (
+        2,
+        "1",
+        "logs",
+        "/data",
+    )
+    assert config.num_codewords == 16 and config.original_r
+    args = (
+        script("dtq")
+        .build_parser()
+        .parse_args(["--decay-factor", "0.5", "--finetune-all", "false", "--without-tanh", "-e"])
+    )
+    config = quantizers.DTQRecipe.from_args(args).config
+    assert config.decay_factor == 0.5 and not config.finetune_all and not config.with_tanh
+    assert config.evaluate and (config.triplet_margin, config.n_part) == (30.0, 20)
+    args = script("dvsq").build_parser().parse_args(["--label-names", "a", "b", "--paper-loss"])
+    assert quantizers.DVSQRecipe.from_args(args).config.label_names == ["a", "b"]
+
+
+def test_a_recipe_error_is_a_one_line_exit(tmp_path, fashion_dir):
+    argv = ["0.02", "8", "4", "0.0001", "2", "fashion_mnist", "0", str(tmp_path), fashion_dir]
+    with pytest.raises(SystemExit, match="output_dim 8 must equal the word-vector dimension 50"):
+        script("dvsq").main(argv + [*TINY, "--save-dir", str(tmp_path)])
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow_only
+def test_dqn_main_trains_and_evaluates_again(tmp_path, fashion_dir):
+    dqn = script("dqn")
+    positional = ["0.002", "8", "10", "0.0001", "2", "fashion_mnist", "0", str(tmp_path / "tf")]
+    report = dqn.main(positional + [fashion_dir, *TINY, "--save-dir", str(tmp_path)])
     assert set(report) == {"i2i_nocq", "i2i_AQD", "i2i_SQD"}
+    saved = [name for name in os.listdir(tmp_path) if name.endswith(".keras")]
+    again = dqn.main(
+        positional
+        + [fashion_dir, *TINY, "-e", "--model-weights", str(tmp_path / saved[0])]
+        + ["--save-dir", str(tmp_path)]
+    )
+    assert again["i2i_nocq"] == pytest.approx(report["i2i_nocq"])
 
 
-def test_dtq_flags_and_run(tmp_path):
-    dtq = script("dtq")
-    args = dtq.build_parser().parse_args(["--decay-factor", "0.5"])
-    assert args.decay_factor == 0.5 and args.triplet_margin == 30 and args.n_part == 20
-    assert (args.select_strategy, args.triplet_thresold, args.val_freq) == ("margin", 64000, 1)
-    report = dtq.main(
-        [
+@pytest.mark.slow
+@pytest.mark.tensorflow_only
+def test_dtq_main_runs(tmp_path, fashion_dir):
+    argv = "--dataset fashion_mnist --output-dim 8 --epochs 1 --subspace 2 --subcenter 4 -b 8"
+    argv += " --code-batch-size 32 --n-part 2 --triplet-margin 2 --train-limit 48 --eval-limit 20"
+    report = script("dtq").main(
+        argv.split()
+        + [
             "--log-dir",
-            str(tmp_path / "tflog"),
-            "--dataset",
-            "fashion_mnist",
-            "--output-dim",
-            "8",
-            "--epochs",
-            "1",
-            "--subspace",
-            "2",
-            "--subcenter",
-            "4",
-            "-b",
-            "8",
-            "--code-batch-size",
-            "32",
-            "--n-part",
-            "2",
-            "--triplet-margin",
-            "2",
-            "--train-limit",
-            "48",
-            "--eval-limit",
-            "20",
+            str(tmp_path / "tf"),
             "--save-dir",
             str(tmp_path),
+            "--data-dir",
+            fashion_dir,
         ]
     )
     assert set(report) == {"map_feature_ip", "map_AQD_ip", "map_SQD_ip"}

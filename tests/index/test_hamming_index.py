@@ -200,10 +200,10 @@ def test_bad_input_is_refused(rng, make, message):
     [
         ({"code_length": 0}, "code_length"),
         ({"code_length": 8, "nlist": 4, "hash_bits": 4}, "choose one structure"),
-        ({"code_length": 8, "nlist": 0}, "`nlist` must be an int >= 1"),
+        ({"code_length": 8, "nlist": 0}, "`nlist` must be a positive integer"),
         ({"code_length": 8, "hash_bits": 9}, r"`hash_bits` must be in 1\.\.8"),
-        ({"code_length": 8, "threads": 0}, "`threads` must be an int >= 1"),
-        ({"code_length": 8, "nprobe": 0}, "`nprobe` must be an int >= 1"),
+        ({"code_length": 8, "threads": 0}, "`threads` must be a positive integer"),
+        ({"code_length": 8, "nprobe": 0}, "`nprobe` must be a positive integer"),
     ],
 )
 def test_bad_settings_are_refused(kwargs, message):

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from keras_hashing.layers.caffe_crop import CaffeCrop
+from tests.harness import run_config_round_trip
+from tests.harness import run_layer_test
 
 MEAN_RGB = np.array([123.68, 116.779, 103.939], "float32")
 
@@ -155,8 +157,8 @@ def test_training_in_a_compiled_model_step_and_view_averaging():
     np.testing.assert_allclose(predictions[:, 0], per_view.mean(axis=0), rtol=1e-5, atol=1e-5)
 
 
-def test_get_config_round_trip():
-    layer = CaffeCrop(
+def test_config_round_trip_and_saving():
+    kwargs = dict(
         crop_size=20,
         mean=(1, 2, 3),
         bgr_input=False,
@@ -165,19 +167,18 @@ def test_get_config_round_trip():
         seed=7,
         name="crop",
     )
-    clone = CaffeCrop.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
-    assert clone.num_views == 4
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert isinstance(restored, CaffeCrop) and restored.ten_crop_offsets == ((0, 0), (4, 4))
     x = np.random.RandomState(2).randint(0, 256, (2, 24, 24, 3)).astype("uint8")
+    restored = run_layer_test(CaffeCrop, kwargs, input_data=x)
+    assert restored.num_views == 4 and restored.ten_crop_offsets == ((0, 0), (4, 4))
+    # The seeded clone and the restored layer (its seed state saved) draw the original's crops.
+    layer = CaffeCrop(**kwargs)
+    clone = run_config_round_trip(layer)
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x))
     )
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(clone(x, training=True)),
-        keras.ops.convert_to_numpy(layer(x, training=True)),
-    )
+    expected = keras.ops.convert_to_numpy(layer(x, training=True))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(clone(x, training=True)), expected)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(restored(x, training=True)), expected)
 
 
 def test_too_small_images_raise_naming_the_shape():
@@ -215,7 +216,7 @@ def test_scale_and_no_flipped_views_give_one_scaled_centre_view():
     assert crops.shape == (2, 224, 224, 3)
     expected = (images[:, 16:240, 16:240, ::-1].astype("float32") - 127.0) / 128.0
     np.testing.assert_allclose(crops, expected, rtol=0, atol=1e-6)
-    clone = CaffeCrop.from_config(layer.get_config())
+    clone = run_config_round_trip(layer)
     assert clone.scale == 1 / 128 and clone.flipped_views is False and clone.num_views == 1
     training = keras.ops.convert_to_numpy(layer(images, training=True))
     assert training.shape == (2, 224, 224, 3) and training.min() >= -1.0 and training.max() <= 1.0

@@ -1,11 +1,12 @@
 """The `Codebook` layer: reconstruction, one-hot codes, the per-sample store, saving."""
 
-import keras
 import numpy as np
 import pytest
 from keras import ops
 
 from keras_hashing.layers import Codebook
+from tests.harness import run_config_round_trip
+from tests.harness import run_layer_saving_test
 
 
 def test_reconstruction_and_one_hot_loop_oracle(rng):
@@ -52,20 +53,15 @@ def test_validation_errors():
         Codebook(2, 3, 4).gather_codes(np.array([0]))
 
 
-def test_config_and_weights_round_trip(tmp_path):
+def test_config_and_weights_round_trip():
     layer = Codebook(2, 3, 4, num_samples=5, seed=1, name="cb")
     layer.set_codes(np.array([[0, 1], [2, 2], [1, 0], [0, 0], [2, 1]]))
     layer.set_rounds(3)
-    clone = Codebook.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
+    clone = run_config_round_trip(layer)
     clone.set_weights(layer.get_weights())
     np.testing.assert_array_equal(clone.get_codes(), layer.get_codes())
     assert clone.get_rounds() == 3
-    inputs = keras.Input((2,), dtype="int32")
-    model = keras.Model(inputs, layer(inputs))
-    model.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras")
-    restored = loaded.get_layer("cb")
+    restored = run_layer_saving_test(layer, np.array([[0, 1], [2, 2], [1, 0]], "int32"))
     np.testing.assert_array_equal(restored.get_codebook(), layer.get_codebook())
     np.testing.assert_array_equal(restored.get_codes(), layer.get_codes())
     assert restored.get_rounds() == 3

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_hashing.layers.local_response_normalization import LocalResponseNormalization
+from tests.harness import run_layer_test
 
 
 def lrn_oracle(x, depth_radius, alpha, beta, bias):
@@ -42,16 +43,10 @@ def test_the_defaults_are_deephash_values_and_normalise_large_activations():
     np.testing.assert_allclose(centre, 100.0 / 2.0**0.75, rtol=1e-6)
 
 
-def test_get_config_round_trip():
-    layer = LocalResponseNormalization(depth_radius=3, alpha=1e-3, beta=0.5, bias=2.0, name="lrn")
-    clone = LocalResponseNormalization.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
-    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert isinstance(restored, LocalResponseNormalization) and restored.depth_radius == 3
-    x = np.random.RandomState(1).normal(size=(1, 2, 2, 6)).astype("float32")
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(clone(x)), keras.ops.convert_to_numpy(layer(x))
-    )
+def test_config_round_trip_and_saving():
+    kwargs = dict(depth_radius=3, alpha=1e-3, beta=0.5, bias=2.0, name="lrn")
+    restored = run_layer_test(LocalResponseNormalization, kwargs, (1, 2, 2, 6))
+    assert restored.depth_radius == 3
 
 
 @pytest.mark.parametrize(

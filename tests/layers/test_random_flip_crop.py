@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 from keras_hashing.layers import RandomFlipCrop
+from tests.harness import run_config_round_trip
+from tests.harness import run_layer_test
 
 
 def test_inference_is_the_identity():
@@ -38,9 +40,9 @@ def test_seeded_layers_repeat_and_config_round_trips():
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second)
     )
-    layer = RandomFlipCrop(padding=3, flip=False, seed=1)
-    clone = RandomFlipCrop.from_config(layer.get_config())
-    assert (clone.padding, clone.flip, clone.seed) == (3, False, 1)
+    kwargs = {"padding": 3, "flip": False, "seed": 1}
+    restored = run_layer_test(RandomFlipCrop, kwargs, (2, 5, 5, 1))
+    assert (restored.padding, restored.flip, restored.seed) == (3, False, 1)
     with pytest.raises(ValueError, match="padding"):
         RandomFlipCrop(padding=-1)
 
@@ -63,8 +65,7 @@ def test_ten_inference_views_are_the_corner_and_centre_crops_and_mirrors():
             np.testing.assert_array_equal(out[view * 3 + n], source[r : r + 6, c : c + 7])
     # Training still returns one random crop per image.
     assert keras.ops.convert_to_numpy(layer(images, training=True)).shape == images.shape
-    clone = RandomFlipCrop.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config() and clone.num_views == 10
+    assert run_config_round_trip(layer).num_views == 10
     for kwargs in ({"inference_views": 5}, {"inference_views": 10, "padding": 0}):
         with pytest.raises(ValueError, match="inference_views"):
             RandomFlipCrop(**kwargs)
@@ -110,6 +111,6 @@ def test_cutout_erases_one_square_per_training_image_only():
         areas.add(int(erased.sum()))
     assert 16 in areas and min(areas) < 16  # whole squares inside, clipped ones at the borders
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(images)), images)
-    assert RandomFlipCrop.from_config(layer.get_config()).cutout == 4
+    assert run_config_round_trip(layer).cutout == 4
     with pytest.raises(ValueError, match="cutout"):
         RandomFlipCrop(cutout=-1)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_hashing.layers import RecurrentScaling
+from tests.harness import run_layer_test
 
 D, S, E, H, K = 6, 4, 5, 3, 4
 
@@ -161,14 +162,13 @@ def test_initialisers_and_weight_sets(rng):
     assert "gamma" not in batched.original_weights() and len(batched.trainable_weights) == 12
 
 
-def test_get_config_round_trip(rng):
-    layer = RecurrentScaling(7, 9, mode="faithful", epsilon=1e-6, name="rs")
-    clone = RecurrentScaling.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
-    revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert (
-        isinstance(revived, RecurrentScaling) and revived.steps == 7 and revived.mode == "faithful"
-    )
+@pytest.mark.parametrize("mode", ["batched", "faithful"])
+def test_config_round_trip_and_saving(mode, rng):
+    x = rng.normal(size=(3, D)).astype("float32")
+    A = rng.normal(size=(3, S, E)).astype("float32")
+    kwargs = {"steps": 7, "hidden_dim": 9, "mode": mode, "epsilon": 1e-6, "name": "rs"}
+    restored = run_layer_test(RecurrentScaling, kwargs, input_data=(x, A))
+    assert restored.steps == 7 and restored.mode == mode
 
 
 @pytest.mark.parametrize(

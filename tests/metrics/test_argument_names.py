@@ -40,6 +40,12 @@ def quantized_case():
     return query, query_codes, database_codes, codebook, query_labels, database_labels
 
 
+def quantized_report_case():
+    query, query_codes, database_codes, codebook, query_labels, database_labels = quantized_case()
+    _, _, database, _ = tiny_case()
+    return query, query_codes, database, database_codes, codebook, query_labels, database_labels
+
+
 def codes_case():
     query, query_labels, database, database_labels = tiny_case()
     return query, database, query_labels, database_labels
@@ -67,6 +73,7 @@ CASES = {
     "map_after_sign_device": (tiny_case, "R", 4),
     "map_quantized": (quantized_case, "R", 4),
     "deephash_report": (tiny_case, "R", 4),
+    "quantized_report": (quantized_report_case, None, 4),
     "map_at_topk": (codes_case, "topk", 4),
     "precision_at_top_r": (tiny_case, "top_r", [1, 3, 6]),
     "cross_modal_curves": (curves_case, "top_r", [1, 2, 5]),

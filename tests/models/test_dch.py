@@ -1,5 +1,3 @@
-import os
-
 import keras
 import numpy as np
 import pytest
@@ -7,6 +5,8 @@ import pytest
 from keras_hashing.models import DCH
 from keras_hashing.models import HashingModel
 from keras_hashing.optimizers import deephash_optimizer
+from tests.harness import run_config_round_trip
+from tests.harness import run_model_saving_test
 from tests.models.pairwise_helpers import tiny_backbone
 from tests.models.pairwise_helpers import tiny_data
 
@@ -31,12 +31,9 @@ def test_save_and_load_give_identical_codes(tmp_path):
     model = DCH(tiny_backbone(), code_length=8, gamma=5.0, q_lambda=0.1)
     model.compile(optimizer=deephash_optimizer(0.01, 1000, 0.1))
     model.fit(images, labels, batch_size=8, epochs=1, verbose=0)
-    path = os.path.join(tmp_path, "dch.keras")
-    model.save(path)
-    restored = keras.models.load_model(path)
+    restored = run_model_saving_test(model, images, tmp_path)
     assert isinstance(restored, DCH)
     assert (restored.gamma, restored.q_lambda, restored.code_length) == (5.0, 0.1, 8)
-    np.testing.assert_array_equal(restored.encode(images), model.encode(images))
     np.testing.assert_allclose(
         restored.predict(images, verbose=0), model.predict(images, verbose=0)
     )
@@ -52,7 +49,7 @@ def test_get_config_round_trip():
         with_tanh=False,
         num_labels=4,
     )
-    clone = DCH.from_config(model.get_config())
+    clone = run_config_round_trip(model)
     for name in ("code_length", "gamma", "q_lambda", "normed", "with_tanh", "num_labels"):
         assert getattr(clone, name) == getattr(model, name)
     assert clone.backbone.name == "tiny"

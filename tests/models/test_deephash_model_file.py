@@ -90,13 +90,12 @@ def _script(relative):
     return module
 
 
-def test_dhn_example_loads_fc8_from_a_trained_file(trained_file):
-    script = _script("examples/dhn/train_val_script.py")
-    args = script.build_parser().parse_args(
-        f"0.005 {BITS} 10 0.0 10.0 cifar10 0 log root --model-weights {trained_file}".split()
-    )
+def test_dhn_recipe_loads_fc8_from_a_trained_file(trained_file):
+    from keras_hashing.recipes.deephash import DHNRecipe
+
+    recipe = DHNRecipe(lr=0.005, output_dim=BITS, model_weights=trained_file)
     data = types.SimpleNamespace(input_kind="caffe256", num_labels=10)
-    model = script.build_model(args, data)
+    model = recipe.build_model(data)
     np.testing.assert_array_equal(model.hash_layer.get_weights()[0], fixture_weights()["fc8"][0])
 
 

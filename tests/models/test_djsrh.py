@@ -1,7 +1,6 @@
 """DJSRH model: loss against a NumPy oracle (spec §4.2), slope schedule, optimiser, save/load."""
 
 import math
-import os
 
 import keras
 import numpy as np
@@ -10,6 +9,8 @@ from keras import ops
 
 from keras_hashing.callbacks import DJSRHSlopeSchedule
 from keras_hashing.models import DJSRH
+from tests.harness import run_config_round_trip
+from tests.harness import run_cross_modal_saving_test
 
 N, IMAGE_DIM, TEXT_DIM, BITS = 16, 10, 7, 8
 
@@ -159,17 +160,9 @@ def test_save_load_and_config_round_trip(tmp_path):
     )
     model.compile(optimizer=model.make_optimizer(0.01, 0.01))
     model.fit(inputs, batch_size=8, epochs=1, verbose=0, callbacks=[DJSRHSlopeSchedule()])
-    path = os.path.join(tmp_path, "djsrh.keras")
-    model.save(path)
-    restored = keras.models.load_model(path)
+    restored = run_cross_modal_saving_test(model, inputs["image"], inputs["text"], tmp_path)
     assert isinstance(restored, DJSRH)
-    np.testing.assert_array_equal(
-        restored.encode_image(inputs["image"]), model.encode_image(inputs["image"])
-    )
-    np.testing.assert_array_equal(
-        restored.encode_text(inputs["text"]), model.encode_text(inputs["text"])
-    )
-    clone = DJSRH.from_config(model.get_config())
+    clone = run_config_round_trip(model)
     for name in (
         "text_dim",
         "code_length",

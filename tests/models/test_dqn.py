@@ -7,6 +7,8 @@ import pytest
 from keras_hashing.callbacks import CodebookUpdate
 from keras_hashing.callbacks import update_period
 from keras_hashing.models import DQN
+from tests.harness import run_config_round_trip
+from tests.harness import run_model_saving_test
 from tests.models.quantizer_helpers import Interrupt
 from tests.models.quantizer_helpers import backbone
 from tests.models.quantizer_helpers import compiled
@@ -52,14 +54,12 @@ def test_fit_stores_outputs_updates_codes_and_round_trips(tmp_path):
     assert np.all(codebook[:4, 4:] == 0) and np.all(codebook[4:, :4] == 0)
     outputs, codes, recon = model.encode_quantized(x, seed=0)
     assert codes.shape == (32, 2) and recon.shape == (32, 8)
-    model.save(tmp_path / "dqn.keras")
-    loaded = keras.models.load_model(tmp_path / "dqn.keras")
-    np.testing.assert_array_equal(loaded.encode(x), model.encode(x))
+    loaded = run_model_saving_test(model, x, tmp_path)
     np.testing.assert_array_equal(loaded.quantizer.get_codebook(), codebook)
     np.testing.assert_array_equal(loaded.quantizer.get_codes(), model.quantizer.get_codes())
     np.testing.assert_array_equal(loaded.quantize_outputs(outputs, seed=0), codes)
     assert loaded.quantizer.get_rounds() == 2
-    assert DQN.from_config(model.get_config()).get_config() == model.get_config()
+    run_config_round_trip(model)
 
 
 @pytest.mark.tensorflow_only

@@ -9,6 +9,8 @@ from keras_hashing.data import TripletSampler
 from keras_hashing.losses import reconstruction_loss
 from keras_hashing.losses import triplet_loss
 from keras_hashing.models import DTQ
+from tests.harness import run_config_round_trip
+from tests.harness import run_model_saving_test
 from tests.models.quantizer_helpers import Interrupt
 from tests.models.quantizer_helpers import backbone
 from tests.models.quantizer_helpers import compiled
@@ -43,12 +45,10 @@ def test_fit_rounds_mining_and_round_trip(tmp_path):
     assert history.history["num_triplets"][0] > 0 and history.history["n_part"][-1] == 1
     codebook = model.quantizer.get_codebook()
     assert np.any(codebook[:4, 4:] != 0)  # least squares makes it dense (spec §5.4)
-    model.save(tmp_path / "dtq.keras")
-    loaded = keras.models.load_model(tmp_path / "dtq.keras")
-    np.testing.assert_array_equal(loaded.encode(x), model.encode(x))
+    loaded = run_model_saving_test(model, x, tmp_path)
     np.testing.assert_array_equal(loaded.quantizer.get_codebook(), codebook)
     np.testing.assert_array_equal(loaded.quantizer.get_codes(), model.quantizer.get_codes())
-    assert DTQ.from_config(model.get_config()).get_config() == model.get_config()
+    run_config_round_trip(model)
 
 
 @pytest.mark.tensorflow_only

@@ -8,6 +8,8 @@ from keras_hashing.callbacks import CodebookUpdate
 from keras_hashing.losses import adaptive_margin_loss
 from keras_hashing.losses import semantic_reconstruction_loss
 from keras_hashing.models import DVSQ
+from tests.harness import run_config_round_trip
+from tests.harness import run_model_saving_test
 from tests.models.quantizer_helpers import backbone
 from tests.models.quantizer_helpers import compiled
 from tests.models.quantizer_helpers import tiny_data
@@ -34,14 +36,11 @@ def test_fit_numpy_dict_save_load(tmp_path):
     assert {"cos_loss", "cq_loss", "cq_euclidean_loss", "loss"} <= set(history.history)
     assert model.quantizer.get_rounds() == 2  # t = 3 and 6
     assert np.all(np.abs(model.quantizer.get_stored_outputs()).sum(1) > 0)
-    model.save(tmp_path / "dvsq.keras")
-    loaded = keras.models.load_model(tmp_path / "dvsq.keras")
-    np.testing.assert_array_equal(loaded.encode(x), model.encode(x))
+    loaded = run_model_saving_test(model, x, tmp_path)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded.label_embeddings), V)
     np.testing.assert_array_equal(loaded.quantizer.get_codebook(), model.quantizer.get_codebook())
     np.testing.assert_array_equal(loaded.quantizer.get_codes(), model.quantizer.get_codes())
-    clone = DVSQ.from_config(model.get_config())
-    assert clone.get_config() == model.get_config()
+    run_config_round_trip(model)
 
 
 def test_loss_is_semantic_plus_weighted_quantization():

@@ -10,6 +10,7 @@ from keras_hashing.models.presets import FASHION_MNIST_DCH_GAMMA
 from keras_hashing.models.presets import fashion_mnist_dch
 from keras_hashing.models.presets import fashion_mnist_dch_learning_rate
 from keras_hashing.models.presets import fashion_mnist_model
+from tests.harness import run_config_round_trip
 
 
 def test_dch_preset_carries_the_recipe_and_round_trips():
@@ -22,7 +23,7 @@ def test_dch_preset_carries_the_recipe_and_round_trips():
     images = np.random.default_rng(0).random((4, 28, 28, 1)).astype("float32")
     outputs = keras.ops.convert_to_numpy(model(images))
     assert outputs.shape == (4, 16)
-    clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+    clone = run_config_round_trip(model)
     assert clone.preprocessor.get_config() == model.preprocessor.get_config()
     assert clone.backbone.get_config() == model.backbone.get_config()
 
