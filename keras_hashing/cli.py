@@ -18,6 +18,8 @@ import sys
 
 import numpy as np
 
+from keras_hashing import validation
+
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".ppm", ".tif", ".tiff", ".webp")
 EXIT_BAD_INPUT = 2
 
@@ -349,24 +351,20 @@ def run_evaluate(args) -> None:
 
 
 # --- argument parsing ----------------------------------------------------------------------
+# argparse names the flag itself ("argument --k: ..."), so the `validation` message, which would
+# name the value again, is replaced by a short one.
 def positive_int(text: str) -> int:
     try:
-        value = int(text)
+        return validation.positive_int("value", int(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
 
 
 def nonnegative_int(text: str) -> int:
     try:
-        value = int(text)
+        return validation.nonnegative_int("value", int(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, found {text!r}") from None
 
 
 def _add_image_flags(parser):

@@ -19,8 +19,8 @@ from keras_hashing.recipes.deephash import quantizers
 
 def build_parser():
     parser = flags.new_parser("Deep Quantization Network (DQN)")
-    quantizers.add_positional_arguments(parser, lr=0.002)
-    quantizers.add_iteration_flags(parser)
+    flags.add_positional_arguments(parser, lr=0.002)
+    flags.add_iteration_flags(parser)
     parser.add_argument(
         "--original-r",
         action="store_true",

@@ -72,7 +72,7 @@ def build_parser():
         batch_size_help="triplets per batch (3 images each)",
     )
     flags.add_tanh_flags(parser)
-    quantizers.add_quantizer_flags(parser, evaluate_verb="validate")
+    flags.add_quantizer_flags(parser, evaluate_verb="validate")
     parser.add_argument(
         "--n-part", default=20, type=int, help="initial number of triplet-mining groups"
     )

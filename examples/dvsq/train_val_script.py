@@ -23,8 +23,8 @@ from keras_hashing.recipes.deephash import quantizers
 
 def build_parser():
     parser = flags.new_parser("Deep Visual-Semantic Quantization (DVSQ)")
-    quantizers.add_positional_arguments(parser, lr=0.02)
-    quantizers.add_iteration_flags(parser)
+    flags.add_positional_arguments(parser, lr=0.02)
+    flags.add_iteration_flags(parser)
     parser.add_argument(
         "--loss-type",
         default="cos_softmargin_multi_label",

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from keras_hashing import validation
+
 # DADH `config.py` (`Default.data`), `datasets/data_handler.py`: file, keys (images, text,
 # labels), text width, labels, split sizes.
 DADH_DATASETS = {
@@ -168,8 +170,7 @@ def dadh_split_indices(num_items, flag, query_size=None, train_size=None, databa
     first 18,015. nus: query = the first 2,100, train = the next 10,000, database = the rest.
     The sizes can be overridden (small test files, other releases).
     """
-    if flag not in DADH_DATASETS:
-        raise ValueError(f"DADH --flag must be one of {sorted(DADH_DATASETS)}, found {flag!r}.")
+    validation.one_of("flag", flag, tuple(sorted(DADH_DATASETS)), "dadh_split_indices")
     settings = dict(DADH_DATASETS[flag])
     for key, value in (
         ("query_size", query_size),
@@ -212,8 +213,7 @@ def load_dadh_mat(path, flag="mir", standardize=True, text_dim="original", split
     Returns:
         `CrossModalData`.
     """
-    if flag not in DADH_DATASETS:
-        raise ValueError(f"DADH --flag must be one of {sorted(DADH_DATASETS)}, found {flag!r}.")
+    validation.one_of("flag", flag, tuple(sorted(DADH_DATASETS)), "load_dadh_mat")
     settings = DADH_DATASETS[flag]
     if os.path.isdir(path):
         path = os.path.join(path, settings["file"])
@@ -253,10 +253,7 @@ def djsrh_split_indices(labels, dataset="MIRFlickr", seed=0):
     Returns:
         `(train, query, database)` int64 index arrays.
     """
-    if dataset not in DJSRH_PER_LABEL:
-        raise ValueError(
-            f"DJSRH per-label split is defined for {sorted(DJSRH_PER_LABEL)}, found {dataset!r}."
-        )
+    validation.one_of("dataset", dataset, tuple(sorted(DJSRH_PER_LABEL)), "djsrh_split_indices")
     (first_test, first_train), (later_test, later_train), train_size = DJSRH_PER_LABEL[dataset]
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
@@ -542,8 +539,7 @@ def paired_dataset(
     """
     import tensorflow as tf
 
-    if int(batch_size) <= 0:
-        raise ValueError(f"`batch_size` must be positive, found {batch_size!r}.")
+    batch_size = validation.positive_int("batch_size", batch_size, "paired_dataset")
     unknown = set(modalities) - {"image", "text"}
     if unknown or not modalities:
         raise ValueError(

@@ -21,6 +21,8 @@ import h5py
 import numpy as np
 import tensorflow as tf
 
+from keras_hashing import validation
+
 # train.py's hard-coded negative categories (not the usual NUS-WIDE top-21 list).
 NUS_NEGATIVE_CATEGORIES = (
     "animal",
@@ -440,14 +442,7 @@ def drsh_triplet_dataset(features, attributes, sampler, batch_size=1, epochs=Non
     Returns:
         A `tf.data.Dataset`.
     """
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, (int, np.integer))
-        or batch_size <= 0
-    ):
-        raise ValueError(
-            f"drsh_triplet_dataset: `batch_size` must be a positive integer, found {batch_size!r}."
-        )
+    batch_size = validation.positive_int("batch_size", batch_size, "drsh_triplet_dataset")
     if check:
         candidates = sampler.candidate_ids()
         features.check_ids(candidates)
@@ -508,14 +503,9 @@ def top_k_vocabulary_order(scores, k=10):
     scores = np.asarray(scores)
     single = scores.ndim == 1
     scores = np.atleast_2d(scores)
-    if not 0 < int(k) <= scores.shape[1]:
-        raise ValueError(
-            f"top_k_vocabulary_order: k must lie in 1..{scores.shape[1]}, found {k!r}."
-        )
+    k = validation.int_in_range("k", k, 1, scores.shape[1], "top_k_vocabulary_order")
     ranks = np.argsort(np.argsort(scores, axis=1, kind="stable"), axis=1, kind="stable")
-    top = np.sort(
-        np.nonzero(ranks >= scores.shape[1] - int(k))[1].reshape(len(scores), int(k)), axis=1
-    )
+    top = np.sort(np.nonzero(ranks >= scores.shape[1] - k)[1].reshape(len(scores), k), axis=1)
     return top[0] if single else top
 
 

@@ -17,6 +17,8 @@ from typing import Tuple
 
 import numpy as np
 
+from keras_hashing import validation
+
 __all__ = [
     "CLASS_NAMES",
     "DEFAULT_DATA_DIR",
@@ -137,12 +139,6 @@ def _one_hot(labels, num_classes=10):
     return out
 
 
-def _check_count(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer, found {value!r}.")
-    return int(value)
-
-
 @dataclasses.dataclass
 class FashionMNISTSplit:
     """The protocol split of Fashion-MNIST: train, query and database arrays and their ids.
@@ -204,9 +200,10 @@ class FashionMNISTSplit:
         if isinstance(size, bool):
             raise ValueError(f"`size` must be a fraction in (0, 1) or a count, found {size!r}.")
         if isinstance(size, (float, np.floating)):
-            if not 0.0 < float(size) < 1.0:
-                raise ValueError(f"`size` as a fraction must lie in (0, 1), found {size!r}.")
-            count = max(1, int(round(float(size) * num_train)))
+            fraction = validation.number_in_range(
+                "size", size, 0, 1, "FashionMNISTSplit.validation_split", include_low=False
+            )
+            count = max(1, int(round(fraction * num_train)))
         elif isinstance(size, (int, np.integer)):
             count = int(size)
         else:
@@ -216,8 +213,9 @@ class FashionMNISTSplit:
                 f"`size` must leave between 1 and {num_train - 1} validation images out of the "
                 f"{num_train} training images, found {count}."
             )
-        if database not in ("train", "database"):
-            raise ValueError(f'`database` must be "train" or "database", found {database!r}.')
+        validation.one_of(
+            "database", database, ("train", "database"), "FashionMNISTSplit.validation_split"
+        )
         rng = np.random.default_rng(seed)
         held = np.zeros(num_train, dtype=bool)
         held[rng.choice(num_train, count, replace=False)] = True
@@ -310,8 +308,12 @@ def load_fashion_mnist(
         Xiao, Rasul and Vollgraf, "Fashion-MNIST: a Novel Image Dataset for Benchmarking
         Machine Learning Algorithms", arXiv:1708.07747, 2017.
     """
-    num_train_per_class = _check_count(num_train_per_class, "num_train_per_class")
-    num_query_per_class = _check_count(num_query_per_class, "num_query_per_class")
+    num_train_per_class = validation.positive_int(
+        "num_train_per_class", num_train_per_class, "load_fashion_mnist"
+    )
+    num_query_per_class = validation.positive_int(
+        "num_query_per_class", num_query_per_class, "load_fashion_mnist"
+    )
     if data_dir is None:
         data_dir = os.environ.get("FASHION_MNIST_DIR") or DEFAULT_DATA_DIR
     data_dir = os.path.expanduser(os.fspath(data_dir))

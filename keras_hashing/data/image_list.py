@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from keras_hashing import validation
 from keras_hashing.data.list_files import load_image
 from keras_hashing.data.list_files import read_image_list
 from keras_hashing.data.list_files import write_image_list
@@ -174,12 +175,9 @@ class ImageListDataset:
         cache="memory",
         verify="header",
     ):
-        if on_error not in ("raise", "skip"):
-            raise ValueError(f"`on_error` must be 'raise' or 'skip', found {on_error!r}.")
-        if verify not in ("header", "decode"):
-            raise ValueError(f"`verify` must be 'header' or 'decode', found {verify!r}.")
-        if not isinstance(image_size, (int, np.integer)) or image_size <= 0:
-            raise ValueError(f"`image_size` must be a positive integer, found {image_size!r}.")
+        validation.one_of("on_error", on_error, ("raise", "skip"), "ImageListDataset")
+        validation.one_of("verify", verify, ("header", "decode"), "ImageListDataset")
+        image_size = validation.positive_int("image_size", image_size, "ImageListDataset")
         if cache is not None and not isinstance(cache, (str, os.PathLike)):
             raise ValueError(f"`cache` must be 'memory', a file path or None, found {cache!r}.")
         self.list_path = os.path.abspath(os.fspath(list_path))
@@ -330,8 +328,7 @@ class ImageListDataset:
             A `tf.data.Dataset` yielding uint8 `(B, S, S, 3)` BGR images and float32 `(B, L)`
             labels. Repetition is left to the caller (`fit` iterates it once per epoch).
         """
-        if int(batch_size) != batch_size or batch_size <= 0:
-            raise ValueError(f"`batch_size` must be a positive integer, found {batch_size!r}.")
+        batch_size = validation.positive_int("batch_size", batch_size, "ImageListDataset.dataset")
         if training and len(self.paths) < batch_size:
             raise ValueError(
                 f"{self.list_path}: training drops the remainder, so "

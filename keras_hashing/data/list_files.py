@@ -11,6 +11,8 @@ import os
 import cv2
 import numpy as np
 
+from keras_hashing import validation
+
 __all__ = ["load_image", "read_image_list", "write_image_list"]
 
 
@@ -47,10 +49,8 @@ def read_image_list(list_path, num_labels=None, data_root=None, return_line_numb
     list_path = os.fspath(list_path)
     if not os.path.isfile(list_path):
         raise ValueError(f"Image list {list_path} does not exist.")
-    if num_labels is not None and (int(num_labels) != num_labels or num_labels < 0):
-        raise ValueError(
-            f"`num_labels` must be a non-negative integer or None, found {num_labels!r}."
-        )
+    if num_labels is not None:
+        num_labels = validation.nonnegative_int("num_labels", num_labels, "read_image_list")
     if data_root is None:
         data_root = os.path.dirname(os.path.abspath(list_path))
     data_root = os.path.abspath(os.path.expanduser(os.fspath(data_root)))

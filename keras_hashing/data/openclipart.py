@@ -47,6 +47,8 @@ from typing import Tuple
 
 import numpy as np
 
+from keras_hashing import validation
+
 logger = logging.getLogger("keras_hashing")
 
 __all__ = [
@@ -376,11 +378,10 @@ def select_openclipart(
         >>> sorted(selection.dropped_categories)  # doctest: +SKIP
         ['buttons', 'containers', 'decorations', 'electronics', 'logos', 'science', 'unsorted']
     """
-    if int(min_keywords) < 0 or int(min_category_size) < 1:
-        raise ValueError(
-            "`min_keywords` must be >= 0 and `min_category_size` >= 1, found "
-            f"{min_keywords!r} and {min_category_size!r}."
-        )
+    min_keywords = validation.nonnegative_int("min_keywords", min_keywords, "select_openclipart")
+    min_category_size = validation.positive_int(
+        "min_category_size", min_category_size, "select_openclipart"
+    )
     with_keywords = [r for r in records if len(r.keywords) >= min_keywords]
     counts = collections.Counter(r.category for r in with_keywords)
     kept = {c: n for c, n in sorted(counts.items()) if n >= min_category_size}
@@ -421,11 +422,13 @@ def openclipart_split(
         >>> len(split.query), len(split.database), len(split.train)
         (1000, 7000, 4000)
     """
-    num_items, query_size, train_size = int(num_items), int(query_size), int(train_size)
-    if query_size < 1 or train_size < 1 or query_size + train_size > num_items:
+    num_items = validation.nonnegative_int("num_items", num_items, "openclipart_split")
+    query_size = validation.positive_int("query_size", query_size, "openclipart_split")
+    train_size = validation.positive_int("train_size", train_size, "openclipart_split")
+    if query_size + train_size > num_items:
         raise ValueError(
-            f"The split needs 1 <= query_size, 1 <= train_size and query_size + train_size <= "
-            f"{num_items} items; found query_size={query_size}, train_size={train_size}."
+            f"The split needs query_size + train_size <= {num_items} items; found "
+            f"query_size={query_size}, train_size={train_size}."
         )
     rng = np.random.default_rng(seed)
     query = rng.choice(num_items, query_size, replace=False).astype(np.int64)
@@ -481,10 +484,9 @@ def build_vocabulary(
         >>> build_vocabulary([["bat", "animal"], ["cat", "animal"]], size=2)
         (['animal', 'bat'], [2, 1])
     """
-    if int(size) < 1:
-        raise ValueError(f"The vocabulary size must be positive, found {size!r}.")
+    size = validation.positive_int("size", size, "build_vocabulary")
     frequency = collections.Counter(w for tokens in token_lists for w in set(tokens))
-    ranked = sorted(frequency.items(), key=lambda item: (-item[1], item[0]))[: int(size)]
+    ranked = sorted(frequency.items(), key=lambda item: (-item[1], item[0]))[:size]
     return [w for w, _ in ranked], [n for _, n in ranked]
 
 
@@ -625,9 +627,7 @@ def render_png(
     """
     import cv2
 
-    if int(size) < 1:
-        raise ValueError(f"`size` must be positive, found {size!r}.")
-    size = int(size)
+    size = validation.positive_int("size", size, "render_png")
     fill = np.asarray(background, np.float32)
     with _open_picture(path) as image:
         width, height = image.size
@@ -704,8 +704,7 @@ def build_openclipart(
         >>> collection.texts.shape, len(collection.categories)  # doctest: +SKIP
         ((7839, 1000), 15)
     """
-    if text not in ("bow", "glove"):
-        raise ValueError(f"`text` must be 'bow' or 'glove', found {text!r}.")
+    validation.one_of("text", text, ("bow", "glove"), "build_openclipart")
     scan = scan_openclipart(root, png_dir, svg_dir, include_links)
     selection = select_openclipart(scan.records, min_keywords, min_category_size)
     records = selection.records
@@ -1099,6 +1098,7 @@ def load_openclipart(
 
     from keras_hashing.data import cross_modal
 
+    validation.one_of("layout", layout, ("dadh", "djsrh"), "load_openclipart")
     directory = os.path.expanduser(os.fspath(directory))
     mat_path = os.path.join(directory, MAT_FILE)
     if not os.path.isfile(mat_path):
@@ -1128,7 +1128,7 @@ def load_openclipart(
         images = cross_modal.ImageFiles(
             [os.path.join(directory, IMAGE_DIR, *p.split("/")) for p in _strings(info["paths"])]
         )
-    elif layout == "djsrh":
+    else:  # "djsrh"
         djsrh = os.path.join(directory, DJSRH_DIR)
         with_images = load_images and os.path.isfile(os.path.join(djsrh, "mirflickr25k-iall.mat"))
         loaded = cross_modal.load_djsrh_mirflickr(djsrh, load_images=with_images, text_dim=None)
@@ -1139,8 +1139,6 @@ def load_openclipart(
             texts[part.indices], labels[part.indices] = part.texts, part.labels
             if with_images:
                 images = part.images.source
-    else:
-        raise ValueError(f"`layout` must be 'dadh' or 'djsrh', found {layout!r}.")
     if len(labels) != num_items:
         raise ValueError(
             f"{directory}: {len(labels)} rows, but the split sizes add up to {num_items}."

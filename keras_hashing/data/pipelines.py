@@ -12,18 +12,14 @@ import collections
 import numpy as np
 import tensorflow as tf
 
+from keras_hashing import validation
+
 __all__ = [
     "FashionMNISTDatasets",
     "array_dataset",
     "fashion_mnist_datasets",
     "fashion_mnist_inputs",
 ]
-
-
-def _check_batch_size(batch_size, name="batch_size"):
-    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size <= 0:
-        raise ValueError(f"`{name}` must be a positive integer, found {batch_size!r}.")
-    return int(batch_size)
 
 
 def array_dataset(images, labels, batch_size, training, shuffle_seed=None):
@@ -50,7 +46,7 @@ def array_dataset(images, labels, batch_size, training, shuffle_seed=None):
         >>> [int(b[0].shape[0]) for b in array_dataset(x, y, 4, training=True)]
         [4, 4]
     """
-    batch_size = _check_batch_size(batch_size)
+    batch_size = validation.positive_int("batch_size", batch_size, "array_dataset")
     images = np.asarray(images)
     if images.ndim < 1 or len(images) == 0:
         raise ValueError(
@@ -148,7 +144,13 @@ def fashion_mnist_datasets(
         >>> split = load_fashion_mnist()  # doctest: +SKIP
         >>> train, query, database = fashion_mnist_datasets(split, 128)  # doctest: +SKIP
     """
-    val_batch_size = batch_size if val_batch_size is None else val_batch_size
+    batch_size = validation.positive_int("batch_size", batch_size, "fashion_mnist_datasets")
+    if val_batch_size is None:
+        val_batch_size = batch_size
+    else:
+        val_batch_size = validation.positive_int(
+            "val_batch_size", val_batch_size, "fashion_mnist_datasets"
+        )
     train = array_dataset(
         fashion_mnist_inputs(split.train_images),
         split.train_labels,

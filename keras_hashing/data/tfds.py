@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from keras_hashing import validation
 from keras_hashing.data import pipelines
 
 __all__ = [
@@ -66,9 +67,7 @@ def convert_images(images, image_size=None, bgr=False):
             images = np.repeat(images, 3, axis=-1)
         images = images[..., ::-1]
     if image_size is not None:
-        if int(image_size) != image_size or image_size <= 0:
-            raise ValueError(f"`image_size` must be a positive integer, found {image_size!r}.")
-        size = int(image_size)
+        size = validation.positive_int("image_size", image_size, "convert_images")
         out = np.empty((len(images), size, size, images.shape[-1]), np.uint8)
         for index, image in enumerate(images):
             resized = cv2.resize(

@@ -12,6 +12,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from keras_hashing import validation
+
 STRATEGIES = ("hard", "all", "margin")
 
 
@@ -99,9 +101,7 @@ def indexed_dataset(inputs, labels, batch_size, training=True, shuffle_seed=None
     ['images', 'indices']
     """
     source = _as_source(inputs, labels)
-    batch_size = int(batch_size)
-    if batch_size <= 0:
-        raise ValueError(f"`batch_size` must be positive, found {batch_size}.")
+    batch_size = validation.positive_int("batch_size", batch_size, "indexed_dataset")
     if training and source.num_samples < batch_size:
         raise ValueError(
             f"{source.num_samples} training samples give no full batch of {batch_size}."
@@ -154,8 +154,7 @@ def mine_triplets(
     Returns:
         int64 array `(T, 3)` of `(anchor, positive, negative)` **dataset indices**, rows shuffled.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"`strategy` must be one of {STRATEGIES}, found {strategy!r}.")
+    validation.one_of("strategy", strategy, STRATEGIES, "mine_triplets")
     embeddings = np.asarray(embeddings, dtype=np.float32)
     labels = np.asarray(labels)
     if embeddings.ndim != 2 or labels.ndim != 2 or len(embeddings) != len(labels):
@@ -163,9 +162,7 @@ def mine_triplets(
             f"`embeddings` (n, D) and `labels` (n, L) must have the same n, found "
             f"{embeddings.shape} and {labels.shape}."
         )
-    n_part = int(n_part)
-    if n_part <= 0:
-        raise ValueError(f"`n_part` must be a positive integer, found {n_part}.")
+    n_part = validation.positive_int("n_part", n_part, "mine_triplets")
     if not isinstance(rng, (np.random.RandomState, np.random.Generator)):
         rng = np.random.default_rng(rng)
     choose = rng.integers if isinstance(rng, np.random.Generator) else rng.randint
@@ -269,15 +266,12 @@ class TripletSampler:
         threshold=64000,
         seed=None,
     ):
-        if strategy not in STRATEGIES:
-            raise ValueError(f"`strategy` must be one of {STRATEGIES}, found {strategy!r}.")
+        validation.one_of("strategy", strategy, STRATEGIES, "TripletSampler")
         self.source = _as_source(inputs, labels)
-        self.batch_size = int(batch_size)
-        if self.batch_size <= 0:
-            raise ValueError(f"`batch_size` must be positive, found {batch_size}.")
+        self.batch_size = validation.positive_int("batch_size", batch_size, "TripletSampler")
         self.margin = float(margin)
         self.strategy = strategy
-        self.n_part = int(n_part)
+        self.n_part = validation.positive_int("n_part", n_part, "TripletSampler")
         self.threshold = int(threshold)
         self.rng = np.random.default_rng(seed)
         self.perm = np.arange(self.source.num_samples)

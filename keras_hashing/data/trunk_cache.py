@@ -26,6 +26,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.data.image_list import load_image
 
 MANIFEST = "manifest.json"
@@ -285,9 +286,9 @@ class TrunkCache:
                     f"TrunkCache.build: split {name!r} needs labels (N, L) for its {len(paths)} "
                     f"images, found shape {labels.shape}."
                 )
-            num_views = int(views.get(name, 1))
-            if num_views < 1:
-                raise ValueError(f"TrunkCache.build: split {name!r} needs >= 1 view.")
+            num_views = validation.positive_int(
+                f"views[{name!r}]", views.get(name, 1), "TrunkCache.build"
+            )
             entries[name] = {
                 "size": len(paths),
                 "views": num_views,
@@ -406,8 +407,7 @@ def trunk_cache_dataset(
             "per-item codes); `predict` and `encode` take the maps alone."
         )
 
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(f"`batch_size` must be a positive integer, found {batch_size!r}.")
+    batch_size = validation.positive_int("batch_size", batch_size, "trunk_cache_dataset")
     features = cache.features(split)
     labels = cache.labels(split)
     num_views = features.shape[1]

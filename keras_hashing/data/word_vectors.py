@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from keras_hashing import validation
+
 MISSING = ("raise", "random", "zeros")
 
 
@@ -51,10 +53,9 @@ def load_keyed_vectors(path, file_format="word2vec", binary=None):
     path = os.path.expanduser(os.fspath(path))
     if not os.path.isfile(path):
         raise ValueError(f"Word-vector file {path} does not exist.")
+    validation.one_of("file_format", file_format, ("word2vec", "glove"), "load_keyed_vectors")
     if file_format == "glove":
         return KeyedVectors.load_word2vec_format(path, binary=False, no_header=True)
-    if file_format != "word2vec":
-        raise ValueError(f"`file_format` must be 'word2vec' or 'glove', found {file_format!r}.")
     if binary is None:
         binary = path.endswith(".bin") or path.endswith(".bin.gz")
     return KeyedVectors.load_word2vec_format(path, binary=bool(binary))
@@ -111,8 +112,7 @@ def label_embeddings(
     Returns:
         float32 array `(L, d)`.
     """
-    if on_missing not in MISSING:
-        raise ValueError(f"`on_missing` must be one of {MISSING}, found {on_missing!r}.")
+    validation.one_of("on_missing", on_missing, MISSING, "label_embeddings")
     if isinstance(vectors, (str, os.PathLike)):
         vectors = load_keyed_vectors(vectors, file_format=file_format, binary=binary)
     names = list(label_names)

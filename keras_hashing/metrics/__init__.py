@@ -1,6 +1,7 @@
 """Retrieval metrics: thulab/DeepHash's mAP@R family (`evaluation`), cross-modal mAP, plots."""
 
 from keras_hashing.metrics.cross_modal import cross_modal_map
+from keras_hashing.metrics.cross_modal import evaluate_cross_modal
 from keras_hashing.metrics.cross_modal import precision_at_top_r
 from keras_hashing.metrics.cross_modal_plots import cross_modal_curves
 from keras_hashing.metrics.cross_modal_plots import plot_cross_modal_curves

@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from keras_hashing import validation
+
 TIE_BREAKS = ("index", "numpy")
 
 # Queries are processed in chunks of at most this many (query, database) pairs, so that a
@@ -85,8 +87,7 @@ def check_pair(
 
 
 def check_tie_break(tie_break):
-    if tie_break not in TIE_BREAKS:
-        raise ValueError(f"`tie_break` must be one of {TIE_BREAKS}, found {tie_break!r}.")
+    validation.one_of("tie_break", tie_break, TIE_BREAKS)
 
 
 def _owner_name(function):
@@ -169,16 +170,12 @@ def check_top_k(top_k, num_database):
     """`top_k` as an int in 1..num_database; None means the whole database."""
     if top_k is None:
         return num_database
-    if (
-        isinstance(top_k, bool)
-        or not isinstance(top_k, (int, np.integer))
-        or not 1 <= top_k <= num_database
-    ):
+    top_k = validation.positive_int("top_k", top_k)
+    if top_k > num_database:
         raise ValueError(
-            f"`top_k` must be an int in 1..{num_database} (the database size) or None, "
-            f"found {top_k!r}."
+            f"`top_k` must be at most {num_database} (the database size) or None, found {top_k}."
         )
-    return int(top_k)
+    return top_k
 
 
 def relevance(query_labels, database_labels):
@@ -193,18 +190,9 @@ def relevance(query_labels, database_labels):
 def chunk_bounds(num_query, num_database, chunk_size):
     if chunk_size is None:
         chunk_size = max(1, DEFAULT_BLOCK_ELEMENTS // max(1, num_database))
-    if (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, (int, np.integer))
-        or chunk_size < 1
-    ):
-        raise ValueError(
-            f"`chunk_size` must be a positive int (queries per block) or None, found "
-            f"{chunk_size!r}."
-        )
+    chunk_size = validation.positive_int("chunk_size", chunk_size)
     return [
-        (start, min(start + int(chunk_size), num_query))
-        for start in range(0, num_query, int(chunk_size))
+        (start, min(start + chunk_size, num_query)) for start in range(0, num_query, chunk_size)
     ]
 
 

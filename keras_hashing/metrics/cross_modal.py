@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from keras_hashing import validation
 from keras_hashing.metrics import _core
 from keras_hashing.metrics.retrieval import hash_sign
 
@@ -27,12 +28,8 @@ def _prepare(query_codes, query_labels, database_codes, database_labels):
     return hash_sign(query), query_labels, hash_sign(database), database_labels
 
 
-def _check_top(top_k, num_database, name="top_k"):
-    if top_k is None:
-        return None
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise ValueError(f"`{name}` must be a positive int or None, found {top_k!r}.")
-    return int(top_k)
+def _check_top(top_k):
+    return None if top_k is None else validation.positive_int("top_k", top_k, "cross_modal_map")
 
 
 def cross_modal_map(
@@ -84,12 +81,11 @@ def cross_modal_map(
         DJSRH (Su et al., ICCV 2019), `metric.py::calculate_top_map`; DADH (Bai et al., ICMR
         2020), `utils.py::calc_map_k`.
     """
-    if convention not in CONVENTIONS:
-        raise ValueError(f"`convention` must be one of {CONVENTIONS}, found {convention!r}.")
+    validation.one_of("convention", convention, CONVENTIONS, "cross_modal_map")
     query, query_labels, database, database_labels = _prepare(
         query_codes, query_labels, database_codes, database_labels
     )
-    top_k = _check_top(top_k, len(database))
+    top_k = _check_top(top_k)
     cutoff = len(database) if top_k is None else min(top_k, len(database))
     bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
     aps = []

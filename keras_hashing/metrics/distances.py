@@ -7,6 +7,8 @@ row `i` with row `i` of two `(N, D)` arrays and returns `(N,)`.
 
 import numpy as np
 
+from keras_hashing import validation
+
 # The NumPy original normalises with `x / (1e-20 + |x|)`; the TF version has no epsilon.
 NORM_EPSILON = 1e-20
 
@@ -83,8 +85,7 @@ _BROADCAST_FUNCTIONS = {
 
 
 def check_dist_type(dist_type):
-    if dist_type not in DIST_TYPES:
-        raise ValueError(f"`dist_type` must be one of {DIST_TYPES}, found {dist_type!r}.")
+    validation.one_of("dist_type", dist_type, DIST_TYPES)
 
 
 def distance(x1, x2=None, pair=True, dist_type="euclidean2", sign=False):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from keras_hashing import validation
 from keras_hashing.metrics import _core
 from keras_hashing.metrics import _counting
 from keras_hashing.metrics.distances import check_dist_type
@@ -44,8 +45,7 @@ def hash_sign(x, zero="positive", seed=None):
     References:
         thulab/DeepHash, `DeepHash/util/__init__.py::sign`.
     """
-    if zero not in SIGN_ZERO_RULES:
-        raise ValueError(f"`zero` must be one of {SIGN_ZERO_RULES}, found {zero!r}.")
+    validation.one_of("zero", zero, SIGN_ZERO_RULES, "hash_sign")
     x = np.asarray(x)
     if x.dtype == bool:
         x = x.astype(np.float32)
@@ -372,8 +372,7 @@ def precision_recall_at_radius(
         thulab/DeepHash, `MAPs.get_precision_recall_by_Hamming_Radius`.
     """
     _core.check_tie_break(tie_break)
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 0:
-        raise ValueError(f"`radius` must be a non-negative int, found {radius!r}.")
+    radius = validation.nonnegative_int("radius", radius, "precision_recall_at_radius")
     query, query_labels, database, database_labels = _core.check_pair(
         query_outputs, query_labels, database_outputs, database_labels
     )
@@ -611,8 +610,7 @@ def map_quantized(
     References:
         thulab/DeepHash, `MAPs_CQ.get_mAPs_AQD` / `get_mAPs_SQD`.
     """
-    if mode not in ("AQD", "SQD"):
-        raise ValueError(f"`mode` must be 'AQD' or 'SQD', found {mode!r}.")
+    validation.one_of("mode", mode, ("AQD", "SQD"), "map_quantized")
     codebook = _core.as_features(codebook, "codebook")
     database = _reconstruct(database_codes, codebook, "database_codes")
     if mode == "SQD":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from keras_hashing import validation
 from keras_hashing.metrics import _core
 from keras_hashing.metrics import _counting
 
@@ -80,8 +81,7 @@ def map_at_topk(
             f"labels must align with codes: query {query_labels.shape} vs {query.shape}, "
             f"database {database_labels.shape} vs {database.shape}."
         )
-    if tie_break not in ("index", "numpy"):
-        raise ValueError(f"`tie_break` must be 'index' or 'numpy', found {tie_break!r}.")
+    validation.one_of("tie_break", tie_break, ("index", "numpy"), "map_at_topk")
     num_database = len(database)
     if top_k is None or top_k == -1:
         cutoff = num_database - 1 if drop_last else num_database

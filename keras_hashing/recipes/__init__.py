@@ -1,5 +1,20 @@
-"""Recipes: what one original codebase's scripts do, as reusable library code."""
+"""Recipes: what one original codebase's scripts do, as reusable library code.
 
+One module per original codebase: `deephash` (thulab/DeepHash: DCH, DHN, DQN, DVSQ, DTQ),
+`dhn_pytorch` (TreezzZ/DHN_PyTorch), `drsh` (frankenstan/DRSH), `dadh`
+(Zjut-MultimediaPlus/DADH) and `djsrh` (zs-zhong/DJSRH). Each recipe class takes the original
+script's flags as settings (or a named preset) and `run()` does what the script does:
+
+    from keras_hashing.recipes.deephash import DCHRecipe
+    report = DCHRecipe.preset("fashion_mnist", iter_num=200).run()
+"""
+
+from keras_hashing.recipes import dadh  # noqa: F401
+from keras_hashing.recipes import deephash  # noqa: F401
+from keras_hashing.recipes import dhn_pytorch  # noqa: F401
+from keras_hashing.recipes import djsrh  # noqa: F401
+from keras_hashing.recipes import drsh  # noqa: F401
+from keras_hashing.recipes.base import Recipe
 from keras_hashing.recipes.cached_trunk import Trunk
 from keras_hashing.recipes.cached_trunk import build_list_cache
 from keras_hashing.recipes.cached_trunk import deepen_cache
@@ -12,6 +27,7 @@ from keras_hashing.recipes.presets import list_presets
 from keras_hashing.recipes.presets import load_preset
 
 __all__ = [
+    "Recipe",
     "Trunk",
     "build_list_cache",
     "deepen_cache",

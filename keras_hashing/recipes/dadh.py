@@ -36,6 +36,7 @@ import time
 
 import keras
 
+from keras_hashing import validation
 from keras_hashing.recipes.base import Recipe
 from keras_hashing.recipes.runs import resumable_callbacks
 
@@ -190,8 +191,7 @@ class DADHRecipe(Recipe):
             ("flag", self.config.flag, tuple(DATASET_NAMES)),
             ("convention", self.config.convention, CONVENTIONS),
         ):
-            if value not in choices:
-                raise ValueError(f"DADH {name} must be one of {list(choices)}, found {value!r}.")
+            validation.one_of(name, value, choices, "DADH")
         self.split_sizes()  # a malformed split_sizes fails here, not after the data is read
 
     def run_settings(self) -> dict:

@@ -37,6 +37,7 @@ import time
 import keras
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.recipes.base import Recipe
 
 DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist")
@@ -172,14 +173,11 @@ class DHNPyTorchRecipe(Recipe):
                 "--arch vgg16 is not ported: the original's VGG16 hash layer is a tuple and "
                 "its forward pass fails (models/vgg16.py)"
             )
-        if config.arch not in ARCHS:
-            raise ValueError(f"unknown --arch {config.arch!r}: alexnet or small_cnn")
-        if config.dataset not in DATASETS:
-            raise ValueError(f"--dataset must be one of {DATASETS}, found {config.dataset!r}")
-        if config.tie_break not in TIE_BREAKS:
-            raise ValueError(f"--tie-break must be index or numpy, found {config.tie_break!r}")
-        if config.evaluate_interval <= 0:
-            raise ValueError("--evaluate-interval must be positive")
+        where = "DHN_PyTorch"
+        validation.one_of("--arch", config.arch, ARCHS, where)
+        validation.one_of("--dataset", config.dataset, DATASETS, where)
+        validation.one_of("--tie-break", config.tie_break, TIE_BREAKS, where)
+        validation.positive_int("--evaluate-interval", config.evaluate_interval, where)
 
     def file_stem(self) -> str:
         """The original's name for the run's log and checkpoint files."""

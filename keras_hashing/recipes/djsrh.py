@@ -39,6 +39,7 @@ import time
 import keras
 import numpy as np
 
+from keras_hashing import validation
 from keras_hashing.models.djsrh import DJSRH_SETTINGS
 from keras_hashing.recipes.base import Recipe
 
@@ -179,10 +180,7 @@ class DJSRHRecipe(Recipe):
     def __init__(self, config: DJSRHConfig | None = None, **settings):
         super().__init__(config, **settings)
         config = self.config
-        if config.dataset not in DATASETS:
-            raise ValueError(
-                f"DJSRH dataset (--dataset) must be one of {DATASETS}, found {config.dataset!r}."
-            )
+        validation.one_of("--dataset", config.dataset, DATASETS, "DJSRH")
         table = self.presets[config.dataset]
         filled = {key: table[key] for key in PER_DATASET_SETTINGS if getattr(config, key) is None}
         # As settings.py's PATHS: with data_dir given, WIKI's images default to <data_dir>/images.

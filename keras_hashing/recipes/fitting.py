@@ -3,6 +3,7 @@
 import os
 import shutil
 
+from keras_hashing import validation
 from keras_hashing.callbacks.run_backup import RunBackup
 
 
@@ -28,8 +29,7 @@ def fit_variable_epochs(model, dataset, epochs, callbacks=(), verbose="auto"):
     Returns:
         `{metric: [value per epoch trained]}`, as `History.history`.
     """
-    if int(epochs) <= 0:
-        raise ValueError(f"`epochs` must be positive, found {epochs!r}.")
+    epochs = validation.positive_int("epochs", epochs, "fit_variable_epochs")
     callbacks = list(callbacks)
     backups = [c for c in callbacks if isinstance(c, RunBackup)]
     delete_at_end = [backup.delete_checkpoint for backup in backups]
@@ -38,7 +38,7 @@ def fit_variable_epochs(model, dataset, epochs, callbacks=(), verbose="auto"):
     start = max([backup.saved_epoch() for backup in backups] or [0])
     history = {}
     try:
-        for epoch in range(start, int(epochs)):
+        for epoch in range(start, epochs):
             run = model.fit(
                 dataset,
                 initial_epoch=epoch,

@@ -133,3 +133,95 @@ def add_image_model_flags(
         help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
         f".weights.h5, or 'none'; with -e, the .keras model to {evaluate_verb}",
     )
+
+
+# --- DQN, DVSQ and DTQ (thulab/DeepHash's quantizers) ---------------------------------------------
+
+
+def add_positional_arguments(parser: argparse.ArgumentParser, lr: float) -> None:
+    """DQN's and DVSQ's `train_val.sh` positional arguments, each optional with its default."""
+    positional = [
+        ("lr", float, lr, "initial learning rate"),
+        ("output_dim", int, 300, "output width (the features that are quantized)"),
+        ("iter_num", int, 5000, "training iterations"),
+        ("cq_lambda", float, 0.0001, "weight of the quantization loss"),
+        ("subspace_num", int, 4, "number of codebooks (subspaces)"),
+        (
+            "dataset",
+            str,
+            "cifar10",
+            "cifar10, nuswide_81, coco (list files under data_root) or fashion_mnist",
+        ),
+        ("gpu", str, "0", "GPUs to use (CUDA_VISIBLE_DEVICES)"),
+        ("log_dir", str, "tflog", "TensorBoard summaries go to <log_dir>/<run name>"),
+        (
+            "data_root",
+            str,
+            "~/data/",
+            "folder holding <dataset>/{train,test,database}.txt (fashion_mnist: the IDX "
+            "folder; ~/data/ means the default one)",
+        ),
+    ]
+    for name, kind, default, description in positional:
+        parser.add_argument(name, nargs="?", type=kind, default=default, help=description)
+
+
+def add_quantizer_flags(parser: argparse.ArgumentParser, evaluate_verb: str = "evaluate") -> None:
+    """The flags DQN, DVSQ and DTQ share: code updates, backbone, files, seed, quick runs."""
+    parser.add_argument(
+        "--max-iter-update-b", type=int, default=3, help="ICM sweeps per code update"
+    )
+    parser.add_argument(
+        "--max-iter-update-Cb",
+        dest="max_iter_update_cb",
+        type=int,
+        default=1,
+        help="(ICM codes, least-squares codebook) rounds per codebook update",
+    )
+    parser.add_argument(
+        "--code-batch-size", type=int, default=500, help="items per ICM code-update chunk"
+    )
+    add_image_model_flags(parser, evaluate_verb=evaluate_verb)
+    parser.add_argument(
+        "--finetune-all",
+        type=str2bool,
+        default=True,
+        help="true: train the backbone too; false: freeze it and train the hash layer only",
+    )
+    parser.add_argument(
+        "--save-dir",
+        default="./models/",
+        help="where the model, its codes and the backup are written",
+    )
+    parser.add_argument(
+        "-e",
+        "--evaluate",
+        action="store_true",
+        default=False,
+        help=f"skip training; {evaluate_verb} the .keras model given by --model-weights",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of Keras, NumPy and the data")
+    add_on_bad_image_flag(parser)
+    add_limit_flags(parser)
+
+
+def add_iteration_flags(parser: argparse.ArgumentParser) -> None:
+    """DQN's and DVSQ's flags beyond the positional arguments (both scripts' defaults)."""
+    parser.add_argument(
+        "--num-codewords",
+        "--n-subcenter",
+        type=int,
+        default=256,
+        help="codewords per codebook (the original's n_subcenter)",
+    )
+    add_schedule_flags(
+        parser, batch_size=256, val_batch_size=100, decay_step=500, decay_factor=0.5
+    )
+    add_lr_schedule_flag(parser)
+    add_quantizer_flags(parser)
+    parser.add_argument(
+        "--random-codebook-eval",
+        action="store_true",
+        default=False,
+        help="evaluate with a random uniform codebook, as the original does",
+    )

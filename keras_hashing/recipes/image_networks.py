@@ -14,6 +14,7 @@ import os
 
 import keras
 
+from keras_hashing import validation
 from keras_hashing.backbones.efficientnet_lite import INPUT_MEAN
 from keras_hashing.backbones.efficientnet_lite import INPUT_STD
 from keras_hashing.backbones.efficientnet_lite import VARIANTS
@@ -38,9 +39,7 @@ def efficientnet_lite_crop(
     Returns:
         a `CaffeCrop` with one test view (the centre crop).
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"EfficientNet-Lite variant must be one of {sorted(VARIANTS)}, found "
-                         f"{variant!r}.")
+    validation.one_of("variant", variant, tuple(sorted(VARIANTS)), "efficientnet_lite_crop")
     crop = VARIANTS[variant][2]
     if crop > image_side:
         raise ValueError(
@@ -74,10 +73,9 @@ def efficientnet_lite_parts(
     Returns:
         the 1 280-d pooled `EfficientNetLite` and its `CaffeCrop`, for any hashing model.
     """
-    if image_model not in IMAGE_MODEL_VARIANTS:
-        raise ValueError(
-            f"image model must be one of {sorted(IMAGE_MODEL_VARIANTS)}, found {image_model!r}."
-        )
+    validation.one_of(
+        "image_model", image_model, tuple(sorted(IMAGE_MODEL_VARIANTS)), "efficientnet_lite_parts"
+    )
     variant = IMAGE_MODEL_VARIANTS[image_model]
     preprocessor = efficientnet_lite_crop(variant, image_side, seed=seed)
     side = preprocessor.crop_size
@@ -98,11 +96,9 @@ def resolve_img_model(img_model: str, input_kind: str) -> str:
         raise ValueError("--img-model small_cnn takes 28x28 grayscale inputs (fashion_mnist).")
     if img_model in IMAGE_MODEL_VARIANTS and input_kind == "gray28":
         raise ValueError(f"--img-model {img_model} takes 256x256 colour list-file images.")
-    if img_model not in ("alexnet", "small_cnn", *IMAGE_MODEL_VARIANTS):
-        raise ValueError(
-            f"cannot use such CNN model as {img_model}; the image models are "
-            f"{sorted(('alexnet', 'small_cnn', *IMAGE_MODEL_VARIANTS))}"
-        )
+    validation.one_of(
+        "--img-model", img_model, tuple(sorted(("alexnet", "small_cnn", *IMAGE_MODEL_VARIANTS)))
+    )
     return img_model
 
 

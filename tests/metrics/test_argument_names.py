@@ -65,6 +65,11 @@ def curves_case():
     )
 
 
+def paired_case():
+    query, query_labels, database, database_labels = tiny_case()
+    return query, -query, query_labels, database, -database, database_labels
+
+
 # name -> (positional arguments before the cut-off, the deprecated keyword, a cut-off value)
 CASES = {
     "map_at_r": (tiny_case, "R", 4),
@@ -78,6 +83,7 @@ CASES = {
     "precision_at_top_r": (tiny_case, "top_r", [1, 3, 6]),
     "cross_modal_curves": (curves_case, "top_r", [1, 2, 5]),
     "cross_modal_map": (tiny_case, None, 4),
+    "evaluate_cross_modal": (paired_case, None, 4),
 }
 DEPRECATED = [name for name, (_, old, _) in CASES.items() if old is not None]
 
@@ -151,7 +157,7 @@ def test_old_and_new_keyword_together_raise_type_error(name):
 
 
 def test_top_k_is_validated_under_its_own_name():
-    with pytest.raises(ValueError, match="`top_k` must be an int in 1..6"):
+    with pytest.raises(ValueError, match=r"`top_k` must be at most 6 \(the database size\)"):
         call("map_at_r", top_k=7)
     with pytest.raises(ValueError, match="`top_k` must be a positive int, -1 or None"):
         call("map_at_topk", top_k=0)

@@ -1,8 +1,6 @@
-"""The original's `.npy` model file: DHN, DQN, DVSQ, DTQ (and the examples) load fc8 and `'C'`
+"""The original's `.npy` model file: DHN, DQN, DVSQ, DTQ (and their recipes) load fc8 and `'C'`
 from it and write it back."""
 
-import importlib.util
-import os
 import types
 
 import numpy as np
@@ -19,7 +17,6 @@ from keras_hashing.models import DTQ
 from keras_hashing.models import DVSQ
 from tests.backbones.test_alexnet import fixture_weights
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytestmark = pytest.mark.slow  # five AlexNets
 BITS = 8
 WORDS = np.random.default_rng(1).normal(size=(3, BITS)).astype("float32")
@@ -82,14 +79,6 @@ def test_load_restores_fc8_and_the_codebook_and_save_writes_them_back(
         assert back.codebook is None
 
 
-def _script(relative):
-    path = os.path.join(ROOT, relative)
-    spec = importlib.util.spec_from_file_location(relative.replace("/", "_")[:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_dhn_recipe_loads_fc8_from_a_trained_file(trained_file):
     from keras_hashing.recipes.deephash import DHNRecipe
 
@@ -97,25 +86,3 @@ def test_dhn_recipe_loads_fc8_from_a_trained_file(trained_file):
     data = types.SimpleNamespace(input_kind="caffe256", num_labels=10)
     model = recipe.build_model(data)
     np.testing.assert_array_equal(model.hash_layer.get_weights()[0], fixture_weights()["fc8"][0])
-
-
-def test_dqn_example_loads_fc8_and_the_codebook_from_a_trained_file(trained_file):
-    script = _script("examples/dqn/train_val_script.py")
-    common = _script("examples/dqn/common.py")
-    args = script.build_parser().parse_args(
-        f"0.002 {BITS} 10 0.0 2 cifar10 0 log root --num-codewords 4 "
-        f"--model-weights {trained_file}".split()
-    )
-    data = types.SimpleNamespace(
-        input_kind="caffe256",
-        num_labels=10,
-        num_train=4,
-        train_inputs=np.zeros((4, 256, 256, 3), "float32"),
-    )
-    model = common.build_quantizer(
-        args, data, DQN, BITS, num_codebooks=2, num_codewords=4, num_labels=10
-    )
-    np.testing.assert_array_equal(model.hash_layer.get_weights()[0], fixture_weights()["fc8"][0])
-    np.testing.assert_array_equal(
-        model.quantizer.get_codebook(), load_alexnet_npy(trained_file).codebook
-    )

@@ -80,11 +80,11 @@ def test_presets_are_the_original_run_scripts_and_the_ports_datasets():
 
 
 def test_settings_are_checked_when_the_recipe_is_made():
-    with pytest.raises(ValueError, match="flag must be one of"):
+    with pytest.raises(ValueError, match="DADH: `flag` must be one of"):
         DADHRecipe(flag="wiki")
-    with pytest.raises(ValueError, match="command must be one of"):
+    with pytest.raises(ValueError, match="DADH: `command` must be one of"):
         DADHRecipe(command="valid")
-    with pytest.raises(ValueError, match="convention must be one of"):
+    with pytest.raises(ValueError, match="DADH: `convention` must be one of"):
         DADHRecipe(convention="pytorch")
     with pytest.raises(ValueError, match=r"--split_sizes.*'8,24'"):
         DADHRecipe(split_sizes="8,24")

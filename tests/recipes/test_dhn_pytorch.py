@@ -53,10 +53,10 @@ def test_settings_and_the_original_file_stem():
     [
         ({}, "--code-length is required"),
         ({"code_length": 16, "arch": "vgg16"}, "vgg16 is not ported"),
-        ({"code_length": 16, "arch": "resnet"}, "unknown --arch 'resnet'"),
-        ({"code_length": 16, "dataset": "mnist"}, "--dataset must be one of"),
-        ({"code_length": 16, "tie_break": "random"}, "--tie-break must be"),
-        ({"code_length": 16, "evaluate_interval": 0}, "--evaluate-interval must be positive"),
+        ({"code_length": 16, "arch": "resnet"}, r"`--arch` must be one of .*, found 'resnet'"),
+        ({"code_length": 16, "dataset": "mnist"}, "`--dataset` must be one of"),
+        ({"code_length": 16, "tie_break": "random"}, r"`--tie-break` must be one of \('index'"),
+        ({"code_length": 16, "evaluate_interval": 0}, "`--evaluate-interval` must be a positive"),
     ],
 )
 def test_refused_settings_name_the_flag(settings, message):

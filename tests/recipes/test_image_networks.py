@@ -39,5 +39,5 @@ def test_parts_build_a_hashing_model_that_encodes_list_images():
     images = np.random.default_rng(1).integers(0, 256, (2, 256, 256, 3), dtype=np.uint8)
     codes = model.encode(images)
     assert codes.shape == (2, 8) and set(np.unique(codes)) <= {-1.0, 1.0}
-    with pytest.raises(ValueError, match="image model"):
+    with pytest.raises(ValueError, match=r"`image_model` must be one of \('efficientnet_lite0'"):
         efficientnet_lite_parts("efficientnet_b0")

@@ -41,7 +41,6 @@ Departures from the originals (each an explicit choice, with the setting that re
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import subprocess
@@ -884,99 +883,3 @@ class DTQRecipe(QuantizerRecipe):
     def final_report(self, model: keras.Model, data: QuantizerData) -> dict | None:
         """The last validation's figures: no separate final validation, as the original."""
         return self.validation.report
-
-
-# --- The scripts' flags (argparse only) ---------------------------------------------------------
-
-
-def add_positional_arguments(parser: argparse.ArgumentParser, lr: float) -> None:
-    """DQN's and DVSQ's `train_val.sh` positional arguments, each optional with its default."""
-    positional = [
-        ("lr", float, lr, "initial learning rate"),
-        ("output_dim", int, 300, "output width (the features that are quantized)"),
-        ("iter_num", int, 5000, "training iterations"),
-        ("cq_lambda", float, 0.0001, "weight of the quantization loss"),
-        ("subspace_num", int, 4, "number of codebooks (subspaces)"),
-        (
-            "dataset",
-            str,
-            "cifar10",
-            "cifar10, nuswide_81, coco (list files under data_root) or fashion_mnist",
-        ),
-        ("gpu", str, "0", "GPUs to use (CUDA_VISIBLE_DEVICES)"),
-        ("log_dir", str, "tflog", "TensorBoard summaries go to <log_dir>/<run name>"),
-        (
-            "data_root",
-            str,
-            "~/data/",
-            "folder holding <dataset>/{train,test,database}.txt (fashion_mnist: the IDX "
-            "folder; ~/data/ means the default one)",
-        ),
-    ]
-    for name, kind, default, description in positional:
-        parser.add_argument(name, nargs="?", type=kind, default=default, help=description)
-
-
-def add_quantizer_flags(parser: argparse.ArgumentParser, evaluate_verb: str = "evaluate") -> None:
-    """The flags DQN, DVSQ and DTQ share: code updates, backbone, files, seed, quick runs."""
-    from keras_hashing.recipes import flags
-
-    parser.add_argument(
-        "--max-iter-update-b", type=int, default=3, help="ICM sweeps per code update"
-    )
-    parser.add_argument(
-        "--max-iter-update-Cb",
-        dest="max_iter_update_cb",
-        type=int,
-        default=1,
-        help="(ICM codes, least-squares codebook) rounds per codebook update",
-    )
-    parser.add_argument(
-        "--code-batch-size", type=int, default=500, help="items per ICM code-update chunk"
-    )
-    flags.add_image_model_flags(parser, evaluate_verb=evaluate_verb)
-    parser.add_argument(
-        "--finetune-all",
-        type=flags.str2bool,
-        default=True,
-        help="true: train the backbone too; false: freeze it and train the hash layer only",
-    )
-    parser.add_argument(
-        "--save-dir",
-        default="./models/",
-        help="where the model, its codes and the backup are written",
-    )
-    parser.add_argument(
-        "-e",
-        "--evaluate",
-        action="store_true",
-        default=False,
-        help=f"skip training; {evaluate_verb} the .keras model given by --model-weights",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed of Keras, NumPy and the data")
-    flags.add_on_bad_image_flag(parser)
-    flags.add_limit_flags(parser)
-
-
-def add_iteration_flags(parser: argparse.ArgumentParser) -> None:
-    """DQN's and DVSQ's flags beyond the positional arguments (both scripts' defaults)."""
-    from keras_hashing.recipes import flags
-
-    parser.add_argument(
-        "--num-codewords",
-        "--n-subcenter",
-        type=int,
-        default=256,
-        help="codewords per codebook (the original's n_subcenter)",
-    )
-    flags.add_schedule_flags(
-        parser, batch_size=256, val_batch_size=100, decay_step=500, decay_factor=0.5
-    )
-    flags.add_lr_schedule_flag(parser)
-    add_quantizer_flags(parser)
-    parser.add_argument(
-        "--random-codebook-eval",
-        action="store_true",
-        default=False,
-        help="evaluate with a random uniform codebook, as the original does",
-    )
