@@ -157,11 +157,11 @@ class _EpochLog(keras.callbacks.Callback):
 class DADHRecipe(Recipe):
     """DADH's `main.py` (Zjut-MultimediaPlus/DADH): `train` and `test`, step by step.
 
-    `run()` does what `config.command` names: `train()` (load the data, build the model, fit it
-    with the B-step and learning-rate decay after every epoch and the query mAP every
-    `valid_freq` epochs, save it, report the final mAP and the curves) or `test()` (load a saved
-    model and report its mAP and curves). Each step is public: `load_data()`,
-    `build_model(data)`, `fit(model, data)`, `evaluate(model, data)`, `save_curves(model, data)`.
+    `run()` does what `config.command` names: `train_command()` (load the data, build the
+    model, train it with the B-step and learning-rate decay after every epoch and the query mAP
+    every `valid_freq` epochs, save it, report the final mAP and the curves) or `test_command()`
+    (load a saved model and report its mAP and curves). Each step is public: `load_data()`,
+    `build_model(data)`, `train(model, data)`, `evaluate(model, data)`, `save_curves(model, data)`.
     Files go to `<checkpoint_dir>/<dataset>_<bit>/` (`GEN_module.keras`, `result.json`,
     `cross_modal_curves.png` and `.npz`, the resumable `backup/`), TensorBoard summaries to
     `<log_dir>/<dataset>_<bit>`.
@@ -305,7 +305,7 @@ class DADHRecipe(Recipe):
         """`{"map_i2t", "map_t2i"}` of `model` on the query set against the database."""
         return self.evaluation(data).evaluate(model)
 
-    def fit(self, model, data) -> dict:
+    def train(self, model, data) -> dict:
         """Trains `model` for `max_epoch` epochs as the original's `train` loop.
 
         After each epoch's batches, in this order: the B-step (`DADHCodeUpdate`), the generator's
@@ -378,8 +378,8 @@ class DADHRecipe(Recipe):
         print(f"...cross-modal curves: {png}, {npz}")
         return png, npz
 
-    def train(self) -> str:
-        """The `train` command: fits, saves `GEN_module.keras`, reports, writes `result.json`.
+    def train_command(self) -> str:
+        """The `train` command: trains, saves `GEN_module.keras`, reports, writes `result.json`.
 
         Returns:
             The saved model's path.
@@ -391,7 +391,7 @@ class DADHRecipe(Recipe):
         data = self.load_data()
         os.makedirs(self.run_dir(), exist_ok=True)
         model = self.build_model(data)
-        result = self.fit(model, data)
+        result = self.train(model, data)
         selected = config.valid and config.select_on_query
         if not selected:
             save_model_atomically(model, self.model_path())
@@ -413,7 +413,7 @@ class DADHRecipe(Recipe):
             json.dump(report, handle)
         return self.model_path()
 
-    def test(self) -> dict:
+    def test_command(self) -> dict:
         """The `test` command: the saved model's query mAP, printed, and its curves.
 
         Returns:
@@ -439,5 +439,8 @@ class DADHRecipe(Recipe):
         return results
 
     def run(self):
-        """`train()` (returns the model's path) or `test()` (returns the mAPs), as `command`."""
-        return self.train() if self.config.command == "train" else self.test()
+        """`train_command()` (returns the model's path) or `test_command()` (returns the mAPs),
+        as `command` says."""
+        if self.config.command == "train":
+            return self.train_command()
+        return self.test_command()

@@ -158,7 +158,7 @@ def test_train_then_test(tmp_path, capsys):
 @pytest.mark.tensorflow_only
 def test_select_on_query_saves_the_best_epoch(tmp_path, capsys):
     recipe = tiny_recipe(tmp_path, max_epoch=1, select_on_query=True)
-    model_path = recipe.train()
+    model_path = recipe.train_command()
     assert os.path.exists(model_path)
     output = capsys.readouterr().out
     assert "max MAP: MAP(i->t)" in output and "final MAP" not in output

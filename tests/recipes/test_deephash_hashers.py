@@ -197,8 +197,8 @@ def test_an_interrupted_run_resumes_where_it_stopped(fashion_dir, tmp_path, caps
 
     data = recipe.load_data()
     with pytest.raises(KeyboardInterrupt):
-        recipe.train(data, callbacks=[Interrupt()])
-    recipe.train(data, callbacks=[CountSteps()])
+        recipe.train(recipe.new_model(data), data, callbacks=[Interrupt()])
+    recipe.train(recipe.new_model(data), data, callbacks=[CountSteps()])
     assert CountSteps.steps == 15
     assert "trained 35 iterations" in capsys.readouterr().out
 

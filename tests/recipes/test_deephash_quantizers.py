@@ -180,7 +180,7 @@ def test_dqn_steps_train_the_budget_and_the_saved_model_evaluates_the_same(tmp_p
     settings = tiny(tmp_path, fashion_dir, output_dim=8, iter_num=10, subspace_num=2)
     recipe = DQNRecipe(**settings, num_codewords=4, batch_size=16)
     data = recipe.load_data()
-    model = recipe.train(data)
+    model = recipe.train(recipe.build_model(data), data)
     assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 10
     assert model.quantizer.get_rounds() >= 1  # the codes were refitted
     report = recipe.evaluate(model, data)

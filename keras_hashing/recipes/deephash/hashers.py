@@ -10,7 +10,8 @@ script, and its steps can be called one by one:
 (0.05, 'small_cnn', 100)
 
     data = recipe.load_data()
-    model = recipe.train(data)          # writes <save_dir>/<run name>.keras
+    model = recipe.new_model(data)      # build_model(data) under the GPUs' strategy
+    recipe.train(model, data)           # writes <save_dir>/<run name>.keras
     figures = recipe.evaluate(model, data)
 
 Departures from the originals (each one a choice, see README):
@@ -80,12 +81,17 @@ class _HasherRecipe(Recipe):
     def _evaluation_during_training(self, data):
         return None
 
-    def train(self, data, model: keras.Model | None = None, callbacks=()) -> keras.Model:
+    def new_model(self, data) -> keras.Model:
+        """`build_model(data)` under the run's distribution strategy."""
+        with self.strategy().scope():
+            return self.build_model(data)
+
+    def train(self, model: keras.Model, data, callbacks=()) -> keras.Model:
         """Trains for `iter_num` steps, resuming an interrupted run, and saves the model.
 
         Args:
+            model: the model to train, built under `strategy().scope()` (`new_model(data)`).
             data: the `RetrievalData` of `load_data()`.
-            model: optional model to train (default: `build_model(data)` in the strategy).
             callbacks: optional extra Keras callbacks.
 
         Returns:
@@ -94,7 +100,6 @@ class _HasherRecipe(Recipe):
         """
         config = self.config
         with self.strategy().scope():
-            model = model if model is not None else self.build_model(data)
             model.compile(optimizer=common.deephash_optimizer_for(config))
             # Built up front so that a backup restores into existing weights and slots.
             model.build((None,) + tuple(data.train.element_spec[0].shape[1:]))
@@ -358,7 +363,10 @@ class DCHRecipe(_HasherRecipe):
         keras.utils.set_random_seed(config.seed)
         data = self.load_data()
         os.makedirs(self.run_dir(), exist_ok=True)
-        model = self.load_model(data) if config.evaluate else self.train(data)
+        if config.evaluate:
+            model = self.load_model(data)
+        else:
+            model = self.train(self.new_model(data), data)
         figures = self.evaluate(model, data)
         print(format_table(figures, title=self.title()))
         report = {key: value for key, value in figures.items() if key not in self.EXTRA_KEYS}
@@ -523,7 +531,7 @@ class DHNRecipe(_HasherRecipe):
         keras.utils.set_random_seed(config.seed)
         data = self.load_data()
         print(self.original_config(data))
-        self.train(data)
+        self.train(self.new_model(data), data)
         # A fresh model from the saved file, as the original reloads its `.npy`.
         maps = self.evaluate(keras.models.load_model(self.model_path()), data)
         for key in maps:

@@ -440,21 +440,18 @@ class QuantizerRecipe(Recipe):
             extra,
         )
 
-    def train(
-        self, data: QuantizerData, model: keras.Model | None = None, callbacks=()
-    ) -> keras.Model:
+    def train(self, model: keras.Model, data: QuantizerData, callbacks=()) -> keras.Model:
         """Trains (resuming a stopped run) and writes the model files.
 
         Args:
+            model: the model to train (`build_model(data)`).
             data: the `QuantizerData` of `load_data()`.
-            model: optional model to train (default: `build_model(data)`).
             callbacks: optional extra Keras callbacks.
 
         Returns:
             The trained model, also written to `model_path()` (and, for AlexNet on list
             files, the original's `.npy` with the codebook `'C'` beside it).
         """
-        model = model if model is not None else self.build_model(data)
         model.build((None,) + data.input_shape)
         self.fit(model, data, list(callbacks))
         alexnet = self.config.img_model == "alexnet" and data.input_kind == "caffe256"
@@ -477,7 +474,7 @@ class QuantizerRecipe(Recipe):
         data = self.load_data()
         if self.config.evaluate:
             return self.evaluate(self.load_model(data), data)
-        return self.final_report(self.train(data), data)
+        return self.final_report(self.train(self.build_model(data), data), data)
 
 
 class _IterationQuantizerRecipe(QuantizerRecipe):
