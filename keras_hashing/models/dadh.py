@@ -18,6 +18,7 @@ from keras_hashing.losses.cross_modal import generator_adversarial_loss
 from keras_hashing.losses.cross_modal import gradient_penalty
 from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
+from keras_hashing.optimizers.torch_adam import torch_adam_update
 
 # PyTorch Adam's denominator guard and BatchNorm1d defaults (DADH main.py, models/gen_model.py).
 ADAM_EPSILON = 1e-8
@@ -86,11 +87,12 @@ class DADH(NonFiniteLossGuard, keras.Model):
        `alpha (T(h_I->h_T) + T(h_T->h_I)) + beta' (||B - h_I||^2 + ||B - h_T||^2)
         + gamma (-log D_f(f_T) - log D_h(h~_T))`, with the discriminators of steps 2-3.
 
-    The three optimisers are PyTorch's Adam (bias-corrected, epsilon outside the square root,
-    coupled L2 weight decay) with their moments stored as non-trainable weights of the model, so a
-    `.keras` file or `BackupAndRestore` checkpoint resumes training exactly. The binary matrix
-    `B` (`codes`) is updated once per epoch by `keras_hashing.callbacks.DADHCodeUpdate` and the
-    generator learning rate by `DADHLearningRateDecay`.
+    The three optimisers are PyTorch's Adam (`keras_hashing.optimizers.torch_adam_update`:
+    epsilon after the bias-corrected square root, coupled L2 weight decay), with their moments
+    stored as non-trainable weights of the model, so a `.keras` file or `BackupAndRestore`
+    checkpoint resumes training exactly. The binary matrix `B` (`codes`) is updated once per
+    epoch by `keras_hashing.callbacks.DADHCodeUpdate` and the generator learning rate by
+    `DADHLearningRateDecay`.
 
     Oddities of the original (main.py, `train`; triplet_loss.py), each with the switch that changes
     it: `faithful_constants` (beta' = beta + 0.1 and kappa = beta*gamma + 0.1 in the triplet loss),
@@ -383,7 +385,8 @@ class DADH(NonFiniteLossGuard, keras.Model):
         return inputs["image"], inputs["text"], inputs["index"], labels
 
     def _adam(self, group, values, gradients, non_trainable):
-        """PyTorch Adam with coupled L2 decay, functionally: returns new values and slot updates."""
+        """One PyTorch Adam step of `group` (`torch_adam_update`), on the values of a stateless
+        step: returns the new values and the slot updates by non-trainable position."""
         _, (beta_1, beta_2), weight_decay = self._groups[group]
         steps, first, second = self._adam_slots[group]
         position = self._non_trainable_position
@@ -392,16 +395,22 @@ class DADH(NonFiniteLossGuard, keras.Model):
             learning_rate = non_trainable[position[id(self.generator_learning_rate)]]
         else:
             learning_rate = self.learning_rate  # the discriminator rates never decay
-        correction_1 = 1.0 - ops.power(beta_1, step)
-        correction_2 = 1.0 - ops.power(beta_2, step)
         updates = {position[id(steps)]: step}
         new_values = []
         for value, gradient, m_var, v_var in zip(values, gradients, first, second):
-            gradient = gradient + weight_decay * value
-            m = beta_1 * non_trainable[position[id(m_var)]] + (1.0 - beta_1) * gradient
-            v = beta_2 * non_trainable[position[id(v_var)]] + (1.0 - beta_2) * ops.square(gradient)
-            denominator = ops.sqrt(v) / ops.sqrt(correction_2) + ADAM_EPSILON
-            new_values.append(value - (learning_rate / correction_1) * m / denominator)
+            new_value, m, v = torch_adam_update(
+                value,
+                gradient,
+                non_trainable[position[id(m_var)]],
+                non_trainable[position[id(v_var)]],
+                step,
+                learning_rate,
+                beta_1,
+                beta_2,
+                weight_decay,
+                ADAM_EPSILON,
+            )
+            new_values.append(new_value)
             updates[position[id(m_var)]] = m
             updates[position[id(v_var)]] = v
         return new_values, updates
