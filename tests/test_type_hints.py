@@ -44,6 +44,10 @@ def subpackages():
     return sorted(names)
 
 
+# The recipe modules, one per original codebase; their `*Recipe` and `*Config` classes are public.
+RECIPE_MODULES = ("dadh", "deephash", "dhn_pytorch", "djsrh", "drsh")
+
+
 def exported(subpackage):
     module = importlib.import_module(f"keras_hashing.{subpackage}")
     names = getattr(module, "__all__", None) or [
@@ -52,20 +56,20 @@ def exported(subpackage):
     found = {}
     for name in names:
         value = getattr(module, name)
-        if inspect.ismodule(value):
-            if subpackage == "recipes" and value.__name__.startswith("keras_hashing.recipes."):
-                found.update(
-                    (f"{name}.{inner}", obj)
-                    for inner, obj in vars(value).items()
-                    if inspect.isclass(obj)
-                    and inner.endswith(("Recipe", "Config"))
-                    and obj.__module__.startswith("keras_hashing.")
-                )
-            continue
         if (inspect.isfunction(value) or inspect.isclass(value)) and getattr(
             value, "__module__", ""
         ).startswith("keras_hashing."):
             found[name] = value
+    if subpackage == "recipes":
+        for recipe_module in RECIPE_MODULES:
+            inner = importlib.import_module(f"keras_hashing.recipes.{recipe_module}")
+            found.update(
+                (f"{recipe_module}.{name}", obj)
+                for name, obj in vars(inner).items()
+                if inspect.isclass(obj)
+                and name.endswith(("Recipe", "Config"))
+                and obj.__module__.startswith("keras_hashing.recipes.")
+            )
     return found
 
 

@@ -1,5 +1,9 @@
 """thulab/DeepHash's CaffeNet-ordered AlexNet (`img_alexnet_layers`), up to fc7."""
 
+from __future__ import annotations
+
+import os
+
 import keras
 from keras import ops
 
@@ -7,6 +11,7 @@ from keras_hashing import backend_ops
 from keras_hashing import validation
 from keras_hashing.backbones.base import LayerWeightsMixin
 from keras_hashing.backbones.weights import ALEXNET_LAYERS
+from keras_hashing.backbones.weights import DeepHashWeights
 from keras_hashing.backbones.weights import load_alexnet_npy
 from keras_hashing.layers.local_response_normalization import LocalResponseNormalization
 
@@ -33,7 +38,7 @@ class GroupedConv2D(keras.layers.Conv2D):
     (1, 5, 5, 8)
     """
 
-    def __init__(self, *args, implementation="groups", **kwargs):
+    def __init__(self, *args, implementation: str = "groups", **kwargs):
         super().__init__(*args, **kwargs)
         validation.one_of(
             "implementation", implementation, GROUPED_CONV_IMPLEMENTATIONS, "GroupedConv2D"
@@ -119,7 +124,12 @@ class AlexNet(LayerWeightsMixin, keras.Model):
     _weight_layer_names = ALEXNET_LAYERS
 
     def __init__(
-        self, weights=None, include_dropout=True, grouped_conv="split", name="alexnet", **kwargs
+        self,
+        weights: str | os.PathLike | None = None,
+        include_dropout: bool = True,
+        grouped_conv: str = "split",
+        name: str = "alexnet",
+        **kwargs,
     ):
         validation.one_of("grouped_conv", grouped_conv, GROUPED_CONV_IMPLEMENTATIONS, "AlexNet")
 
@@ -159,7 +169,7 @@ class AlexNet(LayerWeightsMixin, keras.Model):
         if weights is not None:
             self.load_npy(weights)
 
-    def load_npy(self, path):
+    def load_npy(self, path: str | os.PathLike) -> DeepHashWeights:
         """Loads conv1..fc7 from a thulab/DeepHash `.npy` and returns its `DeepHashWeights`.
 
         The returned `fc8` and `codebook` are for the model holding this backbone.

@@ -1,6 +1,12 @@
 """What every backbone shares: named weight layers that the file loaders fill by name."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class LayerWeightsMixin:
@@ -10,25 +16,27 @@ class LayerWeightsMixin:
     Every named layer holds `[kernel, bias]` in Keras layout (kernels HWIO, dense `(in, out)`).
     """
 
-    def weight_names(self):
+    def weight_names(self) -> list[str]:
         """The weight-file keys of this backbone's layers, in network order."""
         return list(self._weight_layer_names)
 
-    def expected_weight_shapes(self):
+    def expected_weight_shapes(self) -> dict[str, list[tuple[int, ...]]]:
         """`{name: [kernel_shape, bias_shape]}` for every weight layer."""
         return {
             name: [tuple(int(d) for d in w.shape) for w in self.get_layer(name).weights]
             for name in self._weight_layer_names
         }
 
-    def get_layer_weights(self):
+    def get_layer_weights(self) -> dict[str, list[np.ndarray]]:
         """`{name: [kernel, bias]}` as float32 NumPy arrays (what the `.npy` files hold)."""
         return {
             name: [np.asarray(w, dtype="float32") for w in self.get_layer(name).get_weights()]
             for name in self._weight_layer_names
         }
 
-    def set_layer_weights(self, layer_weights, source="layer_weights"):
+    def set_layer_weights(
+        self, layer_weights: Mapping[str, Sequence[ArrayLike]], source: str = "layer_weights"
+    ) -> None:
         """Sets every weight layer from `{name: [kernel, bias]}`; extra keys are ignored.
 
         Args:

@@ -23,19 +23,27 @@ percentages come out identical; symmetric padding gives 92.28 / 61.20 / 56.67% a
 scaling 94.30 / 50.56 / 49.35% instead.
 """
 
+from __future__ import annotations
+
 import hashlib
 import importlib
 import importlib.resources
 import math
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from typing import NamedTuple
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.backbones.torch_pickle import load_legacy_torch_file
+
+if TYPE_CHECKING:
+    import jax
+    import tensorflow as tf
 
 # tensorflow/tpu efficientnet_lite_builder.py, efficientnet_lite_params:
 # (width_coefficient, depth_coefficient, resolution, dropout_rate).
@@ -180,7 +188,9 @@ def tf_same_padding(size: int, kernel_size: int, strides: int) -> tuple:
     return total // 2, total - total // 2
 
 
-def efficientnet_lite_preprocess(images):
+def efficientnet_lite_preprocess(
+    images: ArrayLike | tf.Tensor | jax.Array,
+) -> np.ndarray | tf.Tensor | jax.Array:
     """Scales RGB images in 0..255 to the weights' input range, `(rgb - 127) / 128`.
 
     Resizing is the data pipeline's job (the original evaluates a center crop of

@@ -8,7 +8,10 @@ examples/simple/labels_map.txt. "crane" appears twice, as in ILSVRC: 134 is the 
 machine.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
@@ -1031,7 +1034,9 @@ IMAGENET_CLASSES = (
 )
 
 
-def decode_imagenet_predictions(logits, top: int = 5, short: bool = True) -> list:
+def decode_imagenet_predictions(
+    logits: ArrayLike, top: int = 5, short: bool = True
+) -> list[list[tuple[int, str, float]]]:
     """The `top` most probable ImageNet classes of each row of logits.
 
     Args:

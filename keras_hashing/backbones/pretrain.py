@@ -7,22 +7,29 @@ backbone first as a softmax classifier on the hashing training set itself, then 
 hashing model. No image outside the training set is used.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 
 from keras_hashing import validation
 
+if TYPE_CHECKING:
+    import tensorflow as tf
+
 
 def pretrain_classifier(
-    backbone,
-    train,
-    num_labels,
-    steps,
-    steps_per_epoch=None,
-    learning_rate=0.05,
-    momentum=0.9,
-    preprocessor=None,
-    verbose=0,
-):
+    backbone: keras.Model,
+    train: tf.data.Dataset,
+    num_labels: int,
+    steps: int,
+    steps_per_epoch: int | None = None,
+    learning_rate: float = 0.05,
+    momentum: float = 0.9,
+    preprocessor: keras.layers.Layer | None = None,
+    verbose: int | str = 0,
+) -> keras.callbacks.History:
     """Trains `backbone` in place under a linear softmax head, then drops the head.
 
     Args:

@@ -1,5 +1,9 @@
 """A small convolutional backbone for 28x28 grayscale images (the Fashion-MNIST runs)."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import keras
 
 from keras_hashing import validation
@@ -37,12 +41,12 @@ class SmallCNN(keras.Model):
 
     def __init__(
         self,
-        input_shape=(28, 28, 1),
-        filters=(16, 32),
-        units=256,
-        dropout=0.3,
-        weight_decay=0.0,
-        name="small_cnn",
+        input_shape: Sequence[int] = (28, 28, 1),
+        filters: Sequence[int] = (16, 32),
+        units: int = 256,
+        dropout: float = 0.3,
+        weight_decay: float = 0.0,
+        name: str = "small_cnn",
         **kwargs,
     ):
         input_shape = tuple(int(d) for d in input_shape)

@@ -1,10 +1,15 @@
 """torchvision's AlexNet layout up to fc7 (DHN_PyTorch, DJSRH), loadable from its state dict."""
 
+from __future__ import annotations
+
 import math
+import os
+from collections.abc import Sequence
 
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.backbones.base import LayerWeightsMixin
@@ -15,7 +20,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def torchvision_preprocess(images):
+def torchvision_preprocess(images: ArrayLike) -> np.ndarray:
     """NumPy version of torchvision's `ToTensor()` + `Normalize(ImageNet mean, std)`, channels last.
 
     Args:
@@ -49,7 +54,7 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
     (1, 6, 6, 2)
     """
 
-    def __init__(self, output_size=(6, 6), **kwargs):
+    def __init__(self, output_size: int | Sequence[int] = (6, 6), **kwargs):
         super().__init__(**kwargs)
         if isinstance(output_size, int):
             output_size = (output_size, output_size)
@@ -136,10 +141,10 @@ class TorchAlexNet(LayerWeightsMixin, keras.Model):
 
     def __init__(
         self,
-        weights=None,
-        include_dropout=True,
-        input_shape=(224, 224, 3),
-        name="torch_alexnet",
+        weights: str | os.PathLike | None = None,
+        include_dropout: bool = True,
+        input_shape: Sequence[int] = (224, 224, 3),
+        name: str = "torch_alexnet",
         **kwargs,
     ):
         input_shape = tuple(int(d) for d in input_shape)
@@ -173,7 +178,7 @@ class TorchAlexNet(LayerWeightsMixin, keras.Model):
         if weights is not None:
             self.load_npz(weights)
 
-    def load_npz(self, path):
+    def load_npz(self, path: str | os.PathLike) -> list[np.ndarray] | None:
         """Loads conv1..fc7 from a torchvision state-dict `.npz`; returns fc8 `[W, b]` or None."""
         layers, fc8 = load_torchvision_alexnet_npz(path)
         self.set_layer_weights(layers, source=str(path))

@@ -1,7 +1,13 @@
 """Caffe-style VGG16/VGG19 up to fc7, the feature extractor behind DRSH's `NUSF.h5`."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.backbones.base import LayerWeightsMixin
@@ -13,7 +19,11 @@ from keras_hashing.backbones.weights import vgg_layer_names
 CAFFE_VGG_MEAN_BGR = (104.0, 117.0, 123.0)
 
 
-def caffe_vgg_preprocess(images, input_order="rgb", mean_bgr=CAFFE_VGG_MEAN_BGR):
+def caffe_vgg_preprocess(
+    images: ArrayLike,
+    input_order: str = "rgb",
+    mean_bgr: Sequence[float] = CAFFE_VGG_MEAN_BGR,
+) -> np.ndarray:
     """NumPy preprocessing of DRSH's VGG features: 0..255 images -> BGR, mean subtracted.
 
     DRSH (`preprocess/NUSex_fea.py`) loads RGB in [0, 1] with `caffe.io.load_image`, resizes to
@@ -47,13 +57,13 @@ class _CaffeVGG(LayerWeightsMixin, keras.Model):
 
     def __init__(
         self,
-        weights=None,
-        include_dropout=True,
-        input_shape=(224, 224, 3),
-        conv_filters=(64, 128, 256, 512, 512),
-        fc_units=4096,
-        weights_layout="tensorflow",
-        name=None,
+        weights: str | os.PathLike | None = None,
+        include_dropout: bool = True,
+        input_shape: Sequence[int] = (224, 224, 3),
+        conv_filters: Sequence[int] = (64, 128, 256, 512, 512),
+        fc_units: int = 4096,
+        weights_layout: str = "tensorflow",
+        name: str | None = None,
         **kwargs,
     ):
         name = name or f"vgg{self.depth}"
@@ -103,7 +113,9 @@ class _CaffeVGG(LayerWeightsMixin, keras.Model):
         if weights is not None:
             self.load_weights_file(weights, layout=weights_layout)
 
-    def load_weights_file(self, path, layout="tensorflow"):
+    def load_weights_file(
+        self, path: str | os.PathLike, layout: str = "tensorflow"
+    ) -> list[np.ndarray] | None:
         """Loads conv1_1..fc7 from a `.npy` dict or a Keras `.h5` (see `load_vgg_weights`).
 
         Returns the file's fc8 `[W, b]` or None.

@@ -12,11 +12,16 @@
 Every error is a `ValueError` naming the file, the key, what was expected and what was found.
 """
 
+from __future__ import annotations
+
 import collections
 import os
 import re
+from collections.abc import Mapping
+from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
@@ -50,6 +55,9 @@ TORCHVISION_ALEXNET_KEYS = {
     "classifier.6": "fc8",
 }
 
+# `{layer name: [W, b]}` in Keras layout (HWIO / `(in, out)` kernels), float32.
+LayerWeights = dict[str, list[np.ndarray]]
+
 DeepHashWeights = collections.namedtuple("DeepHashWeights", ["layers", "fc8", "codebook"])
 DeepHashWeights.__doc__ = """What `load_alexnet_npy` returns.
 
@@ -60,7 +68,7 @@ Attributes:
 """
 
 
-def vgg_layer_names(depth):
+def vgg_layer_names(depth: int) -> list[str]:
     """The Caffe names of VGG's weight layers: `conv1_1`, ..., `conv5_3|4`, `fc6`, `fc7`."""
     validation.one_of("depth", depth, tuple(VGG_BLOCKS), "VGG")
     names = [f"conv{b + 1}_{i + 1}" for b, n in enumerate(VGG_BLOCKS[depth]) for i in range(n)]
@@ -151,7 +159,7 @@ def _check_fc8(path, value, in_dim=None):
     return [weight.astype("float32"), bias.astype("float32")]
 
 
-def load_alexnet_npy(path):
+def load_alexnet_npy(path: str | os.PathLike) -> DeepHashWeights:
     """Reads a thulab/DeepHash AlexNet weight file (`img_alexnet_layers`, `save_model`).
 
     The file is a pickled 0-d object array wrapping `{layer: [W, b]}`; Python-2 `bytes` keys are
@@ -193,7 +201,11 @@ def load_alexnet_npy(path):
     return DeepHashWeights(layers, fc8, codebook)
 
 
-def save_alexnet_npy(path, layer_weights, codebook=None):
+def save_alexnet_npy(
+    path: str | os.PathLike,
+    layer_weights: Mapping[str, Sequence[ArrayLike] | ArrayLike],
+    codebook: ArrayLike | None = None,
+) -> str:
     """Writes `{layer: [W, b]}` (and `'C'`) in the thulab/DeepHash `.npy` format.
 
     Args:
@@ -231,7 +243,7 @@ def save_alexnet_npy(path, layer_weights, codebook=None):
     return path
 
 
-def chw_rows_to_hwc(kernel, channels, height, width):
+def chw_rows_to_hwc(kernel: ArrayLike, channels: int, height: int, width: int) -> np.ndarray:
     """Permutes a dense kernel `(C*H*W, out)` fed by an NCHW flatten to an NHWC-flatten kernel.
 
     PyTorch and Caffe flatten `(C, H, W)`; Keras (channels_last) flattens `(H, W, C)`. Row
@@ -251,7 +263,11 @@ def _oihw_to_hwio(weight):
     return np.ascontiguousarray(np.asarray(weight).transpose(2, 3, 1, 0))
 
 
-def torchvision_alexnet_to_keras(state_dict, source="state_dict", pool_size=(6, 6)):
+def torchvision_alexnet_to_keras(
+    state_dict: Mapping[str, ArrayLike],
+    source: str = "state_dict",
+    pool_size: tuple[int, int] = (6, 6),
+) -> tuple[LayerWeights, list[np.ndarray] | None]:
     """Converts a torchvision AlexNet state dict (NumPy arrays) to `{name: [W, b]}` in Keras layout.
 
     Conv weights go OIHW -> HWIO, linear weights `(out, in)` -> `(in, out)`, and fc6's rows are
@@ -310,7 +326,9 @@ def torchvision_alexnet_to_keras(state_dict, source="state_dict", pool_size=(6, 
     return layers, fc8
 
 
-def load_torchvision_alexnet_npz(path):
+def load_torchvision_alexnet_npz(
+    path: str | os.PathLike,
+) -> tuple[LayerWeights, list[np.ndarray] | None]:
     """Reads a torchvision AlexNet state dict saved as `.npz` and converts it to Keras layout.
 
     Args:
@@ -331,7 +349,11 @@ def load_torchvision_alexnet_npz(path):
     return torchvision_alexnet_to_keras(state, source=path)
 
 
-def caffe_vgg_to_keras(params, depth=16, source="params"):
+def caffe_vgg_to_keras(
+    params: Mapping[str, Sequence[ArrayLike] | Mapping[str, ArrayLike]],
+    depth: int = 16,
+    source: str = "params",
+) -> tuple[LayerWeights, list[np.ndarray] | None]:
     """Converts raw Caffe VGG parameters (`net.params` as NumPy) to Keras-layout `{name: [W, b]}`.
 
     Caffe stores conv kernels `(out, in, kh, kw)`, inner products `(out, in)`, and flattens pool5
@@ -421,7 +443,9 @@ def _read_legacy_h5(path):
     return layers
 
 
-def load_vgg_weights(path, depth=16, layout="tensorflow"):
+def load_vgg_weights(
+    path: str | os.PathLike, depth: int = 16, layout: str = "tensorflow"
+) -> tuple[LayerWeights, list[np.ndarray] | None]:
     """Reads VGG16/VGG19 weights for `keras_hashing.backbones.VGG16` / `VGG19`.
 
     Supported files:

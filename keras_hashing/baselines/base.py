@@ -4,10 +4,14 @@ Each baseline learns a mean `mu` (D,) and a projection `W` (D, bits) from traini
 encodes `x` as `sign((x - mu) W)`, with `sign(0) = +1` so that every bit is -1 or +1.
 """
 
+from __future__ import annotations
+
 import json
 import os
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
@@ -15,8 +19,15 @@ __all__ = ["LinearHashing"]
 
 _FORMAT_VERSION = 1
 
+_Baseline = TypeVar("_Baseline", bound="LinearHashing")
 
-def check_features(features, name="features", dims=None, where="LinearHashing"):
+
+def check_features(
+    features: ArrayLike,
+    name: str = "features",
+    dims: int | None = None,
+    where: str = "LinearHashing",
+) -> np.ndarray:
     """Returns `features` as a finite float64 `(N, D)` array, or raises a `ValueError`."""
     array = np.asarray(features)
     if array.ndim != 2:
@@ -42,7 +53,7 @@ def check_features(features, name="features", dims=None, where="LinearHashing"):
     return array
 
 
-def top_principal_directions(centred, count):
+def top_principal_directions(centred: np.ndarray, count: int) -> np.ndarray:
     """The `count` leading eigenvectors (D, count) of `centred.T @ centred`, largest first.
 
     Each column's sign is fixed so that its largest-magnitude entry is positive: LAPACK may
@@ -72,7 +83,7 @@ class LinearHashing:
     #: Whether `code_length` may exceed the feature dimension.
     allows_more_bits_than_dims = False
 
-    def __init__(self, code_length):
+    def __init__(self, code_length: int):
         self.code_length = validation.positive_int(
             "code_length", code_length, type(self).__name__
         )
@@ -80,7 +91,7 @@ class LinearHashing:
         self.projection_ = None
 
     # -- fitting and encoding -------------------------------------------------------------------
-    def fit(self, features):
+    def fit(self: _Baseline, features: ArrayLike) -> _Baseline:
         """Learns the mean and projection from `(N, D)` training features; returns `self`."""
         where = f"{type(self).__name__}.fit"
         features = check_features(features, where=where)
@@ -100,11 +111,11 @@ class LinearHashing:
         raise NotImplementedError
 
     @property
-    def fitted(self):
+    def fitted(self) -> bool:
         """Whether `fit` (or `load`) has set the projection."""
         return self.projection_ is not None
 
-    def project(self, features):
+    def project(self, features: ArrayLike) -> np.ndarray:
         """Real-valued projections `(x - mean_) @ projection_`, float64 `(N, bits)`."""
         if not self.fitted:
             raise ValueError(f"{type(self).__name__}: call `fit(features)` before encoding.")
@@ -113,7 +124,7 @@ class LinearHashing:
         )
         return (features - self.mean_) @ self.projection_
 
-    def encode(self, features, batch_size=8192):
+    def encode(self, features: ArrayLike, batch_size: int = 8192) -> np.ndarray:
         """Codes of `(N, D)` features: int8 `(N, bits)` in {-1, +1} (`sign(0) = +1`).
 
         Args:
@@ -137,7 +148,7 @@ class LinearHashing:
             codes[start : start + len(chunk)] = np.where(chunk >= 0, 1, -1)
         return codes
 
-    def __call__(self, features):
+    def __call__(self, features: ArrayLike) -> np.ndarray:
         """Same as `encode`: the fitted baseline as a `features -> codes` function."""
         return self.encode(features)
 
@@ -157,7 +168,7 @@ class LinearHashing:
     def _set_extra_state(self, state):
         pass
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Writes config and fitted arrays to a `.npz` file (NumPy only, no pickle)."""
         if not self.fitted:
             raise ValueError(f"{type(self).__name__}: nothing to save, call `fit` first.")
@@ -168,7 +179,7 @@ class LinearHashing:
             np.savez(handle, header=np.array(json.dumps(header)), **arrays)
 
     @classmethod
-    def load(cls, path):
+    def load(cls: type[_Baseline], path: str | os.PathLike) -> _Baseline:
         """Reads a file written by `save`. Called on the base class, it picks the right subclass."""
         from keras_hashing.baselines import registry
 

@@ -1,5 +1,7 @@
 """Iterative quantization (ITQ): PCA followed by a learnt rotation that reduces sign error."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from keras_hashing import validation
@@ -43,7 +45,7 @@ class ITQ(LinearHashing):
 
     name = "itq"
 
-    def __init__(self, code_length, n_iter=50, seed=0):
+    def __init__(self, code_length: int, n_iter: int = 50, seed: int | None = 0):
         super().__init__(code_length)
         self.n_iter = validation.nonnegative_int("n_iter", n_iter, "ITQ")
         self.seed = None if seed is None else validation.integer("seed", seed, "ITQ")

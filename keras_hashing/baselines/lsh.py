@@ -1,5 +1,7 @@
 """Locality-sensitive hashing with Gaussian random projections of centred features."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from keras_hashing import validation
@@ -32,7 +34,7 @@ class LSH(LinearHashing):
     name = "lsh"
     allows_more_bits_than_dims = True
 
-    def __init__(self, code_length, seed=0):
+    def __init__(self, code_length: int, seed: int | None = 0):
         super().__init__(code_length)
         self.seed = None if seed is None else validation.integer("seed", seed, "LSH")
 

@@ -1,5 +1,8 @@
 """Look-up of the baselines by name: `get("itq", 32)`."""
 
+from __future__ import annotations
+
+from keras_hashing.baselines.base import LinearHashing
 from keras_hashing.baselines.itq import ITQ
 from keras_hashing.baselines.lsh import LSH
 from keras_hashing.baselines.pcah import PCAH
@@ -9,7 +12,7 @@ __all__ = ["BASELINES", "get", "get_class"]
 BASELINES = {"lsh": LSH, "pcah": PCAH, "itq": ITQ}
 
 
-def get_class(name):
+def get_class(name: str) -> type[LinearHashing]:
     """The baseline class called `name` (case-insensitive: "lsh", "pcah", "itq")."""
     key = str(name).lower()
     if key not in BASELINES:
@@ -17,7 +20,7 @@ def get_class(name):
     return BASELINES[key]
 
 
-def get(name, code_length, **kwargs):
+def get(name: str, code_length: int, **kwargs) -> LinearHashing:
     """A new, unfitted baseline: `get(name, code_length, **kwargs)`.
 
     The result is a `features -> codes` function once fitted: `fit` returns the baseline and

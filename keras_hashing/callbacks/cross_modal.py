@@ -1,15 +1,25 @@
 """Callbacks of the cross-modal methods: DADH's discrete B-step and learning-rate decay, DJSRH's
 tanh slope, and an image->text / text->image retrieval evaluation that writes into `logs`."""
 
+from __future__ import annotations
+
 import math
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
 
-def dadh_code_update(labels, codes, image_outputs, text_outputs, lamb=1.0, mu=1e-5):
+def dadh_code_update(
+    labels: ArrayLike,
+    codes: ArrayLike,
+    image_outputs: ArrayLike,
+    text_outputs: ArrayLike,
+    lamb: float = 1.0,
+    mu: float = 1e-5,
+) -> np.ndarray:
     """DADH's discrete B-step (Zjut-MultimediaPlus/DADH main.py, `train`), in closed form.
 
     `P = (L^T L + lamb I)^{-1} L^T B` and `B <- sign(L P + (mu / 2) (H_I + H_T))`, with NumPy's
@@ -47,7 +57,7 @@ class DADHCodeUpdate(keras.callbacks.Callback):
         train_labels: `(num_train, C)` labels in the order of the `index` input of the batches.
     """
 
-    def __init__(self, train_labels):
+    def __init__(self, train_labels: ArrayLike):
         super().__init__()
         self.train_labels = np.asarray(train_labels, "float32")
 
@@ -87,7 +97,13 @@ class DADHLearningRateDecay(keras.callbacks.Callback):
         at_epoch_zero: bool, default True (the original).
     """
 
-    def __init__(self, every=100, factor=0.8, minimum=1e-6, at_epoch_zero=True):
+    def __init__(
+        self,
+        every: int = 100,
+        factor: float = 0.8,
+        minimum: float = 1e-6,
+        at_epoch_zero: bool = True,
+    ):
         super().__init__()
         self.every = validation.positive_int("every", every, "DADHLearningRateDecay")
         self.factor, self.minimum = float(factor), float(minimum)
@@ -144,13 +160,13 @@ class CrossModalEvaluation(keras.callbacks.Callback):
 
     def __init__(
         self,
-        query,
-        database,
-        top_k=None,
-        convention="index",
-        every_n_epochs=1,
-        prefix="val_",
-        batch_size=128,
+        query: tuple[ArrayLike, ArrayLike, ArrayLike],
+        database: tuple[ArrayLike, ArrayLike, ArrayLike],
+        top_k: int | None = None,
+        convention: str = "index",
+        every_n_epochs: int = 1,
+        prefix: str = "val_",
+        batch_size: int = 128,
     ):
         super().__init__()
         for name, part in (("query", query), ("database", database)):
@@ -174,7 +190,7 @@ class CrossModalEvaluation(keras.callbacks.Callback):
         self.prefix = prefix
         self.batch_size = int(batch_size)
 
-    def evaluate(self, model=None):
+    def evaluate(self, model: keras.Model | None = None) -> dict[str, float]:
         """`{"map_i2t": ..., "map_t2i": ...}` for `model` (default: the model being trained)."""
         from keras_hashing.metrics import cross_modal_map
 

@@ -1,5 +1,7 @@
 """A progress bar over optimiser iterations, for runs budgeted in iterations."""
 
+from __future__ import annotations
+
 import keras
 
 from keras_hashing import validation
@@ -19,7 +21,7 @@ class IterationProgress(keras.callbacks.Callback):
         every: int, default 10, redraw every this many steps (a redraw costs a host sync).
     """
 
-    def __init__(self, total_steps, every=10):
+    def __init__(self, total_steps: int, every: int = 10):
         super().__init__()
         self.total_steps = validation.positive_int("total_steps", total_steps, "IterationProgress")
         self.every = validation.positive_int("every", every, "IterationProgress")

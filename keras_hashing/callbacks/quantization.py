@@ -8,6 +8,10 @@ round counter) or derive it from them, so a run resumed by `keras.callbacks.Back
 (listed *before* these callbacks) continues where it stopped.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 import numpy as np
 
@@ -16,8 +20,18 @@ from keras_hashing.quantization.kmeans import kmeans_init_codebook
 from keras_hashing.quantization.rounds import icm_codes
 from keras_hashing.quantization.rounds import least_squares_codebook
 
+if TYPE_CHECKING:
+    from keras_hashing.data.triplets import TripletSampler
+    from keras_hashing.models.dqn import QuantizationModel
 
-def quantization_round(model, rng=None, max_iter_update_cb=1, verbose=0, kmeans=None):
+
+def quantization_round(
+    model: QuantizationModel,
+    rng: np.random.Generator | None = None,
+    max_iter_update_cb: int = 1,
+    verbose: int = 0,
+    kmeans: bool | None = None,
+) -> np.ndarray | None:
     """One code-update round on the model's stored outputs; increments the round counter.
 
     DQN (`refit_kmeans_every_round`): k-means from scratch, then ICM (no centre update).
@@ -80,7 +94,13 @@ class CodebookUpdate(keras.callbacks.Callback):
         verbose: int, default 1: a progress bar over the codes.
     """
 
-    def __init__(self, every_n_steps, max_iter_update_cb=1, seed=None, verbose=1):
+    def __init__(
+        self,
+        every_n_steps: int,
+        max_iter_update_cb: int = 1,
+        seed: int | None = None,
+        verbose: int = 1,
+    ):
         super().__init__()
         self.every_n_steps = validation.positive_int(
             "every_n_steps", every_n_steps, type(self).__name__
@@ -121,7 +141,7 @@ class CodebookUpdate(keras.callbacks.Callback):
         return cls(**config)
 
 
-def update_period(num_train, batch_size):
+def update_period(num_train: int, batch_size: int) -> int:
     """The original's code-update period `2 * ceil(n / batch)` in steps."""
     return 2 * -(-int(num_train) // int(batch_size))
 
@@ -150,12 +170,12 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
 
     def __init__(
         self,
-        sampler,
-        max_iter_update_cb=1,
-        refresh_batch_size=None,
-        refresh_training=True,
-        seed=None,
-        verbose=1,
+        sampler: TripletSampler,
+        max_iter_update_cb: int = 1,
+        refresh_batch_size: int | None = None,
+        refresh_training: bool = True,
+        seed: int | None = None,
+        verbose: int = 1,
     ):
         super().__init__()
         self.sampler = sampler
@@ -166,7 +186,7 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
         self._rng = np.random.default_rng(seed)
         self._started = False
 
-    def refresh_embeddings(self):
+    def refresh_embeddings(self) -> np.ndarray:
         quantizer = self.model.quantizer
         stored = quantizer.get_stored_outputs()
         for indices, inputs in self.sampler.forward_batches(self.refresh_batch_size):
@@ -175,7 +195,7 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
         quantizer.set_stored_outputs(stored)
         return stored
 
-    def mine(self, embeddings):
+    def mine(self, embeddings: np.ndarray) -> int:
         count = self.sampler.mine(embeddings, verbose=0)
         if self.verbose:
             print(f"\nmined {count} triplets; n_part is now {self.sampler.n_part}")

@@ -1,13 +1,24 @@
 """Retrieval evaluation during training: thulab/DeepHash's `MAPs` figures written into `logs`."""
 
+from __future__ import annotations
+
 import os
 import warnings
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.metrics import _core
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    # `(inputs, labels)`, inputs an array or a dataset of inputs only (labels None: read from
+    # the dataset), or a dataset of `(inputs, labels)` batches.
+    RetrievalData = tuple[ArrayLike | tf.data.Dataset, ArrayLike | None] | tf.data.Dataset
 
 
 def _is_dataset(value):
@@ -71,8 +82,8 @@ class RetrievalEvaluation(keras.callbacks.Callback):
     @_core.renamed_arguments(R="top_k")
     def __init__(
         self,
-        query: tuple | None = None,
-        database: tuple | None = None,
+        query: RetrievalData | None = None,
+        database: RetrievalData | None = None,
         top_k: int | None = None,
         every_n_epochs: int = 1,
         radius: int = 2,
@@ -107,7 +118,7 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             self.set_data(query, database)
 
     @property
-    def R(self):
+    def R(self) -> int | None:
         """Deprecated alias of `top_k`."""
         warnings.warn(
             "RetrievalEvaluation.R is deprecated; use `top_k` instead.",
@@ -147,12 +158,12 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             f"(inputs, labels) batches, found {type(part).__name__}."
         )
 
-    def set_data(self, query, database):
+    def set_data(self, query: RetrievalData, database: RetrievalData) -> None:
         """Sets the `(inputs, labels)` pairs to evaluate on (see the class arguments)."""
         self.query = self._split(query, "query")
         self.database = self._split(database, "database")
 
-    def compute_outputs(self, inputs):
+    def compute_outputs(self, inputs: ArrayLike | tf.data.Dataset) -> np.ndarray:
         """Real-valued outputs for `inputs`; override for models whose `predict` differs."""
         if _is_dataset(inputs):
             return np.asarray(self.model.predict(inputs, verbose=0))
@@ -183,8 +194,13 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         return outputs, labels
 
     def compute_metrics(
-        self, query_outputs, query_labels, database_outputs, database_labels, plot_path=None
-    ):
+        self,
+        query_outputs: ArrayLike,
+        query_labels: ArrayLike,
+        database_outputs: ArrayLike,
+        database_labels: ArrayLike,
+        plot_path: str | None = None,
+    ) -> dict[str, float]:
         """The figures for given outputs, keyed without prefix (`map_by_feature`, ...)."""
         from keras_hashing import metrics
 
@@ -209,7 +225,9 @@ class RetrievalEvaluation(keras.callbacks.Callback):
             metrics.plot_precision_recall_curves(*curves, plot_path)
         return results
 
-    def evaluate_now(self, model=None, epoch=None):
+    def evaluate_now(
+        self, model: keras.Model | None = None, epoch: int | None = None
+    ) -> dict[str, float]:
         """Runs the evaluation now (e.g. after training) and returns the figures with prefix."""
         if model is not None:
             self.set_model(model)

@@ -1,21 +1,25 @@
 """Resumable training runs: a backup that knows which run it belongs to, and atomic files."""
 
+from __future__ import annotations
+
 import hashlib
 import json
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import keras
 
 SETTINGS_FILE = "run_settings.json"
 
 
-def settings_digest(settings):
+def settings_digest(settings: Mapping[str, Any]) -> str:
     """An 8-hex-digit digest of a run's settings (a JSON-able mapping), independent of order."""
     text = json.dumps(_jsonable(settings), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
 
 
-def run_name(stem, settings):
+def run_name(stem: str, settings: Mapping[str, Any]) -> str:
     """`{stem}_{digest}`: the original's file stem plus the digest of every setting.
 
     The originals name their files from a few flags only (thulab/DeepHash's DCH:
@@ -29,7 +33,7 @@ def run_name(stem, settings):
     return f"{stem}_{settings_digest(settings)}"
 
 
-def save_model_atomically(model, path):
+def save_model_atomically(model: keras.Model, path: str | os.PathLike) -> str:
     """`model.save(path)` through a temporary file renamed into place.
 
     An interrupted save (a killed job, a full disk) leaves the previous file, never half a file.
@@ -47,7 +51,7 @@ def save_model_atomically(model, path):
     return path
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -76,17 +80,23 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         verbose: int, default 1: print the resume message.
     """
 
-    def __init__(self, backup_dir, settings=None, delete_checkpoint=True, verbose=1):
+    def __init__(
+        self,
+        backup_dir: str,
+        settings: Mapping[str, Any] | None = None,
+        delete_checkpoint: bool = True,
+        verbose: int = 1,
+    ):
         super().__init__(backup_dir, delete_checkpoint=delete_checkpoint)
         self.settings = _jsonable(dict(settings or {}))
         self.verbose = int(verbose)
         self._restored = False
 
     @property
-    def settings_path(self):
+    def settings_path(self) -> str:
         return os.path.join(self.backup_dir, SETTINGS_FILE)
 
-    def saved_epoch(self):
+    def saved_epoch(self) -> int:
         """The epoch count stored in the backup, or 0 without a backup."""
         if not os.path.exists(self._training_metadata_path):
             return 0

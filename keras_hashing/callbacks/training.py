@@ -1,5 +1,7 @@
 """Callbacks that steer a training run: an exact step budget and a guard against NaN losses."""
 
+from __future__ import annotations
+
 import math
 
 import keras
@@ -23,7 +25,7 @@ class StopAtStep(keras.callbacks.Callback):
         total_steps: int, the number of updates after which training stops.
     """
 
-    def __init__(self, total_steps):
+    def __init__(self, total_steps: int):
         super().__init__()
         self.total_steps = validation.positive_int("total_steps", total_steps, "StopAtStep")
 
@@ -53,7 +55,7 @@ class TerminateOnNonFiniteLoss(keras.callbacks.Callback):
             repeated in the error message.
     """
 
-    def __init__(self, checkpoint_hint=None):
+    def __init__(self, checkpoint_hint: str | None = None):
         super().__init__()
         self.checkpoint_hint = checkpoint_hint
         self._epoch = 0

@@ -5,13 +5,27 @@ images (or image features), text vectors, multi-hot labels and the row indices i
 file, so that a split can be saved and reproduced. `paired_dataset` turns a part into `tf.data`.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import os
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
+from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from keras_hashing import validation
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from keras_hashing.data.fashion_mnist import FashionMNISTSplit
 
 # DADH `config.py` (`Default.data`), `datasets/data_handler.py`: file, keys (images, text,
 # labels), text width, labels, split sizes.
@@ -72,7 +86,7 @@ class CrossModalPart:
     labels: np.ndarray
     indices: np.ndarray
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.labels)
 
 
@@ -86,11 +100,11 @@ class CrossModalData:
     database: CrossModalPart
 
     @property
-    def text_dim(self):
+    def text_dim(self) -> int:
         return int(self.train.texts.shape[1])
 
     @property
-    def num_labels(self):
+    def num_labels(self) -> int:
         return int(self.train.labels.shape[1])
 
 
@@ -161,7 +175,13 @@ class _Subset:
         return self.source[int(self.indices[position])]
 
 
-def dadh_split_indices(num_items, flag, query_size=None, train_size=None, database_size=None):
+def dadh_split_indices(
+    num_items: int,
+    flag: str,
+    query_size: int | None = None,
+    train_size: int | None = None,
+    database_size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """DADH's fixed splits (no shuffling): `(train, query, database)` index arrays.
 
     Zjut-MultimediaPlus/DADH datasets/dataset.py, `Dataset.__init__`.
@@ -196,7 +216,13 @@ def dadh_split_indices(num_items, flag, query_size=None, train_size=None, databa
     return train, query, database
 
 
-def load_dadh_mat(path, flag="mir", standardize=True, text_dim="original", split_sizes=None):
+def load_dadh_mat(
+    path: str | os.PathLike,
+    flag: str = "mir",
+    standardize: bool = True,
+    text_dim: int | Literal["original"] | None = "original",
+    split_sizes: Mapping[str, int] | None = None,
+) -> CrossModalData:
     """Loads `FLICKR-25K.mat` (`flag="mir"`) or `NUS-WIDE-TC21.mat` (`"nus"`) as DADH does.
 
     Image features are standardised with one global scalar mean and standard deviation over the
@@ -236,7 +262,9 @@ def load_dadh_mat(path, flag="mir", standardize=True, text_dim="original", split
     )
 
 
-def djsrh_split_indices(labels, dataset="MIRFlickr", seed=0):
+def djsrh_split_indices(
+    labels: npt.ArrayLike, dataset: str = "MIRFlickr", seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """DJSRH's per-label split (zs-zhong/DJSRH `datasets.py`), seeded (the original never seeds
     NumPy).
 
@@ -286,7 +314,7 @@ class HDF5Images:
     Each stored item is transposed with axes (2, 1, 0) to `(H, W, 3)` uint8, as the original.
     """
 
-    def __init__(self, path, key="IAll"):
+    def __init__(self, path: str | os.PathLike, key: str = "IAll"):
         import h5py
 
         if not os.path.exists(path):
@@ -300,10 +328,10 @@ class HDF5Images:
             self.shape = handle[key].shape
         self._handle = None
 
-    def __len__(self):
+    def __len__(self) -> int:
         return int(self.shape[0])
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> np.ndarray:
         import h5py
 
         if self._handle is None:
@@ -317,13 +345,13 @@ class HDF5Images:
 class ImageFiles:
     """Images read with OpenCV from a list of paths and converted BGR -> RGB (DJSRH's WIKI)."""
 
-    def __init__(self, paths):
+    def __init__(self, paths: Iterable[str]):
         self.paths = list(paths)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> np.ndarray:
         import cv2
 
         path = self.paths[int(index)]
@@ -365,7 +393,12 @@ def _djsrh_dcmh(label_path, text_path, image_path, dataset, seed, text_dim, text
     )
 
 
-def load_djsrh_mirflickr(data_dir, seed=0, load_images=True, text_dim=1386):
+def load_djsrh_mirflickr(
+    data_dir: str | os.PathLike,
+    seed: int = 0,
+    load_images: bool = True,
+    text_dim: int | None = 1386,
+) -> CrossModalData:
     """DJSRH's MIRFlickr: `mirflickr25k-{lall,yall,iall}.mat` (scipy labels/text, HDF5 images)."""
     join = os.path.join
     return _djsrh_dcmh(
@@ -379,7 +412,12 @@ def load_djsrh_mirflickr(data_dir, seed=0, load_images=True, text_dim=1386):
     )
 
 
-def load_djsrh_nuswide(data_dir, seed=0, load_images=True, text_dim=1000):
+def load_djsrh_nuswide(
+    data_dir: str | os.PathLike,
+    seed: int = 0,
+    load_images: bool = True,
+    text_dim: int | None = 1000,
+) -> CrossModalData:
     """DJSRH's NUS-WIDE TC10: scipy labels, `YAll` text via h5py (transposed), `IAll/` images."""
     join = os.path.join
     return _djsrh_dcmh(
@@ -416,12 +454,12 @@ def _read_wiki_list(path):
 
 
 def load_djsrh_wiki(
-    data_dir,
-    image_dir=None,
-    feature_file="raw_features.mat",
-    train_list="trainset_txt_img_cat.list",
-    test_list="testset_txt_img_cat.list",
-):
+    data_dir: str | os.PathLike,
+    image_dir: str | os.PathLike | None = None,
+    feature_file: str = "raw_features.mat",
+    train_list: str = "trainset_txt_img_cat.list",
+    test_list: str = "testset_txt_img_cat.list",
+) -> CrossModalData:
     """DJSRH's WIKI: `raw_features.mat` (`T_tr`, `T_te`), the two lists, `<category>/<name>.jpg`.
 
     Train = database = the 2,173 training pairs, query = the 693 test pairs; labels are one-hot.
@@ -443,7 +481,9 @@ def load_djsrh_wiki(
     return CrossModalData("WIKI", parts["train"], parts["query"], parts["train"])
 
 
-def two_view_fashion_mnist(split=None, data_dir=None):
+def two_view_fashion_mnist(
+    split: FashionMNISTSplit | None = None, data_dir: str | os.PathLike | None = None
+) -> CrossModalData:
     """Two views of Fashion-MNIST: the top half (rows 0-13) and the bottom half (rows 14-27).
 
     The "image" view is the top half and the "text" view the bottom half, each flattened to 392
@@ -486,7 +526,7 @@ def two_view_fashion_mnist(split=None, data_dir=None):
     )
 
 
-def imagenet_transform(images, training, seed=None):
+def imagenet_transform(images: tf.Tensor, training: bool, seed: int | None = None) -> tf.Tensor:
     """torchvision's `Resize(256)` then `RandomCrop(224)` + flip (training) or `CenterCrop(224)`,
     then ImageNet normalisation, on a uint8 RGB batch `(B, H, W, 3)` (a `tf.Tensor`)."""
     import tensorflow as tf
@@ -509,16 +549,16 @@ def imagenet_transform(images, training, seed=None):
 
 
 def paired_dataset(
-    part,
-    batch_size,
-    training,
-    shuffle_seed=None,
-    with_index=False,
-    drop_remainder=None,
-    image_transform=None,
-    modalities=("image", "text"),
-    with_labels=True,
-):
+    part: CrossModalPart,
+    batch_size: int,
+    training: bool,
+    shuffle_seed: int | None = None,
+    with_index: bool = False,
+    drop_remainder: bool | None = None,
+    image_transform: Callable[[tf.Tensor, bool], tf.Tensor] | None = None,
+    modalities: Sequence[str] = ("image", "text"),
+    with_labels: bool = True,
+) -> tf.data.Dataset:
     """`tf.data` of `({"image": ..., "text": ...[, "index": ...]}, labels)` batches of one part.
 
     Args:

@@ -14,11 +14,18 @@ anchor (any member but the anchor that is not a test id), the negative from a ra
 the negative list less the anchor's categories (any member that is not a test id).
 """
 
+from __future__ import annotations
+
 import json
 import os
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from collections.abc import Sequence
 
 import h5py
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from keras_hashing import validation
@@ -57,7 +64,7 @@ def _as_id(value):
     return str(value)
 
 
-def read_ids(path):
+def read_ids(path: str | os.PathLike) -> list[str]:
     """Reads an id list: a `.npy` array (unicode, bytes or ints) or a text file, one id a line.
 
     Returns:
@@ -72,7 +79,7 @@ def read_ids(path):
         return [line.strip() for line in handle if line.strip()]
 
 
-def write_ids(path, ids):
+def write_ids(path: str | os.PathLike, ids: Iterable[str | bytes | int]) -> None:
     """Writes ids as a unicode `.npy` array (the layout of `truetrainid.npy`)."""
     np.save(os.fspath(path), np.asarray([_as_id(i) for i in ids], dtype=np.str_))
 
@@ -99,14 +106,14 @@ class _Entries:
     def __len__(self):
         return len(self.key_set)
 
-    def check_ids(self, ids):
+    def check_ids(self, ids: Iterable[str | bytes | int]) -> None:
         """Raise a `ValueError` naming the file and the ids it lacks."""
         ids = [_as_id(i) for i in ids]
         missing = [i for i in ids if i not in self.key_set]
         if missing:
             raise ValueError(_missing_message(self.kind, self.source, missing, len(ids), len(self)))
 
-    def gather(self, ids):
+    def gather(self, ids: Iterable[str | bytes | int]) -> np.ndarray:
         """float32 array `(len(ids),) + shape`, in the order of `ids`."""
         ids = [_as_id(i) for i in ids]
         self.check_ids(ids)
@@ -129,7 +136,12 @@ class H5Entries(_Entries):
         (1, 4096)
     """
 
-    def __init__(self, path, kind="feature file", expected_shape=None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        kind: str = "feature file",
+        expected_shape: Sequence[int] | None = None,
+    ):
         self.source = os.path.expanduser(os.fspath(path))
         if not os.path.isfile(self.source):
             raise ValueError(f"{kind} {self.source} does not exist.")
@@ -147,7 +159,7 @@ class H5Entries(_Entries):
             )
         self.shape = tuple(expected_shape) if expected_shape is not None else tuple(first.shape)
 
-    def get(self, key):
+    def get(self, key: str | bytes | int) -> np.ndarray:
         key = _as_id(key)
         if key not in self.key_set:
             raise ValueError(_missing_message(self.kind, self.source, [key], 1, len(self)))
@@ -159,20 +171,22 @@ class H5Entries(_Entries):
             )
         return value
 
-    def close(self):
+    def close(self) -> None:
         self._file.close()
 
-    def __enter__(self):
+    def __enter__(self) -> H5Entries:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
 class ArrayEntries(_Entries):
     """In-memory `H5Entries`: rows of `values` keyed by `ids` (for data already in arrays)."""
 
-    def __init__(self, ids, values, kind="feature array"):
+    def __init__(
+        self, ids: Iterable[str | bytes | int], values: npt.ArrayLike, kind: str = "feature array"
+    ):
         self.ids = [_as_id(i) for i in ids]
         self.values = np.asarray(values, dtype=np.float32)
         if len(self.ids) != len(self.values):
@@ -183,19 +197,21 @@ class ArrayEntries(_Entries):
             raise ValueError(f"{kind}: ids are not unique.")
         self.shape = tuple(self.values.shape[1:])
 
-    def get(self, key):
+    def get(self, key: str | bytes | int) -> np.ndarray:
         key = _as_id(key)
         if key not in self.key_set:
             raise ValueError(_missing_message(self.kind, self.source, [key], 1, len(self)))
         return self.values[self.key_set[key]]
 
-    def gather(self, ids):
+    def gather(self, ids: Iterable[str | bytes | int]) -> np.ndarray:
         ids = [_as_id(i) for i in ids]
         self.check_ids(ids)
         return self.values[[self.key_set[i] for i in ids]]
 
 
-def write_h5_entries(path, ids, values):
+def write_h5_entries(
+    path: str | os.PathLike, ids: Iterable[str | bytes | int], values: npt.ArrayLike
+) -> None:
     """Writes one dataset per id (`values[i]` under key `ids[i]`), the layout `H5Entries` reads."""
     values = np.asarray(values, dtype=np.float32)
     ids = [_as_id(i) for i in ids]
@@ -217,14 +233,20 @@ class Membership:
         category_images: dict category -> list of ids (file order).
     """
 
-    def __init__(self, image_categories, category_images):
+    def __init__(
+        self,
+        image_categories: Mapping[str | bytes | int, Iterable[str]],
+        category_images: Mapping[str, Iterable[str | bytes | int]],
+    ):
         self.image_categories = {
             _as_id(k): [str(c) for c in v] for k, v in image_categories.items()
         }
         self.category_images = {str(k): [_as_id(i) for i in v] for k, v in category_images.items()}
 
     @classmethod
-    def from_labels(cls, ids, labels, category_names):
+    def from_labels(
+        cls, ids: Iterable[str | bytes | int], labels: npt.ArrayLike, category_names: Sequence[str]
+    ) -> Membership:
         """Builds both maps from a multi-hot `(N, C)` label matrix."""
         labels = np.asarray(labels)
         ids = [_as_id(i) for i in ids]
@@ -242,7 +264,11 @@ class Membership:
         }
         return cls(image_categories, category_images)
 
-    def write(self, image_categories_path, category_images_path):
+    def write(
+        self,
+        image_categories_path: str | os.PathLike,
+        category_images_path: str | os.PathLike,
+    ) -> None:
         """Writes `imageclas.h5` (group per id, member per category) and `class.h5`."""
         for path, mapping in (
             (image_categories_path, self.image_categories),
@@ -263,7 +289,9 @@ def _h5_name(name, path):
     return name
 
 
-def load_membership(image_categories_path, category_images_path):
+def load_membership(
+    image_categories_path: str | os.PathLike, category_images_path: str | os.PathLike
+) -> Membership:
     """Reads the two membership files; the member *names* carry the information.
 
     Returns:
@@ -322,12 +350,12 @@ class DRSHTripletSampler:
 
     def __init__(
         self,
-        membership,
-        train_ids,
-        test_ids=(),
-        negative_categories=None,
-        strict_negatives=False,
-        seed=0,
+        membership: Membership,
+        train_ids: Iterable[str | bytes | int],
+        test_ids: Iterable[str | bytes | int] = (),
+        negative_categories: Iterable[str] | None = None,
+        strict_negatives: bool = False,
+        seed: int | None = 0,
     ):
         self.membership = membership
         self.train_ids = [_as_id(i) for i in train_ids]
@@ -359,7 +387,7 @@ class DRSHTripletSampler:
         pool = [m for m in members if valid(m)]
         return pool[int(self.rng.integers(len(pool)))] if pool else None
 
-    def sample(self, anchor):
+    def sample(self, anchor: str | bytes | int) -> tuple[str, str, str]:
         """`(anchor, positive, negative)` ids for one anchor."""
         anchor = _as_id(anchor)
         categories = self.membership.image_categories[anchor]
@@ -410,12 +438,12 @@ class DRSHTripletSampler:
             f"(strict_negatives={self.strict_negatives})."
         )
 
-    def epoch(self):
+    def epoch(self) -> Iterator[tuple[str, str, str]]:
         """One epoch of triplets: every training id once, in a fresh random order."""
         for index in self.rng.permutation(len(self.train_ids)):
             yield self.sample(self.train_ids[index])
 
-    def candidate_ids(self):
+    def candidate_ids(self) -> list[str]:
         """Every id that can be drawn as anchor, positive or negative."""
         ids = set(self.train_ids)
         for members in self.membership.category_images.values():
@@ -423,7 +451,14 @@ class DRSHTripletSampler:
         return sorted(ids)
 
 
-def drsh_triplet_dataset(features, attributes, sampler, batch_size=1, epochs=None, check=True):
+def drsh_triplet_dataset(
+    features: H5Entries | ArrayEntries,
+    attributes: H5Entries | ArrayEntries,
+    sampler: DRSHTripletSampler,
+    batch_size: int = 1,
+    epochs: int | None = None,
+    check: bool = True,
+) -> tf.data.Dataset:
     """A `tf.data.Dataset` of DRSH triplet batches (the dict `DRSH.fit` expects).
 
     Each element is `{"features", "attributes", "positive_features", "positive_attributes",
@@ -474,7 +509,12 @@ def drsh_triplet_dataset(features, attributes, sampler, batch_size=1, epochs=Non
     return dataset.batch(int(batch_size), drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def id_dataset(features, attributes, ids, batch_size=256):
+def id_dataset(
+    features: H5Entries | ArrayEntries,
+    attributes: H5Entries | ArrayEntries,
+    ids: Iterable[str | bytes | int],
+    batch_size: int = 256,
+) -> tf.data.Dataset:
     """A `tf.data.Dataset` of `{"features", "attributes"}` batches for `ids`, in order."""
     ids = [_as_id(i) for i in ids]
     features.check_ids(ids)
@@ -487,7 +527,7 @@ def id_dataset(features, attributes, ids, batch_size=256):
 # ----------------------------------------------------------------------------- attribute matrices
 
 
-def top_k_vocabulary_order(scores, k=10):
+def top_k_vocabulary_order(scores: npt.ArrayLike, k: int = 10) -> np.ndarray:
     """Indices of the `k` highest scores, in ascending (vocabulary) order, as `e_x.py` stacks them.
 
     The original ranks with `argsort().argsort()` (NumPy's default, unstable); here ties are
@@ -509,7 +549,9 @@ def top_k_vocabulary_order(scores, k=10):
     return top[0] if single else top
 
 
-def attribute_matrices(scores, word_vectors, k=10):
+def attribute_matrices(
+    scores: npt.ArrayLike, word_vectors: npt.ArrayLike, k: int = 10
+) -> np.ndarray:
     """`(N, k, d)` word vectors of each row's top-`k` concepts, stacked in vocabulary order.
 
     Args:
@@ -527,7 +569,7 @@ def attribute_matrices(scores, word_vectors, k=10):
     return word_vectors[top_k_vocabulary_order(scores, k)]
 
 
-def read_vocabulary(path, key="all_label"):
+def read_vocabulary(path: str | os.PathLike, key: str = "all_label") -> list[str]:
     """A vocabulary list from a JSON file (a list, or a dict with it under `key`) or a text file."""
     path = os.path.expanduser(os.fspath(path))
     if not os.path.isfile(path):
@@ -546,7 +588,9 @@ def read_vocabulary(path, key="all_label"):
         return [line.strip() for line in handle if line.strip()]
 
 
-def remap_keys(source_path, out_path, ids):
+def remap_keys(
+    source_path: str | os.PathLike, out_path: str | os.PathLike, ids: Iterable[str | bytes | int]
+) -> int:
     """`transfer.py`: the k-th key of `source_path` (h5py order) becomes `ids[k]`; repeats skipped.
 
     Returns:

@@ -10,6 +10,8 @@ and 5 000 training images (500 per class) drawn from the database with a seeded 
 Only NumPy is used here, so the loader also serves the NumPy baselines and benchmarks.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import gzip
 import os
@@ -62,7 +64,7 @@ _IDX_DTYPES = {
 }
 
 
-def load_idx(path, expected_ndim=None):
+def load_idx(path: str | os.PathLike, expected_ndim: int | None = None) -> np.ndarray:
     """Reads one IDX file (gzip-compressed or plain) into a NumPy array.
 
     The header is two zero bytes, a type byte (0x08 ubyte, 0x09 byte, 0x0B short, 0x0C int,
@@ -170,7 +172,9 @@ class FashionMNISTSplit:
     database_ids: np.ndarray
     class_names: Tuple[str, ...] = CLASS_NAMES
 
-    def validation_split(self, size=0.1, seed=0, database="train"):
+    def validation_split(
+        self, size: float | int = 0.1, seed: int | None = 0, database: str = "train"
+    ) -> FashionMNISTSplit:
         """Carves a validation set out of the training images, for hyperparameter selection.
 
         The held-out images play the query role, so that retrieval quality can be measured
@@ -274,7 +278,10 @@ def _read_pair(data_dir, images_key, labels_key):
 
 
 def load_fashion_mnist(
-    data_dir=None, num_train_per_class=500, num_query_per_class=100, seed=0
+    data_dir: str | os.PathLike | None = None,
+    num_train_per_class: int = 500,
+    num_query_per_class: int = 100,
+    seed: int = 0,
 ) -> FashionMNISTSplit:
     """Loads Fashion-MNIST and splits it as `shared/benchmark_protocol.md` prescribes.
 

@@ -8,6 +8,8 @@ flipping and mean subtraction are not done here: the model's preprocessing layer
 `img_alexnet_layers` does in the original).
 """
 
+from __future__ import annotations
+
 import concurrent.futures
 import hashlib
 import json
@@ -167,13 +169,13 @@ class ImageListDataset:
 
     def __init__(
         self,
-        list_path,
-        data_root=None,
-        num_labels=None,
-        on_error="raise",
-        image_size=256,
-        cache="memory",
-        verify="header",
+        list_path: str | os.PathLike,
+        data_root: str | os.PathLike | None = None,
+        num_labels: int | None = None,
+        on_error: str = "raise",
+        image_size: int = 256,
+        cache: str | os.PathLike | None = "memory",
+        verify: str = "header",
     ):
         validation.one_of("on_error", on_error, ("raise", "skip"), "ImageListDataset")
         validation.one_of("verify", verify, ("header", "decode"), "ImageListDataset")
@@ -267,14 +269,14 @@ class ImageListDataset:
             return "is not an image OpenCV can decode"
         return _truncation(path)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.paths)
 
     @property
-    def num_labels(self):
+    def num_labels(self) -> int:
         return self.labels.shape[1]
 
-    def load(self, index):
+    def load(self, index: int) -> np.ndarray:
         """The decoded uint8 BGR image of entry `index`, from the cache when it is there.
 
         Raises a `ValueError` naming the file and the list line when OpenCV cannot decode it.
@@ -305,12 +307,12 @@ class ImageListDataset:
 
     def dataset(
         self,
-        batch_size,
-        training,
-        shuffle_seed=None,
-        labels=True,
-        num_parallel_calls=tf.data.AUTOTUNE,
-    ):
+        batch_size: int,
+        training: bool,
+        shuffle_seed: int | None = None,
+        labels: bool = True,
+        num_parallel_calls: int = tf.data.AUTOTUNE,
+    ) -> tf.data.Dataset:
         """Builds the `tf.data.Dataset` of `(images, labels)` batches.
 
         Args:
@@ -368,19 +370,19 @@ class ImageListDataset:
 
 
 def image_list_dataset(
-    list_path,
-    data_root=None,
-    num_labels=None,
-    batch_size=32,
-    training=False,
-    shuffle_seed=None,
-    cache="auto",
-    on_error="raise",
-    image_size=256,
-    labels=True,
-    verify="header",
-    num_parallel_calls=tf.data.AUTOTUNE,
-):
+    list_path: str | os.PathLike,
+    data_root: str | os.PathLike | None = None,
+    num_labels: int | None = None,
+    batch_size: int = 32,
+    training: bool = False,
+    shuffle_seed: int | None = None,
+    cache: str | os.PathLike | None = "auto",
+    on_error: str = "raise",
+    image_size: int = 256,
+    labels: bool = True,
+    verify: str = "header",
+    num_parallel_calls: int = tf.data.AUTOTUNE,
+) -> tf.data.Dataset:
     """`tf.data` batches of a DeepHash list file: uint8 BGR `(B, 256, 256, 3)`, float32 labels.
 
     A shortcut for `ImageListDataset(...).dataset(...)`; see that class for the checks, the

@@ -6,17 +6,26 @@ TensorFlow, so a JAX-only install can read the lists and images; `image_list` se
 through `tf.data`.
 """
 
+from __future__ import annotations
+
 import os
+from collections.abc import Iterable
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from keras_hashing import validation
 
 __all__ = ["load_image", "read_image_list", "write_image_list"]
 
 
-def read_image_list(list_path, num_labels=None, data_root=None, return_line_numbers=False):
+def read_image_list(
+    list_path: str | os.PathLike,
+    num_labels: int | None = None,
+    data_root: str | os.PathLike | None = None,
+    return_line_numbers: bool = False,
+) -> tuple[list[str], np.ndarray] | tuple[list[str], np.ndarray, np.ndarray]:
     """Parses a DeepHash list file: one `relative/path.jpg l_0 ... l_{L-1}` per line.
 
     Tokens are separated by whitespace; the first is the image path, the rest are 0/1 labels
@@ -102,7 +111,11 @@ def read_image_list(list_path, num_labels=None, data_root=None, return_line_numb
     return paths, labels
 
 
-def write_image_list(path, rel_paths, labels):
+def write_image_list(
+    path: str | os.PathLike,
+    rel_paths: Iterable[str | os.PathLike],
+    labels: npt.ArrayLike,
+) -> None:
     """Writes a DeepHash list file: `rel_path l_0 ... l_{L-1}` per line.
 
     Args:
@@ -141,7 +154,7 @@ def write_image_list(path, rel_paths, labels):
             handle.write(" ".join([rel_path, *map(str, row.tolist())]) + "\n")
 
 
-def load_image(path, image_size=256):
+def load_image(path: str | os.PathLike, image_size: int = 256) -> np.ndarray | None:
     """Reads one image the way thulab/DeepHash does: OpenCV, BGR, uint8, bilinear resize.
 
     Grayscale files come back with the gray value in all three channels; an alpha channel is

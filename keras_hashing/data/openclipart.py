@@ -28,6 +28,8 @@ loaders read (DADH's `.mat`, DJSRH's MIRFlickr files, DeepHash list files with t
 images), and `load_openclipart` reads them back with the protocol split.
 """
 
+from __future__ import annotations
+
 import collections
 import dataclasses
 import json
@@ -37,6 +39,7 @@ import re
 import threading
 import warnings
 import xml.etree.ElementTree as ElementTree
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Dict
 from typing import List
@@ -48,6 +51,9 @@ from typing import Tuple
 import numpy as np
 
 from keras_hashing import validation
+
+if TYPE_CHECKING:
+    from keras_hashing.data.cross_modal import CrossModalData
 
 logger = logging.getLogger("keras_hashing")
 
@@ -1071,7 +1077,7 @@ def load_openclipart(
     standardize: bool = True,
     load_images: bool = True,
     require_features: bool = False,
-):
+) -> CrossModalData:
     """Reads a folder written by `write_openclipart` back, split as the protocol says.
 
     Args:

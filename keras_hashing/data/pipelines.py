@@ -7,12 +7,19 @@ with the previous batch, an artefact of its static graph that changes no output,
 it).
 """
 
+from __future__ import annotations
+
 import collections
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from keras_hashing import validation
+
+if TYPE_CHECKING:
+    from keras_hashing.data.fashion_mnist import FashionMNISTSplit
 
 __all__ = [
     "FashionMNISTDatasets",
@@ -22,7 +29,13 @@ __all__ = [
 ]
 
 
-def array_dataset(images, labels, batch_size, training, shuffle_seed=None):
+def array_dataset(
+    images: npt.ArrayLike,
+    labels: npt.ArrayLike | None,
+    batch_size: int,
+    training: bool,
+    shuffle_seed: int | None = None,
+) -> tf.data.Dataset:
     """A `tf.data.Dataset` of batches drawn from in-memory arrays.
 
     Batches are gathered by index from the arrays, which is much faster than slicing item by
@@ -83,7 +96,7 @@ def array_dataset(images, labels, batch_size, training, shuffle_seed=None):
     )
 
 
-def fashion_mnist_inputs(images_uint8):
+def fashion_mnist_inputs(images_uint8: npt.ArrayLike) -> np.ndarray:
     """Fashion-MNIST pixels as network inputs: float32 `(N, 28, 28, 1)` in [0, 1].
 
     Args:
@@ -122,8 +135,12 @@ Attributes:
 
 
 def fashion_mnist_datasets(
-    split, batch_size, val_batch_size=None, shuffle_seed=None, eval_labels=False
-):
+    split: FashionMNISTSplit,
+    batch_size: int,
+    val_batch_size: int | None = None,
+    shuffle_seed: int | None = None,
+    eval_labels: bool = False,
+) -> FashionMNISTDatasets:
     """Train, query and database pipelines of a Fashion-MNIST split (float32 (B, 28, 28, 1) inputs).
 
     Args:

@@ -1,5 +1,7 @@
 """Named retrieval datasets as the example scripts use them: train / query / database."""
 
+from __future__ import annotations
+
 import dataclasses
 import os
 import warnings
@@ -65,14 +67,14 @@ class RetrievalData:
 
 
 def load_retrieval_data(
-    name,
-    data_dir=None,
-    batch_size=128,
-    val_batch_size=16,
-    seed=None,
-    on_error="raise",
-    validation=None,
-):
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    batch_size: int = 128,
+    val_batch_size: int = 16,
+    seed: int | None = None,
+    on_error: str = "raise",
+    validation: int | None = None,
+) -> RetrievalData:
     """Loads `fashion_mnist`, a DeepHash list-file dataset, or `tfds:<name>`.
 
     Args:

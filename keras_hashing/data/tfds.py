@@ -7,14 +7,23 @@ split follows the standard CIFAR-10 protocol (100 queries and 500 training image
 rest is the database, all disjoint), which is what `data/cifar10/prepare.py` writes for list files.
 """
 
+from __future__ import annotations
+
 import dataclasses
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from keras_hashing import validation
 from keras_hashing.data import pipelines
+
+if TYPE_CHECKING:
+    from keras_hashing.data.registry import RetrievalData
 
 __all__ = [
     "convert_images",
@@ -36,7 +45,9 @@ def _tfds():
     return tensorflow_datasets
 
 
-def convert_images(images, image_size=None, bgr=False):
+def convert_images(
+    images: npt.ArrayLike, image_size: int | None = None, bgr: bool = False
+) -> np.ndarray:
     """Converts uint8 RGB or grayscale images to the DeepHash convention when asked.
 
     Args:
@@ -151,19 +162,19 @@ def _caffe_batches(dataset, image_size, bgr, with_labels):
 
 
 def load_tfds_split(
-    name,
-    split,
-    data_dir=None,
-    image_size=None,
-    bgr=False,
-    as_dataset=False,
-    batch_size=32,
-    training=False,
-    shuffle_seed=None,
-    download=True,
-    image_key="image",
-    label_key="label",
-):
+    name: str,
+    split: str,
+    data_dir: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    bgr: bool = False,
+    as_dataset: bool = False,
+    batch_size: int = 32,
+    training: bool = False,
+    shuffle_seed: int | None = None,
+    download: bool = True,
+    image_key: str = "image",
+    label_key: str = "label",
+) -> tuple[np.ndarray, np.ndarray] | tf.data.Dataset:
     """Loads one split of a TFDS image dataset with one-hot (or multi-hot) labels.
 
     Args:
@@ -200,7 +211,13 @@ def load_tfds_split(
     return _caffe_batches(dataset, image_size, bgr, with_labels=True).prefetch(tf.data.AUTOTUNE)
 
 
-def retrieval_split(labels, query_candidates, query_per_class=100, train_per_class=500, seed=0):
+def retrieval_split(
+    labels: npt.ArrayLike,
+    query_candidates: npt.ArrayLike,
+    query_per_class: int = 100,
+    train_per_class: int = 500,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The standard CIFAR-10 retrieval split: disjoint query / train / database index sets.
 
     For each class in order, `query_per_class` queries are drawn from `query_candidates`, then
@@ -260,18 +277,18 @@ def retrieval_split(labels, query_candidates, query_per_class=100, train_per_cla
 
 
 def load_retrieval_data(
-    name,
-    data_dir=None,
-    batch_size=128,
-    val_batch_size=16,
-    seed=None,
-    splits=("train", "test"),
-    query_split="test",
-    query_per_class=100,
-    train_per_class=500,
-    image_size=256,
-    download=True,
-):
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    batch_size: int = 128,
+    val_batch_size: int = 16,
+    seed: int | None = None,
+    splits: Sequence[str] = ("train", "test"),
+    query_split: str = "test",
+    query_per_class: int = 100,
+    train_per_class: int = 500,
+    image_size: int = 256,
+    download: bool = True,
+) -> RetrievalData:
     """A TFDS dataset as a `RetrievalData` with the standard CIFAR-10 protocol split.
 
     The named splits are concatenated in order; queries are drawn from `query_split`
@@ -367,19 +384,19 @@ def _parse_spec(spec, split):
 
 
 def dataset_from_spec(
-    spec,
-    split=None,
-    data_dir=None,
-    as_dataset=False,
-    image_size=None,
-    bgr=None,
-    batch_size=32,
-    training=False,
-    shuffle_seed=None,
-    download=True,
-    num_labels=None,
-    on_error="raise",
-):
+    spec: str,
+    split: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    as_dataset: bool = False,
+    image_size: int | None = None,
+    bgr: bool | None = None,
+    batch_size: int = 32,
+    training: bool = False,
+    shuffle_seed: int | None = None,
+    download: bool = True,
+    num_labels: int | None = None,
+    on_error: str = "raise",
+) -> tuple[np.ndarray, np.ndarray] | tf.data.Dataset:
     """Resolves a dataset spec string to `(images, labels)` arrays or a `tf.data.Dataset`.
 
     Specs:

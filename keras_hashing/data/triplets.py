@@ -7,12 +7,20 @@ pairwise training, `TripletSampler` + `triplet_dataset` for DTQ's `[anchors; pos
 batches (thulab/DeepHash DeepHash/model/dtq/util.py, `Dataset.next_batch_triplet`).
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import tensorflow as tf
 
 from keras_hashing import validation
+
+if TYPE_CHECKING:
+    from keras_hashing.data.image_list import ImageListDataset
 
 STRATEGIES = ("hard", "all", "margin")
 
@@ -26,7 +34,7 @@ class IndexedSource:
         labels: `(n, L)` label matrix.
     """
 
-    def __init__(self, inputs, labels):
+    def __init__(self, inputs: npt.ArrayLike | ImageListDataset, labels: npt.ArrayLike):
         self.labels = np.asarray(labels, dtype=np.float32)
         if self.labels.ndim != 2:
             raise ValueError(f"`labels` must be (n, L), found shape {self.labels.shape}.")
@@ -45,7 +53,7 @@ class IndexedSource:
             )
         self.num_samples = len(self.labels)
 
-    def take(self, indices):
+    def take(self, indices: npt.ArrayLike) -> np.ndarray:
         """NumPy inputs of the given indices."""
         indices = np.asarray(indices, dtype=np.int64)
         if self.array is not None:
@@ -78,7 +86,13 @@ def _as_source(inputs, labels):
     return inputs if isinstance(inputs, IndexedSource) else IndexedSource(inputs, labels)
 
 
-def indexed_dataset(inputs, labels, batch_size, training=True, shuffle_seed=None):
+def indexed_dataset(
+    inputs: npt.ArrayLike | ImageListDataset | IndexedSource,
+    labels: npt.ArrayLike | None,
+    batch_size: int,
+    training: bool = True,
+    shuffle_seed: int | None = None,
+) -> tf.data.Dataset:
     """`tf.data` of `({"images", "indices"}, labels)` batches for DQN and DVSQ.
 
     Args:
@@ -124,8 +138,15 @@ def _shares_label(labels, anchor_row):
 
 
 def mine_triplets(
-    embeddings, labels, margin, n_part=1, strategy="margin", rng=None, perm=None, verbose=0
-):
+    embeddings: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    margin: float,
+    n_part: int = 1,
+    strategy: str = "margin",
+    rng: np.random.RandomState | np.random.Generator | int | None = None,
+    perm: np.ndarray | None = None,
+    verbose: int = 0,
+) -> np.ndarray:
     """DTQ's triplet mining, always with squared Euclidean distance.
 
     thulab/DeepHash DeepHash/model/dtq/util.py, `Dataset.update_triplets`.
@@ -257,14 +278,14 @@ class TripletSampler:
 
     def __init__(
         self,
-        inputs,
-        labels,
-        batch_size,
-        margin=30.0,
-        strategy="margin",
-        n_part=20,
-        threshold=64000,
-        seed=None,
+        inputs: npt.ArrayLike | ImageListDataset | IndexedSource,
+        labels: npt.ArrayLike | None,
+        batch_size: int,
+        margin: float = 30.0,
+        strategy: str = "margin",
+        n_part: int = 20,
+        threshold: int = 64000,
+        seed: int | None = None,
     ):
         validation.one_of("strategy", strategy, STRATEGIES, "TripletSampler")
         self.source = _as_source(inputs, labels)
@@ -280,14 +301,14 @@ class TripletSampler:
         self.cursor = 0
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
         return self.source.num_samples
 
     @property
-    def labels(self):
+    def labels(self) -> np.ndarray:
         return self.source.labels
 
-    def mine(self, embeddings, verbose=0):
+    def mine(self, embeddings: npt.ArrayLike, verbose: int = 0) -> int:
         """Mines from `(n, D)` embeddings, then halves `n_part` below the threshold."""
         self.triplets = mine_triplets(
             embeddings,
@@ -303,10 +324,10 @@ class TripletSampler:
             self.n_part //= 2
         return len(self.triplets)
 
-    def steps_per_epoch(self):
+    def steps_per_epoch(self) -> int:
         return len(self.triplets) // self.batch_size
 
-    def epoch_indices(self):
+    def epoch_indices(self) -> Iterator[np.ndarray]:
         """Yields the `(3T,)` index batches of one epoch."""
         steps = self.steps_per_epoch()
         if steps == 0:
@@ -323,14 +344,14 @@ class TripletSampler:
             chunk = self.triplets[start : self.cursor]
             yield np.concatenate([chunk[:, 0], chunk[:, 1], chunk[:, 2]]).astype(np.int64)
 
-    def forward_batches(self, batch_size):
+    def forward_batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yields `(indices, inputs)` over the whole training set in order (embedding refresh)."""
         for start in range(0, self.num_samples, int(batch_size)):
             indices = np.arange(start, min(start + int(batch_size), self.num_samples))
             yield indices, self.source.take(indices)
 
 
-def triplet_dataset(sampler):
+def triplet_dataset(sampler: TripletSampler) -> tf.data.Dataset:
     """`tf.data` of DTQ batches: `({"images": [a; p; n], "indices": ...}, labels)`, 3T rows each.
 
     The generator reads the sampler's current triplets at the start of every epoch, so the

@@ -19,21 +19,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from typing import TYPE_CHECKING
 from typing import Callable
 from typing import Mapping
 from typing import Sequence
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from keras_hashing import validation
 from keras_hashing.data.image_list import load_image
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 MANIFEST = "manifest.json"
 CHUNK = 256  # images per write; the manifest records progress after each chunk
 
 
-def crop_views(image: np.ndarray, num_views: int, image_size: int, rng) -> np.ndarray:
+def crop_views(
+    image: np.ndarray, num_views: int, image_size: int, rng: np.random.Generator
+) -> np.ndarray:
     """`num_views` crops of one resized image: view 0 centred, the others random and maybe
     flipped left-right.
 
@@ -374,9 +381,9 @@ def trunk_cache_dataset(
     batch_size: int,
     training: bool = False,
     seed: int = 0,
-    rows=None,
+    rows: npt.ArrayLike | None = None,
     with_indices: bool = False,
-):
+) -> tf.data.Dataset:
     """A `tf.data.Dataset` over one split of a `TrunkCache`.
 
     Training: `(feature_maps, labels)` float32 batches, reshuffled every epoch, one randomly

@@ -7,17 +7,24 @@ the words they stand for; for a new dataset the rows are built here from the lab
 gensim.
 """
 
+from __future__ import annotations
+
 import os
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from keras_hashing import validation
 
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
 MISSING = ("raise", "random", "zeros")
 
 
-def load_deephash_wordvec(path):
+def load_deephash_wordvec(path: str | os.PathLike) -> np.ndarray:
     """Reads a DeepHash `<dataset>_wordvec.txt`: one row of floats per label, label order.
 
     Args:
@@ -35,7 +42,9 @@ def load_deephash_wordvec(path):
     return rows.astype(np.float32)
 
 
-def load_keyed_vectors(path, file_format="word2vec", binary=None):
+def load_keyed_vectors(
+    path: str | os.PathLike, file_format: str = "word2vec", binary: bool | None = None
+) -> KeyedVectors:
     """Loads word vectors with gensim.
 
     Args:
@@ -81,15 +90,15 @@ def _word_vector(vectors, word):
 
 
 def label_embeddings(
-    label_names,
-    vectors,
-    file_format="word2vec",
-    binary=None,
-    compound="mean",
-    on_missing="raise",
-    normalize=False,
-    seed=0,
-):
+    label_names: Iterable[str],
+    vectors: KeyedVectors | str | os.PathLike,
+    file_format: str = "word2vec",
+    binary: bool | None = None,
+    compound: str | None = "mean",
+    on_missing: str = "raise",
+    normalize: bool = False,
+    seed: int = 0,
+) -> np.ndarray:
     """Builds the `L x d` label-embedding matrix from label names.
 
     A name is looked up as written, lower-cased, and with spaces as underscores (word2vec

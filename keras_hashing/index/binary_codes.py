@@ -10,7 +10,10 @@ Code lengths that are not a multiple of 8 are padded with zero bits on the right
 identical in every code, so Hamming distances are unchanged.
 """
 
+from __future__ import annotations
+
 import numpy as np
+import numpy.typing as npt
 
 from keras_hashing import validation
 
@@ -22,12 +25,14 @@ def num_code_bytes(code_length: int) -> int:
     return -(-int(code_length) // 8)
 
 
-def _first_bad(mask):
+def _first_bad(mask: np.ndarray) -> tuple[int, int]:
     row, column = np.argwhere(mask)[0]
     return int(row), int(column)
 
 
-def pack_codes(codes, code_length: int | None = None, name: str = "codes") -> np.ndarray:
+def pack_codes(
+    codes: npt.ArrayLike, code_length: int | None = None, name: str = "codes"
+) -> np.ndarray:
     """Checks binary codes and packs them into `(N, ceil(D / 8))` uint8, bit 1 for +1 (or 1).
 
     Args:
@@ -99,7 +104,7 @@ def pack_codes(codes, code_length: int | None = None, name: str = "codes") -> np
     return np.packbits(bits, axis=1)
 
 
-def unpack_codes(packed: np.ndarray, code_length: int) -> np.ndarray:
+def unpack_codes(packed: npt.ArrayLike, code_length: int) -> np.ndarray:
     """Packed uint8 codes back to `{-1, +1}` int8 `(N, code_length)`.
 
     Example:

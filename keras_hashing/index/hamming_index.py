@@ -14,11 +14,16 @@ Three faiss structures sit behind one interface:
   buckets within `max_flips` and is approximate.
 """
 
+from __future__ import annotations
+
 import io
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from keras_hashing import validation
 from keras_hashing.index.binary_codes import num_code_bytes
@@ -45,7 +50,7 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def check_ids(ids, count: int, start: int, where: str) -> np.ndarray:
+def check_ids(ids: npt.ArrayLike | None, count: int, start: int, where: str) -> np.ndarray:
     """User ids of `count` new items as int64; default `start .. start + count - 1`."""
     if ids is None:
         return np.arange(start, start + count, dtype=np.int64)
@@ -66,7 +71,7 @@ def check_ids(ids, count: int, start: int, where: str) -> np.ndarray:
     return ids
 
 
-def clip_radius(radius, code_length: int, where: str) -> int:
+def clip_radius(radius: int, code_length: int, where: str) -> int:
     """`radius` checked as an integer >= 0, then capped at `code_length` (no farther code)."""
     return min(validation.nonnegative_int("radius", radius, where), code_length)
 
@@ -169,7 +174,7 @@ class HammingIndex:
         return self._threads
 
     @threads.setter
-    def threads(self, value):
+    def threads(self, value: int | None) -> None:
         if value is None:
             value = available_cores()
         self._threads = validation.positive_int("threads", value, "HammingIndex")
@@ -180,7 +185,7 @@ class HammingIndex:
         return self._nprobe
 
     @nprobe.setter
-    def nprobe(self, value):
+    def nprobe(self, value: int) -> None:
         self._nprobe = validation.positive_int("nprobe", value, "HammingIndex")
         if self.nlist is not None:
             self._index.nprobe = min(self._nprobe, self.nlist)
@@ -202,7 +207,7 @@ class HammingIndex:
         return self._ids
 
     # --- building -------------------------------------------------------------------------
-    def train(self, codes) -> None:
+    def train(self, codes: npt.ArrayLike) -> None:
         """Trains the IVF cells (binary k-means) on `codes`; nothing to do for flat and hash."""
         packed = pack_codes(codes, self.code_length)
         if self.nlist is None:
@@ -215,7 +220,7 @@ class HammingIndex:
         _faiss().omp_set_num_threads(self.threads)
         self._index.train(packed)
 
-    def add(self, codes, ids=None) -> None:
+    def add(self, codes: npt.ArrayLike, ids: npt.ArrayLike | None = None) -> None:
         """Appends codes, with int64 `ids` (default: continuing from `len(self)`).
 
         May be called once per batch. An untrained IVF index is trained on the first batch.
@@ -240,14 +245,14 @@ class HammingIndex:
         self._id_chunks.append(ids)
 
     # --- searching ------------------------------------------------------------------------
-    def _positions_to_ids(self, positions):
+    def _positions_to_ids(self, positions: np.ndarray) -> np.ndarray:
         ids = self.ids
         if not len(ids):
             return np.full(positions.shape, -1, np.int64)
         found = positions >= 0
         return np.where(found, ids[np.where(found, positions, 0)], -1)
 
-    def search(self, query_codes, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query_codes: npt.ArrayLike, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The `k` nearest items of each query.
 
         Args:
@@ -272,7 +277,9 @@ class HammingIndex:
             distances[missing] = -1
         return distances, self._positions_to_ids(positions)
 
-    def range_search(self, query_codes, radius: int) -> tuple[list, list]:
+    def range_search(
+        self, query_codes: npt.ArrayLike, radius: int
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Every item within Hamming distance `radius` (inclusive) of each query.
 
         Exact for the flat and hash structures; the IVF one searches its `nprobe` cells.
@@ -304,7 +311,9 @@ class HammingIndex:
                 id_lists.append(ids[start:stop][order])
         return distance_lists, id_lists
 
-    def _over_query_slices(self, run, queries):
+    def _over_query_slices(
+        self, run: Callable[[np.ndarray], Any], queries: np.ndarray
+    ) -> list[Any]:
         """`run` applied to up to `threads` consecutive slices of `queries`, results in order.
 
         faiss parallelises a binary search inside each batch of 32 queries, one OpenMP region
@@ -327,7 +336,7 @@ class HammingIndex:
             return list(pool.map(run_alone, slices))
 
     # --- storage --------------------------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Writes the index, its ids and settings to one file (NumPy `.npz` format).
 
         The file is written at `path` exactly (no extension is added).
@@ -351,7 +360,7 @@ class HammingIndex:
             file.write(buffer.getvalue())
 
     @classmethod
-    def load(cls, path, threads: int | None = None) -> "HammingIndex":
+    def load(cls, path: str | os.PathLike, threads: int | None = None) -> HammingIndex:
         """Reads an index written by `save`.
 
         Raises:

@@ -6,7 +6,13 @@ Needs the optional extra: `pip install "keras_hashing[milvus]"` (`pymilvus>=2.5,
 `milvus-lite==2.5.1`; milvus-lite 3.x rejects binary vectors).
 """
 
+from __future__ import annotations
+
+import os
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from keras_hashing import validation
 from keras_hashing.index.binary_codes import num_code_bytes
@@ -32,7 +38,7 @@ def _pymilvus():
     return pymilvus
 
 
-def is_milvus_uri(path) -> bool:
+def is_milvus_uri(path: str | os.PathLike) -> bool:
     """Whether `path` names a Milvus store: a milvus-lite `.db` file or a server URI."""
     text = str(path)
     return text.endswith(".db") or text.startswith(("http://", "https://", "tcp://", "unix:"))
@@ -112,7 +118,7 @@ class MilvusHammingIndex:
         rows = self._client.query(self.collection, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
-    def add(self, codes, ids=None) -> None:
+    def add(self, codes: npt.ArrayLike, ids: npt.ArrayLike | None = None) -> None:
         """Inserts codes with int64 `ids` (default: continuing from `len(self)`)."""
         packed = pack_codes(codes, self.code_length)
         ids = check_ids(ids, len(packed), len(self) if ids is None else 0, "MilvusHammingIndex.add")
@@ -141,13 +147,13 @@ class MilvusHammingIndex:
         return results
 
     @staticmethod
-    def _sorted_hits(hits):
+    def _sorted_hits(hits: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         distances = np.array([hit["distance"] for hit in hits], np.float64).astype(np.int32)
         ids = np.array([hit["id"] for hit in hits], np.int64)
         order = np.lexsort((ids, distances))
         return distances[order], ids[order]
 
-    def search(self, query_codes, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query_codes: npt.ArrayLike, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The `k` (<= 16 384) nearest items: `(distances, ids)`, int32 and int64 `(Q, k)`.
 
         Places beyond the stored items hold id -1 and distance -1 (an empty collection gives
@@ -167,7 +173,9 @@ class MilvusHammingIndex:
             ids[row, : len(hits)] = found_ids
         return distances, ids
 
-    def range_search(self, query_codes, radius: int) -> tuple[list, list]:
+    def range_search(
+        self, query_codes: npt.ArrayLike, radius: int
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Every item within Hamming distance `radius` (inclusive), as `HammingIndex`.
 
         Raises:
@@ -191,7 +199,7 @@ class MilvusHammingIndex:
             id_lists.append(found_ids)
         return distance_lists, id_lists
 
-    def save(self, path=None) -> None:
+    def save(self, path: str | os.PathLike | None = None) -> None:
         """Flushes the collection; Milvus already stores it (at `uri`), so `path` must be None."""
         if path is not None:
             raise ValueError(
@@ -208,10 +216,10 @@ class MilvusHammingIndex:
         """Closes the connection (and the milvus-lite process, for a local file)."""
         self._client.close()
 
-    def __enter__(self):
+    def __enter__(self) -> MilvusHammingIndex:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __repr__(self) -> str:

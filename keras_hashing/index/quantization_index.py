@@ -15,9 +15,13 @@ The tables are float64, so only items whose float32 distances agree to about 1e-
 differently from the metric's float32 arithmetic.
 """
 
+from __future__ import annotations
+
 import io
+import os
 
 import numpy as np
+import numpy.typing as npt
 
 from keras_hashing import validation
 from keras_hashing.index.hamming_index import check_ids
@@ -79,7 +83,7 @@ class QuantizationIndex:
         thulab/DeepHash `DeepHash/evaluation/__init__.py`, `MAPs_CQ.get_mAPs_AQD` / `_SQD`.
     """
 
-    def __init__(self, codebook, num_codebooks: int, metric: str = "inner_product"):
+    def __init__(self, codebook: npt.ArrayLike, num_codebooks: int, metric: str = "inner_product"):
         codebook = np.asarray(codebook)
         if codebook.ndim != 2 or not np.issubdtype(codebook.dtype, np.number):
             raise ValueError(
@@ -128,7 +132,7 @@ class QuantizationIndex:
         """int64 ids of the stored items, in added order."""
         return self._ids
 
-    def _as_indices(self, codes, name):
+    def _as_indices(self, codes: npt.ArrayLike, name: str) -> np.ndarray:
         codes = np.asarray(codes)
         size = self.num_codebooks * self.num_codewords
         if codes.ndim != 2 or codes.shape[1] not in (self.num_codebooks, size):
@@ -160,12 +164,12 @@ class QuantizationIndex:
             )
         return codes
 
-    def reconstruct(self, codes) -> np.ndarray:
+    def reconstruct(self, codes: npt.ArrayLike) -> np.ndarray:
         """float64 reconstructions `(N, D)` of codeword indices or one-hot codes."""
         rows = self._as_indices(codes, "codes") + self._offsets
         return self._codebook64[rows].sum(axis=1)
 
-    def add(self, codes, ids=None) -> None:
+    def add(self, codes: npt.ArrayLike, ids: npt.ArrayLike | None = None) -> None:
         """Appends items given as `(N, M)` codeword indices or `(N, M*K)` one-hot codes.
 
         Args:
@@ -185,7 +189,7 @@ class QuantizationIndex:
             norms = np.square(self._codebook64[indices + self._offsets].sum(axis=1)).sum(axis=1)
             self._squared_norms = np.concatenate([self._squared_norms, norms])
 
-    def _queries(self, queries, mode):
+    def _queries(self, queries: npt.ArrayLike, mode: str) -> np.ndarray:
         validation.one_of("mode", mode, MODES, "QuantizationIndex")
         if mode == "SQD":
             return self.reconstruct(queries)
@@ -199,12 +203,12 @@ class QuantizationIndex:
             raise ValueError("QuantizationIndex: AQD queries must be finite numbers.")
         return queries.astype(np.float64)
 
-    def distances(self, queries, mode: str = "AQD") -> np.ndarray:
+    def distances(self, queries: npt.ArrayLike, mode: str = "AQD") -> np.ndarray:
         """float64 distances `(Q, N)` of every query to every stored item (smaller is nearer)."""
         queries = self._queries(queries, mode)
         return self._block_distances(queries)
 
-    def _block_distances(self, queries):
+    def _block_distances(self, queries: np.ndarray) -> np.ndarray:
         # One table per query: T[q, m*K + w] = -q . C[m*K + w]; an item sums M entries.
         tables = -(queries @ self._codebook64.T)
         rows = self._codes.astype(np.int64) + self._offsets
@@ -217,7 +221,9 @@ class QuantizationIndex:
             distances += np.square(queries).sum(axis=1, keepdims=True)
         return distances
 
-    def search(self, queries, k: int, mode: str = "AQD") -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: npt.ArrayLike, k: int, mode: str = "AQD"
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The `k` nearest stored items of each query.
 
         Args:
@@ -248,7 +254,7 @@ class QuantizationIndex:
             ids[start : start + block, :found] = self._ids[columns]
         return distances, ids
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         """Writes codebook, codes, ids and metric to one file (NumPy `.npz` format) at `path`."""
         buffer = io.BytesIO()
         np.savez(
@@ -265,7 +271,7 @@ class QuantizationIndex:
             file.write(buffer.getvalue())
 
     @classmethod
-    def load(cls, path) -> "QuantizationIndex":
+    def load(cls, path: str | os.PathLike) -> QuantizationIndex:
         """Reads an index written by `save`; a ValueError names a file of another kind."""
         try:
             stored = dict(np.load(path, allow_pickle=False))

@@ -1,5 +1,10 @@
 """thulab/DeepHash's in-graph image preprocessing: BGR->RGB, random or 10-crop 227x227, RGB mean."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -65,16 +70,16 @@ class CaffeCrop(keras.layers.Layer):
 
     def __init__(
         self,
-        crop_size=227,
-        mean=(123.68, 116.779, 103.939),
-        bgr_input=True,
-        max_offset=29,
-        ten_crop_offsets=_DEFAULT_OFFSETS,
-        seed=None,
-        scale=1.0,
-        flipped_views=True,
-        **kwargs,
-    ):
+        crop_size: int = 227,
+        mean: Sequence[float] = (123.68, 116.779, 103.939),
+        bgr_input: bool = True,
+        max_offset: int = 29,
+        ten_crop_offsets: Sequence[Sequence[int]] = _DEFAULT_OFFSETS,
+        seed: int | None = None,
+        scale: float = 1.0,
+        flipped_views: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         crop_size = validation.positive_int("crop_size", crop_size, "CaffeCrop")
         max_offset = validation.nonnegative_int("max_offset", max_offset, "CaffeCrop")

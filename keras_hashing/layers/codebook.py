@@ -13,11 +13,19 @@ lives here, so it is saved with the model (`.keras`, `save_weights`, `BackupAndR
 * `update_rounds` int32 scalar: how many code-update rounds have run (drives DQN/DVSQ's λ warm-up).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -42,7 +50,15 @@ class Codebook(keras.layers.Layer):
     (3, 8)
     """
 
-    def __init__(self, num_codebooks, num_codewords, dim, num_samples=None, seed=None, **kwargs):
+    def __init__(
+        self,
+        num_codebooks: int,
+        num_codewords: int,
+        dim: int,
+        num_samples: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.num_codebooks = validation.positive_int("num_codebooks", num_codebooks, "Codebook")
         self.num_codewords = validation.positive_int("num_codewords", num_codewords, "Codebook")
@@ -97,7 +113,7 @@ class Codebook(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.dim)
 
-    def one_hot(self, codes):
+    def one_hot(self, codes: Tensor) -> Tensor:
         """The original's `(B, M*K)` one-hot-per-codebook matrix of `(B, M)` integer codes."""
         codes = ops.cast(codes, "int32") + self._offsets()[None, :]
         return ops.sum(ops.one_hot(codes, self.num_codebooks * self.num_codewords), axis=1)
@@ -109,12 +125,12 @@ class Codebook(keras.layers.Layer):
                 "no per-sample codes; pass num_samples (the training-set size)."
             )
 
-    def gather_codes(self, sample_indices):
+    def gather_codes(self, sample_indices: Tensor) -> Tensor:
         """Stored `(B, M)` codes of the given dataset indices."""
         self._require_store()
         return ops.take(self.codes, ops.cast(sample_indices, "int32"), axis=0)
 
-    def store_outputs(self, sample_indices, outputs):
+    def store_outputs(self, sample_indices: Tensor, outputs: Tensor) -> None:
         """Writes a batch of outputs into `stored_outputs` (a duplicate index: one write wins)."""
         self._require_store()
         indices = ops.reshape(ops.cast(sample_indices, "int32"), (-1, 1))
@@ -124,10 +140,10 @@ class Codebook(keras.layers.Layer):
         self.stored_outputs.assign(updated)
 
     # --- NumPy side (the code/codebook updates between steps) -------------------------------
-    def get_codebook(self):
+    def get_codebook(self) -> np.ndarray:
         return np.asarray(ops.convert_to_numpy(self.codebook), dtype=np.float32)
 
-    def set_codebook(self, codebook):
+    def set_codebook(self, codebook: ArrayLike) -> None:
         codebook = np.asarray(codebook, dtype=np.float32)
         expected = (self.num_codebooks * self.num_codewords, self.dim)
         if codebook.shape != expected:
@@ -137,11 +153,11 @@ class Codebook(keras.layers.Layer):
             )
         self.codebook.assign(codebook)
 
-    def get_codes(self):
+    def get_codes(self) -> np.ndarray:
         self._require_store()
         return np.asarray(ops.convert_to_numpy(self.codes), dtype=np.int64)
 
-    def set_codes(self, codes):
+    def set_codes(self, codes: ArrayLike) -> None:
         self._require_store()
         codes = np.asarray(codes)
         expected = (self.num_samples, self.num_codebooks)
@@ -157,11 +173,13 @@ class Codebook(keras.layers.Layer):
             )
         self.codes.assign(codes.astype(np.int32))
 
-    def get_stored_outputs(self):
+    def get_stored_outputs(self) -> np.ndarray:
         self._require_store()
         return np.asarray(ops.convert_to_numpy(self.stored_outputs), dtype=np.float32)
 
-    def set_stored_outputs(self, outputs, sample_indices=None):
+    def set_stored_outputs(
+        self, outputs: ArrayLike, sample_indices: ArrayLike | None = None
+    ) -> None:
         self._require_store()
         outputs = np.asarray(outputs, dtype=np.float32)
         if sample_indices is None:
@@ -176,13 +194,13 @@ class Codebook(keras.layers.Layer):
         current[np.asarray(sample_indices)] = outputs
         self.stored_outputs.assign(current)
 
-    def get_rounds(self):
+    def get_rounds(self) -> int:
         return int(ops.convert_to_numpy(self.update_rounds))
 
-    def set_rounds(self, value):
+    def set_rounds(self, value: int) -> None:
         self.update_rounds.assign(int(value))
 
-    def reconstruct_numpy(self, codes, codebook=None):
+    def reconstruct_numpy(self, codes: ArrayLike, codebook: ArrayLike | None = None) -> np.ndarray:
         """NumPy reconstructions of `(N, M)` integer codes (default: the current codebook)."""
         codebook = self.get_codebook() if codebook is None else np.asarray(codebook, np.float32)
         codes = (

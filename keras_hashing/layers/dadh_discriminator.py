@@ -1,9 +1,17 @@
 """DADH's discriminator MLP (Zjut-MultimediaPlus/DADH, `models/dadh.py`, `Discriminator`)."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
 
 from keras_hashing import validation
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -20,7 +28,12 @@ class DADHDiscriminator(keras.layers.Layer):
         seed: optional int.
     """
 
-    def __init__(self, hidden_units=(1024, 512), seed=None, **kwargs):
+    def __init__(
+        self,
+        hidden_units: Sequence[int] = (1024, 512),
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.hidden_units = tuple(
             validation.positive_int("hidden_units", u, "DADHDiscriminator") for u in hidden_units
@@ -54,7 +67,7 @@ class DADHDiscriminator(keras.layers.Layer):
             x = ops.relu(layer(x))
         return ops.squeeze(self.dense_layers[-1](x), axis=-1)
 
-    def input_gradient(self, inputs):
+    def input_gradient(self, inputs: Tensor) -> Tensor:
         """`d logit_b / d inputs_b` for every row b, `(B, input_dim)`."""
         masks = []
         x = inputs

@@ -1,5 +1,9 @@
 """Local response normalisation across channels (TensorFlow's formula) for CaffeNet."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 
 from keras_hashing import backend_ops
@@ -40,7 +44,14 @@ class LocalResponseNormalization(keras.layers.Layer):
         Networks", NeurIPS 2012, Section 3.3.
     """
 
-    def __init__(self, depth_radius=2, alpha=2e-5, beta=0.75, bias=1.0, **kwargs):
+    def __init__(
+        self,
+        depth_radius: int = 2,
+        alpha: float = 2e-5,
+        beta: float = 0.75,
+        bias: float = 1.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         where = "LocalResponseNormalization"
         self.depth_radius = validation.nonnegative_int("depth_radius", depth_radius, where)

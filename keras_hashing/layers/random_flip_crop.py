@@ -1,5 +1,9 @@
 """Random flip and shift for small images: the 28x28 analogue of the original's flip + crop."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -38,7 +42,15 @@ class RandomFlipCrop(keras.layers.Layer):
     (4, 28, 28, 1)
     """
 
-    def __init__(self, padding=2, flip=True, seed=None, inference_views=1, cutout=0, **kwargs):
+    def __init__(
+        self,
+        padding: int = 2,
+        flip: bool = True,
+        seed: int | None = None,
+        inference_views: int = 1,
+        cutout: int = 0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         padding = validation.nonnegative_int("padding", padding, "RandomFlipCrop")
         cutout = validation.nonnegative_int("cutout", cutout, "RandomFlipCrop")
@@ -55,7 +67,7 @@ class RandomFlipCrop(keras.layers.Layer):
         self.cutout = int(cutout)
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def view_offsets(self):
+    def view_offsets(self) -> tuple[tuple[int, int], ...]:
         """(row, column) offsets of the inference crops in the padded image: corners, centre."""
         p = self.padding
         return ((0, 0), (0, 2 * p), (2 * p, 0), (2 * p, 2 * p), (p, p))

@@ -5,6 +5,10 @@ visual feature `x (B, D)` and an attribute matrix `A (B, S, E)` (the GloVe vecto
 top-S concepts in vocabulary order; S = 10 in the original) to one scale in (0, 1) per bit.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -33,7 +37,9 @@ CELL_NORM_WEIGHTS = ("gamma", "beta")
 UNUSED_WEIGHTS = ("W_att", "b_att", "W_de", "b_de")
 
 
-def split_inputs(inputs, where="RecurrentScaling"):
+def split_inputs(
+    inputs: dict[str, Any] | list[Any] | tuple[Any, ...], where: str = "RecurrentScaling"
+) -> tuple[Any, Any]:
     """`(features, attributes)` from a `(features, attributes)` pair or a dict with those keys."""
     if isinstance(inputs, dict):
         missing = [key for key in ("features", "attributes") if key not in inputs]
@@ -109,7 +115,14 @@ class RecurrentScaling(keras.layers.Layer):
         code: github.com/frankenstan/DRSH.
     """
 
-    def __init__(self, steps, hidden_dim=512, mode="batched", epsilon=1e-10, **kwargs):
+    def __init__(
+        self,
+        steps: int,
+        hidden_dim: int = 512,
+        mode: str = "batched",
+        epsilon: float = 1e-10,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.steps = validation.positive_int("steps", steps, "RecurrentScaling")
         self.hidden_dim = validation.positive_int("hidden_dim", hidden_dim, "RecurrentScaling")
@@ -161,14 +174,14 @@ class RecurrentScaling(keras.layers.Layer):
         self.built = True
 
     @property
-    def original_weight_names(self):
+    def original_weight_names(self) -> tuple[str, ...]:
         """Names of the original's parameters this layer holds (see `original_weights`)."""
         names = USED_WEIGHTS
         if self.mode == "faithful":
             names = names + CELL_NORM_WEIGHTS + UNUSED_WEIGHTS
         return names
 
-    def original_weights(self):
+    def original_weights(self) -> dict[str, keras.Variable]:
         """`{original name: variable}`, e.g. `{"W_in": ..., "W_hid": ...}`."""
         return {name: getattr(self, name) for name in self.original_weight_names}
 

@@ -1,10 +1,17 @@
 """Sign with a straight-through gradient."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
-def sign_codes(outputs):
+
+def sign_codes(outputs: Tensor) -> Tensor:
     """`{-1, +1}` codes from real outputs; exact zeros map to +1.
 
     The original draws a random ±1 for exact zeros (thulab/DeepHash DeepHash/util/__init__.py,

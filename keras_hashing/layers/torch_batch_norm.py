@@ -1,5 +1,9 @@
 """Batch normalisation with PyTorch's running-variance rule."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -33,7 +37,9 @@ class TorchBatchNormalization(keras.layers.BatchNormalization):
     1.1
     """
 
-    def __init__(self, axis=-1, momentum=0.9, epsilon=1e-5, **kwargs):
+    def __init__(
+        self, axis: int = -1, momentum: float = 0.9, epsilon: float = 1e-5, **kwargs: Any
+    ) -> None:
         if kwargs.get("renorm"):
             raise ValueError("TorchBatchNormalization does not support `renorm=True`.")
         super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, **kwargs)

@@ -1,5 +1,9 @@
 """A dense layer initialised as PyTorch's `nn.Linear`."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -21,7 +25,7 @@ class TorchDense(keras.layers.Layer):
     (2, 4)
     """
 
-    def __init__(self, units, seed=None, **kwargs):
+    def __init__(self, units: int, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.units = validation.positive_int("units", units, "TorchDense")
         self.seed = seed

@@ -1,7 +1,12 @@
 """Deep Cauchy Hashing's Cauchy cross-entropy (thulab/DeepHash `model/dch/dch.py`)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.losses.similarity import balance_weights
@@ -9,8 +14,16 @@ from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import off_diagonal_mask
 from keras_hashing.losses.similarity import safe_norm_divisor
 
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
-def cauchy_cross_entropy(labels, outputs, gamma=20.0, normed=False):
+
+def cauchy_cross_entropy(
+    labels: ArrayLike | Tensor,
+    outputs: ArrayLike | Tensor,
+    gamma: float = 20.0,
+    normed: bool = False,
+) -> Tensor:
     """Balanced Cauchy cross-entropy over every ordered pair of a batch.
 
     With `d_ij` a distance between outputs, `sigma_ij = gamma / (gamma + d_ij)` is the
@@ -81,7 +94,13 @@ class CauchyCrossEntropy(keras.losses.Loss):
         normed: bool, default False. See `cauchy_cross_entropy`.
     """
 
-    def __init__(self, gamma=20.0, normed=False, name="cauchy_cross_entropy", **kwargs):
+    def __init__(
+        self,
+        gamma: float = 20.0,
+        normed: bool = False,
+        name: str = "cauchy_cross_entropy",
+        **kwargs: Any,
+    ) -> None:
         gamma = validation.positive_number("gamma", gamma, type(self).__name__)
         super().__init__(name=name, reduction="sum", **kwargs)
         self.gamma = gamma

@@ -7,8 +7,16 @@ WGAN-GP gradient penalty and a sum-reduced quantization term. DJSRH (zs-zhong/DJ
 and the MSE losses that reconstruct it from code inner products.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 # PyTorch's `F.cosine_similarity` and `F.normalize` guards (DADH triplet_loss.py, DJSRH train.py).
 COSINE_EPS = 1e-8
@@ -26,7 +34,9 @@ def _check_rank2(name, x):
         )
 
 
-def cosine_distance_matrix(source, target, eps=COSINE_EPS):
+def cosine_distance_matrix(
+    source: ArrayLike | Tensor, target: ArrayLike | Tensor, eps: float = COSINE_EPS
+) -> Tensor:
     """`d_ij = max(0, 1 - cos(source_i, target_j))` as DADH's `cos_distance`.
 
     Args:
@@ -45,7 +55,9 @@ def cosine_distance_matrix(source, target, eps=COSINE_EPS):
     return ops.maximum(1.0 - cosine, 0.0)
 
 
-def ndcg_relevance(source_labels, target_labels=None):
+def ndcg_relevance(
+    source_labels: ArrayLike | Tensor, target_labels: ArrayLike | Tensor | None = None
+) -> tuple[Tensor, Tensor]:
     """DADH's in-batch graded relevance `s_ij = (2^{r_ij} - 1) / Z_i`.
 
     Zjut-MultimediaPlus/DADH triplet_loss.py, `get_triplet_mask`.
@@ -68,15 +80,15 @@ def ndcg_relevance(source_labels, target_labels=None):
 
 
 def dadh_triplet_loss(
-    source_codes,
-    target_codes,
-    labels,
-    target_labels=None,
-    margin=0.4,
-    kappa=1.1,
-    ndcg_weights=True,
-    ndcg_scale=10.0,
-):
+    source_codes: ArrayLike | Tensor,
+    target_codes: ArrayLike | Tensor,
+    labels: ArrayLike | Tensor,
+    target_labels: ArrayLike | Tensor | None = None,
+    margin: float = 0.4,
+    kappa: float = 1.1,
+    ndcg_weights: bool = True,
+    ndcg_scale: float = 10.0,
+) -> Tensor:
     """DADH's weighted cross-modal triplet loss `T(source -> target)`, sum-reduced.
 
     For anchors `i` (source), positives `j` and negatives `k` (target) with
@@ -129,7 +141,7 @@ def dadh_triplet_loss(
     return ops.sum(ops.relu(mask * hinge))
 
 
-def discriminator_loss(real_logits, fake_logits):
+def discriminator_loss(real_logits: ArrayLike | Tensor, fake_logits: ArrayLike | Tensor) -> Tensor:
     """`-mean log sigmoid(real) - mean log(1 - sigmoid(fake))` (DADH's D losses before gamma).
 
     Computed with softplus, which equals the original's `log(sigmoid(.))` wherever that is finite
@@ -139,12 +151,12 @@ def discriminator_loss(real_logits, fake_logits):
     return ops.mean(ops.softplus(-real_logits)) + ops.mean(ops.softplus(fake_logits))
 
 
-def generator_adversarial_loss(fake_logits):
+def generator_adversarial_loss(fake_logits: ArrayLike | Tensor) -> Tensor:
     """`-mean log sigmoid(D(fake))`: the text side pretends to be the image side."""
     return ops.mean(ops.softplus(-_float(fake_logits)))
 
 
-def gradient_penalty(input_gradients):
+def gradient_penalty(input_gradients: ArrayLike | Tensor) -> Tensor:
     """WGAN-GP penalty `mean_b (||g_b||_2 - 1)^2` of per-sample input gradients `(B, dim)`."""
     input_gradients = _float(input_gradients)
     _check_rank2("input_gradients", input_gradients)
@@ -156,7 +168,7 @@ def gradient_penalty(input_gradients):
     return ops.mean(ops.square(norms - 1.0))
 
 
-def dadh_quantization_loss(codes, outputs):
+def dadh_quantization_loss(codes: ArrayLike | Tensor, outputs: ArrayLike | Tensor) -> Tensor:
     """`||B - H||_F^2`, summed over the batch (not averaged), as DADH."""
     return ops.sum(ops.square(_float(codes) - _float(outputs)))
 
@@ -166,7 +178,14 @@ def _row_normalize(x):
     return x / ops.maximum(norms, NORMALIZE_EPS)
 
 
-def djsrh_affinity(image_features, text_features, beta, eta, mu, normalizer=None):
+def djsrh_affinity(
+    image_features: ArrayLike | Tensor,
+    text_features: ArrayLike | Tensor,
+    beta: float,
+    eta: float,
+    mu: float,
+    normalizer: float | None = None,
+) -> Tensor:
     """DJSRH's joint-semantics affinity matrix `S` (zs-zhong/DJSRH train.py, `Session.train`).
 
     `S_I = 2 cos(F_I) - 1`, `S_T = 2 cos(F_T) - 1`, `S~ = beta S_I + (1 - beta) S_T` and
@@ -220,8 +239,13 @@ def djsrh_affinity(image_features, text_features, beta, eta, mu, normalizer=None
 
 
 def djsrh_reconstruction_loss(
-    image_codes, text_codes, affinity, lambda1=0.1, lambda2=0.1, return_parts=False
-):
+    image_codes: ArrayLike | Tensor,
+    text_codes: ArrayLike | Tensor,
+    affinity: ArrayLike | Tensor,
+    lambda1: float = 0.1,
+    lambda2: float = 0.1,
+    return_parts: bool = False,
+) -> Tensor | tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
     """`lambda1 MSE(B_I B_I^T, S) + MSE(B_I B_T^T, S) + lambda2 MSE(B_T B_T^T, S)`.
 
     zs-zhong/DJSRH train.py, `Session.train`.
@@ -273,13 +297,13 @@ class DADHTripletLoss(keras.losses.Loss):
 
     def __init__(
         self,
-        margin=0.4,
-        kappa=1.1,
-        ndcg_weights=True,
-        ndcg_scale=10.0,
-        name="dadh_triplet_loss",
-        **kwargs,
-    ):
+        margin: float = 0.4,
+        kappa: float = 1.1,
+        ndcg_weights: bool = True,
+        ndcg_scale: float = 10.0,
+        name: str = "dadh_triplet_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
         self.margin = float(margin)
         self.kappa = float(kappa)
@@ -320,7 +344,13 @@ class DJSRHReconstructionLoss(keras.losses.Loss):
         lambda1, lambda2: floats, default 0.1.
     """
 
-    def __init__(self, lambda1=0.1, lambda2=0.1, name="djsrh_reconstruction_loss", **kwargs):
+    def __init__(
+        self,
+        lambda1: float = 0.1,
+        lambda2: float = 0.1,
+        name: str = "djsrh_reconstruction_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, **kwargs)
         self.lambda1 = float(lambda1)
         self.lambda2 = float(lambda2)

@@ -1,13 +1,21 @@
 """Deep Hashing Network's pairwise cross-entropy (thulab/DeepHash `model/dhn/dhn.py`) and the
 DHN_PyTorch variant (TreezzZ/DHN_PyTorch `dhn.py`) with its log-cosh quantization term."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.losses.similarity import balance_weights
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import safe_norm_divisor
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 LOSS_TYPES = ("normed_cross_entropy", "cross_entropy")
 
@@ -19,7 +27,13 @@ def _softplus(x, stable):
     return ops.log(1.0 + ops.exp(x))
 
 
-def pairwise_cross_entropy(labels, outputs, alpha=10.0, normed=True, stable=True):
+def pairwise_cross_entropy(
+    labels: ArrayLike | Tensor,
+    outputs: ArrayLike | Tensor,
+    alpha: float = 10.0,
+    normed: bool = True,
+    stable: bool = True,
+) -> Tensor:
     """DHN's balanced pairwise cross-entropy over all `B^2` ordered pairs, diagonal included.
 
     With `s_ij = clip(y_i . y_j, 0, 1)` and `theta_ij` either `cos(z_i, z_j)` (`normed=True`, the
@@ -72,7 +86,7 @@ def pairwise_cross_entropy(labels, outputs, alpha=10.0, normed=True, stable=True
     return ops.mean(pair_loss * balance_weights(similarity))
 
 
-def log_cosh_quantization_loss(outputs):
+def log_cosh_quantization_loss(outputs: ArrayLike | Tensor) -> Tensor:
     """`mean(log cosh(|h| - 1))` over every entry: the DHN paper's quantization term.
 
     DHN_PyTorch uses it (thulab/DeepHash squares the gap instead, see `quantization_loss`).
@@ -89,7 +103,9 @@ def log_cosh_quantization_loss(outputs):
     return ops.mean(gap + ops.log1p(ops.exp(-2.0 * gap)) - 0.6931471805599453)
 
 
-def dhn_pytorch_pairwise_loss(labels, outputs, lamda=1.0):
+def dhn_pytorch_pairwise_loss(
+    labels: ArrayLike | Tensor, outputs: ArrayLike | Tensor, lamda: float = 1.0
+) -> Tensor:
     """DHN_PyTorch's unbalanced pairwise likelihood loss, its exact formula.
 
     With `theta_ij = h_i . h_j / 2` and `S_ij = 1[y_i . y_j > 0]` over all `B^2` ordered pairs:
@@ -118,7 +134,9 @@ def dhn_pytorch_pairwise_loss(labels, outputs, lamda=1.0):
     return ops.mean(pair_loss)
 
 
-def dhn_pytorch_loss(labels, outputs, lamda=1.0):
+def dhn_pytorch_loss(
+    labels: ArrayLike | Tensor, outputs: ArrayLike | Tensor, lamda: float = 1.0
+) -> Tensor:
     """DHN_PyTorch's total loss: `dhn_pytorch_pairwise_loss + lamda * log_cosh_quantization_loss`.
 
     Args:
@@ -154,8 +172,13 @@ class PairwiseCrossEntropy(keras.losses.Loss):
     """
 
     def __init__(
-        self, alpha=10.0, normed=True, stable=True, name="pairwise_cross_entropy", **kwargs
-    ):
+        self,
+        alpha: float = 10.0,
+        normed: bool = True,
+        stable: bool = True,
+        name: str = "pairwise_cross_entropy",
+        **kwargs: Any,
+    ) -> None:
         alpha = validation.positive_number("alpha", alpha, type(self).__name__)
         super().__init__(name=name, reduction="sum", **kwargs)
         self.alpha = alpha
@@ -177,7 +200,7 @@ class PairwiseCrossEntropy(keras.losses.Loss):
 class LogCoshQuantizationLoss(keras.losses.Loss):
     """Loss class for `log_cosh_quantization_loss`; `y_true` is ignored."""
 
-    def __init__(self, name="log_cosh_quantization_loss", **kwargs):
+    def __init__(self, name: str = "log_cosh_quantization_loss", **kwargs: Any) -> None:
         super().__init__(name=name, reduction="sum", **kwargs)
 
     def call(self, y_true, y_pred):
@@ -195,7 +218,7 @@ class DHNPyTorchLoss(keras.losses.Loss):
         lamda: float, default 1.0.
     """
 
-    def __init__(self, lamda=1.0, name="dhn_pytorch_loss", **kwargs):
+    def __init__(self, lamda: float = 1.0, name: str = "dhn_pytorch_loss", **kwargs: Any) -> None:
         lamda = validation.nonnegative_number("lamda", lamda, type(self).__name__)
         super().__init__(name=name, reduction="sum", **kwargs)
         self.lamda = lamda

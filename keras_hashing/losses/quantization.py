@@ -1,10 +1,18 @@
 """Sign-quantization penalties that pull real outputs towards ±1."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 
-def quantization_loss(outputs):
+def quantization_loss(outputs: ArrayLike | Tensor) -> Tensor:
     """`mean((|z| - 1)^2)` over every entry: the DHN/DCH quantization term.
 
     The original squares the gap rather than using the paper's log-cosh (DHN) or Cauchy (DCH)
@@ -25,7 +33,7 @@ def quantization_loss(outputs):
 class QuantizationLoss(keras.losses.Loss):
     """Loss class for `quantization_loss`; `y_true` is ignored."""
 
-    def __init__(self, name="quantization_loss", **kwargs):
+    def __init__(self, name: str = "quantization_loss", **kwargs: Any) -> None:
         super().__init__(name=name, reduction="sum", **kwargs)
 
     def call(self, y_true, y_pred):

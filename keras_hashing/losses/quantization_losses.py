@@ -6,11 +6,19 @@ block of K columns; `codebook` is the stacked `(M*K, D)` matrix, so the reconstr
 `codes @ codebook` (thulab/DeepHash DeepHash/model/dqn/dqn.py, `DQN.apply_loss_function`).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import safe_norm_divisor
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 
 def _float(value):
@@ -31,7 +39,7 @@ def _row_cosine(a, b):
     return dots / safe_norm_divisor(ops.matmul(squared_a, ops.transpose(squared_b)))
 
 
-def cosine_pairwise_loss(labels, outputs):
+def cosine_pairwise_loss(labels: ArrayLike | Tensor, outputs: ArrayLike | Tensor) -> Tensor:
     """DQN's pairwise cosine loss `mean_{i,j} (2 s_ij - 1 - cos(z_i, z_j))^2`.
 
     Every one of the `B^2` ordered pairs of the batch counts, the diagonal included
@@ -61,7 +69,9 @@ def cosine_pairwise_loss(labels, outputs):
     return ops.mean(ops.square(target - _row_cosine(outputs, outputs)))
 
 
-def reconstruction_loss(outputs, codes, codebook):
+def reconstruction_loss(
+    outputs: ArrayLike | Tensor, codes: ArrayLike | Tensor, codebook: ArrayLike | Tensor
+) -> Tensor:
     """Mean squared distance `mean_i ||z_i - C^T b_i||^2` to the codebook reconstruction.
 
     The quantization term of DQN and DTQ (`DQN.apply_loss_function`, `DTQ.quantization_loss`);
@@ -91,7 +101,12 @@ def reconstruction_loss(outputs, codes, codebook):
     return ops.mean(ops.sum(ops.square(residual), axis=1))
 
 
-def semantic_reconstruction_loss(outputs, codes, codebook, label_embeddings):
+def semantic_reconstruction_loss(
+    outputs: ArrayLike | Tensor,
+    codes: ArrayLike | Tensor,
+    codebook: ArrayLike | Tensor,
+    label_embeddings: ArrayLike | Tensor,
+) -> Tensor:
     """DVSQ's label-space quantization error `mean_i sum_l (v_l . (z_i - C^T b_i))^2`.
 
     Args:
@@ -111,7 +126,13 @@ def semantic_reconstruction_loss(outputs, codes, codebook, label_embeddings):
     return ops.mean(ops.sum(ops.square(projected), axis=1))
 
 
-def adaptive_margin_loss(labels, outputs, label_embeddings, negatives_only=False, margin=None):
+def adaptive_margin_loss(
+    labels: ArrayLike | Tensor,
+    outputs: ArrayLike | Tensor,
+    label_embeddings: ArrayLike | Tensor,
+    negatives_only: bool = False,
+    margin: float | None = None,
+) -> Tensor:
     """DVSQ's soft adaptive-margin ranking loss against label word vectors.
 
     With `c_il = cos(z_i, v_l)` and the margin `d_ll' = 1 - cos(v_l, v_l')`:
@@ -168,7 +189,7 @@ def adaptive_margin_loss(labels, outputs, label_embeddings, negatives_only=False
 class CosinePairwiseLoss(keras.losses.Loss):
     """Loss class for `cosine_pairwise_loss` (`y_true` labels, `y_pred` outputs)."""
 
-    def __init__(self, name="cosine_pairwise_loss", **kwargs):
+    def __init__(self, name: str = "cosine_pairwise_loss", **kwargs: Any) -> None:
         super().__init__(name=name, reduction="sum", **kwargs)
 
     def call(self, y_true, y_pred):
@@ -192,12 +213,12 @@ class AdaptiveMarginLoss(keras.losses.Loss):
 
     def __init__(
         self,
-        label_embeddings,
-        negatives_only=False,
-        margin=None,
-        name="adaptive_margin_loss",
-        **kwargs,
-    ):
+        label_embeddings: ArrayLike,
+        negatives_only: bool = False,
+        margin: float | None = None,
+        name: str = "adaptive_margin_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, reduction="sum", **kwargs)
         self.label_embeddings = ops.convert_to_numpy(_float(label_embeddings))
         self.negatives_only = bool(negatives_only)

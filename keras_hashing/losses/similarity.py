@@ -1,9 +1,19 @@
 """Pairwise label similarity and the DeepHash balance weights, shared by the pairwise losses."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from keras import ops
+from numpy.typing import ArrayLike
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 
-def label_similarity(labels_a, labels_b=None):
+def label_similarity(
+    labels_a: ArrayLike | Tensor, labels_b: ArrayLike | Tensor | None = None
+) -> Tensor:
     """Pairwise similarity `s_ij = clip(y_i . y_j, 0, 1)` of multi-hot label rows.
 
     Two items are similar when they share at least one label, as in every thulab/DeepHash
@@ -23,7 +33,7 @@ def label_similarity(labels_a, labels_b=None):
     return ops.clip(ops.matmul(labels_a, ops.transpose(labels_b)), 0.0, 1.0)
 
 
-def balance_weights(similarity):
+def balance_weights(similarity: Tensor) -> Tensor:
     """DeepHash's pair weights `|s - 1| + (sum|2s - 1| / sum s) * s`.
 
     For binary `s` this is 1 for a dissimilar pair and `#pairs / #similar pairs` for a similar
@@ -38,12 +48,12 @@ def balance_weights(similarity):
     return ops.abs(similarity - 1.0) + (total / num_similar) * similarity
 
 
-def off_diagonal_mask(num_rows):
+def off_diagonal_mask(num_rows: int | Tensor) -> Tensor:
     """Float `(N, N)` mask that is 0 on the diagonal and 1 elsewhere."""
     return 1.0 - ops.eye(num_rows, dtype="float32")
 
 
-def safe_norm_divisor(squared):
+def safe_norm_divisor(squared: Tensor) -> Tensor:
     """`sqrt(squared)` where it is positive and 1 where it is 0, for dividing by a norm.
 
     The originals divide by vector norms with no epsilon, so a zero output row (a dead ReLU

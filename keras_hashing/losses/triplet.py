@@ -3,11 +3,19 @@
 thulab/DeepHash DeepHash/distance/tfversion.py and DeepHash/model/dtq/dtq.py.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.losses.similarity import safe_norm_divisor
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 DISTANCES = (
     "euclidean2",
@@ -26,7 +34,9 @@ def _normalize(x):
     return x / safe_norm_divisor(ops.sum(ops.square(x), axis=-1, keepdims=True))
 
 
-def row_distance(x, y, dist_type="euclidean2"):
+def row_distance(
+    x: ArrayLike | Tensor, y: ArrayLike | Tensor, dist_type: str = "euclidean2"
+) -> Tensor:
     """Row-wise distance between two `(N, D)` tensors, smaller meaning more similar.
 
     thulab/DeepHash DeepHash/distance/tfversion.py, `distance(..., pair=False)`.
@@ -60,7 +70,13 @@ def row_distance(x, y, dist_type="euclidean2"):
     raise AssertionError(f"row_distance: {dist_type!r} is in DISTANCES but not computed.")
 
 
-def triplet_loss(anchor, positive, negative, margin, dist_type="euclidean2"):
+def triplet_loss(
+    anchor: ArrayLike | Tensor,
+    positive: ArrayLike | Tensor,
+    negative: ArrayLike | Tensor,
+    margin: float,
+    dist_type: str = "euclidean2",
+) -> Tensor:
     """`mean_t max(0, d(a_t, p_t) - d(a_t, n_t) + margin)`: DTQ's triplet loss.
 
     thulab/DeepHash DeepHash/model/dtq/dtq.py, `DTQ.triplet_loss`.
@@ -92,7 +108,7 @@ def triplet_loss(anchor, positive, negative, margin, dist_type="euclidean2"):
     return ops.mean(ops.relu(gap + float(margin)))
 
 
-def split_triplet_batch(outputs):
+def split_triplet_batch(outputs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Splits a `[anchors; positives; negatives]` batch of `3T` rows into its three parts."""
     size = ops.shape(outputs)[0]
     if isinstance(size, int) and size % 3:
@@ -112,7 +128,13 @@ class TripletLoss(keras.losses.Loss):
         dist_type: str, default "euclidean2".
     """
 
-    def __init__(self, margin=30.0, dist_type="euclidean2", name="triplet_loss", **kwargs):
+    def __init__(
+        self,
+        margin: float = 30.0,
+        dist_type: str = "euclidean2",
+        name: str = "triplet_loss",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(name=name, reduction="sum", **kwargs)
         validation.one_of("dist_type", dist_type, DISTANCES, "TripletLoss")
         self.margin = float(margin)

@@ -3,10 +3,18 @@
 frankenstan/DRSH train.py, `CompAndTrain.CompileAndUpdate`.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
+
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
 
 # The original normalises distances and loops over bits with a literal 32, whatever the code length.
 ORIGINAL_DIVISOR = 32.0
@@ -37,7 +45,13 @@ def _row_norm(x):
     return ops.where(squared > 0, ops.sqrt(safe), ops.zeros_like(squared))
 
 
-def drsh_triplet_loss(anchor, positive, negative, margin=2.0, divisor=ORIGINAL_DIVISOR):
+def drsh_triplet_loss(
+    anchor: ArrayLike | Tensor,
+    positive: ArrayLike | Tensor,
+    negative: ArrayLike | Tensor,
+    margin: float = 2.0,
+    divisor: float = ORIGINAL_DIVISOR,
+) -> Tensor:
     """Per-triplet hinge `max(0, margin - ||y - y-|| / divisor + ||y - y+|| / divisor)`.
 
     The original (batch of one) takes the norms over its whole `(1, K)` tensor, i.e. per sample.
@@ -69,7 +83,13 @@ def drsh_triplet_loss(anchor, positive, negative, margin=2.0, divisor=ORIGINAL_D
     return ops.maximum(0.0, margin - negative_distance + positive_distance)
 
 
-def drsh_binary_triplet_loss(anchor, positive, negative, margin=2.0, num_bits=ORIGINAL_BINARY_BITS):
+def drsh_binary_triplet_loss(
+    anchor: ArrayLike | Tensor,
+    positive: ArrayLike | Tensor,
+    negative: ArrayLike | Tensor,
+    margin: float = 2.0,
+    num_bits: int = ORIGINAL_BINARY_BITS,
+) -> Tensor:
     """The original's `loss_3`: `sum_k max(0, margin - |b_k - b-_k| + |b_k - b+_k|)` on {0,1} bits.
 
     Bits are `1[y >= 0]`. The hard threshold has no gradient (the result is wrapped in
@@ -117,12 +137,12 @@ class DRSHTripletLoss(keras.losses.Loss):
 
     def __init__(
         self,
-        margin=2.0,
-        divisor=ORIGINAL_DIVISOR,
-        reduction="sum_over_batch_size",
-        name="drsh_triplet_loss",
-        dtype=None,
-    ):
+        margin: float = 2.0,
+        divisor: float = ORIGINAL_DIVISOR,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = "drsh_triplet_loss",
+        dtype: str | None = None,
+    ) -> None:
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.margin, self.divisor = _margin_divisor(margin, divisor, type(self).__name__)
 

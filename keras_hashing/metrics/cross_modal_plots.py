@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -122,7 +123,9 @@ def _check_curves(curves):
     return checked
 
 
-def plot_cross_modal_curves(curves, path, title=None):
+def plot_cross_modal_curves(
+    curves: dict[str, Mapping[str, ArrayLike]], path: str, title: str | None = None
+) -> str:
     """Writes a PNG of the precision@top-R and PR curves, I->T and T->I side by side.
 
     Uses Matplotlib's Agg canvas directly, so the global backend is left alone and no display

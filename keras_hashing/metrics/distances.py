@@ -5,7 +5,10 @@ of `x1 (N1, D)` with every row of `x2 (N2, D)` and returns `(N1, N2)`; `pair=Fal
 row `i` with row `i` of two `(N, D)` arrays and returns `(N,)`.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
@@ -27,49 +30,49 @@ DIST_TYPES = (
 _BROADCAST_BLOCK_ELEMENTS = 1 << 24
 
 
-def norm(x, keepdims=False):
+def norm(x: np.ndarray, keepdims: bool = False) -> np.ndarray:
     """Euclidean norm over the last axis."""
     return np.sqrt(np.sum(np.square(x), axis=-1, keepdims=keepdims))
 
 
-def normed(x):
+def normed(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit norm, `x / (1e-20 + |x|)` as the NumPy original."""
     return x / (NORM_EPSILON + norm(x, keepdims=True))
 
 
-def euclidean2(x1, x2):
+def euclidean2(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """Squared Euclidean distance over the last axis (broadcasting)."""
     return np.sum(np.square(x1 - x2), axis=-1)
 
 
-def euclidean(x1, x2):
+def euclidean(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """Euclidean distance over the last axis (broadcasting)."""
     return np.sqrt(euclidean2(x1, x2))
 
 
-def averaged_euclidean2(x1, x2):
+def averaged_euclidean2(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """Mean instead of sum of the squared differences."""
     return np.mean(np.square(x1 - x2), axis=-1)
 
 
-def averaged_euclidean(x1, x2):
+def averaged_euclidean(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """Square root of `averaged_euclidean2`."""
     return np.sqrt(averaged_euclidean2(x1, x2))
 
 
-def normed_euclidean2(x1, x2):
+def normed_euclidean2(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """Squared Euclidean distance of the normalised vectors."""
     return euclidean2(normed(x1), normed(x2))
 
 
-def inner_product(x1, x2, pair=False):
+def inner_product(x1: np.ndarray, x2: np.ndarray, pair: bool = False) -> np.ndarray:
     """Negative dot product: `-x1 . x2` row-wise, or `-x1 x2^T` with `pair=True`."""
     if pair:
         return -np.inner(x1, x2)
     return -np.sum(x1 * x2, axis=-1)
 
 
-def cosine(x1, x2):
+def cosine(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """`(1 - cos(x1, x2)) / 2`, in 0..1 (broadcasting)."""
     return (1 + inner_product(normed(x1), normed(x2))) / 2
 
@@ -84,11 +87,17 @@ _BROADCAST_FUNCTIONS = {
 }
 
 
-def check_dist_type(dist_type):
+def check_dist_type(dist_type: str) -> None:
     validation.one_of("dist_type", dist_type, DIST_TYPES)
 
 
-def distance(x1, x2=None, pair=True, dist_type="euclidean2", sign=False):
+def distance(
+    x1: ArrayLike,
+    x2: ArrayLike | None = None,
+    pair: bool = True,
+    dist_type: str = "euclidean2",
+    sign: bool = False,
+) -> np.ndarray:
     """Distance between rows of `x1` and `x2` (`npversion.distance`), smaller is more similar.
 
     Args:

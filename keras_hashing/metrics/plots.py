@@ -1,11 +1,20 @@
 """Figures of the all-radius curves (DCH's precision/recall/mAP plots, `DCH.validation`)."""
 
+from __future__ import annotations
+
 import os
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def plot_precision_recall_curves(precision, recall, map, path, title=None):  # noqa: A002
+def plot_precision_recall_curves(
+    precision: ArrayLike,
+    recall: ArrayLike,
+    map: ArrayLike,  # noqa: A002
+    path: str,
+    title: str | None = None,
+) -> str:
     """Writes a PNG with precision, recall and mAP over Hamming radius, plus the PR curve.
 
     Uses Matplotlib's Agg canvas directly, so the global backend is left alone and no display

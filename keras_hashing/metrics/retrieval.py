@@ -25,7 +25,7 @@ from keras_hashing.metrics.distances import distance
 SIGN_ZERO_RULES = ("positive", "random")
 
 
-def hash_sign(x, zero="positive", seed=None):
+def hash_sign(x: ArrayLike, zero: str = "positive", seed: int | None = None) -> np.ndarray:
     """`sign(x)` as +-1 codes, with a rule for exact zeros.
 
     Args:
@@ -330,17 +330,17 @@ def _rerank_row_numpy(hamming, dots, relevant, bits, top_k):
 
 
 def precision_recall_at_radius(
-    query_outputs,
-    query_labels,
-    database_outputs,
-    database_labels,
-    radius=2,
-    tie_break="index",
-    chunk_size=None,
-    verbose="auto",
-    zero="positive",
-    seed=None,
-):
+    query_outputs: ArrayLike,
+    query_labels: ArrayLike,
+    database_outputs: ArrayLike,
+    database_labels: ArrayLike,
+    radius: int = 2,
+    tie_break: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+    zero: str = "positive",
+    seed: int | None = None,
+) -> tuple[float, float, float]:
     """Precision, recall and mAP of the items within Hamming distance `radius`.
 
     thulab/DeepHash `MAPs.get_precision_recall_by_Hamming_Radius`.
@@ -444,16 +444,16 @@ def _radius_numpy(hamming, dots, relevant, num_retrieved):
 
 
 def precision_recall_curves(
-    query_outputs,
-    query_labels,
-    database_outputs,
-    database_labels,
-    tie_break="index",
-    chunk_size=None,
-    verbose="auto",
-    zero="positive",
-    seed=None,
-):
+    query_outputs: ArrayLike,
+    query_labels: ArrayLike,
+    database_outputs: ArrayLike,
+    database_labels: ArrayLike,
+    tie_break: str = "index",
+    chunk_size: int | None = None,
+    verbose: bool | str = "auto",
+    zero: str = "positive",
+    seed: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Precision, recall and mAP within every Hamming radius `0..D` (DCH's plots).
 
     thulab/DeepHash `MAPs.get_precision_recall_by_Hamming_Radius_All`.

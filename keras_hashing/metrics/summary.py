@@ -1,9 +1,16 @@
 """What a run prints at its end: a metrics table, and a warning when the codes collapsed."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 
-def format_table(report, title=None, digits=4):
+def format_table(
+    report: Mapping[str, float | str], title: str | None = None, digits: int = 4
+) -> str:
     """A two-column text table of `{metric: value}`, floats to `digits` decimals.
 
     Args:
@@ -41,7 +48,7 @@ def _format_value(value, digits):
     return str(value)
 
 
-def count_distinct_codes(codes):
+def count_distinct_codes(codes: ArrayLike) -> int:
     """Number of distinct rows of a `(N, D)` code array ({-1,+1}, {0,1} or real: by sign)."""
     codes = np.asarray(codes)
     if codes.ndim != 2:
@@ -52,7 +59,7 @@ def count_distinct_codes(codes):
     return len(np.unique(bits, axis=0))
 
 
-def collapse_warning(codes, num_classes):
+def collapse_warning(codes: ArrayLike, num_classes: int) -> str | None:
     """A warning message when the codes have collapsed, else None.
 
     Codes have collapsed when there are fewer distinct codes than classes: some classes then

@@ -115,7 +115,12 @@ def map_at_topk(
     return total / max(len(query), 1)
 
 
-def hamming_pr_curve(query_codes, database_codes, query_labels, database_labels):
+def hamming_pr_curve(
+    query_codes: ArrayLike,
+    database_codes: ArrayLike,
+    query_labels: ArrayLike,
+    database_labels: ArrayLike,
+) -> tuple[np.ndarray, np.ndarray]:
     """DHN_PyTorch's precision-recall curve over Hamming radii `0..K` (`evaluate.py::pr_curve`).
 
     Per query with at least one relevant item, `P_r = #relevant within r / #within r` (0.1

@@ -1,7 +1,20 @@
 """What the two-tower cross-modal models (DADH, DJSRH) share at inference."""
 
+from __future__ import annotations
 
-def modality_outputs(model, inputs, training):
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from keras_hashing.models._typing import Tensor
+from keras_hashing.models._typing import TensorLike
+
+if TYPE_CHECKING:
+    import keras
+
+
+def modality_outputs(
+    model: keras.Model, inputs: Mapping[str, TensorLike], training: bool
+) -> dict[str, Tensor]:
     """`{"image": ..., "text": ...}` for whichever of the two keys the `inputs` dict holds."""
     outputs = {}
     if "image" in inputs:

@@ -1,6 +1,15 @@
 """`fit` that stops on a non-finite loss by default, for every model of the package."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from typing import Any
+
 from keras_hashing.callbacks.training import TerminateOnNonFiniteLoss
+
+if TYPE_CHECKING:
+    import keras
 
 
 class NonFiniteLossGuard:
@@ -13,14 +22,19 @@ class NonFiniteLossGuard:
     `TerminateOnNonFiniteLoss` (or Keras' `TerminateOnNaN`) to change the behaviour.
     """
 
-    def fit(self, *args, callbacks=None, **kwargs):
+    def fit(
+        self,
+        *args: Any,
+        callbacks: Iterable[keras.callbacks.Callback] | None = None,
+        **kwargs: Any,
+    ) -> keras.callbacks.History:
         callbacks = list(callbacks or [])
         if not any(_is_nan_guard(callback) for callback in callbacks):
             callbacks.insert(0, TerminateOnNonFiniteLoss())
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
 
-def _is_nan_guard(callback):
+def _is_nan_guard(callback: keras.callbacks.Callback) -> bool:
     import keras
 
     return isinstance(callback, (TerminateOnNonFiniteLoss, keras.callbacks.TerminateOnNaN))

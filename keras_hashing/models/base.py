@@ -1,5 +1,13 @@
 """The shape every single-modal hashing model shares: preprocessor -> backbone -> hash layer."""
 
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -7,6 +15,13 @@ from keras import ops
 from keras_hashing import validation
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
+from keras_hashing.models._typing import Tensor
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+    from numpy.typing import ArrayLike
+
+    from keras_hashing.backbones.weights import DeepHashWeights
 
 try:  # Keras divides each replica's loss by the replica count so that summed gradients average.
     from keras.src.losses.loss import scale_loss_for_distribution
@@ -16,7 +31,7 @@ except ImportError:  # pragma: no cover - a future Keras without the private hel
         return value
 
 
-def is_empty_input(inputs):
+def is_empty_input(inputs: Any) -> bool:
     """True for an input with no rows: an empty array (or dict/tuple of them), or a dataset
     whose cardinality is known to be 0."""
     if isinstance(inputs, dict):
@@ -65,13 +80,13 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
 
     def __init__(
         self,
-        backbone,
-        code_length,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        code_length: int,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         where = type(self).__name__
         self.backbone = backbone
@@ -91,7 +106,7 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
         )
 
     @property
-    def num_views(self):
+    def num_views(self) -> int:
         """Views per input the preprocessor makes at inference (1 without one)."""
         return int(getattr(self.preprocessor, "num_views", 1) or 1)
 
@@ -124,7 +139,14 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
             outputs = ops.mean(ops.reshape(outputs, (self.num_views, -1, self.code_length)), axis=0)
         return outputs
 
-    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+    def hashing_loss(
+        self,
+        x: Tensor | Mapping[str, Tensor] | None,
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         """The method's objective on one batch; subclasses implement it."""
         raise NotImplementedError(f"{type(self).__name__} must implement `hashing_loss`.")
 
@@ -137,7 +159,7 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
         # slice only; the replica losses are averaged (README, "Several devices").
         return scale_loss_for_distribution(total)
 
-    def check_labels(self, labels):
+    def check_labels(self, labels: Tensor | np.ndarray | None) -> None:
         """Raise when a label batch does not have the model's label width."""
         if labels is None:
             raise ValueError(
@@ -151,7 +173,11 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
                 f"but the label batch has shape {tuple(labels.shape)} (width {width})."
             )
 
-    def set_deephash_weights(self, weights, source="weights"):
+    def set_deephash_weights(
+        self,
+        weights: DeepHashWeights | Mapping[str, Sequence[ArrayLike]],
+        source: str = "weights",
+    ) -> None:
         """Fills the backbone (conv1..fc7) and, when present, the hash layer from `fc8`.
 
         Args:
@@ -177,7 +203,7 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
             self._build_hash_layer()
             self.hash_layer.set_weights([kernel, bias])
 
-    def get_deephash_weights(self):
+    def get_deephash_weights(self) -> dict[str, list[np.ndarray]]:
         """`{conv1..fc7, fc8: [W, b]}` as NumPy, ready for `save_alexnet_npy` (original format)."""
         if not hasattr(self.backbone, "get_layer_weights"):
             raise ValueError(f"backbone {self.backbone.name!r} has no named weight layers.")
@@ -186,7 +212,7 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
         weights["fc8"] = [np.asarray(w, dtype="float32") for w in self.hash_layer.get_weights()]
         return weights
 
-    def load_deephash_weights(self, path):
+    def load_deephash_weights(self, path: str | os.PathLike[str]) -> DeepHashWeights:
         """Loads a thulab/DeepHash `.npy` model file: conv1..fc7, and fc8 when the file has one.
 
         A pretrained file (`reference_pretrain.npy`) has no fc8 and leaves the hash layer as
@@ -205,7 +231,7 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
         self.set_deephash_weights(weights, source=str(path))
         return weights
 
-    def save_deephash_weights(self, path):
+    def save_deephash_weights(self, path: str | os.PathLike[str]) -> str:
         """Writes conv1..fc8 as the original's `save_model` does (thulab/DeepHash
         `DeepHash/model/*/` `save_model`: a pickled dict of `[W, b]` in a `.npy` file).
 
@@ -221,11 +247,16 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
 
         return save_alexnet_npy(path, self.get_deephash_weights())
 
-    def _build_hash_layer(self):
+    def _build_hash_layer(self) -> None:
         if not self.hash_layer.built:
             self.hash_layer.build((None, int(self.backbone.output_dim)))
 
-    def predict_outputs(self, inputs, batch_size=None, verbose=0):
+    def predict_outputs(
+        self,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset,
+        batch_size: int | None = None,
+        verbose: int | str = 0,
+    ) -> np.ndarray:
         """The real-valued outputs `(N, code_length)` (`predict`), also for an empty input.
 
         Keras' `predict` fails on an input with no batch; an empty array or an empty dataset
@@ -235,7 +266,12 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
             return np.zeros((0, self.code_length), dtype=np.float32)
         return self.predict(inputs, batch_size=batch_size, verbose=verbose)
 
-    def encode(self, inputs, batch_size=None, verbose=0):
+    def encode(
+        self,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset,
+        batch_size: int | None = None,
+        verbose: int | str = 0,
+    ) -> np.ndarray:
         """`{-1, +1}` int8 codes `(N, code_length)` for NumPy arrays or a `tf.data.Dataset`.
 
         `+1` where the output is `>= 0` (the originals' `sign` with 0 mapped to +1). An empty

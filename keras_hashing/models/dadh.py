@@ -1,6 +1,11 @@
 """DADH: Deep Adversarial Discrete Hashing for cross-modal retrieval (Zjut-MultimediaPlus/DADH)."""
 
+from __future__ import annotations
+
 import importlib
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
 
 import keras
 import numpy as np
@@ -18,7 +23,13 @@ from keras_hashing.losses.cross_modal import generator_adversarial_loss
 from keras_hashing.losses.cross_modal import gradient_penalty
 from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
+from keras_hashing.models._typing import Tensor
+from keras_hashing.models._typing import TensorLike
 from keras_hashing.optimizers.torch_adam import torch_adam_update
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 # PyTorch Adam's denominator guard and BatchNorm1d defaults (DADH main.py, models/gen_model.py).
 ADAM_EPSILON = 1e-8
@@ -133,28 +144,28 @@ class DADH(NonFiniteLossGuard, keras.Model):
 
     def __init__(
         self,
-        image_dim=4096,
-        text_dim=1386,
-        num_labels=24,
-        num_train=10000,
-        code_length=64,
-        hidden_dim=8192,
-        dropout=False,
-        alpha=10.0,
-        beta=1.0,
-        gamma=1.0,
-        margin=0.4,
-        lamb=1.0,
-        mu=1e-5,
-        learning_rate=5e-5,
-        generator_weight_decay=5e-4,
-        discriminator_weight_decay=1e-4,
-        ndcg_weights="auto",
-        faithful_constants=True,
-        second_text_pass=True,
-        seed=None,
-        **kwargs,
-    ):
+        image_dim: int = 4096,
+        text_dim: int = 1386,
+        num_labels: int = 24,
+        num_train: int = 10000,
+        code_length: int = 64,
+        hidden_dim: int = 8192,
+        dropout: bool = False,
+        alpha: float = 10.0,
+        beta: float = 1.0,
+        gamma: float = 1.0,
+        margin: float = 0.4,
+        lamb: float = 1.0,
+        mu: float = 1e-5,
+        learning_rate: float = 5e-5,
+        generator_weight_decay: float = 5e-4,
+        discriminator_weight_decay: float = 1e-4,
+        ndcg_weights: bool | Literal["auto"] = "auto",
+        faithful_constants: bool = True,
+        second_text_pass: bool = True,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         for name, value in (
             ("image_dim", image_dim),
@@ -183,7 +194,7 @@ class DADH(NonFiniteLossGuard, keras.Model):
         self.second_text_pass = bool(second_text_pass)
         self.seed = seed
 
-        def sub_seed(offset):
+        def sub_seed(offset: int) -> int | None:
             return None if seed is None else int(seed) + offset
 
         feature_dim = self.hidden_dim // 4
@@ -299,26 +310,26 @@ class DADH(NonFiniteLossGuard, keras.Model):
 
     # Constants of the objective --------------------------------------------------------------
     @property
-    def effective_beta(self):
+    def effective_beta(self) -> float:
         """beta' = beta + 0.1: `train()` adds 0.1 to `opt.beta` (DADH main.py)."""
         return self.beta + 0.1 if self.faithful_constants else self.beta
 
     @property
-    def kappa(self):
+    def kappa(self) -> float:
         """The triplet factor kappa = beta * gamma + 0.1 of the original (1 when not faithful)."""
         return self.beta * self.gamma + 0.1 if self.faithful_constants else 1.0
 
     @property
-    def uses_ndcg_weights(self):
+    def uses_ndcg_weights(self) -> bool:
         # The original weights triplets by NDCG only when alpha == 10 exactly
         # (DADH triplet_loss.py, `TripletLoss.forward`).
         return self.alpha == 10.0 if self.ndcg_weights == "auto" else bool(self.ndcg_weights)
 
     # Inference --------------------------------------------------------------------------------
-    def image_outputs(self, images, training=False):
+    def image_outputs(self, images: TensorLike, training: bool = False) -> Tensor:
         return ops.tanh(self.image_hash(self.image_module(images, training=training)))
 
-    def text_outputs(self, texts, training=False):
+    def text_outputs(self, texts: TensorLike, training: bool = False) -> Tensor:
         return ops.tanh(self.text_hash(self.text_module(texts, training=training)))
 
     def call(self, inputs, training=False):
@@ -330,7 +341,7 @@ class DADH(NonFiniteLossGuard, keras.Model):
             )
         return modality_outputs(self, inputs, training)
 
-    def _encode(self, key, inputs, batch_size):
+    def _encode(self, key: str, inputs: ArrayLike, batch_size: int) -> np.ndarray:
         if len(inputs) == 0:
             return np.zeros((0, self.code_length), dtype=np.int8)
         outputs = self.predict(
@@ -338,16 +349,16 @@ class DADH(NonFiniteLossGuard, keras.Model):
         )[key]
         return np.asarray(ops.convert_to_numpy(sign_codes(outputs)), dtype=np.int8)
 
-    def encode_image(self, images, batch_size=128):
+    def encode_image(self, images: ArrayLike, batch_size: int = 128) -> np.ndarray:
         """`{-1, +1}` int8 codes `(N, code_length)` of image features (eval mode)."""
         return self._encode("image", images, batch_size)
 
-    def encode_text(self, texts, batch_size=128):
+    def encode_text(self, texts: ArrayLike, batch_size: int = 128) -> np.ndarray:
         """`{-1, +1}` int8 codes `(N, code_length)` of text vectors (eval mode)."""
         return self._encode("text", texts, batch_size)
 
     # Training ---------------------------------------------------------------------------------
-    def compile(self, optimizer=None, **kwargs):
+    def compile(self, optimizer: None = None, **kwargs: Any) -> None:
         """Prepares `fit`. DADH owns its three Adam optimisers (see the class docstring).
 
         Keras' trainers still need an optimiser object: a plain SGD whose only role is its

@@ -1,11 +1,20 @@
 """DCH: Deep Cauchy Hashing (thulab/DeepHash `model/dch`)."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+
 import keras
 
 from keras_hashing import validation
 from keras_hashing.losses.cauchy import cauchy_cross_entropy
 from keras_hashing.losses.quantization import quantization_loss
 from keras_hashing.models.base import HashingModel
+
+if TYPE_CHECKING:
+    from keras_hashing.models._typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -40,16 +49,16 @@ class DCH(HashingModel):
 
     def __init__(
         self,
-        backbone,
-        code_length=64,
-        gamma=20.0,
-        q_lambda=0.0,
-        normed=False,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        code_length: int = 64,
+        gamma: float = 20.0,
+        q_lambda: float = 0.0,
+        normed: bool = False,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             backbone,
             code_length,
@@ -64,7 +73,14 @@ class DCH(HashingModel):
         self.cauchy_tracker = keras.metrics.Mean(name="cauchy_loss")
         self.quantization_tracker = keras.metrics.Mean(name="q_loss")
 
-    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+    def hashing_loss(
+        self,
+        x: Tensor | Mapping[str, Tensor] | None,
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         self.check_labels(y)
         cauchy = cauchy_cross_entropy(y, y_pred, gamma=self.gamma, normed=self.normed)
         quantization = quantization_loss(y_pred)

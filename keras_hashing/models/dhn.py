@@ -1,7 +1,12 @@
 """DHN: Deep Hashing Network (thulab/DeepHash `model/dhn`) and the DHN_PyTorch protocol variant
 (TreezzZ/DHN_PyTorch)."""
 
+from __future__ import annotations
+
 import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
 
 import keras
 
@@ -11,6 +16,9 @@ from keras_hashing.losses.pairwise import log_cosh_quantization_loss
 from keras_hashing.losses.pairwise import pairwise_cross_entropy
 from keras_hashing.losses.quantization import quantization_loss
 from keras_hashing.models.base import HashingModel
+
+if TYPE_CHECKING:
+    from keras_hashing.models._typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -49,17 +57,17 @@ class DHN(HashingModel):
 
     def __init__(
         self,
-        backbone,
-        code_length=64,
-        alpha=10.0,
-        q_lambda=0.0,
-        normed=True,
-        stable=True,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        code_length: int = 64,
+        alpha: float = 10.0,
+        q_lambda: float = 0.0,
+        normed: bool = True,
+        stable: bool = True,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             backbone,
             code_length,
@@ -76,7 +84,14 @@ class DHN(HashingModel):
         self.pairwise_tracker = keras.metrics.Mean(name="cos_loss")
         self.quantization_tracker = keras.metrics.Mean(name="q_loss")
 
-    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+    def hashing_loss(
+        self,
+        x: Tensor | Mapping[str, Tensor] | None,
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         self.check_labels(y)
         pairwise = pairwise_cross_entropy(
             y, y_pred, alpha=self.alpha, normed=self.normed, stable=self.stable
@@ -123,14 +138,14 @@ class DHNPyTorch(HashingModel):
 
     def __init__(
         self,
-        backbone,
-        code_length=32,
-        lamda=1.0,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        code_length: int = 32,
+        lamda: float = 1.0,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             backbone,
             code_length,
@@ -162,7 +177,14 @@ class DHNPyTorch(HashingModel):
             self.hash_layer.bias_initializer = keras.initializers.RandomUniform(-bound, bound)
         super().build(input_shape)
 
-    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+    def hashing_loss(
+        self,
+        x: Tensor | Mapping[str, Tensor] | None,
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         self.check_labels(y)
         pairwise = dhn_pytorch_pairwise_loss(y, y_pred, lamda=self.lamda)
         quantization = self.lamda * log_cosh_quantization_loss(y_pred)

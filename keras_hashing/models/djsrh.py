@@ -1,6 +1,12 @@
 """DJSRH: Deep Joint-Semantics Reconstructing Hashing (zs-zhong/DJSRH), unsupervised cross-modal."""
 
+from __future__ import annotations
+
 import fnmatch
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
 
 import keras
 import numpy as np
@@ -13,7 +19,16 @@ from keras_hashing.losses.cross_modal import djsrh_affinity
 from keras_hashing.losses.cross_modal import djsrh_reconstruction_loss
 from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
+from keras_hashing.models._typing import Tensor
+from keras_hashing.models._typing import TensorLike
 from keras_hashing.optimizers.tf1_momentum import TF1Momentum
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    #: One batch of an iterable input to `encode_image`/`encode_text`: an array, a tuple whose
+    #: first entry is the array, or a dict holding it under "image"/"text".
+    Batch = ArrayLike | tuple[Any, ...] | Mapping[str, ArrayLike]
 
 # Settings of the original per dataset (zs-zhong/DJSRH settings.py): affinity, loss weights,
 # schedule, rates.
@@ -49,7 +64,9 @@ DJSRH_SETTINGS = {
 TEXT_LAYER_PREFIX = "djsrh_text"
 
 
-def _encode_with(model, key, inputs, batch_size):
+def _encode_with(
+    model: DJSRH, key: str, inputs: np.ndarray | Iterable[Batch], batch_size: int
+) -> np.ndarray:
     """Codes from NumPy arrays (compiled `predict`) or from an iterable of batches (eager)."""
     if isinstance(inputs, np.ndarray) and len(inputs) == 0:
         return np.zeros((0, model.code_length), dtype=np.int8)
@@ -114,22 +131,22 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
 
     def __init__(
         self,
-        image_backbone,
-        text_dim,
-        code_length=64,
-        feature_backbone=None,
-        beta=0.9,
-        eta=0.4,
-        mu=1.5,
-        lambda1=0.1,
-        lambda2=0.1,
-        weight_decay=5e-4,
-        text_hidden_dim=4096,
-        trainable_image_layers=None,
-        affinity_normalizer=None,
-        seed=None,
-        **kwargs,
-    ):
+        image_backbone: keras.Model,
+        text_dim: int,
+        code_length: int = 64,
+        feature_backbone: keras.Model | None = None,
+        beta: float = 0.9,
+        eta: float = 0.4,
+        mu: float = 1.5,
+        lambda1: float = 0.1,
+        lambda2: float = 0.1,
+        weight_decay: float = 5e-4,
+        text_hidden_dim: int = 4096,
+        trainable_image_layers: Iterable[str] | None = None,
+        affinity_normalizer: float | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         for name, value in (
             ("text_dim", text_dim),
@@ -167,7 +184,7 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
                     fnmatch.fnmatch(layer.name, pattern) for pattern in self.trainable_image_layers
                 )
 
-        def sub_seed(offset):
+        def sub_seed(offset: int) -> int | None:
             return None if seed is None else int(seed) + offset
 
         self.image_hash = TorchDense(self.code_length, seed=sub_seed(0), name="djsrh_image_hash")
@@ -196,7 +213,12 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
         self.text_text_tracker = keras.metrics.Mean(name="loss3")
         self.built = True
 
-    def make_optimizer(self, image_learning_rate=0.001, text_learning_rate=0.01, momentum=0.9):
+    def make_optimizer(
+        self,
+        image_learning_rate: float = 0.001,
+        text_learning_rate: float = 0.01,
+        momentum: float = 0.9,
+    ) -> TF1Momentum:
         """SGD with momentum and the two learning rates of the original (`Session.__init__`).
 
         `TF1Momentum` at the image rate with a `text/image` gradient multiplier on the text
@@ -209,16 +231,16 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
             gradient_multipliers=[(f"{TEXT_LAYER_PREFIX}_*", ratio)],
         )
 
-    def image_hidden(self, images, training=False):
+    def image_hidden(self, images: TensorLike, training: bool = False) -> Tensor:
         return self.image_hash(self.image_backbone(images, training=training))
 
-    def text_hidden(self, texts, training=False):
+    def text_hidden(self, texts: TensorLike, training: bool = False) -> Tensor:
         return self.text_hash(ops.relu(self.text_feature(texts)))
 
-    def image_outputs(self, images, training=False):
+    def image_outputs(self, images: TensorLike, training: bool = False) -> Tensor:
         return ops.tanh(self.slope * self.image_hidden(images, training=training))
 
-    def text_outputs(self, texts, training=False):
+    def text_outputs(self, texts: TensorLike, training: bool = False) -> Tensor:
         return ops.tanh(self.slope * self.text_hidden(texts, training=training))
 
     def call(self, inputs, training=False):
@@ -230,7 +252,7 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
             )
         return modality_outputs(self, inputs, training)
 
-    def affinity_features(self, images):
+    def affinity_features(self, images: TensorLike) -> Tensor:
         """`F_I` of the affinity: the frozen copy in inference mode, or the flattened inputs."""
         if self.feature_backbone is None:
             features = ops.reshape(ops.cast(images, "float32"), (ops.shape(images)[0], -1))
@@ -271,11 +293,13 @@ class DJSRH(NonFiniteLossGuard, keras.Model):
             )
         return total
 
-    def encode_image(self, images, batch_size=32):
+    def encode_image(
+        self, images: np.ndarray | Iterable[Batch], batch_size: int = 32
+    ) -> np.ndarray:
         """`{-1, +1}` int8 codes of images: a NumPy array or an iterable of image batches."""
         return _encode_with(self, "image", images, batch_size)
 
-    def encode_text(self, texts, batch_size=32):
+    def encode_text(self, texts: np.ndarray | Iterable[Batch], batch_size: int = 32) -> np.ndarray:
         """`{-1, +1}` int8 codes of text vectors: a NumPy array or an iterable of batches."""
         return _encode_with(self, "text", texts, batch_size)
 

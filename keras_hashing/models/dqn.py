@@ -11,6 +11,13 @@ Training batches carry dataset indices: `({"images": x, "indices": i}, labels)`
 (`keras_hashing.data.indexed_dataset`). `predict`, `encode` and `quantize` take plain inputs.
 """
 
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
@@ -19,10 +26,17 @@ from keras_hashing import validation
 from keras_hashing.layers.codebook import Codebook
 from keras_hashing.losses.quantization_losses import cosine_pairwise_loss
 from keras_hashing.losses.quantization_losses import reconstruction_loss
+from keras_hashing.models._typing import Tensor
 from keras_hashing.models.base import HashingModel
 
+if TYPE_CHECKING:
+    import tensorflow as tf
+    from numpy.typing import ArrayLike
 
-def _images(inputs):
+    from keras_hashing.backbones.weights import DeepHashWeights
+
+
+def _images(inputs: Any) -> Any:
     if isinstance(inputs, dict):
         if "images" not in inputs:
             raise ValueError(
@@ -34,7 +48,7 @@ def _images(inputs):
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
-def require_num_train(model_name, num_train):
+def require_num_train(model_name: str, num_train: int | None) -> None:
     """Raises unless `num_train` is given: the codebook keeps one code per training sample."""
     if num_train is None:
         raise ValueError(
@@ -75,20 +89,20 @@ class QuantizationModel(HashingModel):
 
     def __init__(
         self,
-        backbone,
-        code_length,
-        num_train,
-        num_codebooks=4,
-        num_codewords=256,
-        cq_lambda=1e-4,
-        max_iter_update_b=3,
-        code_batch_size=500,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        codebook_seed=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        code_length: int,
+        num_train: int,
+        num_codebooks: int = 4,
+        num_codewords: int = 256,
+        cq_lambda: float = 1e-4,
+        max_iter_update_b: int = 3,
+        code_batch_size: int = 500,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        codebook_seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             backbone,
             code_length,
@@ -127,7 +141,7 @@ class QuantizationModel(HashingModel):
     def call(self, inputs, training=False):
         return super().call(_images(inputs), training=training)
 
-    def batch_indices(self, x):
+    def batch_indices(self, x: Tensor | Mapping[str, Tensor] | None) -> Tensor:
         """Dataset indices of a training batch; raises when the batch does not carry them."""
         if not isinstance(x, dict) or "indices" not in x:
             raise ValueError(
@@ -137,35 +151,37 @@ class QuantizationModel(HashingModel):
             )
         return ops.cast(ops.reshape(x["indices"], (-1,)), "int32")
 
-    def remember_outputs(self, x, y_pred, training):
+    def remember_outputs(
+        self, x: Tensor | Mapping[str, Tensor] | None, y_pred: Tensor, training: bool
+    ) -> Tensor:
         """Stores the batch's training-stage outputs (the original's `feed_batch_output`)."""
         indices = self.batch_indices(x)
         if training:
             self.quantizer.store_outputs(indices, y_pred)
         return indices
 
-    def cq_weight(self):
+    def cq_weight(self) -> Tensor | float:
         """λ_t: 0 before the first code update and `cq_lambda` after (`DQN.train`, `904265c`)."""
         rounds = ops.cast(ops.minimum(self.quantizer.update_rounds, 1), "float32")
         return self.cq_lambda * rounds
 
-    def batch_codes(self, indices):
+    def batch_codes(self, indices: Tensor) -> Tensor:
         """One-hot `(B, M*K)` stored codes of the batch samples."""
         return self.quantizer.one_hot(self.quantizer.gather_codes(indices))
 
-    def label_embeddings_for_icm(self):
+    def label_embeddings_for_icm(self) -> np.ndarray | None:
         """`(L, D)` matrix weighting ICM's cost (DVSQ), or None for the Euclidean cost."""
         return None
 
     # --- the original's .npy model file -------------------------------------------------
-    def load_deephash_weights(self, path):
+    def load_deephash_weights(self, path: str | os.PathLike[str]) -> DeepHashWeights:
         """As `HashingModel.load_deephash_weights`, plus the codebook `'C'` if the file has it."""
         weights = super().load_deephash_weights(path)
         if weights.codebook is not None:
             self.quantizer.set_codebook(weights.codebook)
         return weights
 
-    def save_deephash_weights(self, path):
+    def save_deephash_weights(self, path: str | os.PathLike[str]) -> str:
         """conv1..fc8 and the codebook `'C'`, as the quantizers' `save_model` writes them."""
         from keras_hashing.backbones.weights import save_alexnet_npy
 
@@ -174,7 +190,13 @@ class QuantizationModel(HashingModel):
         )
 
     # --- inference ----------------------------------------------------------------------
-    def quantize_outputs(self, outputs, codebook=None, seed=None, verbose=0):
+    def quantize_outputs(
+        self,
+        outputs: ArrayLike,
+        codebook: ArrayLike | None = None,
+        seed: int | None = None,
+        verbose: int = 0,
+    ) -> np.ndarray:
         """ICM codes `(N, M)` of NumPy outputs against the model's (or a given) codebook.
 
         Args:
@@ -202,7 +224,13 @@ class QuantizationModel(HashingModel):
             verbose=verbose,
         )
 
-    def encode_quantized(self, inputs, batch_size=None, seed=None, verbose=0):
+    def encode_quantized(
+        self,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset,
+        batch_size: int | None = None,
+        seed: int | None = None,
+        verbose: int = 0,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`(outputs, codes, reconstructions)` of inputs: raw outputs, `(N, M)` codes, `(N, D)`."""
         outputs = self.predict_outputs(inputs, batch_size=batch_size, verbose=verbose)
         if len(outputs) == 0:
@@ -246,19 +274,19 @@ class DQN(QuantizationModel):
 
     def __init__(
         self,
-        backbone,
-        code_length=300,
-        num_train=None,
-        num_codebooks=4,
-        num_codewords=256,
-        cq_lambda=1e-4,
-        max_iter_update_b=3,
-        code_batch_size=500,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        code_length: int = 300,
+        num_train: int | None = None,
+        num_codebooks: int = 4,
+        num_codewords: int = 256,
+        cq_lambda: float = 1e-4,
+        max_iter_update_b: int = 3,
+        code_batch_size: int = 500,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         require_num_train("DQN", num_train)
         super().__init__(
             backbone,
@@ -276,7 +304,14 @@ class DQN(QuantizationModel):
         )
         self.cosine_tracker = keras.metrics.Mean(name="cos_loss")
 
-    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+    def hashing_loss(
+        self,
+        x: Tensor | Mapping[str, Tensor] | None,
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         self.check_labels(y)
         indices = self.remember_outputs(x, y_pred, training)
         cosine = cosine_pairwise_loss(y, y_pred)

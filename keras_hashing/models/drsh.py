@@ -1,5 +1,14 @@
 """DRSH: supervised hashing with recurrent scaling (frankenstan/DRSH `train.py`, `test.py`)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
+
 import keras
 import numpy as np
 from keras import ops
@@ -12,6 +21,13 @@ from keras_hashing.losses.triplet_drsh import ORIGINAL_DIVISOR
 from keras_hashing.losses.triplet_drsh import drsh_binary_triplet_loss
 from keras_hashing.losses.triplet_drsh import drsh_triplet_loss
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
+from keras_hashing.models._typing import Tensor
+from keras_hashing.models._typing import TensorLike
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+    from numpy.typing import ArrayLike
+
 
 TRIPLET_KEYS = (
     "features",
@@ -23,7 +39,7 @@ TRIPLET_KEYS = (
 )
 
 
-def _first_array(element):
+def _first_array(element: Any) -> Any:
     """The visual features of a batch: dict key 'features', else the first leaf of a tuple."""
     while True:
         if isinstance(element, dict):
@@ -93,18 +109,18 @@ class DRSH(NonFiniteLossGuard, keras.Model):
 
     def __init__(
         self,
-        code_length=32,
-        hidden_dim=512,
-        mode="batched",
-        margin=2.0,
-        divisor=ORIGINAL_DIVISOR,
-        l2_decay=1e-4,
-        binary_loss_weight=None,
-        feature_dim=None,
-        attribute_shape=None,
-        epsilon=1e-10,
-        **kwargs,
-    ):
+        code_length: int = 32,
+        hidden_dim: int = 512,
+        mode: Literal["batched", "faithful"] = "batched",
+        margin: float = 2.0,
+        divisor: float = ORIGINAL_DIVISOR,
+        l2_decay: float = 1e-4,
+        binary_loss_weight: float | None = None,
+        feature_dim: int | None = None,
+        attribute_shape: Sequence[int] | None = None,
+        epsilon: float = 1e-10,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.mode = validation.one_of("mode", mode, MODES, "DRSH")
         self.margin = validation.nonnegative_number("margin", margin, "DRSH")
@@ -160,11 +176,15 @@ class DRSH(NonFiniteLossGuard, keras.Model):
         self.attribute_shape = (self.scaling.num_slots, self.scaling.attribute_dim)
         self.built = True
 
-    def projection(self, features):
+    def projection(self, features: TensorLike) -> Tensor:
         """`x W_feat + b_feat` `(B, K)`: the real values whose signs are the bits."""
         return self.code_layer(ops.cast(features, self.compute_dtype))
 
-    def scales(self, inputs, training=False):
+    def scales(
+        self,
+        inputs: tuple[TensorLike, TensorLike] | Mapping[str, TensorLike],
+        training: bool = False,
+    ) -> Tensor:
         """The recurrent scales `s (B, K)` in (0, 1)."""
         return self.scaling(split_inputs(inputs, "DRSH"), training=training)
 
@@ -172,7 +192,7 @@ class DRSH(NonFiniteLossGuard, keras.Model):
         features, attributes = split_inputs(inputs, "DRSH")
         return self.scaling((features, attributes), training=training) * self.projection(features)
 
-    def _check_triplet_batch(self, x):
+    def _check_triplet_batch(self, x: Any) -> None:
         if not isinstance(x, dict) or any(key not in x for key in TRIPLET_KEYS):
             found = sorted(x) if isinstance(x, dict) else type(x).__name__
             raise ValueError(
@@ -187,7 +207,7 @@ class DRSH(NonFiniteLossGuard, keras.Model):
                 f"{batch}. Use mode='batched' for larger batches."
             )
 
-    def l2_penalty(self):
+    def l2_penalty(self) -> Tensor:
         """`(l2_decay / 2) * sum ||w||^2` over every trainable weight (the original's decay)."""
         if not self.trainable_weights:
             return ops.convert_to_tensor(0.0)
@@ -210,7 +230,7 @@ class DRSH(NonFiniteLossGuard, keras.Model):
             total = total + ops.sum(self.losses)
         return total
 
-    def _projections_numpy(self, inputs, batch_size):
+    def _projections_numpy(self, inputs: Any, batch_size: int | None) -> np.ndarray:
         if hasattr(inputs, "element_spec") or (
             hasattr(inputs, "__iter__") and hasattr(inputs, "__next__")
         ):
@@ -234,7 +254,12 @@ class DRSH(NonFiniteLossGuard, keras.Model):
         ]
         return np.concatenate(parts) if parts else np.zeros((0, self.code_length), "float32")
 
-    def encode(self, inputs, batch_size=None, verbose=0):
+    def encode(
+        self,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset | Iterable[Any],
+        batch_size: int | None = None,
+        verbose: int | str = 0,
+    ) -> np.ndarray:
         """`{-1, +1}` int8 codes `(N, K)`: the sign of the projection (>= 0 gives +1).
 
         Args:
@@ -246,17 +271,21 @@ class DRSH(NonFiniteLossGuard, keras.Model):
         projections = self._projections_numpy(inputs, batch_size)
         return np.where(projections >= 0, 1, -1).astype(np.int8)
 
-    def encode_bits(self, inputs, batch_size=None):
+    def encode_bits(
+        self,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset | Iterable[Any],
+        batch_size: int | None = None,
+    ) -> np.ndarray:
         """`{0, 1}` uint8 codes as the original writes them (`bit = 1[y >= 0]`)."""
         return (self.encode(inputs, batch_size) > 0).astype(np.uint8)
 
-    def original_weights(self):
+    def original_weights(self) -> dict[str, keras.Variable]:
         """`{original name: variable}` for every parameter the original's `.npz` holds."""
         weights = dict(self.scaling.original_weights())
         weights["W_feat"], weights["b_feat"] = self.code_layer.kernel, self.code_layer.bias
         return weights
 
-    def set_original_weights(self, params, source="params"):
+    def set_original_weights(self, params: Mapping[str, ArrayLike], source: str = "params") -> None:
         """Loads the original's parameter arrays (`np.load("2_1049.npz")` or a dict) by name.
 
         Raises:
@@ -278,7 +307,7 @@ class DRSH(NonFiniteLossGuard, keras.Model):
                 )
             variable.assign(value)
 
-    def get_original_weights(self):
+    def get_original_weights(self) -> dict[str, np.ndarray]:
         """`{original name: float32 array}`, loadable by `set_original_weights` (and `np.savez`)."""
         return {
             name: np.asarray(ops.convert_to_numpy(v)) for name, v in self.original_weights().items()

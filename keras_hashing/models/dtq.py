@@ -1,5 +1,11 @@
 """DTQ: Deep Triplet Quantization (thulab/DeepHash `model/dtq`)."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+
 import keras
 
 from keras_hashing import validation
@@ -9,6 +15,9 @@ from keras_hashing.losses.triplet import split_triplet_batch
 from keras_hashing.losses.triplet import triplet_loss
 from keras_hashing.models.dqn import QuantizationModel
 from keras_hashing.models.dqn import require_num_train
+
+if TYPE_CHECKING:
+    from keras_hashing.models._typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")
@@ -52,21 +61,21 @@ class DTQ(QuantizationModel):
 
     def __init__(
         self,
-        backbone,
-        code_length=64,
-        num_train=None,
-        num_codebooks=4,
-        num_codewords=256,
-        cq_lambda=0.0,
-        triplet_margin=30.0,
-        dist_type="euclidean2",
-        max_iter_update_b=3,
-        code_batch_size=500,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        code_length: int = 64,
+        num_train: int | None = None,
+        num_codebooks: int = 4,
+        num_codewords: int = 256,
+        cq_lambda: float = 0.0,
+        triplet_margin: float = 30.0,
+        dist_type: str = "euclidean2",
+        max_iter_update_b: int = 3,
+        code_batch_size: int = 500,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         require_num_train("DTQ", num_train)
         validation.one_of("dist_type", dist_type, DISTANCES, "DTQ")
         super().__init__(
@@ -87,10 +96,17 @@ class DTQ(QuantizationModel):
         self.dist_type = dist_type
         self.triplet_tracker = keras.metrics.Mean(name="triplet_loss")
 
-    def cq_weight(self):
+    def cq_weight(self) -> float:
         return self.cq_lambda
 
-    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+    def hashing_loss(
+        self,
+        x: Tensor | Mapping[str, Tensor] | None,
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         self.check_labels(y)
         indices = self.remember_outputs(x, y_pred, training)
         anchor, positive, negative = split_triplet_batch(y_pred)

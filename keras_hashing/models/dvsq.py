@@ -1,5 +1,12 @@
 """DVSQ: Deep Visual-Semantic Quantization (thulab/DeepHash `model/dvsq`)."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Literal
+
 import keras
 import numpy as np
 from keras import ops
@@ -10,6 +17,11 @@ from keras_hashing.losses.quantization_losses import reconstruction_loss
 from keras_hashing.losses.quantization_losses import semantic_reconstruction_loss
 from keras_hashing.models.dqn import QuantizationModel
 from keras_hashing.models.dqn import require_num_train
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from keras_hashing.models._typing import Tensor
 
 LOSS_TYPES = ("cos_softmargin_multi_label", "cos_margin_multi_label")
 
@@ -62,23 +74,25 @@ class DVSQ(QuantizationModel):
 
     def __init__(
         self,
-        backbone,
-        label_embeddings,
-        code_length=None,
-        num_train=None,
-        num_codebooks=4,
-        num_codewords=256,
-        cq_lambda=1e-4,
-        loss_type="cos_softmargin_multi_label",
-        margin=0.7,
-        negatives_only=False,
-        max_iter_update_b=3,
-        code_batch_size=500,
-        with_tanh=True,
-        preprocessor=None,
-        num_labels=None,
-        **kwargs,
-    ):
+        backbone: keras.Model,
+        label_embeddings: ArrayLike,
+        code_length: int | None = None,
+        num_train: int | None = None,
+        num_codebooks: int = 4,
+        num_codewords: int = 256,
+        cq_lambda: float = 1e-4,
+        loss_type: Literal[
+            "cos_softmargin_multi_label", "cos_margin_multi_label"
+        ] = "cos_softmargin_multi_label",
+        margin: float = 0.7,
+        negatives_only: bool = False,
+        max_iter_update_b: int = 3,
+        code_batch_size: int = 500,
+        with_tanh: bool = True,
+        preprocessor: keras.layers.Layer | None = None,
+        num_labels: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         embeddings = np.asarray(label_embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.size == 0:
             raise ValueError(
@@ -129,10 +143,17 @@ class DVSQ(QuantizationModel):
         self.semantic_tracker = keras.metrics.Mean(name="cos_loss")
         self.euclidean_tracker = keras.metrics.Mean(name="cq_euclidean_loss")
 
-    def label_embeddings_for_icm(self):
+    def label_embeddings_for_icm(self) -> np.ndarray:
         return np.asarray(ops.convert_to_numpy(self.label_embeddings), dtype=np.float32)
 
-    def hashing_loss(self, x, y, y_pred, sample_weight=None, training=True):
+    def hashing_loss(
+        self,
+        x: Tensor | Mapping[str, Tensor] | None,
+        y: Tensor | None,
+        y_pred: Tensor,
+        sample_weight: Tensor | None = None,
+        training: bool = True,
+    ) -> Tensor:
         self.check_labels(y)
         indices = self.remember_outputs(x, y_pred, training)
         margin = None if self.loss_type == "cos_softmargin_multi_label" else self.margin

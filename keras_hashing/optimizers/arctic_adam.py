@@ -1,5 +1,9 @@
 """frankenstan/DRSH's hand-written Adam ("arctic-captions" variant), wrong bias correction kept."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
@@ -43,15 +47,15 @@ class DRSHAdam(keras.optimizers.Optimizer):
 
     def __init__(
         self,
-        learning_rate=2e-4,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        correction_beta_1=0.1,
-        correction_beta_2=0.001,
-        name="drsh_adam",
-        **kwargs,
-    ):
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 2e-4,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        correction_beta_1: float = 0.1,
+        correction_beta_2: float = 0.001,
+        name: str = "drsh_adam",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         for key, value in (
             ("beta_1", beta_1),

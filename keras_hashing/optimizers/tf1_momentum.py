@@ -1,6 +1,10 @@
 """TF1 `MomentumOptimizer` semantics with Caffe-style per-variable gradient multipliers."""
 
+from __future__ import annotations
+
 import fnmatch
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import ops
@@ -48,12 +52,12 @@ class TF1Momentum(keras.optimizers.Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.01,
-        momentum=0.9,
-        gradient_multipliers=DEEPHASH_MULTIPLIERS,
-        name="tf1_momentum",
-        **kwargs,
-    ):
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 0.01,
+        momentum: float = 0.9,
+        gradient_multipliers: Sequence[tuple[str, float]] | None = DEEPHASH_MULTIPLIERS,
+        name: str = "tf1_momentum",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         self.momentum = validation.number_in_range("momentum", momentum, 0, 1, "TF1Momentum")
         multipliers = []
@@ -66,7 +70,7 @@ class TF1Momentum(keras.optimizers.Optimizer):
             multipliers.append((str(entry[0]), float(entry[1])))
         self.gradient_multipliers = tuple(multipliers)
 
-    def multiplier_for(self, variable):
+    def multiplier_for(self, variable: keras.Variable) -> float:
         """The gradient multiplier that applies to `variable` (matched on its `path`)."""
         path = getattr(variable, "path", variable.name)
         for pattern, multiplier in self.gradient_multipliers:
@@ -106,14 +110,14 @@ class TF1Momentum(keras.optimizers.Optimizer):
 
 
 def deephash_optimizer(
-    learning_rate,
-    decay_step,
-    decay_factor,
-    momentum=0.9,
-    schedule="step",
-    total_steps=None,
-    **kwargs,
-):
+    learning_rate: float,
+    decay_step: int,
+    decay_factor: float,
+    momentum: float = 0.9,
+    schedule: str = "step",
+    total_steps: int | None = None,
+    **kwargs: Any,
+) -> TF1Momentum:
     """The optimiser every thulab/DeepHash method trains with.
 
     TF1 momentum 0.9 on a staircase exponential decay `lr * decay_factor ** floor(t / decay_step)`
@@ -134,7 +138,9 @@ def deephash_optimizer(
     return TF1Momentum(schedule, momentum=momentum, **kwargs)
 
 
-def cosine_momentum_optimizer(learning_rate, decay_steps, momentum=0.9, **kwargs):
+def cosine_momentum_optimizer(
+    learning_rate: float, decay_steps: int, momentum: float = 0.9, **kwargs: Any
+) -> TF1Momentum:
     """`TF1Momentum` with DeepHash's multipliers on a cosine decay of the rate to 0.
 
     `lr_t = learning_rate * (1 + cos(pi * min(t, decay_steps) / decay_steps)) / 2`. Not in the

@@ -6,24 +6,32 @@ in two ways that change the trajectory: its weight decay is decoupled (AdamW-sty
 epsilon is added to the square root of the *uncorrected* second moment.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
+# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
+Tensor = Any
+
 
 def torch_adam_update(
-    value,
-    gradient,
-    first_moment,
-    second_moment,
-    step,
-    learning_rate,
-    beta_1=0.9,
-    beta_2=0.999,
-    weight_decay=0.0,
-    epsilon=1e-8,
-):
+    value: ArrayLike | Tensor,
+    gradient: ArrayLike | Tensor,
+    first_moment: ArrayLike | Tensor,
+    second_moment: ArrayLike | Tensor,
+    step: float | Tensor,
+    learning_rate: float | Tensor,
+    beta_1: float = 0.9,
+    beta_2: float = 0.999,
+    weight_decay: float = 0.0,
+    epsilon: float = 1e-8,
+) -> tuple[Tensor, Tensor, Tensor]:
     """One `torch.optim.Adam` step of one tensor, as a pure function.
 
     PyTorch's algorithm at step `t` (counted from 1):
@@ -98,14 +106,14 @@ class TorchAdam(keras.optimizers.Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.001,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        name="torch_adam",
-        **kwargs,
-    ):
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+        name: str = "torch_adam",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         where = "TorchAdam"
         self.beta_1 = validation.number_in_range("beta_1", beta_1, 0, 1, where)

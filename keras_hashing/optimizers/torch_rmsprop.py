@@ -1,6 +1,9 @@
 """PyTorch's `torch.optim.RMSprop` update and `CosineAnnealingLR` stepped once per epoch."""
 
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import keras
 from keras import ops
@@ -45,15 +48,15 @@ class TorchRMSprop(keras.optimizers.Optimizer):
 
     def __init__(
         self,
-        learning_rate=0.01,
-        alpha=0.99,
-        epsilon=1e-8,
-        weight_decay=0.0,
-        momentum=0.0,
-        centered=False,
-        name="torch_rmsprop",
-        **kwargs,
-    ):
+        learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 0.01,
+        alpha: float = 0.99,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        name: str = "torch_rmsprop",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
         where = "TorchRMSprop"
         self.alpha = validation.number_in_range("alpha", alpha, 0, 1, where)
@@ -144,12 +147,12 @@ class EpochCosineAnnealing(keras.optimizers.schedules.LearningRateSchedule):
 
     def __init__(
         self,
-        initial_learning_rate,
-        total_epochs,
-        steps_per_epoch,
-        min_learning_rate=None,
-        name="epoch_cosine_annealing",
-    ):
+        initial_learning_rate: float,
+        total_epochs: int,
+        steps_per_epoch: int,
+        min_learning_rate: float | None = None,
+        name: str = "epoch_cosine_annealing",
+    ) -> None:
         where = "EpochCosineAnnealing"
         self.initial_learning_rate = float(initial_learning_rate)
         self.total_epochs = validation.positive_int("total_epochs", total_epochs, where)
@@ -177,7 +180,9 @@ class EpochCosineAnnealing(keras.optimizers.schedules.LearningRateSchedule):
         }
 
 
-def dhn_pytorch_optimizer(learning_rate, total_epochs, steps_per_epoch, weight_decay=5e-4):
+def dhn_pytorch_optimizer(
+    learning_rate: float, total_epochs: int, steps_per_epoch: int, weight_decay: float = 5e-4
+) -> TorchRMSprop:
     """DHN_PyTorch's optimiser: `TorchRMSprop(weight_decay=5e-4)` on a per-epoch cosine schedule
     from `learning_rate` down to `learning_rate / 100` over `total_epochs` epochs."""
     schedule = EpochCosineAnnealing(learning_rate, total_epochs, steps_per_epoch)

@@ -5,14 +5,17 @@ e.g. `b_img` in DeepHash/model/dqn/dqn.py); users usually want the compact `(N, 
 for `K <= 256`), which take `M*K*4 / M` = 1 024 times less memory at the defaults.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
 __all__ = ["codes_to_indices", "indices_to_codes", "reconstruct"]
 
 
-def index_dtype(num_codewords):
+def index_dtype(num_codewords: int) -> np.dtype:
     """The smallest unsigned dtype holding 0..num_codewords-1."""
     for dtype in (np.uint8, np.uint16, np.uint32):
         if num_codewords - 1 <= np.iinfo(dtype).max:
@@ -20,7 +23,7 @@ def index_dtype(num_codewords):
     return np.dtype(np.uint64)
 
 
-def codes_to_indices(codes, num_codebooks, num_codewords):
+def codes_to_indices(codes: ArrayLike, num_codebooks: int, num_codewords: int) -> np.ndarray:
     """One-hot codes `(N, M*K)` to codeword indices `(N, M)`.
 
     Args:
@@ -61,7 +64,7 @@ def codes_to_indices(codes, num_codebooks, num_codewords):
     return ones.argmax(axis=2).astype(index_dtype(num_codewords))
 
 
-def indices_to_codes(indices, num_codebooks, num_codewords):
+def indices_to_codes(indices: ArrayLike, num_codebooks: int, num_codewords: int) -> np.ndarray:
     """Codeword indices `(N, M)` to the original's float32 one-hot codes `(N, M*K)`.
 
     Args:
@@ -101,7 +104,7 @@ def indices_to_codes(indices, num_codebooks, num_codewords):
     return codes
 
 
-def reconstruct(codes, codebook):
+def reconstruct(codes: ArrayLike, codebook: ArrayLike) -> np.ndarray:
     """The quantized vectors `B C`: the sum of each item's chosen codewords.
 
     Args:

@@ -10,7 +10,10 @@ visited contribute nothing, so the start is greedy. With a block-diagonal codebo
 exact product-quantization encoding.
 """
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 from keras_hashing.quantization.codes import index_dtype
@@ -42,17 +45,17 @@ def _icm_chunk(targets, blocks, norms, orders):
 
 
 def icm_encode(
-    outputs,
-    codebook,
-    num_codebooks,
-    num_codewords,
-    sweeps=3,
-    seed=None,
-    label_embeddings=None,
-    batch_size=500,
-    verbose=False,
-    return_indices=False,
-):
+    outputs: ArrayLike,
+    codebook: ArrayLike,
+    num_codebooks: int,
+    num_codewords: int,
+    sweeps: int = 3,
+    seed: int | np.random.Generator | None = None,
+    label_embeddings: ArrayLike | None = None,
+    batch_size: int = 500,
+    verbose: bool = False,
+    return_indices: bool = False,
+) -> np.ndarray:
     """Encodes outputs against an `(M*K, D)` codebook with ICM; returns one-hot codes.
 
     Vectorised over samples and codewords (one matrix product per chunk, codebook and sweep)

@@ -1,6 +1,11 @@
 """Block-diagonal k-means initialisation of the codebook (thulab/DeepHash `initial_centers`)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
@@ -10,7 +15,7 @@ __all__ = ["KMEANS_DEFAULTS", "kmeans_init_codebook"]
 # 2019: scikit-learn 0.20-0.22, unpinned in its requirements.txt). They changed later
 # (batch_size 1024 from 1.2, n_init "auto" = 1 from 1.4), so they are pinned here; pass
 # batch_size=1024, n_init="auto" for today's behaviour.
-KMEANS_DEFAULTS = {
+KMEANS_DEFAULTS: dict[str, Any] = {
     "init": "k-means++",
     "max_iter": 100,
     "batch_size": 100,
@@ -23,7 +28,13 @@ KMEANS_DEFAULTS = {
 }
 
 
-def kmeans_init_codebook(outputs, num_codebooks, num_codewords, seed=None, **kmeans_kwargs):
+def kmeans_init_codebook(
+    outputs: ArrayLike,
+    num_codebooks: int,
+    num_codewords: int,
+    seed: int | np.random.Generator | None = None,
+    **kmeans_kwargs: Any,
+) -> np.ndarray:
     """Fits one MiniBatchKMeans per subspace and returns the block-diagonal codebook.
 
     With `d = D // M`, codebook `m` (rows `m*K .. m*K+K-1`) holds the `K` centres of the columns

@@ -1,6 +1,9 @@
 """Closed-form ridge update of the codebook (thulab/DeepHash `update_centers`)."""
 
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing import validation
 
@@ -10,7 +13,12 @@ __all__ = ["update_codebook"]
 UNUSED_ROW_THRESHOLD = 1e-8
 
 
-def update_codebook(outputs, codes, ridge=1e-3, previous=None):
+def update_codebook(
+    outputs: ArrayLike,
+    codes: ArrayLike,
+    ridge: float = 1e-3,
+    previous: ArrayLike | None = None,
+) -> np.ndarray:
     """Ridge least-squares codebook `C = (B^T B + ridge I)^-1 B^T Z`, in float32.
 
     Minimises `||Z - B C||_F^2 + ridge ||C||_F^2` over the whole set. The update is Euclidean even

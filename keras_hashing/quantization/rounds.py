@@ -6,8 +6,11 @@ draws its own codebook-order seed from one `np.random.Generator`, so the codes d
 generator's seed and the chunk size only, not on how the caller splits the work.
 """
 
+from __future__ import annotations
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from keras_hashing.quantization.codes import indices_to_codes
 from keras_hashing.quantization.icm import icm_encode
@@ -15,16 +18,16 @@ from keras_hashing.quantization.least_squares import update_codebook
 
 
 def icm_codes(
-    outputs,
-    codebook,
-    num_codebooks,
-    num_codewords,
-    sweeps,
-    chunk_size,
-    rng=None,
-    label_embeddings=None,
-    verbose=0,
-):
+    outputs: ArrayLike,
+    codebook: ArrayLike,
+    num_codebooks: int,
+    num_codewords: int,
+    sweeps: int,
+    chunk_size: int,
+    rng: np.random.Generator | None = None,
+    label_embeddings: ArrayLike | None = None,
+    verbose: int = 0,
+) -> np.ndarray:
     """ICM codeword indices `(n, M)` of `(n, D)` outputs, chunk by chunk.
 
     thulab/DeepHash `DeepHash/model/dqn/dqn.py`, `update_codes_batch`: the original encodes
@@ -73,7 +76,14 @@ def icm_codes(
     return codes
 
 
-def least_squares_codebook(outputs, codes, previous, num_codebooks, num_codewords, ridge=1e-3):
+def least_squares_codebook(
+    outputs: ArrayLike,
+    codes: ArrayLike,
+    previous: ArrayLike | None,
+    num_codebooks: int,
+    num_codewords: int,
+    ridge: float = 1e-3,
+) -> np.ndarray:
     """The closed-form ridge codebook for `(n, M)` indices; unused codewords keep `previous`.
 
     thulab/DeepHash `DeepHash/model/dvsq/dvsq.py`, `update_centers`.

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from keras_hashing.recipes.runs import run_file_name
 from keras_hashing.recipes.runs import run_settings
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Recipe = TypeVar("_Recipe", bound="Recipe")
 
 
 class Recipe:
@@ -26,7 +33,7 @@ class Recipe:
     # Named configurations: {name: {setting: value}} over the config's defaults.
     presets: dict = {}
 
-    def __init__(self, config=None, **settings):
+    def __init__(self, config: DataclassInstance | None = None, **settings):
         if config is None:
             config = self.config_class()
         elif not isinstance(config, self.config_class):
@@ -44,12 +51,12 @@ class Recipe:
         self.config = dataclasses.replace(config, **settings)
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace):
+    def from_args(cls: type[_Recipe], args: argparse.Namespace) -> _Recipe:
         """The recipe of a parsed command line; every parsed flag must be a setting."""
         return cls(**vars(args))
 
     @classmethod
-    def preset(cls, name: str, **overrides):
+    def preset(cls: type[_Recipe], name: str, **overrides) -> _Recipe:
         """The named configuration `name` (see `presets`), with `overrides` on top."""
         if name not in cls.presets:
             raise ValueError(
@@ -72,5 +79,5 @@ class Recipe:
         """The original's file stem plus a digest of every run setting."""
         return run_file_name(self.file_stem(), self.settings())
 
-    def run(self):
+    def run(self) -> dict | str | None:
         raise NotImplementedError(f"{type(self).__name__} must define run().")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import keras
@@ -60,7 +61,7 @@ def efficientnet_lite_trunk(
     variant: str = "lite0",
     split_at: int = 8,
     image_size: int | None = None,
-    weights="imagenet",
+    weights: str | Mapping[str, np.ndarray] | None = "imagenet",
     drop_connect_rate: float = 0.2,
 ) -> Trunk:
     """EfficientNet-Lite split at block `split_at` into a frozen lower and a trainable upper part.
@@ -208,7 +209,7 @@ def deepen_cache(
     start: int,
     stop: int,
     image_size: int | None = None,
-    weights="imagenet",
+    weights: str | Mapping[str, np.ndarray] | None = "imagenet",
     batch_size: int = 64,
     verbose: int = 1,
 ) -> TrunkCache:

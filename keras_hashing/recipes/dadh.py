@@ -33,12 +33,18 @@ import dataclasses
 import json
 import os
 import time
+from typing import TYPE_CHECKING
 
 import keras
 
 from keras_hashing import validation
 from keras_hashing.recipes.base import Recipe
 from keras_hashing.recipes.runs import resumable_callbacks
+
+if TYPE_CHECKING:
+    from keras_hashing.callbacks.cross_modal import CrossModalEvaluation
+    from keras_hashing.data.cross_modal import CrossModalData
+    from keras_hashing.models.dadh import DADH
 
 # The original's data files for `--flag` (config.py, `Default.data`).
 DATA_PATHS = {"mir": "./data/FLICKR-25K.mat", "nus": "./data/NUS-WIDE-TC21.mat"}
@@ -225,7 +231,7 @@ class DADHRecipe(Recipe):
             ) from None
         return {"query_size": query, "train_size": train, "database_size": database}
 
-    def load_data(self):
+    def load_data(self) -> CrossModalData:
         """The `CrossModalData` of `flag`: DADH's `.mat` split, two-view Fashion-MNIST, or Open
         Clip Art with image features (DADH `datasets/data_handler.py`, `datasets/dataset.py`)."""
         from keras_hashing.data.cross_modal import load_dadh_mat
@@ -247,7 +253,7 @@ class DADHRecipe(Recipe):
             split_sizes=sizes,
         )
 
-    def build_model(self, data):
+    def build_model(self, data: CrossModalData) -> DADH:
         """A compiled `keras_hashing.models.DADH` for `data` (DADH main.py, `train`).
 
         Raises:
@@ -285,7 +291,7 @@ class DADHRecipe(Recipe):
         model.compile()
         return model
 
-    def evaluation(self, data):
+    def evaluation(self, data: CrossModalData) -> CrossModalEvaluation:
         """The query-vs-database I->T / T->I mAP callback (`keras_hashing.metrics`), over the
         whole database as the original's `calc_map_k`, every `valid_freq` epochs."""
         from keras_hashing.callbacks import CrossModalEvaluation
@@ -301,11 +307,11 @@ class DADHRecipe(Recipe):
             batch_size=self.config.batch_size,
         )
 
-    def evaluate(self, model, data) -> dict:
+    def evaluate(self, model: DADH, data: CrossModalData) -> dict[str, float]:
         """`{"map_i2t", "map_t2i"}` of `model` on the query set against the database."""
         return self.evaluation(data).evaluate(model)
 
-    def train(self, model, data) -> dict:
+    def train(self, model: DADH, data: CrossModalData) -> dict:
         """Trains `model` for `max_epoch` epochs as the original's `train` loop.
 
         After each epoch's batches, in this order: the B-step (`DADHCodeUpdate`), the generator's
@@ -346,7 +352,9 @@ class DADHRecipe(Recipe):
         model.fit(dataset, epochs=config.max_epoch, callbacks=callbacks, verbose=config.verbose)
         return {**log.report(), "best": dict(log.best)}
 
-    def save_curves(self, model, data, directory: str | None = None) -> tuple[str, str]:
+    def save_curves(
+        self, model: DADH, data: CrossModalData, directory: str | None = None
+    ) -> tuple[str, str]:
         """Precision@top-R and PR curves of `model`'s codes, as `cross_modal_curves.png` and
         `.npz` in `directory` (default `run_dir()`). Returns the two paths."""
         import numpy as np
@@ -438,7 +446,7 @@ class DADHRecipe(Recipe):
         self.save_curves(model, data)
         return results
 
-    def run(self):
+    def run(self) -> str | dict:
         """`train_command()` (returns the model's path) or `test_command()` (returns the mAPs),
         as `command` says."""
         if self.config.command == "train":

@@ -305,7 +305,9 @@ class DHNPyTorchRecipe(Recipe):
             model.fit(inputs, epochs=config.max_iter, callbacks=callbacks, verbose=0)
         return evaluation
 
-    def evaluate(self, model: keras.Model, data: DHNPyTorchData) -> tuple:
+    def evaluate(
+        self, model: keras.Model, data: DHNPyTorchData
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """`(mAP@topk, precision, recall)` of the query against the database
         (TreezzZ/DHN_PyTorch utils/evaluate.py, `mean_average_precision` and `pr_curve`)."""
         from keras_hashing.metrics import hamming_pr_curve
@@ -329,7 +331,14 @@ class DHNPyTorchRecipe(Recipe):
         )
         return mean_ap, precision, recall
 
-    def save(self, model, data, mean_ap, precision, recall) -> str:
+    def save(
+        self,
+        model: keras.Model,
+        data: DHNPyTorchData,
+        mean_ap: float,
+        precision: np.ndarray,
+        recall: np.ndarray,
+    ) -> str:
         """Saves `<save_dir>/<stem>_map_<mAP>.keras` and, beside it, `..._codes.npz` with the
         original's keys (`qB`, `rB`, `qL`, `rL`, `P`, `R`, `map`). Returns the model's path."""
         os.makedirs(self.config.save_dir, exist_ok=True)

@@ -35,6 +35,8 @@ import dataclasses
 import logging
 import os
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -42,6 +44,13 @@ import numpy as np
 from keras_hashing import validation
 from keras_hashing.models.djsrh import DJSRH_SETTINGS
 from keras_hashing.recipes.base import Recipe
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from keras_hashing.data.cross_modal import CrossModalData
+    from keras_hashing.data.cross_modal import CrossModalPart
+    from keras_hashing.models.djsrh import DJSRH
 
 DATASETS = ("WIKI", "MIRFlickr", "NUSWIDE", "fashion_mnist", "openclipart")
 # Datasets whose "images" are feature vectors: a small MLP takes AlexNet's place.
@@ -123,7 +132,7 @@ class _EpochLog(keras.callbacks.Callback):
     """The original's epoch lines, epoch times, and the evaluation every `eval_interval` epochs
     (zs-zhong/DJSRH train.py, `Session.train` and `main`)."""
 
-    def __init__(self, recipe: DJSRHRecipe, data, logger: logging.Logger):
+    def __init__(self, recipe: DJSRHRecipe, data: CrossModalData, logger: logging.Logger):
         super().__init__()
         self.recipe, self.data, self.logger = recipe, data, logger
         self.results = {}
@@ -236,7 +245,7 @@ class DJSRHRecipe(Recipe):
             config.eta,
         )
 
-    def load_data(self):
+    def load_data(self) -> CrossModalData:
         """The dataset's train, query and database pairs, a `CrossModalData`.
 
         MIRFlickr and NUSWIDE are split per label as zs-zhong/DJSRH datasets.py, seeded by
@@ -259,7 +268,7 @@ class DJSRHRecipe(Recipe):
             return cross_modal.load_djsrh_nuswide(config.data_dir, seed=config.seed)
         return cross_modal.load_djsrh_wiki(config.data_dir, image_dir=config.image_dir)
 
-    def save_split(self, data) -> str:
+    def save_split(self, data: CrossModalData) -> str:
         """Writes the split's item indices to `<model_dir>/split_indices.npz`; returns the path."""
         os.makedirs(self.config.model_dir, exist_ok=True)
         path = os.path.join(self.config.model_dir, "split_indices.npz")
@@ -284,7 +293,7 @@ class DJSRHRecipe(Recipe):
             name="image_mlp",
         )
 
-    def build_model(self, data):
+    def build_model(self, data: CrossModalData) -> DJSRH:
         """A compiled `keras_hashing.models.DJSRH` for `data` (zs-zhong/DJSRH train.py,
         `Session.__init__`): two SGDs with momentum at `lr_img` / `lr_txt`.
 
@@ -344,7 +353,7 @@ class DJSRHRecipe(Recipe):
             )
         return keras.models.load_model(path)
 
-    def image_transform(self):
+    def image_transform(self) -> Callable[[tf.Tensor, bool], tf.Tensor] | None:
         """`fn(images, training)` for image datasets (torchvision's ImageNet crops), or None."""
         config = self.config
         if config.dataset in FEATURE_DATASETS:
@@ -356,7 +365,7 @@ class DJSRHRecipe(Recipe):
             return lambda images, training: imagenet_transform(images, False)
         return lambda images, training: imagenet_transform(images, training, seed=config.seed)
 
-    def train_dataset(self, data):
+    def train_dataset(self, data: CrossModalData) -> tf.data.Dataset:
         """Shuffled training pairs in full batches (the original's DataLoader, `drop_last`)."""
         from keras_hashing.data.cross_modal import paired_dataset
 
@@ -370,7 +379,9 @@ class DJSRHRecipe(Recipe):
             image_transform=self.image_transform(),
         )
 
-    def encode(self, model: keras.Model, part) -> tuple[np.ndarray, np.ndarray]:
+    def encode(
+        self, model: keras.Model, part: CrossModalPart
+    ) -> tuple[np.ndarray, np.ndarray]:
         """`(image codes, text codes)` of one `CrossModalPart`, in inference mode."""
         if self.config.dataset in FEATURE_DATASETS:
             return model.encode_image(part.images), model.encode_text(part.texts)
@@ -386,7 +397,9 @@ class DJSRHRecipe(Recipe):
         )
         return model.encode_image(images), model.encode_text(part.texts)
 
-    def evaluate(self, model: keras.Model, data, curves: bool = False) -> dict:
+    def evaluate(
+        self, model: keras.Model, data: CrossModalData, curves: bool = False
+    ) -> dict:
         """Image->text and text->image mAP@`top_k` of the query set against the database
         (zs-zhong/DJSRH train.py, `Session.eval`, and metric.py, `calculate_top_map`).
 
@@ -473,7 +486,7 @@ class DJSRHRecipe(Recipe):
             callbacks.insert(0, keras.callbacks.BackupAndRestore(backup))
         return callbacks
 
-    def train(self, model: keras.Model, data) -> dict:
+    def train(self, model: keras.Model, data: CrossModalData) -> dict:
         """Trains `model` for `num_epoch` epochs, evaluating every `eval_interval`, and saves it
         to `model_path()` (zs-zhong/DJSRH train.py, `main`).
 

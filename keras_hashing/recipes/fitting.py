@@ -1,13 +1,28 @@
 """Training loops the recipes share."""
 
+from __future__ import annotations
+
 import os
 import shutil
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import keras
 
 from keras_hashing import validation
 from keras_hashing.callbacks.run_backup import RunBackup
 
+if TYPE_CHECKING:
+    import tensorflow as tf
 
-def fit_variable_epochs(model, dataset, epochs, callbacks=(), verbose="auto"):
+
+def fit_variable_epochs(
+    model: keras.Model,
+    dataset: tf.data.Dataset | keras.utils.PyDataset | Iterable,
+    epochs: int,
+    callbacks: Iterable[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+) -> dict[str, list[float]]:
     """`model.fit` over `epochs` passes of a dataset whose length changes between epochs.
 
     DTQ re-mines its triplets after every epoch, so epoch `e` has `floor(#triplets_e / T)`

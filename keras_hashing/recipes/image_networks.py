@@ -11,8 +11,10 @@ scaled as the weights expect (`(rgb - 127) / 128`).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import keras
+import numpy as np
 
 from keras_hashing import validation
 from keras_hashing.backbones.efficientnet_lite import INPUT_MEAN
@@ -61,7 +63,10 @@ def efficientnet_lite_crop(
 
 
 def efficientnet_lite_parts(
-    image_model: str, weights="imagenet", image_side: int = 256, seed: int | None = None
+    image_model: str,
+    weights: str | Mapping[str, np.ndarray] | None = "imagenet",
+    image_side: int = 256,
+    seed: int | None = None,
 ) -> tuple[keras.Model, CaffeCrop]:
     """`(backbone, preprocessor)` for `--img-model efficientnet_lite0` (or `_lite1`).
 

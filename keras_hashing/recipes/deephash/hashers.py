@@ -31,11 +31,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import keras
 
 from keras_hashing.recipes.base import Recipe
 from keras_hashing.recipes.deephash import common
+
+if TYPE_CHECKING:
+    from keras_hashing.data.registry import RetrievalData
 
 # The original's `MAPs` keys, the figures DCH and DHN report.
 REPORT_KEYS = (
@@ -75,18 +80,23 @@ class _HasherRecipe(Recipe):
         """`<save_dir>/<run name>.keras`, the trained model `train` writes."""
         return os.path.join(self.config.save_dir, self.run_name() + ".keras")
 
-    def build_model(self, data) -> keras.Model:
+    def build_model(self, data: RetrievalData) -> keras.Model:
         raise NotImplementedError
 
     def _evaluation_during_training(self, data):
         return None
 
-    def new_model(self, data) -> keras.Model:
+    def new_model(self, data: RetrievalData) -> keras.Model:
         """`build_model(data)` under the run's distribution strategy."""
         with self.strategy().scope():
             return self.build_model(data)
 
-    def train(self, model: keras.Model, data, callbacks=()) -> keras.Model:
+    def train(
+        self,
+        model: keras.Model,
+        data: RetrievalData,
+        callbacks: Iterable[keras.callbacks.Callback] = (),
+    ) -> keras.Model:
         """Trains for `iter_num` steps, resuming an interrupted run, and saves the model.
 
         Args:
@@ -219,7 +229,7 @@ class DCHRecipe(_HasherRecipe):
     def title(self) -> str:
         return f"DCH, {self.config.dataset}, {self.config.output_dim} bits"
 
-    def load_data(self):
+    def load_data(self) -> RetrievalData:
         """The `RetrievalData` of `dataset` under `data_dir` (see `common.load_data`)."""
         config = self.config
         return common.load_data(
@@ -231,7 +241,7 @@ class DCHRecipe(_HasherRecipe):
             on_bad_image=config.on_bad_image,
         )
 
-    def build_model(self, data) -> keras.Model:
+    def build_model(self, data: RetrievalData) -> keras.Model:
         """DCH on the `img_model` backbone, started from `model_weights`.
 
         On Fashion-MNIST, the preset SmallCNN with its augmentation and `inference_views`
@@ -280,7 +290,7 @@ class DCHRecipe(_HasherRecipe):
             model.backbone.trainable = False
         return model
 
-    def load_model(self, data) -> keras.Model:
+    def load_model(self, data: RetrievalData) -> keras.Model:
         """The model `evaluate=True` evaluates: the `.keras` file `model_weights` names, else
         `build_model(data)` (an AlexNet `.npy` dict, loaded with its fc8)."""
         if str(self.config.model_weights).endswith(".keras"):
@@ -291,7 +301,7 @@ class DCHRecipe(_HasherRecipe):
     def _evaluation_during_training(self, data):
         return (data, self.config.eval_every, self.config.tie_break)
 
-    def evaluate(self, model: keras.Model, data) -> dict:
+    def evaluate(self, model: keras.Model, data: RetrievalData) -> dict:
         """The original's `MAPs` keys, then `EXTRA_KEYS`; writes `codes.npz` and (unless
         `no_plots`) `precision_recall.png` under `run_dir()`.
 
@@ -438,7 +448,7 @@ class DHNRecipe(_HasherRecipe):
         gpu = str(self.config.gpu)
         return "" if gpu.lower() in ("-1", "cpu", "none") else gpu
 
-    def load_data(self):
+    def load_data(self) -> RetrievalData:
         """Fashion-MNIST (`data_root`: the IDX folder, or `-` for the default one) or the list
         files under `data_root`.
 
@@ -466,7 +476,7 @@ class DHNRecipe(_HasherRecipe):
                 raise
             raise ValueError(f"{error} (lists are read from data_root)") from None
 
-    def original_config(self, data) -> dict:
+    def original_config(self, data: RetrievalData) -> dict:
         """The config dict the original prints, under its keys (`R` is the mAP cut-off)."""
         config = self.config
         return {
@@ -487,7 +497,7 @@ class DHNRecipe(_HasherRecipe):
             "log_dir": config.log_dir,
         }
 
-    def build_model(self, data) -> keras.Model:
+    def build_model(self, data: RetrievalData) -> keras.Model:
         """DHN on the `img_model` backbone (see `common.image_parts`), with the `.npy` dict's
         conv1..fc7, and fc8 when the file has one."""
         from keras_hashing.models import DHN
@@ -511,7 +521,7 @@ class DHNRecipe(_HasherRecipe):
             model.backbone.trainable = False
         return model
 
-    def evaluate(self, model: keras.Model, data) -> dict:
+    def evaluate(self, model: keras.Model, data: RetrievalData) -> dict:
         """The original's `MAPs` keys (`REPORT_KEYS`) of `model` on the query and database."""
         query_outputs, database_outputs, _ = common.encode(model, data)
         report = common.retrieval_report(

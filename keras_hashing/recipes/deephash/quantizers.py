@@ -45,6 +45,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 from typing import Any
 
 import keras
@@ -53,6 +54,9 @@ import numpy as np
 from keras_hashing.metrics.report import QUANTIZED_REPORT_KEYS
 from keras_hashing.recipes.base import Recipe
 from keras_hashing.recipes.deephash import common
+
+if TYPE_CHECKING:
+    from keras_hashing.callbacks.quantization import TripletQuantizationUpdate
 
 # DTQ's `validation` keys (thulab/DeepHash DeepHash/model/dtq/dtq.py).
 DTQ_REPORT_KEYS = ("map_feature_ip", "map_AQD_ip", "map_SQD_ip")
@@ -757,7 +761,9 @@ class DTQValidation(keras.callbacks.Callback):
     (thulab/DeepHash DeepHash/model/dtq/dtq.py, `train`). `report` holds the last figures.
     """
 
-    def __init__(self, recipe: DTQRecipe, data: QuantizerData, update):
+    def __init__(
+        self, recipe: DTQRecipe, data: QuantizerData, update: TripletQuantizationUpdate
+    ):
         super().__init__()
         self.recipe, self.data, self.update = recipe, data, update
         self.report = None
@@ -825,7 +831,7 @@ class DTQRecipe(QuantizerRecipe):
         }
         return DTQ, (config.output_dim,), kwargs
 
-    def evaluate(self, model, data: QuantizerData) -> dict:
+    def evaluate(self, model: keras.Model, data: QuantizerData) -> dict:
         """DTQ's `validation`: a codebook fitted on the database outputs, `MAPs_CQ` under the
         original's keys (`map_feature_ip`, `map_AQD_ip`, `map_SQD_ip`); writes the codes file,
         prints the report. `val_overwrites_codebook` puts that codebook into the model."""
