@@ -58,3 +58,42 @@ def write_png_list_dataset(root, counts=None, num_labels=3, size=40, seed=0):
         with open(os.path.join(root, f"{part}.txt"), "w") as f:
             f.write("\n".join(lines) + "\n")
     return root
+
+
+def write_openclipart_mat(
+    directory,
+    *,
+    num_classes=3,
+    train_size=12,
+    database_size=12,
+    query_size=6,
+    num_words=10,
+    with_features=True,
+    class_shifted_features=True,
+    seed=0,
+):
+    """An `openclipart.mat` as `data/openclipart/prepare.py --features-from lite0` leaves it:
+    `database_size` items (the first `train_size` the training pairs), then `query_size`
+    queries, of `num_classes` classes in turn; 0/1 words, and 7 image features (shifted by the
+    class with `class_shifted_features`) unless `with_features=False`. Returns the folder."""
+    import scipy.io
+
+    rng = np.random.default_rng(seed)
+    size = database_size + query_size
+    classes = np.arange(size) % num_classes
+    contents = {
+        "train_size": train_size,
+        "database_size": database_size,
+        "query_size": query_size,
+        "paths": np.array([f"c{c}/item{i}.png" for i, c in enumerate(classes)], dtype=object),
+        "YAll": (rng.random((size, num_words)) < 0.3).astype("float32"),
+        "LAll": np.eye(num_classes, dtype="float32")[classes],
+    }
+    if with_features:
+        features = rng.uniform(0, 6, (size, 7))
+        if class_shifted_features:
+            features = features + classes[:, None]
+        contents["images"] = features.astype("float32")
+    os.makedirs(directory, exist_ok=True)
+    scipy.io.savemat(os.path.join(directory, "openclipart.mat"), contents)
+    return str(directory)

@@ -8,7 +8,7 @@ import pytest
 
 from keras_hashing.recipes.djsrh import DJSRHConfig
 from keras_hashing.recipes.djsrh import DJSRHRecipe
-from tests.recipes.test_djsrh import write_openclipart_mat
+from tests.fake_data import write_openclipart_mat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

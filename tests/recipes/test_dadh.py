@@ -9,6 +9,7 @@ import scipy.io
 
 from keras_hashing.recipes.dadh import DADHConfig
 from keras_hashing.recipes.dadh import DADHRecipe
+from tests.fake_data import write_openclipart_mat
 
 
 def write_tiny_flickr(directory, n=40, seed=0):
@@ -28,24 +29,17 @@ def write_tiny_flickr(directory, n=40, seed=0):
     return path
 
 
-def write_tiny_openclipart(directory, with_features=True, seed=0):
-    """An `openclipart.mat` as `write_openclipart` + `attach_image_features` leave it: 16
-    database items (the first 12 the training pairs), then 4 queries."""
-    rng = np.random.default_rng(seed)
-    classes = np.arange(20) % 2
-    contents = {
-        "train_size": 12,
-        "database_size": 16,
-        "query_size": 4,
-        "paths": np.array([f"c{c}/p{i}.png" for i, c in enumerate(classes)], dtype=object),
-        "YAll": (rng.random((20, 9)) < 0.3).astype("float32"),
-        "LAll": np.eye(2, dtype="float32")[classes],
-    }
-    if with_features:
-        contents["images"] = rng.uniform(0, 6, (20, 7)).astype("float32")
-    os.makedirs(directory, exist_ok=True)
-    scipy.io.savemat(os.path.join(directory, "openclipart.mat"), contents)
-    return directory
+def write_tiny_openclipart(directory, with_features=True):
+    """16 database items (the first 12 the training pairs), then 4 queries, 2 classes."""
+    return write_openclipart_mat(
+        directory,
+        num_classes=2,
+        database_size=16,
+        query_size=4,
+        num_words=9,
+        with_features=with_features,
+        class_shifted_features=False,
+    )
 
 
 def tiny_recipe(tmp_path, **settings):

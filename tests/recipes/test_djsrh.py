@@ -11,26 +11,7 @@ import scipy.io
 from keras_hashing.metrics import cross_modal_map
 from keras_hashing.recipes.djsrh import DJSRHConfig
 from keras_hashing.recipes.djsrh import DJSRHRecipe
-
-
-def write_openclipart_mat(directory, with_features=True, seed=0):
-    """An `openclipart.mat` as `data/openclipart/prepare.py --features-from lite0` leaves it:
-    18 items of 3 classes (the first 12 the training pairs and database), then 6 queries."""
-    rng = np.random.default_rng(seed)
-    classes = np.arange(18) % 3
-    contents = {
-        "train_size": 12,
-        "database_size": 12,
-        "query_size": 6,
-        "paths": np.array([f"c{c}/item{i}.png" for i, c in enumerate(classes)], dtype=object),
-        "YAll": (rng.random((18, 10)) < 0.3).astype("float32"),
-        "LAll": np.eye(3, dtype="float32")[classes],
-    }
-    if with_features:
-        contents["images"] = (rng.uniform(0, 6, (18, 7)) + classes[:, None]).astype("float32")
-    os.makedirs(directory, exist_ok=True)
-    scipy.io.savemat(os.path.join(directory, "openclipart.mat"), contents)
-    return str(directory)
+from tests.fake_data import write_openclipart_mat
 
 
 def tiny_recipe(tmp_path, **settings):
