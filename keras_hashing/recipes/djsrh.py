@@ -16,7 +16,8 @@ Departures from zs-zhong/DJSRH:
   model as `split_indices.npz`;
 - ties in the Hamming ranking are broken by database index;
 - the model is a `.keras` file (`<model_dir>/latest.keras`, the final epoch with no selection,
-  as the original); `resume=True` continues an interrupted run from `<model_dir>/backup`;
+  as the original); `resume=True` continues an interrupted run from `<model_dir>/backup`
+  (and refuses a backup made with other settings);
 - each evaluation at the last epoch also writes precision@top-R and precision-recall curves
   (`cross_modal_curves.png` / `.npz` in `model_dir`), and TensorBoard summaries go to
   `<log_dir>/<dataset>_<code_len>`;
@@ -37,6 +38,7 @@ import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from typing import Any
 
 import keras
 import numpy as np
@@ -198,6 +200,14 @@ class DJSRHRecipe(Recipe):
             if config.image_dir is None:
                 filled["image_dir"] = IMAGE_DIRS.get(config.dataset)
         self.config = dataclasses.replace(config, **filled)
+
+    def run_settings(self) -> dict[str, Any]:
+        """The settings that change the result: not the folders written to, `eval` or `resume`."""
+        return {
+            key: value
+            for key, value in super().run_settings().items()
+            if key not in ("model_dir", "eval", "resume")
+        }
 
     def file_stem(self) -> str:
         """`<dataset>_<code_len>`, the TensorBoard folder under `log_dir`."""
@@ -482,8 +492,11 @@ class DJSRHRecipe(Recipe):
             keras.callbacks.TensorBoard(os.path.join(config.log_dir, self.file_stem())),
         ]
         if config.resume:
+            from keras_hashing.callbacks import RunBackup
+
+            # Refuses a backup made with other settings (a changed flag must not continue it).
             backup = os.path.join(config.model_dir, "backup")
-            callbacks.insert(0, keras.callbacks.BackupAndRestore(backup))
+            callbacks.insert(0, RunBackup(backup, self.run_settings()))
         return callbacks
 
     def train(self, model: keras.Model, data: CrossModalData) -> dict:

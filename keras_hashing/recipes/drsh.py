@@ -7,8 +7,9 @@ the original's Adam, and the parameters saved every `save_freq` samples as
 the {0,1} codes of the test and training ids as `.mat` files, plus mAP when the categories are
 given.
 
-Additions of the port, kept from the example scripts: Keras `BackupAndRestore` under
-`{saveto}backup/` resumes an interrupted run (model, optimiser, epoch); the final model is saved
+Additions of the port, kept from the example scripts: a backup under `{saveto}backup/`
+resumes an interrupted run (model, optimiser, epoch) and refuses a backup made with other
+settings (`keras_hashing.callbacks.RunBackup`); the final model is saved
 as `{saveto}drsh.keras`; TensorBoard summaries go to `{log_dir}/<the saveto folder's name>`;
 `mode="batched"` trains any batch size with standard Adam at `lrate` (the original: batch 1 and
 its own Adam at 2e-4, `lrate` unused). Departures: the triplet order comes from a seeded NumPy
@@ -31,6 +32,7 @@ import math
 import os
 import time
 from typing import TYPE_CHECKING
+from typing import Any
 
 import keras
 import numpy as np
@@ -148,6 +150,14 @@ class DRSHRecipe(Recipe):
 
     config_class = DRSHConfig
 
+    def run_settings(self) -> dict[str, Any]:
+        """The settings that change the result: not where or how often files are written."""
+        return {
+            key: value
+            for key, value in super().run_settings().items()
+            if key not in ("saveto", "print_freq", "save_freq")
+        }
+
     def file_stem(self) -> str:
         """The `saveto` folder's name, which names the TensorBoard run."""
         return os.path.basename(os.path.normpath(self.config.saveto))
@@ -241,6 +251,7 @@ class DRSHRecipe(Recipe):
     def callbacks(self, num_train: int, total_steps: int) -> list:
         """NaN guard, resume from `{saveto}backup/`, the original's `.npz` checkpoints, the step
         budget, and TensorBoard under `{log_dir}/{file_stem()}`."""
+        from keras_hashing.callbacks import RunBackup
         from keras_hashing.callbacks import StopAtStep
         from keras_hashing.callbacks import TerminateOnNonFiniteLoss
 
@@ -248,7 +259,8 @@ class DRSHRecipe(Recipe):
         backup_dir = os.path.join(config.saveto, "backup")
         callbacks = [
             TerminateOnNonFiniteLoss(checkpoint_hint=backup_dir),
-            keras.callbacks.BackupAndRestore(backup_dir),
+            # Refuses a backup made with other settings (a changed flag must not continue it).
+            RunBackup(backup_dir, self.run_settings()),
             OriginalCheckpoint(config.saveto, config.batch_size, num_train),
         ]
         if total_steps:

@@ -143,7 +143,28 @@ def test_callbacks_back_up_only_when_resuming(tmp_path):
         return [type(callback).__name__ for callback in recipe.callbacks(keras.callbacks.History())]
 
     assert kinds(tiny_recipe(tmp_path)) == ["DJSRHSlopeSchedule", "History", "TensorBoard"]
-    assert kinds(tiny_recipe(tmp_path, resume=True))[0] == "BackupAndRestore"
+    assert kinds(tiny_recipe(tmp_path, resume=True))[0] == "RunBackup"
+
+
+def test_a_backup_of_other_settings_is_refused(tmp_path):
+    import keras
+
+    from keras_hashing.callbacks import RunBackup
+
+    def run_backup(recipe):
+        callbacks = recipe.callbacks(keras.callbacks.History())
+        (found,) = [c for c in callbacks if isinstance(c, RunBackup)]
+        return found
+
+    recipe = tiny_recipe(tmp_path, resume=True)
+    backup = run_backup(recipe)
+    # Where files go, `eval` and `resume` do not change the run; the rates do.
+    assert {"model_dir", "eval", "resume", "log_dir"}.isdisjoint(backup.settings)
+    assert backup.settings["lr_img"] == recipe.config.lr_img
+    backup.on_train_begin()  # records this run's settings beside the backup
+    refusing = run_backup(tiny_recipe(tmp_path, resume=True, lr_img=0.5))
+    with pytest.raises(ValueError, match="lr_img: backup 0.01, now 0.5"):
+        refusing.on_train_begin()
 
 
 @pytest.mark.tensorflow_only

@@ -89,6 +89,23 @@ def test_schedule_and_names():
         DRSHRecipe(bits=32)
 
 
+def test_a_backup_of_other_settings_is_refused(tmp_path):
+    from keras_hashing.callbacks import RunBackup
+
+    def backup(**settings):
+        recipe = DRSHRecipe(saveto=str(tmp_path) + "/", **settings)
+        (found,) = [c for c in recipe.callbacks(9, 18) if isinstance(c, RunBackup)]
+        return found
+
+    first = backup(lrate=0.001)
+    # Where and how often files are written does not change the run; the rate does.
+    assert {"saveto", "print_freq", "save_freq", "log_dir"}.isdisjoint(first.settings)
+    first.on_train_begin()  # records this run's settings beside the backup
+    backup(lrate=0.001, print_freq=7).on_train_begin()
+    with pytest.raises(ValueError, match="lrate: backup 0.001, now 0.002"):
+        backup(lrate=0.002).on_train_begin()
+
+
 def test_membership_labels():
     membership = types.SimpleNamespace(image_categories={"1": ["sea"], "2": ["sky", "cat"]})
     labels = membership_labels(membership, ["2", "1"], ["cat", "sea", "sky"])
