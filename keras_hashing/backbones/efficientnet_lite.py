@@ -31,7 +31,6 @@ import importlib.resources
 import math
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from typing import NamedTuple
 
 import keras
@@ -39,11 +38,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
 from keras_hashing.backbones.torch_pickle import load_legacy_torch_file
-
-if TYPE_CHECKING:
-    import jax
-    import tensorflow as tf
 
 # tensorflow/tpu efficientnet_lite_builder.py, efficientnet_lite_params:
 # (width_coefficient, depth_coefficient, resolution, dropout_rate).
@@ -189,8 +185,8 @@ def tf_same_padding(size: int, kernel_size: int, strides: int) -> tuple:
 
 
 def efficientnet_lite_preprocess(
-    images: ArrayLike | tf.Tensor | jax.Array,
-) -> np.ndarray | tf.Tensor | jax.Array:
+    images: ArrayLike | Tensor,
+) -> np.ndarray | Tensor:
     """Scales RGB images in 0..255 to the weights' input range, `(rgb - 127) / 128`.
 
     Resizing is the data pipeline's job (the original evaluates a center crop of

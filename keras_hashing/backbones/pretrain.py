@@ -9,19 +9,15 @@ hashing model. No image outside the training set is used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import keras
 
 from keras_hashing import validation
-
-if TYPE_CHECKING:
-    import tensorflow as tf
+from keras_hashing._types import Dataset
 
 
 def pretrain_classifier(
     backbone: keras.Model,
-    train: tf.data.Dataset,
+    train: Dataset,
     num_labels: int,
     steps: int,
     steps_per_epoch: int | None = None,

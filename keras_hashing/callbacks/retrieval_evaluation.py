@@ -11,18 +11,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from keras_hashing import validation
+from keras_hashing._types import Dataset
 from keras_hashing.metrics import _core
 
 if TYPE_CHECKING:
-    import tensorflow as tf
 
     # `(inputs, labels)`, inputs an array or a dataset of inputs only (labels None: read from
     # the dataset), or a dataset of `(inputs, labels)` batches.
-    RetrievalData = tuple[ArrayLike | tf.data.Dataset, ArrayLike | None] | tf.data.Dataset
+    RetrievalData = tuple[ArrayLike | Dataset, ArrayLike | None] | Dataset
 
 
 def _is_dataset(value):
-    # A tf.data.Dataset (or any iterable of batches) without importing TensorFlow here.
+    # A Dataset (or any iterable of batches) without importing TensorFlow here.
     return hasattr(value, "element_spec") or (
         not isinstance(value, (np.ndarray, list, tuple, dict))
         and hasattr(value, "__iter__")
@@ -163,7 +163,7 @@ class RetrievalEvaluation(keras.callbacks.Callback):
         self.query = self._split(query, "query")
         self.database = self._split(database, "database")
 
-    def compute_outputs(self, inputs: ArrayLike | tf.data.Dataset) -> np.ndarray:
+    def compute_outputs(self, inputs: ArrayLike | Dataset) -> np.ndarray:
         """Real-valued outputs for `inputs`; override for models whose `predict` differs."""
         if _is_dataset(inputs):
             return np.asarray(self.model.predict(inputs, verbose=0))

@@ -23,9 +23,7 @@ from keras import ops
 from numpy.typing import ArrayLike
 
 from keras_hashing import validation
-
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")

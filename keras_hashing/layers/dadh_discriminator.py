@@ -9,9 +9,7 @@ import keras
 from keras import ops
 
 from keras_hashing import validation
-
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 from keras import ops
 
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 
 def sign_codes(outputs: Tensor) -> Tensor:

@@ -9,13 +9,11 @@ from keras import ops
 from numpy.typing import ArrayLike
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
 from keras_hashing.losses.similarity import balance_weights
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import off_diagonal_mask
 from keras_hashing.losses.similarity import safe_norm_divisor
-
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
 
 
 def cauchy_cross_entropy(

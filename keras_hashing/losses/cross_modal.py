@@ -15,8 +15,7 @@ import keras
 from keras import ops
 from numpy.typing import ArrayLike
 
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 # PyTorch's `F.cosine_similarity` and `F.normalize` guards (DADH triplet_loss.py, DJSRH train.py).
 COSINE_EPS = 1e-8

@@ -10,12 +10,10 @@ from keras import ops
 from numpy.typing import ArrayLike
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
 from keras_hashing.losses.similarity import balance_weights
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import safe_norm_divisor
-
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
 
 LOSS_TYPES = ("normed_cross_entropy", "cross_entropy")
 

@@ -8,8 +8,7 @@ import keras
 from keras import ops
 from numpy.typing import ArrayLike
 
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 
 def quantization_loss(outputs: ArrayLike | Tensor) -> Tensor:

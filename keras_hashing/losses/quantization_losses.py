@@ -14,11 +14,9 @@ import keras
 from keras import ops
 from numpy.typing import ArrayLike
 
+from keras_hashing._types import Tensor
 from keras_hashing.losses.similarity import label_similarity
 from keras_hashing.losses.similarity import safe_norm_divisor
-
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
 
 
 def _float(value):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from keras import ops
 from numpy.typing import ArrayLike
 
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 
 def label_similarity(

@@ -5,16 +5,12 @@ frankenstan/DRSH train.py, `CompAndTrain.CompileAndUpdate`.
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 from keras import ops
 from numpy.typing import ArrayLike
 
 from keras_hashing import validation
-
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 # The original normalises distances and loops over bits with a literal 32, whatever the code length.
 ORIGINAL_DIVISOR = 32.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from keras_hashing.models._typing import Tensor
-from keras_hashing.models._typing import TensorLike
+from keras_hashing._types import Tensor
+from keras_hashing._types import TensorLike
 
 if TYPE_CHECKING:
     import keras

@@ -12,6 +12,8 @@ import numpy as np
 from keras import ops
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
+from keras_hashing._types import TensorLike
 from keras_hashing.layers.dadh_discriminator import DADHDiscriminator
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.layers.torch_batch_norm import TorchBatchNormalization
@@ -23,8 +25,6 @@ from keras_hashing.losses.cross_modal import generator_adversarial_loss
 from keras_hashing.losses.cross_modal import gradient_penalty
 from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
-from keras_hashing.models._typing import Tensor
-from keras_hashing.models._typing import TensorLike
 from keras_hashing.optimizers.torch_adam import torch_adam_update
 
 if TYPE_CHECKING:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from typing import Any
 
 import keras
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
 from keras_hashing.losses.cauchy import cauchy_cross_entropy
 from keras_hashing.losses.quantization import quantization_loss
 from keras_hashing.models.base import HashingModel
-
-if TYPE_CHECKING:
-    from keras_hashing.models._typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")

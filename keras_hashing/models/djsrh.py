@@ -13,14 +13,14 @@ import numpy as np
 from keras import ops
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
+from keras_hashing._types import TensorLike
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.layers.torch_dense import TorchDense
 from keras_hashing.losses.cross_modal import djsrh_affinity
 from keras_hashing.losses.cross_modal import djsrh_reconstruction_loss
 from keras_hashing.models._cross_modal import modality_outputs
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
-from keras_hashing.models._typing import Tensor
-from keras_hashing.models._typing import TensorLike
 from keras_hashing.optimizers.tf1_momentum import TF1Momentum
 
 if TYPE_CHECKING:

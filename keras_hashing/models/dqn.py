@@ -23,14 +23,14 @@ import numpy as np
 from keras import ops
 
 from keras_hashing import validation
+from keras_hashing._types import Dataset
+from keras_hashing._types import Tensor
 from keras_hashing.layers.codebook import Codebook
 from keras_hashing.losses.quantization_losses import cosine_pairwise_loss
 from keras_hashing.losses.quantization_losses import reconstruction_loss
-from keras_hashing.models._typing import Tensor
 from keras_hashing.models.base import HashingModel
 
 if TYPE_CHECKING:
-    import tensorflow as tf
     from numpy.typing import ArrayLike
 
     from keras_hashing.backbones.weights import DeepHashWeights
@@ -226,7 +226,7 @@ class QuantizationModel(HashingModel):
 
     def encode_quantized(
         self,
-        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | Dataset,
         batch_size: int | None = None,
         seed: int | None = None,
         verbose: int = 0,

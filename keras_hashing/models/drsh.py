@@ -14,6 +14,9 @@ import numpy as np
 from keras import ops
 
 from keras_hashing import validation
+from keras_hashing._types import Dataset
+from keras_hashing._types import Tensor
+from keras_hashing._types import TensorLike
 from keras_hashing.layers.recurrent_scaling import MODES
 from keras_hashing.layers.recurrent_scaling import RecurrentScaling
 from keras_hashing.layers.recurrent_scaling import split_inputs
@@ -21,11 +24,8 @@ from keras_hashing.losses.triplet_drsh import ORIGINAL_DIVISOR
 from keras_hashing.losses.triplet_drsh import drsh_binary_triplet_loss
 from keras_hashing.losses.triplet_drsh import drsh_triplet_loss
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
-from keras_hashing.models._typing import Tensor
-from keras_hashing.models._typing import TensorLike
 
 if TYPE_CHECKING:
-    import tensorflow as tf
     from numpy.typing import ArrayLike
 
 
@@ -256,7 +256,7 @@ class DRSH(NonFiniteLossGuard, keras.Model):
 
     def encode(
         self,
-        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset | Iterable[Any],
+        inputs: ArrayLike | Mapping[str, ArrayLike] | Dataset | Iterable[Any],
         batch_size: int | None = None,
         verbose: int | str = 0,
     ) -> np.ndarray:
@@ -273,7 +273,7 @@ class DRSH(NonFiniteLossGuard, keras.Model):
 
     def encode_bits(
         self,
-        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset | Iterable[Any],
+        inputs: ArrayLike | Mapping[str, ArrayLike] | Dataset | Iterable[Any],
         batch_size: int | None = None,
     ) -> np.ndarray:
         """`{0, 1}` uint8 codes as the original writes them (`bit = 1[y >= 0]`)."""

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from typing import Any
 
 import keras
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
 from keras_hashing.losses.quantization_losses import reconstruction_loss
 from keras_hashing.losses.triplet import DISTANCES
 from keras_hashing.losses.triplet import split_triplet_batch
 from keras_hashing.losses.triplet import triplet_loss
 from keras_hashing.models.dqn import QuantizationModel
 from keras_hashing.models.dqn import require_num_train
-
-if TYPE_CHECKING:
-    from keras_hashing.models._typing import Tensor
 
 
 @keras.saving.register_keras_serializable(package="keras_hashing")

@@ -12,6 +12,7 @@ import numpy as np
 from keras import ops
 
 from keras_hashing import validation
+from keras_hashing._types import Tensor
 from keras_hashing.losses.quantization_losses import adaptive_margin_loss
 from keras_hashing.losses.quantization_losses import reconstruction_loss
 from keras_hashing.losses.quantization_losses import semantic_reconstruction_loss
@@ -21,7 +22,6 @@ from keras_hashing.models.dqn import require_num_train
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
-    from keras_hashing.models._typing import Tensor
 
 LOSS_TYPES = ("cos_softmargin_multi_label", "cos_margin_multi_label")
 

@@ -15,9 +15,7 @@ from keras import ops
 from numpy.typing import ArrayLike
 
 from keras_hashing import validation
-
-# A backend tensor (tf.Tensor / jax.Array, ...), as keras.ops takes and returns it.
-Tensor = Any
+from keras_hashing._types import Tensor
 
 
 def torch_adam_update(

@@ -44,11 +44,12 @@ import keras
 import numpy as np
 
 from keras_hashing import validation
+from keras_hashing._types import Dataset
+from keras_hashing._types import Tensor
 from keras_hashing.models.djsrh import DJSRH_SETTINGS
 from keras_hashing.recipes.base import Recipe
 
 if TYPE_CHECKING:
-    import tensorflow as tf
 
     from keras_hashing.data.cross_modal import CrossModalData
     from keras_hashing.data.cross_modal import CrossModalPart
@@ -363,7 +364,7 @@ class DJSRHRecipe(Recipe):
             )
         return keras.models.load_model(path)
 
-    def image_transform(self) -> Callable[[tf.Tensor, bool], tf.Tensor] | None:
+    def image_transform(self) -> Callable[[Tensor, bool], Tensor] | None:
         """`fn(images, training)` for image datasets (torchvision's ImageNet crops), or None."""
         config = self.config
         if config.dataset in FEATURE_DATASETS:
@@ -375,7 +376,7 @@ class DJSRHRecipe(Recipe):
             return lambda images, training: imagenet_transform(images, False)
         return lambda images, training: imagenet_transform(images, training, seed=config.seed)
 
-    def train_dataset(self, data: CrossModalData) -> tf.data.Dataset:
+    def train_dataset(self, data: CrossModalData) -> Dataset:
         """Shuffled training pairs in full batches (the original's DataLoader, `drop_last`)."""
         from keras_hashing.data.cross_modal import paired_dataset
 

@@ -5,20 +5,17 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import keras
 
 from keras_hashing import validation
+from keras_hashing._types import Dataset
 from keras_hashing.callbacks.run_backup import RunBackup
-
-if TYPE_CHECKING:
-    import tensorflow as tf
 
 
 def fit_variable_epochs(
     model: keras.Model,
-    dataset: tf.data.Dataset | keras.utils.PyDataset | Iterable,
+    dataset: Dataset | keras.utils.PyDataset | Iterable,
     epochs: int,
     callbacks: Iterable[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
