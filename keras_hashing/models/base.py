@@ -13,15 +13,15 @@ import numpy as np
 from keras import ops
 
 from keras_hashing import validation
+from keras_hashing._types import Dataset
+from keras_hashing._types import Tensor
+from keras_hashing.backbones.base import LayerWeightsMixin
+from keras_hashing.backbones.weights import DeepHashWeights
 from keras_hashing.layers.sign_ste import sign_codes
 from keras_hashing.models._fit_guard import NonFiniteLossGuard
-from keras_hashing.models._typing import Tensor
 
 if TYPE_CHECKING:
-    import tensorflow as tf
     from numpy.typing import ArrayLike
-
-    from keras_hashing.backbones.weights import DeepHashWeights
 
 try:  # Keras divides each replica's loss by the replica count so that summed gradients average.
     from keras.src.losses.loss import scale_loss_for_distribution
@@ -43,7 +43,7 @@ def is_empty_input(inputs: Any) -> bool:
     shape = getattr(inputs, "shape", None)
     if shape is not None and len(shape) > 0:
         return shape[0] == 0
-    # A tf.data.Dataset (models/ does not import TensorFlow: it is recognised by its method).
+    # A Dataset (models/ does not import TensorFlow: it is recognised by its method).
     cardinality = getattr(inputs, "cardinality", None)
     if callable(cardinality):
         return int(cardinality()) == 0
@@ -185,12 +185,11 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
                 from a thulab/DeepHash `.npy` file) or a `{name: [W, b]}` dict.
             source: str naming where the weights came from, for error messages.
         """
-        layers = getattr(weights, "layers", weights)
-        fc8 = getattr(weights, "fc8", None) if hasattr(weights, "layers") else weights.get("fc8")
-        if not hasattr(self.backbone, "set_layer_weights"):
-            raise ValueError(
-                f"{source}: backbone {self.backbone.name!r} has no named weight layers."
-            )
+        if isinstance(weights, DeepHashWeights):
+            layers, fc8 = weights.layers, weights.fc8
+        else:
+            layers, fc8 = weights, weights.get("fc8")
+        self._check_named_weight_layers(source)
         self.backbone.set_layer_weights(layers, source=source)
         if fc8 is not None:
             kernel, bias = (np.asarray(w, dtype="float32") for w in fc8)
@@ -203,10 +202,18 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
             self._build_hash_layer()
             self.hash_layer.set_weights([kernel, bias])
 
+    def _check_named_weight_layers(self, source: str) -> None:
+        # The original's `.npy` names the layers conv1..fc7: only the backbones that name theirs
+        # so (AlexNet, TorchAlexNet, the Caffe VGGs) can read or write it.
+        if not isinstance(self.backbone, LayerWeightsMixin):
+            raise ValueError(
+                f"{source}: backbone {self.backbone.name!r} has no named weight layers (conv1.."
+                "fc7); the DeepHash `.npy` format needs AlexNet, TorchAlexNet or a Caffe VGG."
+            )
+
     def get_deephash_weights(self) -> dict[str, list[np.ndarray]]:
         """`{conv1..fc7, fc8: [W, b]}` as NumPy, ready for `save_alexnet_npy` (original format)."""
-        if not hasattr(self.backbone, "get_layer_weights"):
-            raise ValueError(f"backbone {self.backbone.name!r} has no named weight layers.")
+        self._check_named_weight_layers("get_deephash_weights")
         self._build_hash_layer()
         weights = dict(self.backbone.get_layer_weights())
         weights["fc8"] = [np.asarray(w, dtype="float32") for w in self.hash_layer.get_weights()]
@@ -253,7 +260,7 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
 
     def predict_outputs(
         self,
-        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | Dataset,
         batch_size: int | None = None,
         verbose: int | str = 0,
     ) -> np.ndarray:
@@ -268,7 +275,7 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
 
     def encode(
         self,
-        inputs: ArrayLike | Mapping[str, ArrayLike] | tf.data.Dataset,
+        inputs: ArrayLike | Mapping[str, ArrayLike] | Dataset,
         batch_size: int | None = None,
         verbose: int | str = 0,
     ) -> np.ndarray:

@@ -86,3 +86,13 @@ def test_dhn_recipe_loads_fc8_from_a_trained_file(trained_file):
     data = types.SimpleNamespace(input_kind="caffe256", num_labels=10)
     model = recipe.build_model(data)
     np.testing.assert_array_equal(model.hash_layer.get_weights()[0], fixture_weights()["fc8"][0])
+
+
+def test_a_backbone_without_named_layers_is_refused_both_ways():
+    from keras_hashing.backbones import SmallCNN
+
+    model = DCH(SmallCNN(), BITS)
+    with pytest.raises(ValueError, match=r"model.npy: backbone .* has no named weight layers"):
+        model.set_deephash_weights({"conv1": []}, source="model.npy")
+    with pytest.raises(ValueError, match="has no named weight layers"):
+        model.get_deephash_weights()
