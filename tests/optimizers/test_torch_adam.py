@@ -7,16 +7,7 @@ import pytest
 from keras_hashing.optimizers import TorchAdam
 from keras_hashing.optimizers import torch_adam_update
 from tests.harness import run_config_round_trip
-
-
-def run_steps(optimizer, initial, gradients):
-    variable = keras.Variable(np.asarray(initial, "float32"))
-    values = []
-    for gradient in gradients:
-        gradient = keras.ops.convert_to_tensor(np.asarray(gradient, "float32"))
-        optimizer.apply_gradients([(gradient, variable)])
-        values.append(keras.ops.convert_to_numpy(variable).copy())
-    return values
+from tests.optimizers.test_torch_rmsprop import run_steps
 
 
 def torch_adam_oracle(initial, gradients, lr, beta_1, beta_2, eps, weight_decay):
