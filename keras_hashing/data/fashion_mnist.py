@@ -277,6 +277,52 @@ def _read_pair(data_dir, images_key, labels_key):
     return images, labels
 
 
+def _read_files(
+    data_dir: str | os.PathLike | None,
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The resolved folder and its four arrays (train images and labels, then t10k's)."""
+    if data_dir is None:
+        data_dir = os.environ.get("FASHION_MNIST_DIR") or DEFAULT_DATA_DIR
+    data_dir = os.path.expanduser(os.fspath(data_dir))
+    hint = (
+        "Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
+        "`data_dir` / the FASHION_MNIST_DIR environment variable at a folder holding "
+        + ", ".join(FILE_NAMES.values())
+        + "."
+    )
+    if not os.path.isdir(data_dir):
+        raise ValueError(f"Fashion-MNIST folder {data_dir} does not exist. {hint}")
+    missing = [
+        name for name in FILE_NAMES.values() if not os.path.isfile(os.path.join(data_dir, name))
+    ]
+    if missing:
+        raise ValueError(f"Fashion-MNIST folder {data_dir} lacks {', '.join(missing)}. {hint}")
+    train_images, train_labels = _read_pair(data_dir, "train_images", "train_labels")
+    test_images, test_labels = _read_pair(data_dir, "test_images", "test_labels")
+    return data_dir, train_images, train_labels, test_images, test_labels
+
+
+def read_fashion_mnist(data_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All 70 000 Fashion-MNIST images and labels: the train file, then t10k, in file order.
+
+    Args:
+        data_dir: the folder of the four IDX files; default the environment variable
+            `FASHION_MNIST_DIR`, else `/usr/share/datasets/fashion-mnist` (Debian package
+            `dataset-fashion-mnist`).
+
+    Returns:
+        `(images, labels)`: uint8 `(70000, 28, 28)` and int64 `(70000,)`.
+
+    Raises:
+        ValueError: when the folder or a file is missing (the message names
+            `apt-get install dataset-fashion-mnist`) or a file is malformed (naming it).
+    """
+    _, train_images, train_labels, test_images, test_labels = _read_files(data_dir)
+    images = np.concatenate([train_images, test_images])
+    labels = np.concatenate([train_labels, test_labels]).astype(np.int64)
+    return images, labels
+
+
 def load_fashion_mnist(
     data_dir: str | os.PathLike | None = None,
     num_train_per_class: int = 500,
@@ -321,25 +367,7 @@ def load_fashion_mnist(
     num_query_per_class = validation.positive_int(
         "num_query_per_class", num_query_per_class, "load_fashion_mnist"
     )
-    if data_dir is None:
-        data_dir = os.environ.get("FASHION_MNIST_DIR") or DEFAULT_DATA_DIR
-    data_dir = os.path.expanduser(os.fspath(data_dir))
-    hint = (
-        "Install it with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or point "
-        "`data_dir` / the FASHION_MNIST_DIR environment variable at a folder holding "
-        + ", ".join(FILE_NAMES.values())
-        + "."
-    )
-    if not os.path.isdir(data_dir):
-        raise ValueError(f"Fashion-MNIST folder {data_dir} does not exist. {hint}")
-    missing = [
-        name for name in FILE_NAMES.values() if not os.path.isfile(os.path.join(data_dir, name))
-    ]
-    if missing:
-        raise ValueError(f"Fashion-MNIST folder {data_dir} lacks {', '.join(missing)}. {hint}")
-
-    train_images, train_labels = _read_pair(data_dir, "train_images", "train_labels")
-    test_images, test_labels = _read_pair(data_dir, "test_images", "test_labels")
+    data_dir, train_images, train_labels, test_images, test_labels = _read_files(data_dir)
     images = np.concatenate([train_images, test_images])
     labels = np.concatenate([train_labels, test_labels]).astype(np.int64)
     num_train_file = len(train_labels)

@@ -23,15 +23,10 @@ import cv2
 import keras
 import numpy as np
 
-from keras_hashing.data.fashion_mnist import DEFAULT_DATA_DIR
-from keras_hashing.data.fashion_mnist import FILE_NAMES
-from keras_hashing.data.fashion_mnist import _read_pair
-
 __all__ = [
     "TorchvisionImages",
     "dhn_pytorch_class_split",
     "dhn_pytorch_image_splits",
-    "fashion_mnist_arrays",
     "image_folder",
     "random_resized_crop",
     "resize_center_crop",
@@ -78,36 +73,6 @@ def dhn_pytorch_class_split(
         train.append(members[num_query_per_class : num_query_per_class + num_train_per_class])
         database.append(members[num_query_per_class + num_train_per_class :])
     return tuple(np.concatenate(part) for part in (query, train, database))
-
-
-def fashion_mnist_arrays(data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """All 70 000 Fashion-MNIST images and labels: the train file, then t10k, in file order.
-
-    Args:
-        data_dir: the folder of the four standard IDX files; default `$FASHION_MNIST_DIR`, else
-            Debian's `/usr/share/datasets/fashion-mnist`.
-
-    Returns:
-        `(images, labels)`: uint8 `(70000, 28, 28)` and int64 `(70000,)`.
-
-    Raises:
-        FileNotFoundError: naming the missing file.
-        ValueError: naming a malformed file.
-    """
-    data_dir = data_dir or os.environ.get("FASHION_MNIST_DIR") or DEFAULT_DATA_DIR
-    data_dir = os.path.expanduser(os.fspath(data_dir))
-    for name in FILE_NAMES.values():
-        path = os.path.join(data_dir, name)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"{path} not found: point --root (data_dir) or $FASHION_MNIST_DIR at the folder "
-                "of the four Fashion-MNIST IDX files."
-            )
-    train_images, train_labels = _read_pair(data_dir, "train_images", "train_labels")
-    test_images, test_labels = _read_pair(data_dir, "test_images", "test_labels")
-    images = np.concatenate([train_images, test_images])
-    labels = np.concatenate([train_labels, test_labels]).astype(np.int64)
-    return images, labels
 
 
 def image_folder(folder: str, classes: list[str]) -> tuple[list[str], list[int]]:

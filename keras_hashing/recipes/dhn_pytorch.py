@@ -206,7 +206,12 @@ class DHNPyTorchRecipe(Recipe):
 
         config = self.config
         if config.dataset == "fashion_mnist":
-            images, labels = torchvision_images.fashion_mnist_arrays(config.root)
+            from keras_hashing.data.fashion_mnist import read_fashion_mnist
+
+            try:
+                images, labels = read_fashion_mnist(config.root)
+            except ValueError as error:
+                raise ValueError(f"--root {config.root}: {error}") from error
             num_classes = 10
             query, train, database = torchvision_images.dhn_pytorch_class_split(
                 labels, config.num_query // num_classes, config.num_train // num_classes

@@ -12,6 +12,7 @@ from keras_hashing.data.fashion_mnist import DEFAULT_DATA_DIR
 from keras_hashing.data.fashion_mnist import FashionMNISTSplit
 from keras_hashing.data.fashion_mnist import load_fashion_mnist
 from keras_hashing.data.fashion_mnist import load_idx
+from tests.fake_data import write_fake_fashion_mnist
 
 
 def _idx_bytes(array, type_byte=0x08):
@@ -239,3 +240,17 @@ def test_real_files_split():
     np.testing.assert_array_equal(split.train_ids, expected_train)
     # Regression pin of the protocol's draw (NumPy's Generator.choice stream is stable).
     np.testing.assert_array_equal(split.train_ids[:5], [65264, 55593, 10561, 24332, 68197])
+
+
+def test_read_fashion_mnist_gives_train_then_t10k(tmp_path, monkeypatch):
+    from keras_hashing.data import read_fashion_mnist
+
+    folder = write_fake_fashion_mnist(str(tmp_path / "fm"), train_per_class=5, test_per_class=2)
+    images, labels = read_fashion_mnist(folder)
+    assert images.shape == (70, 28, 28) and images.dtype == np.uint8
+    assert labels.dtype == np.int64 and np.bincount(labels).tolist() == [7] * 10
+    assert np.bincount(labels[:50]).tolist() == [5] * 10  # the train file first, then t10k
+    monkeypatch.setenv("FASHION_MNIST_DIR", folder)
+    np.testing.assert_array_equal(read_fashion_mnist(None)[1], labels)
+    with pytest.raises(ValueError, match=r"lacks train-images-idx3-ubyte\.gz.*apt-get install"):
+        read_fashion_mnist(str(tmp_path))

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from keras_hashing.data import torchvision_images as tvi
-from tests.fake_data import write_fake_fashion_mnist
 
 
 def write_class_folders(base, counts, classes=("cat", "dog"), size=(30, 40)):
@@ -28,17 +27,6 @@ def test_split_rule():
     np.testing.assert_array_equal(query, [1, 0])
     np.testing.assert_array_equal(train, [3, 4, 2, 5])
     np.testing.assert_array_equal(database, [7, 8, 6, 9])
-
-
-def test_fashion_mnist_arrays_reads_train_then_t10k(tmp_path, monkeypatch):
-    folder = write_fake_fashion_mnist(str(tmp_path / "fm"), train_per_class=5, test_per_class=2)
-    images, labels = tvi.fashion_mnist_arrays(folder)
-    assert images.shape == (70, 28, 28) and images.dtype == np.uint8
-    assert labels.dtype == np.int64 and np.bincount(labels).tolist() == [7] * 10
-    monkeypatch.setenv("FASHION_MNIST_DIR", folder)
-    np.testing.assert_array_equal(tvi.fashion_mnist_arrays(None)[1], labels)
-    with pytest.raises(FileNotFoundError, match=r"train-images-idx3-ubyte\.gz not found.*--root"):
-        tvi.fashion_mnist_arrays(str(tmp_path))
 
 
 def test_cifar_and_imagenet_class_folders(tmp_path):

@@ -83,7 +83,7 @@ def test_refused_flags_exit_with_the_usage_line(argv, capsys):
 
 def test_a_missing_dataset_is_a_one_line_exit(tmp_path):
     argv = ["--code-length", "8", "--root", str(tmp_path), "--log-dir", str(tmp_path / "logs")]
-    with pytest.raises(SystemExit, match="train-images-idx3-ubyte.gz not found"):
+    with pytest.raises(SystemExit, match="--root .* lacks train-images-idx3-ubyte.gz"):
         load_script().main(argv + ["--save-dir", str(tmp_path / "checkpoints")])
 
 

@@ -85,7 +85,7 @@ def test_model_errors_name_the_flag(tmp_path):
     missing = str(tmp_path / "alexnet.npz")
     with pytest.raises(FileNotFoundError, match=r"--model-weights .*alexnet\.npz does not exist"):
         DHNPyTorchRecipe(code_length=8, model_weights=missing).build_model(images)
-    with pytest.raises(FileNotFoundError, match="--root"):
+    with pytest.raises(ValueError, match="--root .*lacks train-images"):
         DHNPyTorchRecipe(code_length=8, root=str(tmp_path)).load_data()
 
 
