@@ -1,11 +1,15 @@
-"""Copies a trained run of `benchmarks/bench_cifar10.py` into a preset, with its check values.
+"""Copies a trained run into a preset (`keras_hashing.recipes.presets`), with its check values.
 
-The check values are the preset's outputs on scikit-learn's two sample photos (centre square,
-resized to 224), which `tests/models/test_pretrained_files.py` compares against.
+The check values are the preset's outputs on a few fixed inputs (`sample_inputs`), which
+`tests/models/test_pretrained_files.py` compares against: scikit-learn's two sample photos
+(centre square, resized to 224) for the CIFAR-10 presets, the first four Fashion-MNIST query
+images of the protocol split for the Fashion-MNIST presets.
 
 Usage:
     python pretrained/make_presets.py --name dch_cifar10_32 \\
         --weights ~/cache/dch_32_seed0_..._test.weights.h5
+    python pretrained/make_presets.py --name dch_fashion_mnist_32 \\
+        --weights runs/dch_fashion_mnist/lr_0.05_..._fashion_mnist_<digest>.keras
 """
 
 import argparse
@@ -33,23 +37,53 @@ def sample_photos(side: int = 224) -> np.ndarray:
     return np.stack(photos).astype(np.float32)
 
 
+def fashion_mnist_queries(count: int = 4) -> np.ndarray:
+    """The first `count` query images of the Fashion-MNIST protocol split, as network inputs."""
+    from keras_hashing.data import load_fashion_mnist
+    from keras_hashing.data.pipelines import fashion_mnist_inputs
+
+    return fashion_mnist_inputs(load_fashion_mnist().query_images[:count])
+
+
+def sample_inputs(name: str) -> np.ndarray:
+    """The fixed inputs whose outputs a preset's `.check.json` records."""
+    from keras_hashing.recipes.presets import PRESETS
+
+    if PRESETS[name].get("network") == "small_cnn":
+        return fashion_mnist_queries()
+    return sample_photos()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--name", required=True, help="a key of keras_hashing PRESETS")
-    parser.add_argument("--weights", required=True, help="a run's .weights.h5")
+    parser.add_argument(
+        "--weights", required=True, help="a run's .weights.h5, or the .keras model it saved"
+    )
     args = parser.parse_args(argv)
+    import keras
+
     from keras_hashing.recipes.presets import PRESETS
     from keras_hashing.recipes.presets import load_preset
 
     target = os.path.join(HERE, PRESETS[args.name]["file"])
-    shutil.copyfile(args.weights, target)
+    if args.weights.endswith(".keras"):
+        trained = keras.models.load_model(args.weights)
+        trained.save_weights(target)
+    else:
+        trained = None
+        shutil.copyfile(args.weights, target)
     model = load_preset(args.name)
-    outputs = model.predict_outputs(sample_photos(), batch_size=2)
+    inputs = sample_inputs(args.name)
+    outputs = model.predict_outputs(inputs, batch_size=2)
+    if trained is not None:
+        # The preset must be the trained model itself, not just a model of the same shape.
+        np.testing.assert_allclose(outputs, trained.predict_outputs(inputs, batch_size=2))
     with open(os.path.join(HERE, f"{args.name}.check.json"), "w") as handle:
-        json.dump({"sample_photo_outputs": np.round(outputs, 6).tolist()}, handle, indent=1)
+        json.dump({"sample_outputs": np.round(outputs, 6).tolist()}, handle, indent=1)
     print(f"{target}: {os.path.getsize(target) / 1e6:.1f} MB; outputs {np.round(outputs, 3)}")
 
 

@@ -16,6 +16,7 @@ database index unless `--tie-break numpy`); `fashion_mnist` runs offline with Sm
 from keras_hashing.recipes.flags import add_lr_schedule_flag
 from keras_hashing.recipes.flags import add_on_bad_image_flag
 from keras_hashing.recipes.flags import add_schedule_flags
+from keras_hashing.recipes.flags import add_trunk_cache_flags
 from keras_hashing.recipes.flags import new_parser
 
 
@@ -62,6 +63,7 @@ def build_parser():
         "NumPy argpartition + argsort")
     add("--seed", default=0, type=int, help="seed of Keras, NumPy and the data")
     add_on_bad_image_flag(parser)
+    add_trunk_cache_flags(parser)
     add("--cpu-replicas", default=0, type=int,
         help="mirror over this many logical CPU devices (testing without GPUs)")
     return parser

@@ -72,7 +72,8 @@ class IndexedSource:
 
             def gather(indices):
                 images = tf.numpy_function(self.take, [indices], dtype, stateful=False)
-                images.set_shape((None,) + tuple(shape))
+                # The batch size of `indices` (fixed with drop_remainder) is kept.
+                images.set_shape(tuple(indices.shape[:1]) + tuple(shape))
                 return images, tf.gather(label_table, indices)
 
         def batch(indices):

@@ -97,8 +97,11 @@ def triplet_loss(
         Liu, Cao, Long, Wang, Yu, "Deep Triplet Quantization", ACM MM 2018.
     """
     validation.one_of("dist_type", dist_type, DISTANCES, "triplet_loss")
-    shapes = [tuple(ops.shape(t)) for t in (anchor, positive, negative)]
-    if len(set(shapes)) != 1 or len(shapes[0]) != 2:
+    # Static shapes, None where a graph leaves a size open (a batch read by index through
+    # `tf.numpy_function`): `ops.shape` would give a tensor there, which cannot be compared.
+    shapes = [tuple(ops.convert_to_tensor(t).shape) for t in (anchor, positive, negative)]
+    known = [{shape[axis] for shape in shapes if shape[axis] is not None} for axis in (0, 1)]
+    if any(len(shape) != 2 for shape in shapes) or any(len(sizes) > 1 for sizes in known):
         raise ValueError(
             f"anchor, positive and negative must be (T, D) of one shape, found {shapes}."
         )

@@ -119,19 +119,48 @@ def add_on_bad_image_flag(parser: argparse.ArgumentParser) -> None:
 def add_image_model_flags(
     parser: argparse.ArgumentParser, evaluate_verb: str = "evaluate"
 ) -> None:
-    """`--img-model` and `--model-weights` as the DeepHash scripts take them."""
+    """`--img-model` and `--model-weights` as the DeepHash scripts take them, and the port's
+    cached-trunk flags (`add_trunk_cache_flags`)."""
     parser.add_argument(
         "--img-model",
         default="alexnet",
         help="alexnet (CaffeNet, 256x256 list-file images), efficientnet_lite0 or "
-        "efficientnet_lite1 (ImageNet, same images), or small_cnn (28x28; the one fashion_mnist "
-        "uses)",
+        "efficientnet_lite1 (ImageNet, same images; efficientnet_lite2 too with --trunk-cache), "
+        "or small_cnn (28x28; the one fashion_mnist uses)",
     )
     parser.add_argument(
         "--model-weights",
         default="pretrained/reference_pretrain.npy",
         help="AlexNet .npy dict (conv1..fc7; fc8 and codebook C optional), a SmallCNN "
         f".weights.h5, or 'none'; with -e, the .keras model to {evaluate_verb}",
+    )
+    add_trunk_cache_flags(parser)
+
+
+def add_trunk_cache_flags(parser: argparse.ArgumentParser) -> None:
+    """`--trunk-cache`, `--train-from`, `--train-views`: the CPU path of an EfficientNet-Lite
+    `--img-model` (lower blocks frozen and cached once; a departure of the port)."""
+    parser.add_argument(
+        "--trunk-cache",
+        default="",
+        help="a folder: freeze the EfficientNet-Lite blocks below --train-from, cache their "
+        "outputs there once (list-file datasets; shared by every method and bit length) and "
+        "fine-tune the rest on them (the CPU path); empty: train the whole network from the "
+        "images, as the originals (the GPU path)",
+    )
+    parser.add_argument(
+        "--train-from",
+        default=15,
+        type=int,
+        help="with --trunk-cache: the first EfficientNet-Lite block fine-tuned; the blocks "
+        "below it are frozen and cached",
+    )
+    parser.add_argument(
+        "--train-views",
+        default=3,
+        type=int,
+        help="with --trunk-cache: cached views per training image (the centre crop, then "
+        "random crops with flips)",
     )
 
 

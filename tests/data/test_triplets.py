@@ -137,3 +137,25 @@ def test_pipelines_carry_indices():
     idx = batch["indices"].numpy()
     np.testing.assert_array_equal(idx, sampler.triplets[:3].T.ravel())
     assert np.all(np.sum(labels[idx[:3]] * labels[idx[6:]], 1) == 0)
+
+
+@pytest.mark.tensorflow_only
+def test_inputs_read_by_index_keep_the_batch_size_of_their_indices():
+    # An image list (or cached maps) is read through tf.numpy_function, which loses the static
+    # shape: the training batches must still say their (fixed) batch size and item shape, as
+    # the in-memory path does, so that shape checks downstream see one.
+    _, labels = fixture()
+
+    class Loader:
+        def __len__(self):
+            return 12
+
+        def load(self, index):
+            return np.full((2, 2, 1), index, np.float32)
+
+    training = indexed_dataset(Loader(), labels, 4, training=True, shuffle_seed=0)
+    assert tuple(training.element_spec[0]["images"].shape) == (4, 2, 2, 1)
+    inputs, _ = next(iter(training))
+    np.testing.assert_array_equal(inputs["images"].numpy()[:, 0, 0, 0], inputs["indices"].numpy())
+    evaluation = indexed_dataset(Loader(), labels, 5, training=False)
+    assert tuple(evaluation.element_spec[0]["images"].shape) == (None, 2, 2, 1)

@@ -97,3 +97,25 @@ def test_errors_and_config():
     loss = TripletLoss(0.5, "cosine")
     clone = TripletLoss.from_config(loss.get_config())
     assert (clone.margin, clone.dist_type) == (0.5, "cosine")
+
+
+@pytest.mark.tensorflow_only
+def test_a_batch_of_open_size_in_a_graph_is_accepted():
+    # Inputs read by index through tf.numpy_function (list-file DTQ, the cached trunk) reach the
+    # loss with a batch size the graph leaves open; the shape check must not trip on it.
+    import tensorflow as tf
+
+    Z, _, _ = fixture()
+    spec = tf.TensorSpec((None, Z.shape[1]), tf.float32)
+
+    @tf.function(input_signature=[spec, spec, spec])
+    def loss(a, p, n):
+        return triplet_loss(a, p, n, 1.0)
+
+    np.testing.assert_allclose(
+        float(loss(Z[:3], Z[3:6], Z[6:9])), float(triplet_loss(Z[:3], Z[3:6], Z[6:9], 1.0))
+    )
+    with pytest.raises(ValueError, match="one shape"):
+        tf.function(lambda a, p: triplet_loss(a, p, p, 1.0)).get_concrete_function(
+            tf.TensorSpec((None, 4), tf.float32), tf.TensorSpec((None, 5), tf.float32)
+        )

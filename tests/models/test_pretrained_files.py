@@ -43,9 +43,10 @@ def test_fashion_mnist_small_cnn_features_separate_the_classes():
 
 
 def test_every_preset_loads_and_gives_its_recorded_outputs():
-    # Each preset's file and the outputs it gave on scikit-learn's two sample photos when it
-    # was made (pretrained/make_presets.py): the trained part, the frozen ImageNet blocks from
-    # the wheel and the input scaling must all come back as they were.
+    # Each preset's file and the outputs it gave on its fixed inputs when it was made
+    # (pretrained/make_presets.py: scikit-learn's two sample photos for CIFAR-10, four
+    # Fashion-MNIST queries): the trained part, the frozen ImageNet blocks from the wheel and
+    # the input scaling must all come back as they were.
     import json
     import sys
 
@@ -55,7 +56,7 @@ def test_every_preset_loads_and_gives_its_recorded_outputs():
 
     sys.path.insert(0, os.path.join(ROOT, "pretrained"))
     try:
-        from make_presets import sample_photos
+        from make_presets import sample_inputs
     finally:
         sys.path.pop(0)
     assert set(list_presets()) == set(PRESETS)
@@ -64,12 +65,13 @@ def test_every_preset_loads_and_gives_its_recorded_outputs():
         path = os.path.join(ROOT, "pretrained", entry["file"])
         total += os.path.getsize(path)
         with open(os.path.join(ROOT, "pretrained", f"{name}.check.json")) as handle:
-            expected = np.array(json.load(handle)["sample_photo_outputs"])
+            expected = np.array(json.load(handle)["sample_outputs"])
         model = load_preset(name)
-        outputs = model.predict_outputs(sample_photos(), batch_size=2)
-        assert outputs.shape == (2, entry["code_length"])
+        inputs = sample_inputs(name)
+        outputs = model.predict_outputs(inputs, batch_size=2)
+        assert outputs.shape == (len(inputs), entry["code_length"])
         np.testing.assert_allclose(outputs, expected, atol=2e-3)
-        codes = model.encode(sample_photos(), batch_size=2)
+        codes = model.encode(inputs, batch_size=2)
         clear = np.abs(expected) > 0.01
         np.testing.assert_array_equal(codes[clear], np.where(expected[clear] >= 0, 1, -1))
     assert total < 30e6, "all presets together stay under 30 MB"

@@ -11,9 +11,10 @@ each taking plain settings, so that every recipe wires them the same way:
 - `fashion_mnist_data_dir` and `load_data`: the dataset by name (`fashion_mnist`, list files,
   `tfds:<name>`);
 - `image_parts` and `load_deephash_file`: the `img_model` backbone, its preprocessor and the
-  original's `.npy` weights;
+  original's `.npy` weights; `backbone_parts` the same, or with `trunk_cache` the upper blocks
+  of the cached EfficientNet-Lite (`keras_hashing.recipes.deephash.cached`, the CPU path);
 - `training_callbacks`, `fit_iterations`, `save_trained_model`: resumable training on a step
-  budget, and the files it leaves;
+  budget, and the files it leaves (with a cached trunk, the image model too);
 - `encode` and `retrieval_report`: the outputs of the query and database sets, and the
   original's `MAPs` figures.
 
@@ -202,6 +203,28 @@ def image_parts(
     return ImageParts(img_model, AlexNet(), CaffeCrop(seed=seed), weights)
 
 
+def backbone_parts(config: Any, data: Any) -> ImageParts:
+    """`image_parts` of the settings, or on the cached path the upper blocks to fine-tune.
+
+    With `config.trunk_cache` set, `data` holds cached maps (`cached.load_cached_data`): the
+    backbone is a copy of its trunk's upper part, with no preprocessor (the maps are already
+    scaled) and no `.npy` file.
+
+    Args:
+        config: a DeepHash recipe's settings (`img_model`, `model_weights`, `seed`, and
+            `trunk_cache` when it has one).
+        data: what the recipe's `load_data` returned.
+
+    Returns:
+        An `ImageParts`.
+    """
+    if getattr(config, "trunk_cache", ""):
+        from keras_hashing.recipes.deephash import cached
+
+        return ImageParts(config.img_model, cached.upper_backbone(data), None, None)
+    return image_parts(config.img_model, config.model_weights, data.input_kind, config.seed)
+
+
 def load_deephash_file(model, path: str | None, input_shape: tuple | None = None):
     """Loads the original's `.npy` model file into `model` (nothing when `path` is None).
 
@@ -315,14 +338,23 @@ def fit_iterations(
     return time.time() - start
 
 
-def save_trained_model(model, save_dir: str, run_name: str, deephash_npy: bool) -> str:
+def save_trained_model(
+    model, save_dir: str, run_name: str, deephash_npy: bool, trunk: Any = None
+) -> str:
     """Writes `<save_dir>/<run_name>.keras` and, for AlexNet, the original's `.npy` beside it.
 
     thulab/DeepHash DeepHash/model/dch/dch.py, `save_model`, writes conv1..fc8 as a pickled
     `.npy` dict; `deephash_npy=True` writes that file too (`save_deephash_weights`).
 
+    Args:
+        model: the trained model.
+        save_dir, run_name: the files are `<save_dir>/<run_name>.*`.
+        deephash_npy: also write the original's `.npy` dict.
+        trunk: optional, the `Trunk` whose cached maps `model` was trained on: also write
+            `<run_name>.images.keras`, `with_trunk(model, trunk)`, which encodes RGB images.
+
     Returns:
-        The `.keras` path.
+        The `.keras` path (of the model as trained).
     """
     from keras_hashing.callbacks import save_model_atomically
 
@@ -331,6 +363,12 @@ def save_trained_model(model, save_dir: str, run_name: str, deephash_npy: bool) 
     print(f"model saved to {path}")
     if deephash_npy:
         model.save_deephash_weights(path[: -len(".keras")] + ".npy")
+    if trunk is not None:
+        from keras_hashing.recipes.cached_trunk import with_trunk
+
+        images_path = os.path.join(save_dir, run_name + ".images.keras")
+        save_model_atomically(with_trunk(model, trunk), images_path)
+        print(f"image model (frozen blocks + trained model) saved to {images_path}")
     return path
 
 

@@ -23,7 +23,12 @@ Departures from the originals (each one a choice, see README):
 - DHN reads its lists from `data_root` (`<data_root>/{train,test,database}.txt` or
   `<data_root>/<dataset>/...`) instead of the hard-coded `/home/caoyue/data/<dataset>/`, takes
   `gpu` as a `CUDA_VISIBLE_DEVICES` list (`-1` or `cpu` for none), and reloads the saved
-  `.keras` model for evaluation as the original reloads its `.npy`.
+  `.keras` model for evaluation as the original reloads its `.npy`;
+- `trunk_cache`: the lower EfficientNet-Lite blocks frozen and cached (CPU path, a departure:
+  the originals fine-tune every layer; leave it empty to train the whole network). Blocks
+  `train_from` on and the hash layer are fine-tuned on the cached maps
+  (`keras_hashing.recipes.deephash.cached`); `<run name>.images.keras` beside the model encodes
+  RGB images.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from keras_hashing.recipes.deephash import common
 
 if TYPE_CHECKING:
     from keras_hashing.data.registry import RetrievalData
+    from keras_hashing.recipes.deephash.cached import CachedTrunkData
 
 # The original's `MAPs` keys, the figures DCH and DHN report.
 REPORT_KEYS = (
@@ -60,6 +66,19 @@ class _HasherRecipe(Recipe):
 
     def visible_gpus(self) -> str:
         raise NotImplementedError
+
+    def settings(self) -> dict:
+        from keras_hashing.recipes.deephash.cached import without_unused_settings
+
+        # The cached path's settings count only when it is on (whole-network names unchanged).
+        return without_unused_settings(super().settings())
+
+    def load_cached_data(self, data_dir: str | None) -> CachedTrunkData:
+        """The `trunk_cache` path's data: the cached maps of the list files under `data_dir`
+        (built on first use), in training batches of `batch_size`."""
+        from keras_hashing.recipes.deephash import cached
+
+        return cached.load_cached_data(self.config, data_dir, batch_size=self.config.batch_size)
 
     def strategy(self):
         """The distribution strategy of the GPU setting (made once; sets CUDA_VISIBLE_DEVICES,
@@ -106,7 +125,8 @@ class _HasherRecipe(Recipe):
 
         Returns:
             The trained model, also written to `model_path()` (and, for AlexNet on list
-            files, the original's `.npy` beside it).
+            files, the original's `.npy` beside it; with `trunk_cache`, the image model
+            `<run name>.images.keras`).
         """
         config = self.config
         with self.strategy().scope():
@@ -139,7 +159,13 @@ class _HasherRecipe(Recipe):
         print(f"trained {int(model.optimizer.iterations.numpy())} iterations in {seconds:.1f} s")
         os.makedirs(config.save_dir, exist_ok=True)
         alexnet = config.img_model == "alexnet" and data.input_kind == "caffe256"
-        common.save_trained_model(model, config.save_dir, self.run_name(), deephash_npy=alexnet)
+        common.save_trained_model(
+            model,
+            config.save_dir,
+            self.run_name(),
+            deephash_npy=alexnet,
+            trunk=getattr(data, "trunk", None),
+        )
         return model
 
 
@@ -175,6 +201,9 @@ class DCHConfig:
     on_bad_image: str = "raise"
     no_plots: bool = False
     inference_views: int = 10
+    trunk_cache: str = ""
+    train_from: int = 15
+    train_views: int = 3
 
 
 class DCHRecipe(_HasherRecipe):
@@ -229,9 +258,12 @@ class DCHRecipe(_HasherRecipe):
     def title(self) -> str:
         return f"DCH, {self.config.dataset}, {self.config.output_dim} bits"
 
-    def load_data(self) -> RetrievalData:
-        """The `RetrievalData` of `dataset` under `data_dir` (see `common.load_data`)."""
+    def load_data(self) -> RetrievalData | CachedTrunkData:
+        """The `RetrievalData` of `dataset` under `data_dir` (see `common.load_data`); with
+        `trunk_cache`, the cached maps of its list files (`cached.load_cached_data`)."""
         config = self.config
+        if config.trunk_cache:
+            return self.load_cached_data(config.data_dir)
         return common.load_data(
             config.dataset,
             config.data_dir,
@@ -242,7 +274,8 @@ class DCHRecipe(_HasherRecipe):
         )
 
     def build_model(self, data: RetrievalData) -> keras.Model:
-        """DCH on the `img_model` backbone, started from `model_weights`.
+        """DCH on the `img_model` backbone, started from `model_weights` (with `trunk_cache`, on
+        the upper blocks of the cached EfficientNet-Lite).
 
         On Fashion-MNIST, the preset SmallCNN with its augmentation and `inference_views`
         (`keras_hashing.models.presets.fashion_mnist_dch`), started from a `.weights.h5`
@@ -272,9 +305,7 @@ class DCHRecipe(_HasherRecipe):
                 backbone_weights=weights,
             )
         else:
-            parts = common.image_parts(
-                config.img_model, config.model_weights, data.input_kind, config.seed
-            )
+            parts = common.backbone_parts(config, data)
             model = DCH(
                 parts.backbone,
                 config.output_dim,
@@ -422,6 +453,9 @@ class DHNConfig:
     seed: int = 0
     on_bad_image: str = "raise"
     cpu_replicas: int = 0
+    trunk_cache: str = ""
+    train_from: int = 15
+    train_views: int = 3
 
 
 class DHNRecipe(_HasherRecipe):
@@ -448,9 +482,9 @@ class DHNRecipe(_HasherRecipe):
         gpu = str(self.config.gpu)
         return "" if gpu.lower() in ("-1", "cpu", "none") else gpu
 
-    def load_data(self) -> RetrievalData:
+    def load_data(self) -> RetrievalData | CachedTrunkData:
         """Fashion-MNIST (`data_root`: the IDX folder, or `-` for the default one) or the list
-        files under `data_root`.
+        files under `data_root` (with `trunk_cache`, their cached maps).
 
         Raises:
             ValueError: an unknown dataset, or a missing list file.
@@ -462,6 +496,8 @@ class DHNRecipe(_HasherRecipe):
             raise ValueError(
                 f"unknown dataset {config.dataset!r}; expected one of {sorted(LABEL_DIMS)}"
             )
+        if config.trunk_cache:
+            return self.load_cached_data(config.data_root)
         try:
             return common.load_data(
                 config.dataset,
@@ -498,14 +534,12 @@ class DHNRecipe(_HasherRecipe):
         }
 
     def build_model(self, data: RetrievalData) -> keras.Model:
-        """DHN on the `img_model` backbone (see `common.image_parts`), with the `.npy` dict's
+        """DHN on the `img_model` backbone (see `common.backbone_parts`), with the `.npy` dict's
         conv1..fc7, and fc8 when the file has one."""
         from keras_hashing.models import DHN
 
         config = self.config
-        parts = common.image_parts(
-            config.img_model, config.model_weights, data.input_kind, config.seed
-        )
+        parts = common.backbone_parts(config, data)
         model = DHN(
             parts.backbone,
             config.output_dim,

@@ -36,7 +36,12 @@ Departures from the originals (each an explicit choice, with the setting that re
   an anchor with no negative in its group is skipped and zero triplets raise (the original
   crashes);
 - DTQ runs one `fit` per epoch (`fit_variable_epochs`), so that every re-mined epoch trains on
-  all its batches.
+  all its batches;
+- `trunk_cache`: the lower EfficientNet-Lite blocks frozen and cached (CPU path, a departure:
+  the originals fine-tune every layer; leave it empty to train the whole network). Blocks
+  `train_from` on and the hash layer are fine-tuned on the cached maps (DQN and DVSQ on indexed
+  batches, DTQ on triplets mined from them; `keras_hashing.recipes.deephash.cached`), and
+  `<run name>.images.keras` beside the model encodes RGB images.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ from keras_hashing.recipes.deephash import common
 
 if TYPE_CHECKING:
     from keras_hashing.callbacks.quantization import TripletQuantizationUpdate
+    from keras_hashing.recipes.deephash.cached import CachedTrunkData
 
 # DTQ's `validation` keys (thulab/DeepHash DeepHash/model/dtq/dtq.py).
 DTQ_REPORT_KEYS = ("map_feature_ip", "map_AQD_ip", "map_SQD_ip")
@@ -364,9 +370,18 @@ class QuantizerRecipe(Recipe):
     model_name = ""
     gpu_setting, data_dir_setting = "gpu", "data_root"
     codebooks_setting, codewords_setting = "subspace_num", "num_codewords"
+    # On the cached path: whether `fit` trains on the cache's indexed batches (DQN, DVSQ) or
+    # reads the maps by index itself (DTQ's triplets).
+    cached_training_batches = True
 
     def setting(self, name: str):
         return getattr(self.config, name)
+
+    def settings(self) -> dict:
+        from keras_hashing.recipes.deephash.cached import without_unused_settings
+
+        # The cached path's settings count only when it is on (whole-network names unchanged).
+        return without_unused_settings(super().settings())
 
     def visible_gpus(self) -> str:
         return str(self.setting(self.gpu_setting))
@@ -389,9 +404,26 @@ class QuantizerRecipe(Recipe):
         """`<save_dir>/<run name>_codes.npz`, the codes `evaluate` writes."""
         return os.path.join(self.config.save_dir, self.run_name() + "_codes.npz")
 
-    def load_data(self) -> QuantizerData:
-        """Seeds Keras and loads the dataset, cut to `train_limit` / `eval_limit` when set."""
+    def load_data(self) -> QuantizerData | CachedTrunkData:
+        """Seeds Keras and loads the dataset, cut to `train_limit` / `eval_limit` when set; with
+        `trunk_cache`, the cached maps of its list files (`cached.load_cached_data`, built on
+        first use)."""
         keras.utils.set_random_seed(self.config.seed)
+        if self.config.trunk_cache:
+            from keras_hashing.recipes.deephash import cached
+
+            if self.config.train_limit:
+                raise ValueError(
+                    "--train-limit works on in-memory datasets such as fashion_mnist; "
+                    "trunk_cache caches the whole training list."
+                )
+            batch_size = self.config.batch_size if self.cached_training_batches else None
+            return cached.load_cached_data(
+                self.config,
+                self.setting(self.data_dir_setting),
+                batch_size=batch_size,
+                with_indices=True,
+            )
         data = load_quantizer_data(
             self.config.dataset,
             self.data_dir(),
@@ -407,11 +439,10 @@ class QuantizerRecipe(Recipe):
 
     def build_model(self, data: QuantizerData) -> keras.Model:
         """The quantizer on the `img_model` backbone (with the original's `.npy` weights, fc8 and
-        codebook included when the file has them); the backbone frozen unless `finetune_all`."""
+        codebook included when the file has them); the backbone frozen unless `finetune_all`.
+        With `trunk_cache`, the backbone is the upper blocks of the cached EfficientNet-Lite."""
         config = self.config
-        parts = common.image_parts(
-            config.img_model, config.model_weights, data.input_kind, config.seed
-        )
+        parts = common.backbone_parts(config, data)
         model_class, args, kwargs = self.model_class_and_arguments(data)
         model = model_class(
             parts.backbone,
@@ -454,12 +485,19 @@ class QuantizerRecipe(Recipe):
 
         Returns:
             The trained model, also written to `model_path()` (and, for AlexNet on list
-            files, the original's `.npy` with the codebook `'C'` beside it).
+            files, the original's `.npy` with the codebook `'C'` beside it; with
+            `trunk_cache`, the image model `<run name>.images.keras`).
         """
         model.build((None,) + data.input_shape)
         self.fit(model, data, list(callbacks))
         alexnet = self.config.img_model == "alexnet" and data.input_kind == "caffe256"
-        common.save_trained_model(model, self.config.save_dir, self.run_name(), alexnet)
+        common.save_trained_model(
+            model,
+            self.config.save_dir,
+            self.run_name(),
+            alexnet,
+            trunk=getattr(data, "trunk", None),
+        )
         return model
 
     def final_report(self, model: keras.Model, data: QuantizerData) -> dict | None:
@@ -503,9 +541,12 @@ class _IterationQuantizerRecipe(QuantizerRecipe):
             config.max_iter_update_cb,
             seed=config.seed,
         )
-        train = indexed_dataset(
-            data.train_inputs, data.train_labels, config.batch_size, shuffle_seed=config.seed
-        )
+        if config.trunk_cache:
+            train = data.train  # the cached maps, one random view per item per epoch
+        else:
+            train = indexed_dataset(
+                data.train_inputs, data.train_labels, config.batch_size, shuffle_seed=config.seed
+            )
         common.fit_iterations(
             model,
             train,
@@ -567,6 +608,9 @@ class IterationQuantizerConfig:
     on_bad_image: str = "raise"
     train_limit: int = 0
     eval_limit: int = 0
+    trunk_cache: str = ""
+    train_from: int = 15
+    train_views: int = 3
 
 
 @dataclasses.dataclass
@@ -752,6 +796,9 @@ class DTQConfig:
     on_bad_image: str = "raise"
     train_limit: int = 0
     eval_limit: int = 0
+    trunk_cache: str = ""
+    train_from: int = 15
+    train_views: int = 3
 
 
 class DTQValidation(keras.callbacks.Callback):
@@ -803,6 +850,7 @@ class DTQRecipe(QuantizerRecipe):
     }
     model_name = "dtq"
     gpu_setting, data_dir_setting = "gpus", "data_dir"
+    cached_training_batches = False  # triplets are mined from `train_inputs` each epoch
     codebooks_setting, codewords_setting = "subspace", "subcenter"
 
     def settings(self) -> dict:
