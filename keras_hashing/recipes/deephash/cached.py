@@ -207,6 +207,11 @@ class CachedTrunkData:
         return tuple(self.cache.feature_shape)
 
 
+def trunk_of(data: Any) -> Any:
+    """The `Trunk` behind `data` when it is a `CachedTrunkData`, else None (images)."""
+    return data.trunk if isinstance(data, CachedTrunkData) else None
+
+
 def make_trunk(config: Any) -> Any:
     """The EfficientNet-Lite of `img_model` split at `train_from` (`efficientnet_lite_trunk`),
     ImageNet weights unless `model_weights` is "none" (random weights drawn from `seed`)."""

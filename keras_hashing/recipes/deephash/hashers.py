@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import keras
 
 from keras_hashing.recipes.base import Recipe
+from keras_hashing.recipes.deephash import cached
 from keras_hashing.recipes.deephash import common
 
 if TYPE_CHECKING:
@@ -76,7 +77,6 @@ class _HasherRecipe(Recipe):
     def load_cached_data(self, data_dir: str | None) -> CachedTrunkData:
         """The `trunk_cache` path's data: the cached maps of the list files under `data_dir`
         (built on first use), in training batches of `batch_size`."""
-        from keras_hashing.recipes.deephash import cached
 
         return cached.load_cached_data(self.config, data_dir, batch_size=self.config.batch_size)
 
@@ -164,7 +164,7 @@ class _HasherRecipe(Recipe):
             config.save_dir,
             self.run_name(),
             deephash_npy=alexnet,
-            trunk=getattr(data, "trunk", None),
+            trunk=cached.trunk_of(data),
         )
         return model
 

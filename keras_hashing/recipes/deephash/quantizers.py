@@ -58,6 +58,7 @@ import numpy as np
 
 from keras_hashing.metrics.report import QUANTIZED_REPORT_KEYS
 from keras_hashing.recipes.base import Recipe
+from keras_hashing.recipes.deephash import cached
 from keras_hashing.recipes.deephash import common
 
 if TYPE_CHECKING:
@@ -410,7 +411,6 @@ class QuantizerRecipe(Recipe):
         first use)."""
         keras.utils.set_random_seed(self.config.seed)
         if self.config.trunk_cache:
-            from keras_hashing.recipes.deephash import cached
 
             if self.config.train_limit:
                 raise ValueError(
@@ -496,7 +496,7 @@ class QuantizerRecipe(Recipe):
             self.config.save_dir,
             self.run_name(),
             alexnet,
-            trunk=getattr(data, "trunk", None),
+            trunk=cached.trunk_of(data),
         )
         return model
 
