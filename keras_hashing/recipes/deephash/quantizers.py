@@ -379,10 +379,8 @@ class QuantizerRecipe(Recipe):
         return getattr(self.config, name)
 
     def settings(self) -> dict:
-        from keras_hashing.recipes.deephash.cached import without_unused_settings
-
         # The cached path's settings count only when it is on (whole-network names unchanged).
-        return without_unused_settings(super().settings())
+        return cached.without_unused_settings(super().settings())
 
     def visible_gpus(self) -> str:
         return str(self.setting(self.gpu_setting))
@@ -411,7 +409,6 @@ class QuantizerRecipe(Recipe):
         first use)."""
         keras.utils.set_random_seed(self.config.seed)
         if self.config.trunk_cache:
-
             if self.config.train_limit:
                 raise ValueError(
                     "--train-limit works on in-memory datasets such as fashion_mnist; "
@@ -808,9 +805,7 @@ class DTQValidation(keras.callbacks.Callback):
     (thulab/DeepHash DeepHash/model/dtq/dtq.py, `train`). `report` holds the last figures.
     """
 
-    def __init__(
-        self, recipe: DTQRecipe, data: QuantizerData, update: TripletQuantizationUpdate
-    ):
+    def __init__(self, recipe: DTQRecipe, data: QuantizerData, update: TripletQuantizationUpdate):
         super().__init__()
         self.recipe, self.data, self.update = recipe, data, update
         self.report = None
