@@ -71,7 +71,8 @@ def main(argv=None):
 
     target = os.path.join(HERE, PRESETS[args.name]["file"])
     if args.weights.endswith(".keras"):
-        trained = keras.models.load_model(args.weights)
+        # Without its optimizer: a preset keeps the weights only.
+        trained = keras.models.load_model(args.weights, compile=False)
         trained.save_weights(target)
     else:
         trained = None

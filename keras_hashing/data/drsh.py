@@ -614,3 +614,154 @@ def remap_keys(
             seen.add(new_key)
             out.create_dataset(new_key, data=source[key][()])
     return len(seen)
+
+
+# ----------------------------------------------------------------------------- prepared folders
+
+# File names of a prepared DRSH folder (data/drsh/prepare_*.py), by role.
+DRSH_FILES = {
+    "features": "features.h5",
+    "attributes": "attributes.h5",
+    "image_categories": "imageclas.h5",
+    "category_images": "class.h5",
+    "train_ids": "trainid.npy",
+    "test_ids": "testid.npy",
+    "database_ids": "databaseid.npy",
+}
+_ID_FILES = {"train": "train_ids", "query": "test_ids", "database": "database_ids"}
+
+
+def feature_normalisation(
+    train_features: npt.ArrayLike, feature_norm: float | None = None, centre: bool = True
+) -> tuple[np.ndarray, np.float32]:
+    """`(mean, scale)` of the map `features -> (features - mean) * scale` fitted on training rows.
+
+    DRSH's bits are `sign(x W + b)` and its triplet loss hardly moves `b` (it cancels in the
+    distances), so uncentred features give unbalanced bits; and its margin (2) and divisor (32)
+    are absolute numbers set for VGG fc7 magnitudes (frankenstan/DRSH `train.py`), so a feature
+    far smaller or larger than that spends the training rescaling `W`. One factor for every
+    feature keeps the geometry (ITQ and Hamming ranking of a linear projection are unchanged).
+
+    Args:
+        train_features: `(N, D)` training features.
+        feature_norm: float or None (default): the mean L2 norm of the (centred) training
+            features after scaling; None keeps the scale (1).
+        centre: bool, default True: subtract the training mean (else `mean` is zeros).
+
+    Returns:
+        `(mean float32 (D,), scale float32)`.
+
+    Example:
+    >>> mean, scale = feature_normalisation(np.array([[0.0, 0.0], [6.0, 8.0]]), 10.0)
+    >>> mean.tolist(), float(scale)
+    ([3.0, 4.0], 2.0)
+    """
+    train_features = np.asarray(train_features, np.float32)
+    if train_features.ndim != 2 or not len(train_features):
+        raise ValueError(
+            f"feature_normalisation: training features must be (N, D) with N > 0, found "
+            f"{train_features.shape}."
+        )
+    mean = train_features.mean(axis=0) if centre else np.zeros(train_features.shape[1], np.float32)
+    scale = 1.0
+    if feature_norm is not None:
+        if isinstance(feature_norm, bool) or not float(feature_norm) > 0:
+            raise ValueError(f"`feature_norm` must be positive, found {feature_norm!r}.")
+        mean_norm = float(np.linalg.norm(train_features - mean, axis=1).mean())
+        if not mean_norm > 0:
+            raise ValueError("feature_normalisation: the training features are all equal.")
+        scale = float(feature_norm) / mean_norm
+    return mean.astype(np.float32), np.float32(scale)
+
+
+def write_drsh_files(
+    out_dir: str | os.PathLike,
+    parts: Mapping[str, tuple],
+    class_names: Sequence[str],
+) -> dict[str, str]:
+    """Writes a prepared DRSH folder: `DRSH_FILES`, the layout `DRSHRecipe` reads.
+
+    Args:
+        out_dir: str, the folder (made if missing).
+        parts: `{"train" | "query" | "database": (ids, features (N, D), attributes (N, S, E),
+            labels (N, C))}`; "train" and "query" are required. An id in several parts (the
+            training images of a database that holds them) is written once, from its first part.
+        class_names: the `C` category names of the label columns.
+
+    Returns:
+        `{role: path}` of the files written (no "database_ids" without a "database" part).
+    """
+    missing = [part for part in ("train", "query") if part not in parts]
+    unknown = sorted(set(parts) - set(_ID_FILES))
+    if missing or unknown:
+        raise ValueError(
+            f"write_drsh_files: parts must be train, query and optionally database; "
+            f"missing {missing}, unknown {unknown}."
+        )
+    out_dir = os.path.expanduser(os.fspath(out_dir))
+    os.makedirs(out_dir, exist_ok=True)
+    order = [part for part in ("train", "query", "database") if part in parts]
+    ids, features, attributes, labels, seen = [], [], [], [], set()
+    for part in order:
+        part_ids, part_features, part_attributes, part_labels = parts[part]
+        for row, key in enumerate(part_ids):
+            key = _as_id(key)
+            if key in seen:
+                continue
+            seen.add(key)
+            ids.append(key)
+            features.append(part_features[row])
+            attributes.append(part_attributes[row])
+            labels.append(part_labels[row])
+    paths = {role: os.path.join(out_dir, name) for role, name in DRSH_FILES.items()}
+    write_h5_entries(paths["features"], ids, np.stack(features))
+    write_h5_entries(paths["attributes"], ids, np.stack(attributes))
+    Membership.from_labels(ids, np.stack(labels), list(class_names)).write(
+        paths["image_categories"], paths["category_images"]
+    )
+    for part, role in _ID_FILES.items():
+        if part in parts:
+            write_ids(paths[role], parts[part][0])
+        else:
+            paths.pop(role)
+    return paths
+
+
+def read_drsh_files(directory: str | os.PathLike) -> dict:
+    """Reads a folder written by `write_drsh_files` back into arrays.
+
+    Returns:
+        dict with `class_names` (the categories, sorted, as the membership file lists them) and,
+        for each part among train/query/database whose id file exists: `<part>_ids` (str),
+        `<part>_features (N, D)`, `<part>_attributes (N, S, E)`, `<part>_labels (N, C)`
+        (multi-hot float32 in `class_names` order).
+
+    Raises:
+        ValueError: a file is missing, or an id has no feature, attribute or category entry.
+    """
+    directory = os.path.expanduser(os.fspath(directory))
+    path = {role: os.path.join(directory, name) for role, name in DRSH_FILES.items()}
+    membership = load_membership(path["image_categories"], path["category_images"])
+    class_names = sorted(membership.category_images)
+    column = {name: j for j, name in enumerate(class_names)}
+    out = {"class_names": class_names}
+    with (
+        H5Entries(path["features"], "feature file") as features,
+        H5Entries(path["attributes"], "attribute file") as attributes,
+    ):
+        for part, role in _ID_FILES.items():
+            if part == "database" and not os.path.isfile(path[role]):
+                continue
+            ids = read_ids(path[role])
+            labels = np.zeros((len(ids), len(class_names)), np.float32)
+            for row, key in enumerate(ids):
+                if key not in membership.image_categories:
+                    raise ValueError(
+                        f"{path['image_categories']}: id {key!r} of {path[role]} has no entry."
+                    )
+                labels[row, [column[c] for c in membership.image_categories[key]]] = 1.0
+            out[f"{part}_ids"] = ids
+            out[f"{part}_features"] = features.gather(ids)
+            out[f"{part}_attributes"] = attributes.gather(ids)
+            out[f"{part}_labels"] = labels
+    return out
