@@ -70,29 +70,30 @@ def build_arrays(
     from keras_hashing.data import label_embeddings
     from keras_hashing.data import load_fashion_mnist
     from keras_hashing.data.drsh import attribute_matrices
+    from keras_hashing.data.drsh import feature_normalisation
 
     split = split if split is not None else load_fashion_mnist()
     word_vectors = label_embeddings(list(split.class_names), glove_path, file_format="glove")
-    out = {"class_names": list(split.class_names), "word_vectors": word_vectors}
+    # The membership files name each category by an HDF5 member, which cannot hold "/":
+    # "T-shirt/top" is written "T-shirt-top" (the word vectors above use the real names).
+    out = {
+        "class_names": [name.replace("/", "-") for name in split.class_names],
+        "word_vectors": word_vectors,
+    }
     train_features = pixel_features(split.train_images)
     with warnings.catch_warnings():  # lbfgs stops at max_iter on raw pixels; the scores are fine
         warnings.simplefilter("ignore")
         classifier = class_scorer(train_features, split.train_labels, seed)
     out["classifier"] = classifier
-    mean = train_features.mean(axis=0) if centre else np.zeros(train_features.shape[1], np.float32)
+    mean, scale = feature_normalisation(train_features, feature_norm, centre)
     out["feature_mean"] = mean
-    scale = 1.0
-    if feature_norm is not None:
-        if not float(feature_norm) > 0:
-            raise ValueError(f"`feature_norm` must be positive, found {feature_norm!r}.")
-        scale = float(feature_norm) / float(np.linalg.norm(train_features - mean, axis=1).mean())
-    out["feature_scale"] = np.float32(scale)
+    out["feature_scale"] = scale
     for part in ("train", "query", "database"):
         features = (
             train_features if part == "train" else pixel_features(getattr(split, f"{part}_images"))
         )
         out[f"{part}_ids"] = [str(int(i)) for i in getattr(split, f"{part}_ids")]
-        out[f"{part}_features"] = (features - mean) * np.float32(scale)
+        out[f"{part}_features"] = (features - mean) * scale
         out[f"{part}_attributes"] = attribute_matrices(
             classifier.decision_function(features), word_vectors, top_k
         )
@@ -102,46 +103,15 @@ def build_arrays(
 
 def write_files(arrays, out_dir, include_database=False):
     """Writes the DRSH files for the arrays of `build_arrays`; returns their paths."""
-    from keras_hashing.data.drsh import Membership
-    from keras_hashing.data.drsh import write_h5_entries
-    from keras_hashing.data.drsh import write_ids
+    from keras_hashing.data.drsh import write_drsh_files
 
-    os.makedirs(out_dir, exist_ok=True)
+    keys = ("ids", "features", "attributes", "labels")
     parts = ["train", "query"] + (["database"] if include_database else [])
-    ids, features, attributes, labels, seen = [], [], [], [], set()
-    for part in parts:
-        for row, key in enumerate(arrays[f"{part}_ids"]):
-            if key in seen:  # train ids are also database ids
-                continue
-            seen.add(key)
-            ids.append(key)
-            features.append(arrays[f"{part}_features"][row])
-            attributes.append(arrays[f"{part}_attributes"][row])
-            labels.append(arrays[f"{part}_labels"][row])
-    paths = {
-        name: os.path.join(out_dir, file)
-        for name, file in (
-            ("features", "features.h5"),
-            ("attributes", "attributes.h5"),
-            ("image_categories", "imageclas.h5"),
-            ("category_images", "class.h5"),
-            ("train_ids", "trainid.npy"),
-            ("test_ids", "testid.npy"),
-            ("database_ids", "databaseid.npy"),
-        )
-    }
-    write_h5_entries(paths["features"], ids, np.stack(features))
-    write_h5_entries(paths["attributes"], ids, np.stack(attributes))
-    Membership.from_labels(ids, np.stack(labels), arrays["class_names"]).write(
-        paths["image_categories"], paths["category_images"]
+    return write_drsh_files(
+        out_dir,
+        {part: tuple(arrays[f"{part}_{key}"] for key in keys) for part in parts},
+        arrays["class_names"],
     )
-    write_ids(paths["train_ids"], arrays["train_ids"])
-    write_ids(paths["test_ids"], arrays["query_ids"])
-    if include_database:
-        write_ids(paths["database_ids"], arrays["database_ids"])
-    else:
-        paths.pop("database_ids")
-    return paths
 
 
 def main(argv=None):

@@ -276,6 +276,7 @@ def test_fashion_mnist_arrays_rescale_features_to_the_requested_norm():
     )
     plain = build_arrays(split, top_k=3)
     scaled = build_arrays(split, top_k=3, feature_norm=100.0)
+    assert "T-shirt-top" in plain["class_names"]  # "/" cannot name an HDF5 member
     assert plain["feature_scale"] == 1.0
     norms = np.linalg.norm(scaled["train_features"], axis=1)
     np.testing.assert_allclose(norms.mean(), 100.0, rtol=1e-4)
@@ -290,3 +291,26 @@ def test_fashion_mnist_arrays_rescale_features_to_the_requested_norm():
         np.testing.assert_array_equal(scaled[f"{name}_attributes"], plain[f"{name}_attributes"])
     with pytest.raises(ValueError, match="feature_norm"):
         build_arrays(split, top_k=3, feature_norm=0.0)
+
+
+def test_fashion_mnist_files_are_written_with_the_real_class_names(tmp_path):
+    # "T-shirt/top" once stopped the script when it wrote the membership files.
+    import types
+
+    from prepare_fashion_mnist import build_arrays
+    from prepare_fashion_mnist import write_files
+
+    from keras_hashing.data.drsh import load_membership
+    from keras_hashing.data.fashion_mnist import CLASS_NAMES
+
+    rng = np.random.default_rng(0)
+    labels = np.eye(10, dtype=np.float32)[np.arange(20) % 10]
+    split = types.SimpleNamespace(class_names=CLASS_NAMES)
+    for offset, name in ((0, "train"), (100, "query"), (200, "database")):
+        setattr(split, f"{name}_images", rng.integers(0, 256, (20, 28, 28), dtype=np.uint8))
+        setattr(split, f"{name}_labels", labels)
+        setattr(split, f"{name}_ids", np.arange(offset, offset + 20))
+    paths = write_files(build_arrays(split, top_k=3), tmp_path, include_database=True)
+    membership = load_membership(paths["image_categories"], paths["category_images"])
+    assert membership.image_categories["0"] == ["T-shirt-top"]
+    assert sorted(membership.category_images["T-shirt-top"])[:2] == ["0", "10"]
