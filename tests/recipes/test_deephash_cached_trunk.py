@@ -159,9 +159,7 @@ def test_dhn_trains_on_the_cache(tmp_path, lists, small_trunk):
 @pytest.mark.tensorflow_only
 def test_dtq_mines_triplets_from_the_cached_maps(tmp_path, lists, small_trunk):
     settings = cached_settings(tmp_path, lists, output_dim=8, batch_size=2, code_batch_size=8)
-    recipe = DTQRecipe(
-        **settings, epochs=1, subspace=2, subcenter=4, n_part=1, triplet_margin=2.0
-    )
+    recipe = DTQRecipe(**settings, epochs=1, subspace=2, subcenter=4, n_part=1, triplet_margin=2.0)
     data = recipe.load_data()
     assert data.train is None and data.train_inputs.load(0).shape == data.input_shape
     assert list(recipe.run()) == ["map_feature_ip", "map_AQD_ip", "map_SQD_ip"]
