@@ -201,6 +201,11 @@ def test_run_names_tell_cached_runs_apart_and_keep_whole_network_names():
         ("examples/dqn/train_val_script.py", DQNRecipe, []),
         ("examples/dvsq/train_val_script.py", DVSQRecipe, []),
         ("examples/dtq/train_val_script.py", DTQRecipe, []),
+        (
+            "examples/dhn/train_val_script.py",
+            DHNRecipe,
+            ["0.00005", "64", "2000", "0.0", "10.0", "cifar10", "0", "tflog", "~/data/"],
+        ),
     ],
 )
 def test_the_flags_reach_the_recipe(script, recipe_class, argv):
