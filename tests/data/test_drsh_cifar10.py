@@ -15,6 +15,7 @@ from keras_hashing.data.drsh import load_membership
 from keras_hashing.data.drsh import read_drsh_files
 from keras_hashing.data.drsh import read_ids
 from keras_hashing.data.drsh import top_k_vocabulary_order
+from tests.data.test_drsh_data import assert_rescaled_by_one_factor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 for _path in (os.path.join(ROOT, "data", "drsh"), os.path.join(ROOT, "benchmarks")):
@@ -217,14 +218,7 @@ def test_feature_norm_rescales_every_part_by_one_factor(prepared):
     np.testing.assert_allclose(
         np.linalg.norm(scaled["train_features"], axis=1).mean(), 32.0, rtol=1e-4
     )
-    for part in ("train", "query", "database"):
-        np.testing.assert_allclose(
-            scaled[f"{part}_features"],
-            arrays[f"{part}_features"] * scaled["feature_scale"],
-            rtol=1e-4,
-            atol=1e-5,
-        )
-        np.testing.assert_array_equal(scaled[f"{part}_attributes"], arrays[f"{part}_attributes"])
+    assert_rescaled_by_one_factor(scaled, arrays, rtol=1e-4)
 
 
 def test_benchmark_reads_the_cifar10_folder(prepared):

@@ -252,6 +252,19 @@ def test_extract_features_tool(tmp_path):
         np.testing.assert_allclose(f["2.jpg"][()], want, rtol=1e-5, atol=1e-6)
 
 
+def assert_rescaled_by_one_factor(scaled, plain, rtol):
+    """`scaled` is `plain` with every part's features times one factor, and the same
+    attributes (the DRSH preparation scripts' `--feature-norm`)."""
+    for name in ("train", "query", "database"):
+        np.testing.assert_allclose(
+            scaled[f"{name}_features"],
+            plain[f"{name}_features"] * scaled["feature_scale"],
+            rtol=rtol,
+            atol=1e-5,
+        )
+        np.testing.assert_array_equal(scaled[f"{name}_attributes"], plain[f"{name}_attributes"])
+
+
 def test_fashion_mnist_arrays_rescale_features_to_the_requested_norm():
     import types
 
@@ -280,15 +293,7 @@ def test_fashion_mnist_arrays_rescale_features_to_the_requested_norm():
     assert plain["feature_scale"] == 1.0
     norms = np.linalg.norm(scaled["train_features"], axis=1)
     np.testing.assert_allclose(norms.mean(), 100.0, rtol=1e-4)
-    for name in ("train", "query", "database"):
-        # One factor for every part; attributes do not depend on the scale.
-        np.testing.assert_allclose(
-            scaled[f"{name}_features"],
-            plain[f"{name}_features"] * scaled["feature_scale"],
-            rtol=1e-5,
-            atol=1e-5,
-        )
-        np.testing.assert_array_equal(scaled[f"{name}_attributes"], plain[f"{name}_attributes"])
+    assert_rescaled_by_one_factor(scaled, plain, rtol=1e-5)
     with pytest.raises(ValueError, match="feature_norm"):
         build_arrays(split, top_k=3, feature_norm=0.0)
 
