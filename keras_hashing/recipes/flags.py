@@ -116,9 +116,7 @@ def add_on_bad_image_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_image_model_flags(
-    parser: argparse.ArgumentParser, evaluate_verb: str = "evaluate"
-) -> None:
+def add_image_model_flags(parser: argparse.ArgumentParser, evaluate_verb: str = "evaluate") -> None:
     """`--img-model` and `--model-weights` as the DeepHash scripts take them, and the port's
     cached-trunk flags (`add_trunk_cache_flags`)."""
     parser.add_argument(
@@ -138,8 +136,9 @@ def add_image_model_flags(
 
 
 def add_trunk_cache_flags(parser: argparse.ArgumentParser) -> None:
-    """`--trunk-cache`, `--train-from`, `--train-views`: the CPU path of an EfficientNet-Lite
-    `--img-model` (lower blocks frozen and cached once; a departure of the port)."""
+    """`--trunk-cache`, `--train-from`, `--train-views`, `--validation`: the CPU path of an
+    EfficientNet-Lite `--img-model` (lower blocks frozen and cached once; a departure of the
+    port), and its validation split."""
     parser.add_argument(
         "--trunk-cache",
         default="",
@@ -161,6 +160,13 @@ def add_trunk_cache_flags(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="with --trunk-cache: cached views per training image (the centre crop, then "
         "random crops with flips)",
+    )
+    parser.add_argument(
+        "--validation",
+        action="store_true",
+        help="with --trunk-cache: train on val_train.txt and search val_test.txt (held-out "
+        "training images, data/cifar10/prepare.py) against the database, to choose settings "
+        "without the test queries",
     )
 
 
@@ -243,9 +249,7 @@ def add_iteration_flags(parser: argparse.ArgumentParser) -> None:
         default=256,
         help="codewords per codebook (the original's n_subcenter)",
     )
-    add_schedule_flags(
-        parser, batch_size=256, val_batch_size=100, decay_step=500, decay_factor=0.5
-    )
+    add_schedule_flags(parser, batch_size=256, val_batch_size=100, decay_step=500, decay_factor=0.5)
     add_lr_schedule_flag(parser)
     add_quantizer_flags(parser)
     parser.add_argument(

@@ -212,5 +212,68 @@ def test_the_flags_reach_the_recipe(script, recipe_class, argv):
     flags = ["--img-model", "efficientnet_lite0", "--trunk-cache", "~/cache", "--train-from", "12"]
     config = recipe_class.from_args(build_parser(script).parse_args(argv + flags)).config
     assert (config.trunk_cache, config.train_from, config.train_views) == ("~/cache", 12, 3)
+    assert not config.validation
     config = recipe_class.from_args(build_parser(script).parse_args(argv)).config
     assert (config.trunk_cache, config.train_from, config.train_views) == ("", 15, 3)
+    config = recipe_class.from_args(build_parser(script).parse_args(argv + ["--validation"]))
+    assert config.config.validation
+
+
+def write_validation_lists(lists):
+    """val_test.txt = train.txt's lines 1 and 4, val_train.txt = the other six, as
+    data/cifar10/prepare.py draws them from train.txt."""
+    folder = os.path.join(lists, "cifar10")
+    with open(os.path.join(folder, "train.txt")) as handle:
+        lines = handle.read().splitlines()
+    held_out = [1, 4]
+    with open(os.path.join(folder, "val_test.txt"), "w") as handle:
+        handle.write("\n".join(lines[i] for i in held_out) + "\n")
+    with open(os.path.join(folder, "val_train.txt"), "w") as handle:
+        handle.write("\n".join(x for i, x in enumerate(lines) if i not in held_out) + "\n")
+    return held_out
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow_only
+def test_validation_trains_on_val_train_and_searches_val_test_from_the_same_cache(
+    tmp_path, lists, small_trunk
+):
+    held_out = write_validation_lists(lists)
+    settings = cached_settings(tmp_path, lists, output_dim=8, batch_size=2)
+    test = DCHRecipe(**settings).load_data()
+    recipe = DCHRecipe(**settings, validation=True, iter_num=2, no_plots=True)
+    assert recipe.run_name() != DCHRecipe(**settings).run_name()
+    data = recipe.load_data()
+    assert data.cache.directory == test.cache.directory  # one cache for both
+    kept = [i for i in range(8) if i not in held_out]
+    np.testing.assert_array_equal(data.train_labels, test.train_labels[kept])
+    np.testing.assert_array_equal(data.query_labels, test.train_labels[held_out])
+    assert len(data.database_labels) == len(test.database_labels)
+    # The queries are the centre views of the held-out training images.
+    centre = np.asarray(data.cache.features("train")[held_out, 0], dtype=np.float32)
+    np.testing.assert_array_equal(np.concatenate(list(data.query.as_numpy_iterator())), centre)
+    # Training item 1 is a view of the second kept image.
+    assert len(data.train_inputs) == 6
+    views = np.asarray(data.cache.features("train")[kept[1]], dtype=np.float32)
+    assert any(np.array_equal(data.train_inputs.load(1), view) for view in views)
+    assert sorted(recipe.run()) == sorted(REPORT_KEYS)
+    dtq = DTQRecipe(
+        **cached_settings(tmp_path, lists, output_dim=8, batch_size=2, code_batch_size=8),
+        validation=True,
+        epochs=1,
+        subspace=2,
+        subcenter=4,
+        n_part=1,
+        triplet_margin=2.0,
+    )
+    assert list(dtq.run()) == ["map_feature_ip", "map_AQD_ip", "map_SQD_ip"]
+
+
+@pytest.mark.parametrize("recipe_class", [DCHRecipe, DHNRecipe, DQNRecipe, DVSQRecipe, DTQRecipe])
+def test_validation_needs_the_cache_and_the_held_out_lists(tmp_path, lists, recipe_class):
+    folder = "data_dir" if recipe_class in (DCHRecipe, DTQRecipe) else "data_root"
+    settings = cached_settings(tmp_path, lists, folder, validation=True)
+    with pytest.raises(ValueError, match="validation.*set trunk_cache"):
+        recipe_class(**{**settings, "trunk_cache": ""}).load_data()
+    with pytest.raises(ValueError, match="validation: .* no list .*val_train.txt"):
+        recipe_class(**settings).load_data()

@@ -10,6 +10,10 @@ original's optimiser and learning-rate multipliers; every method and bit length 
 cache. This departs from the originals, which fine-tune every layer on every step; leaving
 `trunk_cache` empty trains the whole network from the images (the path for a GPU).
 
+With `validation` also set, a run trains on the cached maps of `val_train.txt` and searches those
+of `val_test.txt` (both drawn from `train.txt` by `data/cifar10/prepare.py`) against the database,
+so that hyperparameters are chosen without the test queries; the cache is the same one.
+
 The cache of one dataset, model and split lives in a sub-folder of `trunk_cache` named by them
 (`cache_dir`), so one folder serves every dataset and setting. A run writes
 `<run name>.keras`, the model on the maps (what the figures are computed with), and
@@ -31,24 +35,29 @@ from keras_hashing import validation
 
 # The list files a DeepHash dataset folder holds, as the cache names its splits.
 LIST_FILES = {"train": "train.txt", "query": "test.txt", "database": "database.txt"}
+# The validation lists (data/cifar10/prepare.py): parts of train.txt, as training set and queries.
+VALIDATION_FILES = {"train": "val_train.txt", "query": "val_test.txt"}
 # The settings of this path; while `trunk_cache` is empty they change nothing and are left out
 # of the run's settings, so a whole-network run keeps the name it has always had.
-CACHED_SETTINGS = ("trunk_cache", "train_from", "train_views")
+CACHED_SETTINGS = ("trunk_cache", "train_from", "train_views", "validation")
 # The seed of the cached random views: fixed, so that runs of every seed share one cache.
 VIEWS_SEED = 0
 
 
 def without_unused_settings(settings: dict) -> dict:
-    """`settings` less `CACHED_SETTINGS` when `trunk_cache` is empty (they would change nothing).
+    """`settings` less `CACHED_SETTINGS` when `trunk_cache` is empty (they would change nothing),
+    and less `validation` when it is off (so that test runs keep the names they had before it).
 
     Example:
     >>> without_unused_settings({"lr": 0.1, "trunk_cache": "", "train_from": 15})
     {'lr': 0.1}
-    >>> sorted(without_unused_settings({"trunk_cache": "c", "train_from": 15}))
+    >>> sorted(without_unused_settings({"trunk_cache": "c", "train_from": 15, "validation": False}))
     ['train_from', 'trunk_cache']
     """
     if settings.get("trunk_cache"):
-        return settings
+        if settings.get("validation"):
+            return settings
+        return {key: value for key, value in settings.items() if key != "validation"}
     return {key: value for key, value in settings.items() if key not in CACHED_SETTINGS}
 
 
@@ -115,6 +124,16 @@ def cache_dir(config: Any) -> str:
     return os.path.join(os.path.expanduser(config.trunk_cache), name)
 
 
+def refuse_validation_without_cache(config: Any) -> None:
+    """Raises a `ValueError` when `validation` is set without `trunk_cache`: the held-out lists
+    are read through the cache (the whole-network path has no validation setting)."""
+    if config.validation and not config.trunk_cache:
+        raise ValueError(
+            "validation trains on val_train.txt and searches val_test.txt through the trunk "
+            "cache: set trunk_cache (--trunk-cache DIR) as well."
+        )
+
+
 def check_settings(config: Any, data_dir: str | None) -> str:
     """Checks the cached path's settings before anything is built; returns the list folder.
 
@@ -132,7 +151,16 @@ def check_settings(config: Any, data_dir: str | None) -> str:
     num_blocks = len(efficientnet_lite_blocks(variant))
     validation.int_in_range("train_from", config.train_from, 0, num_blocks, "trunk_cache")
     validation.positive_int("train_views", config.train_views, "trunk_cache")
-    return list_folder(config.dataset, data_dir)
+    folder = list_folder(config.dataset, data_dir)
+    if config.validation:
+        for file_name in VALIDATION_FILES.values():
+            path = os.path.join(folder, file_name)
+            if not os.path.exists(path):
+                raise ValueError(
+                    f"validation: dataset {config.dataset!r} has no list {path} (the held-out "
+                    "part of train.txt that data/cifar10/prepare.py writes)."
+                )
+    return folder
 
 
 class CachedTrainingViews:
@@ -144,19 +172,22 @@ class CachedTrainingViews:
     Args:
         features: the `(N, views, H, W, C)` training maps (`TrunkCache.features("train")`).
         seed: int, seeds the choice of views.
+        rows: optional integer array, the items of `features` that make the training set, in
+            order (item `i` is `features[rows[i]]`); default all of them.
     """
 
-    def __init__(self, features: np.ndarray, seed: int | None = 0):
+    def __init__(self, features: np.ndarray, seed: int | None = 0, rows: np.ndarray | None = None):
         self.features = features
+        self.rows = np.arange(len(features)) if rows is None else np.asarray(rows, np.int64)
         self.rng = np.random.default_rng(seed)
 
     def __len__(self) -> int:
-        return len(self.features)
+        return len(self.rows)
 
     def load(self, index: int) -> np.ndarray:
         """One view, drawn at random, of the maps of training item `index` (float32)."""
         view = int(self.rng.integers(0, self.features.shape[1]))
-        return np.asarray(self.features[int(index), view], dtype=np.float32)
+        return np.asarray(self.features[self.rows[int(index)], view], dtype=np.float32)
 
 
 @dataclasses.dataclass
@@ -236,7 +267,10 @@ def load_cached_data(
 
     Args:
         config: a DeepHash recipe's settings: `trunk_cache`, `train_from`, `train_views`,
-            `img_model`, `model_weights`, `dataset`, `val_batch_size`, `seed`, `on_bad_image`.
+            `validation`, `img_model`, `model_weights`, `dataset`, `val_batch_size`, `seed`,
+            `on_bad_image`. With `validation`, the training set is `val_train.txt` and the
+            queries are `val_test.txt`, both read from the cached training split (the centre
+            view for the queries).
         data_dir: the list-file root (the recipe's `data_dir` / `data_root`).
         batch_size: optional int, the training batch size of `train` (None: no `train`).
         with_indices: bool, default False: training batches carry the items' indices (DQN,
@@ -265,21 +299,40 @@ def load_cached_data(
             f"trunk_cache: the lists of {config.dataset!r} disagree on the label width "
             f"({widths}); they must label the same classes."
         )
+    train_rows = None
+    query_split, query_rows = "query", None
+    if config.validation:
+        from keras_hashing.recipes.cached_trunk import list_rows
+
+        train_list = os.path.join(lists, LIST_FILES["train"])
+        train_rows = list_rows(os.path.join(lists, VALIDATION_FILES["train"]), train_list)
+        query_split = "train"
+        query_rows = list_rows(os.path.join(lists, VALIDATION_FILES["query"]), train_list)
     train = None
     if batch_size is not None:
         train = trunk_cache_dataset(
-            cache, "train", batch_size, training=True, seed=config.seed, with_indices=with_indices
+            cache,
+            "train",
+            batch_size,
+            training=True,
+            seed=config.seed,
+            rows=train_rows,
+            with_indices=with_indices,
         )
     database_labels = labels["database"]
+
+    def part(split, rows):
+        return labels[split] if rows is None else labels[split][rows]
+
     return CachedTrunkData(
         name=config.dataset,
         trunk=trunk,
         cache=cache,
         train=train,
-        train_inputs=CachedTrainingViews(cache.features("train"), config.seed),
-        train_labels=labels["train"],
-        query=trunk_cache_dataset(cache, "query", config.val_batch_size),
-        query_labels=labels["query"],
+        train_inputs=CachedTrainingViews(cache.features("train"), config.seed, train_rows),
+        train_labels=part("train", train_rows),
+        query=trunk_cache_dataset(cache, query_split, config.val_batch_size, rows=query_rows),
+        query_labels=part(query_split, query_rows),
         database=trunk_cache_dataset(cache, "database", config.val_batch_size),
         database_labels=database_labels,
         top_k=min(RS.get(config.dataset, len(database_labels)), len(database_labels)),

@@ -201,6 +201,7 @@ class DCHConfig:
     trunk_cache: str = ""
     train_from: int = 15
     train_views: int = 3
+    validation: bool = False
 
 
 class DCHRecipe(_HasherRecipe):
@@ -259,6 +260,7 @@ class DCHRecipe(_HasherRecipe):
         """The `RetrievalData` of `dataset` under `data_dir` (see `common.load_data`); with
         `trunk_cache`, the cached maps of its list files (`cached.load_cached_data`)."""
         config = self.config
+        cached.refuse_validation_without_cache(config)
         if config.trunk_cache:
             return self.load_cached_data(config.data_dir)
         return common.load_data(
@@ -453,6 +455,7 @@ class DHNConfig:
     trunk_cache: str = ""
     train_from: int = 15
     train_views: int = 3
+    validation: bool = False
 
 
 class DHNRecipe(_HasherRecipe):
@@ -493,6 +496,7 @@ class DHNRecipe(_HasherRecipe):
             raise ValueError(
                 f"unknown dataset {config.dataset!r}; expected one of {sorted(LABEL_DIMS)}"
             )
+        cached.refuse_validation_without_cache(config)
         if config.trunk_cache:
             return self.load_cached_data(config.data_root)
         try:

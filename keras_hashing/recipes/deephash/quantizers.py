@@ -408,6 +408,7 @@ class QuantizerRecipe(Recipe):
         `trunk_cache`, the cached maps of its list files (`cached.load_cached_data`, built on
         first use)."""
         keras.utils.set_random_seed(self.config.seed)
+        cached.refuse_validation_without_cache(self.config)
         if self.config.trunk_cache:
             if self.config.train_limit:
                 raise ValueError(
@@ -608,6 +609,7 @@ class IterationQuantizerConfig:
     trunk_cache: str = ""
     train_from: int = 15
     train_views: int = 3
+    validation: bool = False
 
 
 @dataclasses.dataclass
@@ -796,6 +798,7 @@ class DTQConfig:
     trunk_cache: str = ""
     train_from: int = 15
     train_views: int = 3
+    validation: bool = False
 
 
 class DTQValidation(keras.callbacks.Callback):
