@@ -2,10 +2,8 @@
 lower blocks frozen and cached, the rest fine-tuned on the maps (a tiny random-weight trunk on
 32-px crops of a few list-file images)."""
 
-import functools
 import os
 
-import cv2
 import keras
 import numpy as np
 import pytest
@@ -19,27 +17,10 @@ from keras_hashing.recipes.deephash import DVSQRecipe
 from keras_hashing.recipes.deephash import cached
 from keras_hashing.recipes.deephash.hashers import REPORT_KEYS
 from tests.examples.test_flags import build_parser
-from tests.fake_data import write_png_list_dataset
+from tests.recipes.small_trunk import SIZE
+from tests.recipes.small_trunk import centre_crops
 
-SIZE = 32  # the trunk's input side here (224 for Lite0 in real runs)
 QUANTIZED_KEYS = ["i2i_nocq", "i2i_AQD", "i2i_SQD"]
-
-
-@pytest.fixture
-def small_trunk(monkeypatch):
-    """The recipes' trunk on SIZE-px crops (there is no image-size setting: the variant's)."""
-    monkeypatch.setattr(
-        cached_trunk,
-        "efficientnet_lite_trunk",
-        functools.partial(cached_trunk.efficientnet_lite_trunk, image_size=SIZE),
-    )
-
-
-@pytest.fixture
-def lists(tmp_path):
-    """`<tmp>/data/cifar10/{train,test,database}.txt`: 8 / 4 / 6 PNGs of 3 classes."""
-    write_png_list_dataset(str(tmp_path / "data" / "cifar10"))
-    return str(tmp_path / "data")
 
 
 def cached_settings(tmp_path, data_dir, data_setting="data_dir", **settings):
@@ -54,21 +35,6 @@ def cached_settings(tmp_path, data_dir, data_setting="data_dir", **settings):
         "val_batch_size": 4,
         **settings,
     }
-
-
-def centre_crops(list_path):
-    """The RGB centre crops the cache's query/database view is made from."""
-    from keras_hashing.data.image_list import load_image
-    from keras_hashing.data.list_files import read_image_list
-    from keras_hashing.data.trunk_cache import crop_views
-
-    paths, _ = read_image_list(list_path)
-    resize = round(SIZE * 256 / 224)
-    crops = []
-    for path in paths:
-        image = cv2.cvtColor(load_image(path, resize), cv2.COLOR_BGR2RGB)
-        crops.append(crop_views(image, 1, SIZE, np.random.default_rng(0))[0])
-    return np.stack(crops).astype("float32")
 
 
 @pytest.mark.slow

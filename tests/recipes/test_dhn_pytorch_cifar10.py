@@ -2,37 +2,17 @@
 network from the images, and the cached-trunk (CPU) path it shares with the DeepHash recipes
 (a tiny random-weight trunk on 32-px crops of a few list-file images)."""
 
-import functools
 import os
 
 import keras
 import numpy as np
 import pytest
 
-from keras_hashing.recipes import cached_trunk
 from keras_hashing.recipes.deephash import DCHRecipe
 from keras_hashing.recipes.deephash import cached
 from keras_hashing.recipes.dhn_pytorch import DHNPyTorchRecipe
 from tests.fake_data import write_png_list_dataset
-from tests.recipes.test_deephash_cached_trunk import centre_crops
-
-SIZE = 32  # the trunk's input side here (224 for Lite0 in real runs)
-
-
-@pytest.fixture
-def small_trunk(monkeypatch):
-    monkeypatch.setattr(
-        cached_trunk,
-        "efficientnet_lite_trunk",
-        functools.partial(cached_trunk.efficientnet_lite_trunk, image_size=SIZE),
-    )
-
-
-@pytest.fixture
-def lists(tmp_path):
-    """`<tmp>/data/cifar10/{train,test,database}.txt`: 8 / 4 / 6 PNGs of 3 classes."""
-    write_png_list_dataset(str(tmp_path / "data" / "cifar10"))
-    return str(tmp_path / "data" / "cifar10")
+from tests.recipes.small_trunk import centre_crops
 
 
 def settings(tmp_path, root, **overrides):
@@ -87,7 +67,8 @@ def test_the_cached_path_names_its_files_and_shares_the_deephash_cache(tmp_path)
 def test_dhn_pytorch_trains_on_the_cache_and_its_image_model_encodes_images_alike(
     tmp_path, lists, small_trunk
 ):
-    recipe = DHNPyTorchRecipe(**settings(tmp_path, lists, trunk_cache=str(tmp_path / "cache")))
+    root = os.path.join(lists, "cifar10")
+    recipe = DHNPyTorchRecipe(**settings(tmp_path, root, trunk_cache=str(tmp_path / "cache")))
     result = recipe.run()
     assert [epoch for epoch, _ in result["history"]] == [2]
     assert 0 <= result["map"] <= 1
@@ -98,7 +79,7 @@ def test_dhn_pytorch_trains_on_the_cache_and_its_image_model_encodes_images_alik
     model = keras.models.load_model(result["path"])
     assert model.backbone.input_shape[1:] == (1, 1, 192)  # block 15 onwards at 32 px
     image_model = keras.models.load_model(result["path"][: -len(".keras")] + ".images.keras")
-    crops = centre_crops(os.path.join(lists, "database.txt"))
+    crops = centre_crops(os.path.join(root, "database.txt"))
     # The cache stores float16 maps: the image model's codes are the saved database codes.
     np.testing.assert_allclose(
         image_model.predict(crops, verbose=0),
@@ -112,8 +93,8 @@ def test_dhn_pytorch_trains_on_the_cache_and_its_image_model_encodes_images_alik
 @pytest.mark.tensorflow_only
 def test_dhn_pytorch_trains_the_whole_network_from_list_file_images(tmp_path):
     # CIFAR-10's ten labels: the list files of the whole-network path are checked against them.
-    lists = write_png_list_dataset(str(tmp_path / "data" / "cifar10"), num_labels=10)
-    recipe = DHNPyTorchRecipe(**settings(tmp_path, lists, max_iter=1, evaluate_interval=1))
+    root = write_png_list_dataset(str(tmp_path / "cifar10"), num_labels=10)
+    recipe = DHNPyTorchRecipe(**settings(tmp_path, root, max_iter=1, evaluate_interval=1))
     data = recipe.load_data()
     assert data.kind == "caffe256" and data.num_train == 8
     assert data.steps_per_epoch(4) == 2  # full batches only

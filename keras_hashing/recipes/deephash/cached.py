@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import keras
@@ -96,14 +97,22 @@ def list_folder(dataset: str, data_dir: str | None) -> str:
         os.path.join(root, "train.txt")
     ):
         root = os.path.join(root, dataset)
-    for file_name in LIST_FILES.values():
-        path = os.path.join(root, file_name)
-        if not os.path.exists(path):
-            raise ValueError(
-                f"trunk_cache: dataset {dataset!r} has no list {path}; the cache is made from "
-                "train.txt, test.txt and database.txt."
-            )
+    missing = missing_list(root, LIST_FILES.values())
+    if missing:
+        raise ValueError(
+            f"trunk_cache: dataset {dataset!r} has no list {missing}; the cache is made from "
+            "train.txt, test.txt and database.txt."
+        )
     return root
+
+
+def missing_list(folder: str, file_names: Iterable[str]) -> str | None:
+    """The path of the first of `file_names` that `folder` lacks, or None."""
+    for file_name in file_names:
+        path = os.path.join(folder, file_name)
+        if not os.path.exists(path):
+            return path
+    return None
 
 
 def trunk_weights(model_weights: str | None) -> str | None:
@@ -152,14 +161,12 @@ def check_settings(config: Any, data_dir: str | None) -> str:
     validation.int_in_range("train_from", config.train_from, 0, num_blocks, "trunk_cache")
     validation.positive_int("train_views", config.train_views, "trunk_cache")
     folder = list_folder(config.dataset, data_dir)
-    if config.validation:
-        for file_name in VALIDATION_FILES.values():
-            path = os.path.join(folder, file_name)
-            if not os.path.exists(path):
-                raise ValueError(
-                    f"validation: dataset {config.dataset!r} has no list {path} (the held-out "
-                    "part of train.txt that data/cifar10/prepare.py writes)."
-                )
+    missing = missing_list(folder, VALIDATION_FILES.values()) if config.validation else None
+    if missing:
+        raise ValueError(
+            f"validation: dataset {config.dataset!r} has no list {missing} (the held-out part "
+            "of train.txt that data/cifar10/prepare.py writes)."
+        )
     return folder
 
 
