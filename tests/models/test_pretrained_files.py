@@ -65,15 +65,22 @@ def test_every_preset_loads_and_gives_its_recorded_outputs():
         path = os.path.join(ROOT, "pretrained", entry["file"])
         total += os.path.getsize(path)
         with open(os.path.join(ROOT, "pretrained", f"{name}.check.json")) as handle:
-            expected = np.array(json.load(handle)["sample_outputs"])
+            check = json.load(handle)
+        expected = np.array(check["sample_outputs"])
         model = load_preset(name)
         inputs = sample_inputs(name)
         outputs = model.predict_outputs(inputs, batch_size=2)
-        assert outputs.shape == (len(inputs), entry["code_length"])
+        assert outputs.shape == (len(inputs), entry.get("output_dim", entry["code_length"]))
         np.testing.assert_allclose(outputs, expected, atol=2e-3)
-        codes = model.encode(inputs, batch_size=2)
-        clear = np.abs(expected) > 0.01
-        np.testing.assert_array_equal(codes[clear], np.where(expected[clear] >= 0, 1, -1))
+        if "sample_codes" in check:
+            # A quantizer: 256-word codebooks, one byte of the code each.
+            codes = model.encode_quantized(inputs, batch_size=2, seed=0)[1]
+            assert codes.shape == (len(inputs), entry["code_length"] // 8)
+            np.testing.assert_array_equal(codes, check["sample_codes"])
+        else:
+            codes = model.encode(inputs, batch_size=2)
+            clear = np.abs(expected) > 0.01
+            np.testing.assert_array_equal(codes[clear], np.where(expected[clear] >= 0, 1, -1))
     assert total < 30e6, "all presets together stay under 30 MB"
 
 
