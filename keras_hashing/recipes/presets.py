@@ -68,7 +68,8 @@ PRESETS = {
         "variant": "lite0",
         "train_from": 15,
         "description": f"DTQ, 32 bits (4 codebooks of 256 words over 32-d outputs), {_CIFAR10} "
-        f"(examples/dtq/train_val_script.py); {_CIFAR10_INPUT}",
+        f"(examples/dtq/train_val_script.py, lr 0.003 chosen on the validation split); "
+        f"{_CIFAR10_INPUT}",
     },
     "dch_fashion_mnist_32": {
         "file": "dch_fashion_mnist_32.weights.h5",
