@@ -9,6 +9,7 @@ Needs the optional extra: `pip install "keras_hashing[milvus]"` (`pymilvus>=2.5,
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,12 @@ MAX_RESULTS = 16384
 # Rows per insert and queries per search request, to stay below gRPC's message size.
 _INSERT_ROWS = 20000
 _QUERY_ROWS = 1000
+# milvus-lite starts its server in a subprocess and hands pymilvus the server's socket after
+# half a second; on busy cores the socket can appear later than pymilvus' first connection
+# attempt, which then fails. A local `.db` store is retried; a server URI fails at once.
+_LITE_CONNECT_ATTEMPTS = 3
+_LITE_CONNECT_TIMEOUT_S = 30.0
+_LITE_RETRY_PAUSE_S = 2.0
 
 
 def _pymilvus():
@@ -36,6 +43,19 @@ def _pymilvus():
             '(or pip install "pymilvus>=2.5,<3" "milvus-lite==2.5.1").'
         ) from error
     return pymilvus
+
+
+def _connect(pymilvus, uri: str, token: str):
+    """A `MilvusClient` for `uri`, retrying a milvus-lite file while its server starts."""
+    if not uri.endswith(".db"):
+        return pymilvus.MilvusClient(uri=uri, token=token)
+    for _ in range(_LITE_CONNECT_ATTEMPTS - 1):
+        try:
+            return pymilvus.MilvusClient(uri=uri, token=token, timeout=_LITE_CONNECT_TIMEOUT_S)
+        except pymilvus.exceptions.MilvusException:
+            time.sleep(_LITE_RETRY_PAUSE_S)
+    # The last attempt's error, if any, reaches the caller.
+    return pymilvus.MilvusClient(uri=uri, token=token, timeout=_LITE_CONNECT_TIMEOUT_S)
 
 
 def is_milvus_uri(path: str | os.PathLike) -> bool:
@@ -86,7 +106,7 @@ class MilvusHammingIndex:
         self.uri = str(uri)
         self.collection = str(collection)
         self._dimension = 8 * num_code_bytes(self.code_length)
-        self._client = pymilvus.MilvusClient(uri=self.uri, token=token)
+        self._client = _connect(pymilvus, self.uri, token)
         if self._client.has_collection(self.collection):
             self._check_existing()
         else:

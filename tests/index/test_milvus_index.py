@@ -91,3 +91,43 @@ def test_a_clear_error_when_pymilvus_is_missing(monkeypatch, tmp_path):
 def test_milvus_uris_are_recognised():
     assert is_milvus_uri("codes.db") and is_milvus_uri("http://localhost:19530")
     assert not is_milvus_uri("codes.hidx")
+
+
+class _FlakyClient:
+    """Stands in for `pymilvus.MilvusClient`: the first `failures` connections find no server."""
+
+    failures = 0
+    calls = []
+
+    def __init__(self, uri, token, **kwargs):
+        import pymilvus
+
+        type(self).calls.append((uri, kwargs))
+        if len(type(self).calls) <= type(self).failures:
+            raise pymilvus.exceptions.MilvusException(message="Fail connecting to server")
+
+
+@pytest.mark.parametrize(
+    "uri, failures, connections, connects",
+    [
+        ("local.db", 2, 3, True),  # milvus-lite's server was slow to start: retried
+        ("local.db", 3, 3, False),  # never started: the third error reaches the caller
+        ("http://localhost:19530", 1, 1, False),  # a server URI is not retried
+    ],
+)
+def test_a_milvus_lite_connection_is_retried(monkeypatch, uri, failures, connections, connects):
+    import pymilvus
+
+    from keras_hashing.index import milvus_index
+
+    monkeypatch.setattr(_FlakyClient, "failures", failures)
+    monkeypatch.setattr(_FlakyClient, "calls", [])
+    monkeypatch.setattr(pymilvus, "MilvusClient", _FlakyClient)
+    monkeypatch.setattr(milvus_index, "_LITE_RETRY_PAUSE_S", 0.0)
+    if connects:
+        assert isinstance(milvus_index._connect(pymilvus, uri, ""), _FlakyClient)
+    else:
+        with pytest.raises(pymilvus.exceptions.MilvusException, match="Fail connecting"):
+            milvus_index._connect(pymilvus, uri, "")
+    assert len(_FlakyClient.calls) == connections
+    assert all(uri == called for called, _ in _FlakyClient.calls)
