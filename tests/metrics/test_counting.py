@@ -1,5 +1,7 @@
 """The counting pass behind the Hamming-ranked metrics, against explicit loops."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -123,3 +125,35 @@ def test_map_at_topk_with_zero_signs_and_with_negative_labels_matches_the_oracle
     np.testing.assert_allclose(
         metrics.map_at_topk(*signed, top_k=9), topk_oracle(*signed, 9), rtol=1e-12
     )
+
+
+# Loads the kernel module by path, without importing keras_hashing (and so Keras).
+_CACHE_PROBE = """
+import importlib.util, sys
+import numpy as np
+spec = importlib.util.spec_from_file_location("hamming_kernel_probe", sys.argv[1])
+module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+words = np.zeros((2, 1), np.uint64)
+tables = [np.zeros((2, 9), dtype) for dtype in (np.int64, np.int64, np.float64)]
+module.rank_by_hamming_kernel(words, words, words, words, words, words, 8, False, 2, *tables)
+print(sum(module.rank_by_hamming_kernel.stats.cache_hits.values()))
+"""
+
+
+@pytest.mark.slow
+def test_the_kernel_is_compiled_once_then_read_from_numba_cache(tmp_path):
+    # A kernel built inside a function was compiled anew in every process (about 7 s on 2
+    # cores before the first metric); at module level numba's on-disk cache serves it.
+    import subprocess
+    import sys
+
+    from keras_hashing.metrics import _hamming_kernel
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    command = [sys.executable, "-c", _CACHE_PROBE, _hamming_kernel.__file__]
+    hits = [
+        int(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
+        for _ in range(2)
+    ]
+    assert hits == [0, 1]
