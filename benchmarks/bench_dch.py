@@ -52,8 +52,9 @@ def main():
         "--inference-views",
         type=int,
         default=10,
-        choices=(1, 10),
-        help="10: mean output over corner/centre crops and mirrors (the 10-crop analogue)",
+        choices=(1, 2, 10),
+        help="10: mean output over corner/centre crops and mirrors (the 10-crop analogue); "
+        "2: the image and its mirror",
     )
     parser.add_argument("--q-lambda", type=float, default=0.0)
     parser.add_argument("--filters", default=None, help="SmallCNN filters, e.g. 32,64,128")

@@ -58,8 +58,9 @@ def build_parser():
     add_on_bad_image_flag(parser)
     add("--no-plots", action="store_true", default=False,
         help="do not write the precision-recall PNG")
-    add("--inference-views", default=10, type=int, choices=[1, 10],
-        help="small_cnn: views averaged per image at encoding (10: the 10-crop analogue)")
+    add("--inference-views", default=10, type=int, choices=[1, 2, 10],
+        help="small_cnn: views averaged per image at encoding (10: the 10-crop analogue; "
+        "2: the image and its mirror)")
     return parser
 
 

@@ -73,7 +73,20 @@ def test_ten_inference_views_are_the_corner_and_centre_crops_and_mirrors():
         RandomFlipCrop(inference_views=10, flip=False)
 
 
-def test_hashing_model_averages_the_ten_views():
+def test_two_inference_views_are_the_mirror_then_the_image():
+    images = np.random.default_rng(5).uniform(size=(3, 6, 7, 2)).astype("float32")
+    layer = RandomFlipCrop(padding=2, inference_views=2)
+    out = keras.ops.convert_to_numpy(layer(images))
+    np.testing.assert_array_equal(out[:3], images[:, :, ::-1])
+    np.testing.assert_array_equal(out[3:], images)
+    assert run_config_round_trip(layer).num_views == 2
+    # Without padding the centre crop is still the image itself.
+    assert RandomFlipCrop(padding=0, inference_views=2)(images).shape == (6, 6, 7, 2)
+    with pytest.raises(ValueError, match="inference_views=2. needs .flip=True"):
+        RandomFlipCrop(inference_views=2, flip=False)
+
+
+def test_hashing_model_averages_the_ten_or_two_views():
     from keras_hashing.backbones import SmallCNN
     from keras_hashing.models import DCH
 
@@ -92,6 +105,20 @@ def test_hashing_model_averages_the_ten_views():
     expected = per_view.reshape(10, 5, 6).mean(axis=0)
     np.testing.assert_allclose(outputs, expected, rtol=1e-5, atol=1e-6)
     assert model.encode(images).shape == (5, 6)
+    two_views = DCH(
+        SmallCNN(filters=(4,), units=8, dropout=0.0),
+        6,
+        preprocessor=RandomFlipCrop(padding=2, inference_views=2),
+    )
+    two_views(images)
+    two_views.set_weights(model.get_weights())
+    mirrored = keras.ops.convert_to_numpy(model.hash_layer(model.backbone(images[:, :, ::-1])))
+    as_is = keras.ops.convert_to_numpy(model.hash_layer(model.backbone(images)))
+    if model.with_tanh:
+        mirrored, as_is = np.tanh(mirrored), np.tanh(as_is)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(two_views(images)), (mirrored + as_is) / 2, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_cutout_erases_one_square_per_training_image_only():
