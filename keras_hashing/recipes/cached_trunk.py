@@ -28,6 +28,7 @@ from keras_hashing.backbones.efficientnet_lite import EfficientNetLite
 from keras_hashing.backbones.efficientnet_lite import efficientnet_lite_preprocess
 from keras_hashing.backbones.efficientnet_lite import split_efficientnet_lite
 from keras_hashing.data.list_files import read_image_list
+from keras_hashing.recipes.weight_copy import copy_weights
 
 if TYPE_CHECKING:  # the cache reads through tf.data: TensorFlow loads only when it is used
     from keras_hashing.data.trunk_cache import TrunkCache
@@ -191,14 +192,12 @@ def with_trunk(model: keras.Model, trunk: Trunk) -> keras.Model:
     trunk_weights = {id(variable) for variable in image_model.preprocessor.weights}
     own = [v for v in image_model.weights if id(v) not in trunk_weights]
     image_model.preprocessor.set_weights(preprocessor.get_weights())
-    if [tuple(v.shape) for v in own] != [tuple(v.shape) for v in model.weights]:
-        raise ValueError(
-            f"with_trunk: {model.name}'s weights do not match a rebuilt {type(model).__name__} "
-            "(was it built on the cached maps?)."
-        )
-    for target, source in zip(own, model.weights):
-        # A host copy: under JAX, a shared buffer would be donated by the other model's step.
-        target.assign(keras.ops.convert_to_numpy(source))
+    copy_weights(
+        model.weights,
+        own,
+        f"with_trunk: {model.name}'s weights do not match a rebuilt {type(model).__name__} "
+        "(was it built on the cached maps?).",
+    )
     return image_model
 
 

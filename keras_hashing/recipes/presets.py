@@ -112,6 +112,7 @@ def inference_copy(model: keras.Model, name: str | None = None) -> keras.Model:
         a new, uncompiled model of `model`'s class; `save` writes it as a preset file.
     """
     from keras_hashing.models import QuantizationModel
+    from keras_hashing.recipes.weight_copy import copy_weights
 
     config = model.get_config()
     if name is not None:
@@ -120,11 +121,11 @@ def inference_copy(model: keras.Model, name: str | None = None) -> keras.Model:
         config["num_train"] = 1
     copy = type(model).from_config(config)
     copy.build_from_config(model.get_build_config())
-    source, target = _encoding_weights(model), _encoding_weights(copy)
-    if [tuple(v.shape) for v in source] != [tuple(v.shape) for v in target]:
-        raise ValueError(f"inference_copy: {model.name}'s weights do not match its rebuilt copy.")
-    for destination, value in zip(target, source):
-        destination.assign(keras.ops.convert_to_numpy(value))
+    copy_weights(
+        _encoding_weights(model),
+        _encoding_weights(copy),
+        f"inference_copy: {model.name}'s weights do not match its rebuilt copy.",
+    )
     return copy
 
 
