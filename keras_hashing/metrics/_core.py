@@ -1,7 +1,9 @@
 """Shared plumbing of the retrieval metrics: validation, relevance, chunking, ranking, AP."""
 
+import concurrent.futures
 import functools
 import inspect
+import os
 import warnings
 
 import numpy as np
@@ -196,14 +198,51 @@ def chunk_bounds(num_query, num_database, chunk_size):
     ]
 
 
-def progress(bounds, verbose, num_query, num_database, description):
+# Set to 1 to rank on the calling thread only (e.g. when several jobs share the cores).
+METRIC_THREADS_VARIABLE = "KERAS_HASHING_METRIC_THREADS"
+DEFAULT_MAX_THREADS = 8
+
+
+def progress(bounds, verbose, num_query, num_database, description, total=None):
+    """`bounds` (any iterable of `total` chunks), under a tqdm bar when `verbose` asks for one."""
+    total = len(bounds) if total is None else total
     if verbose == "auto":
-        verbose = len(bounds) > 1 and num_query * num_database >= AUTO_VERBOSE_PAIRS
+        verbose = total > 1 and num_query * num_database >= AUTO_VERBOSE_PAIRS
     if not verbose:
         return bounds
     from tqdm.auto import tqdm
 
-    return tqdm(bounds, desc=description, unit="chunk")
+    return tqdm(bounds, desc=description, unit="chunk", total=total)
+
+
+def metric_threads():
+    """Threads for chunked rankings: `$KERAS_HASHING_METRIC_THREADS`, else the cores, at most
+    `DEFAULT_MAX_THREADS` (each chunk in flight holds about 100 MB)."""
+    value = os.environ.get(METRIC_THREADS_VARIABLE)
+    if value is None:
+        return min(os.cpu_count() or 1, DEFAULT_MAX_THREADS)
+    try:
+        value = int(value)
+    except ValueError:
+        pass  # positive_int names the variable and what it holds
+    return validation.positive_int(METRIC_THREADS_VARIABLE, value)
+
+
+def map_chunks(function, bounds, verbose, num_query, num_database, description):
+    """`[function(start, stop) for start, stop in bounds]`, the chunks run on threads.
+
+    Ranking a chunk of queries spends its time in NumPy's sorts, indexing and matrix products,
+    which release the GIL, so chunks run side by side on `metric_threads()` threads. The results
+    keep the order of `bounds`, so every figure is the same as one thread's.
+    """
+    workers = min(len(bounds), metric_threads())
+    if workers <= 1:
+        chunks = progress(bounds, verbose, num_query, num_database, description)
+        return [function(start, stop) for start, stop in chunks]
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        results = pool.map(lambda chunk: function(*chunk), bounds)
+        chunks = progress(results, verbose, num_query, num_database, description, len(bounds))
+        return list(chunks)
 
 
 def take_rows(matrix, order):

@@ -85,9 +85,8 @@ def _map_by_distance(
     description,
 ):
     """mAP@R (`get_mAPs`, R = `top_k`) for a chunked distance; queries without a hit are skipped."""
-    bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
-    aps = []
-    for start, stop in _core.progress(bounds, verbose, len(query), len(database), description):
+
+    def chunk_aps(start, stop):
         dist = distance_fn(start, stop)
         relevant = _core.relevance(query_labels[start:stop], database_labels)
         if tie_break == "numpy":
@@ -96,7 +95,10 @@ def _map_by_distance(
             ids = _core.top_r_stable(dist, top_k)
         total, hits = _core.average_precision(_core.take_rows(relevant, ids))
         kept = hits > 0
-        aps.append(total[kept] / hits[kept])
+        return total[kept] / hits[kept]
+
+    bounds = _core.chunk_bounds(len(query), len(database), chunk_size)
+    aps = _core.map_chunks(chunk_aps, bounds, verbose, len(query), len(database), description)
     return _core.mean_or_nan(np.concatenate(aps) if aps else [])
 
 

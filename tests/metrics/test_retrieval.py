@@ -293,6 +293,32 @@ def test_chunking_radius_and_curves(rng):
             np.testing.assert_allclose(a, b, rtol=1e-14)
 
 
+def test_chunks_run_on_threads_and_keep_their_order(monkeypatch):
+    import threading
+
+    from keras_hashing.metrics import _core
+
+    monkeypatch.setattr(_core.os, "cpu_count", lambda: 4)
+    bounds = _core.chunk_bounds(10, 5, chunk_size=1)
+    threads = set()
+
+    def chunk(start, stop):
+        threads.add(threading.get_ident())
+        return (start, stop)
+
+    assert _core.map_chunks(chunk, bounds, False, 10, 5, "test") == bounds
+    assert threading.get_ident() not in threads  # worker threads, not the caller's
+    # One thread when the variable says so, whatever the cores.
+    monkeypatch.setenv("KERAS_HASHING_METRIC_THREADS", "1")
+    threads.clear()
+    assert _core.map_chunks(chunk, bounds, False, 10, 5, "test") == bounds
+    assert threads == {threading.get_ident()}
+    for wrong in ("0", "two"):
+        monkeypatch.setenv("KERAS_HASHING_METRIC_THREADS", wrong)
+        with pytest.raises(ValueError, match=f"KERAS_HASHING_METRIC_THREADS.*{wrong}"):
+            _core.map_chunks(chunk, bounds, False, 10, 5, "test")
+
+
 def test_progress_bar_runs(rng, capsys):
     case = random_case(rng, num_query=4)
     assert metrics.map_at_r(*case, 10, chunk_size=1, verbose=True) == metrics.map_at_r(*case, 10)
