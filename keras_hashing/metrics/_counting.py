@@ -22,7 +22,6 @@ import numpy as np
 from keras_hashing.metrics import _core
 
 _WORD_BITS = 64
-_KERNEL = None
 
 
 def pack_bits(mask):
@@ -35,16 +34,6 @@ def pack_bits(mask):
     packed = np.packbits(padded, axis=1, bitorder="little")
     # packbits gives bytes in bit order; read eight at a time as little-endian words.
     return np.ascontiguousarray(packed).view("<u8").astype(np.uint64, copy=False)
-
-
-def _kernel():
-    global _KERNEL
-    if _KERNEL is None:
-        # numba is imported only when a metric needs it.
-        from keras_hashing.metrics._hamming_kernel import rank_by_hamming_kernel
-
-        _KERNEL = rank_by_hamming_kernel
-    return _KERNEL
 
 
 class PackedCodes:
@@ -103,10 +92,12 @@ def rank_by_hamming(
     counts = np.zeros((num_query, num_keys), np.int64)
     hits = np.zeros((num_query, num_keys), np.int64)
     sums = np.zeros((num_query, num_keys), np.float64)
-    kernel = _kernel()
+    # numba is imported only when a metric needs it.
+    from keras_hashing.metrics._hamming_kernel import rank_by_hamming_kernel
+
     bounds = _core.chunk_bounds(num_query, num_database, chunk_size)
     for start, stop in _core.progress(bounds, verbose, num_query, num_database, description):
-        kernel(
+        rank_by_hamming_kernel(
             query.signs[start:stop],
             database.signs,
             query.nonzero[start:stop],
