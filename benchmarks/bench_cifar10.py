@@ -6,7 +6,9 @@ cached once (`keras_hashing.recipes.cached_trunk`): every training image in `--t
 views (centre crop, random crops and flips), every query and database image centred. Each run
 fine-tunes the upper blocks and the hash layer with the method's loss and the original's
 optimiser (DeepHash: TF1 momentum, x10/x20 on the hash layer; DHN_PyTorch: its RMSprop and
-per-epoch cosine, `--steps` rounded up to whole epochs), then encodes the cached maps.
+per-epoch cosine, `--steps` rounded up to whole epochs), then encodes the cached maps. DVSQ
+and DTQ run through their recipes (`keras_hashing.recipes.deephash.quantizers`, what their
+example scripts run) on the same cache, with `--steps` as DTQ's epochs.
 
 `--validation` trains on `val_train.txt` and searches `val_test.txt`'s 500 images against the
 database (hyperparameters are chosen there, never on the queries); without it, runs train on
@@ -19,6 +21,8 @@ Usage:
     python benchmarks/bench_cifar10.py --list-dir ~/data/cifar10 --cache-dir ~/cache/lite0 \\
         --methods dch --bits 32 [--validation] [--steps 2000] [--lr 0.005]
     python benchmarks/bench_cifar10.py ... --methods dqn --bits 32 --steps 1000  # AQD keys
+    python benchmarks/bench_cifar10.py ... --methods dvsq --bits 32 --steps 1000
+    python benchmarks/bench_cifar10.py ... --methods dtq --bits 32 --steps 1 --lr 0.003  # epochs
     python benchmarks/bench_cifar10.py ... --baselines   # LSH / PCAH / ITQ / by feature
 """
 
@@ -46,6 +50,27 @@ METHODS = {
 }
 QUANTIZERS = ("dqn",)
 DQN_OUTPUT_DIM = 300
+# DVSQ and DTQ train through their recipes, the code examples/dvsq and examples/dtq run, on the
+# same cache: DVSQ ranks against label word vectors, DTQ mines triplets every epoch. `length`
+# is the setting `--steps` sets (DTQ counts epochs), `bits` the number of 256-word codebooks.
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RECIPES = {
+    # The original's settings (thulab/DeepHash DeepHash/model/dvsq/train_val_script.py and its
+    # CIFAR-10 word vectors), 300-d outputs.
+    "dvsq": dict(recipe="DVSQRecipe", length="iter_num", bits="subspace_num", settings=dict(
+        output_dim=300,
+        wordvec=os.path.join(REPOSITORY, "data", "deephash_wordvec", "cifar10_wordvec.txt"),
+    )),
+    # DTQ over 32-d outputs (the README's row); its `epochs` default is the original's 100.
+    "dtq": dict(recipe="DTQRecipe", length="epochs", bits="subspace",
+                settings=dict(output_dim=32)),
+}
+# The report keys of AQD, SQD and the raw outputs ranked by feature, per method.
+QUANTIZED_KEYS = {
+    "dqn": ("i2i_AQD", "i2i_SQD", "i2i_nocq"),
+    "dvsq": ("i2i_AQD", "i2i_SQD", "i2i_nocq"),
+    "dtq": ("map_AQD_ip", "map_SQD_ip", "map_feature_ip"),
+}
 
 
 def parse_args(argv=None):
@@ -62,10 +87,14 @@ def parse_args(argv=None):
                         help="first fine-tuned block; blocks split_at..train_from-1 are added "
                              "to a second cache (<cache-dir>_from<train_from>)")
     parser.add_argument("--train-views", type=int, default=3, help="cached views per image")
-    parser.add_argument("--methods", default="dch", help="comma-separated: " + ",".join(METHODS))
+    parser.add_argument(
+        "--methods", default="dch", help="comma-separated: " + ",".join([*METHODS, *RECIPES])
+    )
     parser.add_argument("--bits", default="32", help="comma-separated code lengths")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
-    parser.add_argument("--steps", type=int, default=None, help="default: the original's")
+    parser.add_argument(
+        "--steps", type=int, default=None, help="default: the original's (DTQ: epochs)"
+    )
     parser.add_argument("--lr", type=float, default=None, help="default: the original's")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the original's")
     parser.add_argument("--gamma", type=float, default=None, help="DCH's gamma")
@@ -290,6 +319,63 @@ def run_method(args, cache, method, bits, seed, results, key):
     return model
 
 
+def run_recipe(args, cache, method, bits, seed, results, key):
+    """DVSQ or DTQ through its recipe on `cache`, which must be the one the recipe names."""
+    from keras_hashing.recipes.deephash import cached
+    from keras_hashing.recipes.deephash import quantizers
+
+    entry = RECIPES[method]
+    if bits % 8:
+        raise SystemExit(f"{method}: --bits must be a multiple of 8 (256-word codebooks).")
+    if args.batch_size is not None or args.gamma is not None or args.schedule != "step":
+        raise SystemExit(f"{method}: --batch-size, --gamma and --schedule are not its settings.")
+    settings = dict(
+        entry["settings"],
+        dataset="cifar10",
+        img_model=f"efficientnet_{args.variant}",
+        model_weights="imagenet",
+        trunk_cache=os.path.dirname(cache.directory),
+        train_from=args.train_from,
+        train_views=args.train_views,
+        validation=args.validation,
+        seed=seed,
+        save_dir=os.path.join(os.path.dirname(os.path.abspath(args.out)), "recipe_models"),
+        log_dir=os.path.join(os.path.dirname(os.path.abspath(args.out)), "recipe_tflog"),
+    )
+    settings[entry["bits"]] = bits // 8
+    settings["data_dir" if method == "dtq" else "data_root"] = os.path.dirname(
+        os.path.abspath(os.path.expanduser(args.list_dir).rstrip(os.sep))
+    )
+    if args.lr is not None:
+        settings["lr"] = args.lr
+    if args.steps is not None:
+        settings[entry["length"]] = args.steps
+    recipe = getattr(quantizers, entry["recipe"])(**settings)
+    expected = cached.cache_dir(recipe.config)
+    if os.path.abspath(expected) != os.path.abspath(cache.directory):
+        raise SystemExit(
+            f"{method} reads the cache its recipe names, {expected}, not {cache.directory}: "
+            "name --cache-dir so (<folder>/cifar10_<variant>_imagenet_from<N>_views<V>) with "
+            "--split-at equal to --train-from."
+        )
+    data = recipe.load_data()
+    model = recipe.build_model(data)
+    start = time.time()
+    model = recipe.train(model, data)
+    train_seconds = time.time() - start
+    report = dict(recipe.final_report(model, data))
+    config = recipe.config
+    report.update(
+        method=method, bits=bits, seed=seed, lr=config.lr, steps=getattr(config, entry["length"]),
+        steps_are=entry["length"], batch_size=config.batch_size, validation=args.validation,
+        train_seconds=train_seconds, model=recipe.model_path(),
+    )
+    results[key] = report
+    _save_results(args.out, results)
+    print(key, json.dumps(report))
+    return model
+
+
 def main(argv=None):
     args = parse_args(argv)
     from keras_hashing.recipes.cached_trunk import build_list_cache
@@ -317,19 +403,20 @@ def main(argv=None):
                 if key in results:
                     print(f"{key}: done, skipped")
                     continue
-                run_method(args, cache, method, bits, seed, results, key)
+                run = run_recipe if method in RECIPES else run_method
+                run(args, cache, method, bits, seed, results, key)
     rows = [(k, v) for k, v in results.items() if "i2i_after_sign" in v]
     print(f"\n{'run':60s} {'mAP@54000':>9s} {'mAP@1000':>9s} {'P@r2':>6s} {'R@r2':>6s}")
     for key, value in rows:
         print(f"{key:60s} {value['i2i_after_sign']:9.4f} {value['map_at_1000']:9.4f} "
               f"{value['i2i_prec_radius_2']:6.3f} {value['i2i_recall_radius_2']:6.3f}")
-    quantized = [(k, v) for k, v in results.items() if "i2i_AQD" in v]
+    quantized = [(k, v) for k, v in results.items() if v.get("method") in QUANTIZED_KEYS]
     if quantized:
         print(f"\n{'run':60s} {'AQD@54000':>9s} {'AQD@1000':>9s} {'SQD':>6s} {'feature':>7s}")
     for key, value in quantized:
-        print(f"{key:60s} {value['i2i_AQD']:9.4f} {value['map_at_1000']:9.4f} "
-              f"{value['i2i_SQD']:6.3f} {value['i2i_nocq']:7.3f}")
-
+        aqd, sqd, feature = (value[name] for name in QUANTIZED_KEYS[value["method"]])
+        at_1000 = f"{value['map_at_1000']:9.4f}" if "map_at_1000" in value else f"{'':9s}"
+        print(f"{key:60s} {aqd:9.4f} {at_1000} {sqd:6.3f} {feature:7.3f}")
 
 if __name__ == "__main__":
     main()
