@@ -53,6 +53,16 @@ PRESETS = {
         "description": f"DHN_PyTorch, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py, lr "
         f"chosen on the validation split); {_CIFAR10_INPUT}",
     },
+    "dqn_cifar10_32": {
+        "file": "dqn_cifar10_32.preset",
+        "method": "DQN",
+        "code_length": 32,
+        "output_dim": 300,
+        "variant": "lite0",
+        "train_from": 15,
+        "description": f"DQN, 32 bits (4 codebooks of 256 words over 300-d outputs), {_CIFAR10} "
+        f"(benchmarks/bench_cifar10.py); {_CIFAR10_INPUT}",
+    },
     "dvsq_cifar10_32": {
         "file": "dvsq_cifar10_32.preset",
         "method": "DVSQ",
