@@ -61,7 +61,8 @@ PRESETS = {
         "variant": "lite0",
         "train_from": 15,
         "description": f"DQN, 32 bits (4 codebooks of 256 words over 300-d outputs), {_CIFAR10} "
-        f"(benchmarks/bench_cifar10.py); {_CIFAR10_INPUT}",
+        f"(benchmarks/bench_cifar10.py, lr 0.01 chosen on the validation split); "
+        f"{_CIFAR10_INPUT}",
     },
     "dvsq_cifar10_32": {
         "file": "dvsq_cifar10_32.preset",
