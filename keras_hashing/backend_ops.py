@@ -3,9 +3,11 @@
 Layers stay backend-agnostic by calling these functions. Under the TensorFlow backend they use
 the ops TensorFlow has fused kernels (and fused gradients) for, which the `keras.ops`
 compositions do not reach on CPU: `tf.nn.local_response_normalization` (forward + backward
-about 4x faster than the composition) and `tf.nn.bias_add`, which grappler fuses with the
+about 4x faster than the composition), `tf.nn.bias_add`, which grappler fuses with the
 preceding convolution and the following ReLU as the TF1 originals got it, where Keras' broadcast
-add is left as a separate pass with a reduction for its gradient. Under JAX (or any other
+add is left as a separate pass with a reduction for its gradient, and `ResourceApplyMomentum`,
+the one-pass update kernel of TF1's `MomentumOptimizer`, where the composition makes four passes
+over each variable (AlexNet's fc6 alone holds 38 M weights). Under JAX (or any other
 backend) the `keras.ops` path runs; both paths compute the same formula and are tested against
 one loop oracle. See `benchmarks/bench_alexnet_step.py`.
 
@@ -133,3 +135,44 @@ def slice_each(inputs, start_indices, shape):
         (inputs, start_indices),
         fn_output_signature=inputs.dtype,
     )
+
+
+def apply_momentum(optimizer, variable, accumulator, gradient, learning_rate, momentum: float):
+    """TF1's momentum update: `a <- momentum * a + g`, then `v <- v - learning_rate * a`.
+
+    Under TensorFlow, outside a distribution strategy and for a dense gradient, it is the fused
+    `ResourceApplyMomentum` kernel TF1's `MomentumOptimizer` runs (one pass over `v` and `a`);
+    otherwise the composition, through `optimizer.assign` / `optimizer.assign_sub` (which keep
+    JAX's stateless updates and a strategy's mirrored variables right).
+
+    Args:
+        optimizer: the `keras.optimizers.Optimizer` whose `update_step` this is.
+        variable: the variable `v` to update.
+        accumulator: the optimizer's accumulator `a` of `variable`.
+        gradient: the gradient `g`, already scaled by any multiplier.
+        learning_rate: scalar tensor, this step's rate.
+        momentum: float.
+    """
+    tf = _tensorflow()
+    if (
+        tf is not None
+        and not tf.distribute.has_strategy()
+        and not isinstance(gradient, tf.IndexedSlices)
+    ):
+        # Keras' TensorFlow optimizer hands `update_step` the `tf.Variable`s behind its own
+        # variables (the trainable ones unwrapped, its slots not).
+        def resource(v):
+            return v.value if isinstance(v, keras.Variable) else v
+
+        tf.raw_ops.ResourceApplyMomentum(
+            var=resource(variable).handle,
+            accum=resource(accumulator).handle,
+            lr=learning_rate,
+            grad=gradient,
+            momentum=tf.constant(momentum, gradient.dtype),
+            use_locking=False,
+            use_nesterov=False,
+        )
+        return
+    optimizer.assign(accumulator, momentum * accumulator + gradient)
+    optimizer.assign_sub(variable, learning_rate * accumulator)

@@ -83,3 +83,38 @@ def test_the_fused_kernels_run_under_tensorflow():
     ).get_concrete_function(tf.TensorSpec((1, 2, 2, 4), tf.float32))
     kinds = {op.type for op in graph.graph.get_operations()}
     assert {"LRN", "BiasAdd"} <= kinds
+
+
+@pytest.mark.parametrize("multiplier", [1.0, 3.0])
+def test_apply_momentum_is_tf1s_update_on_either_path(path, multiplier):
+    # TF1Momentum's update through `apply_momentum`: the fused ResourceApplyMomentum under
+    # TensorFlow, the optimizer's assigns otherwise; a multiplier scales what enters the
+    # accumulator, and a rate change rescales the whole accumulator's step.
+    from keras_hashing.optimizers import TF1Momentum
+
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, 2, 0.5, staircase=True)
+    optimizer = TF1Momentum(schedule, momentum=0.9, gradient_multipliers=(("*", multiplier),))
+    variable = keras.Variable(np.array([[1.0, -2.0], [0.5, 3.0]], "float32"))
+    rng = np.random.default_rng(0)
+    theta, accumulator = variable.numpy().astype("float64"), np.zeros((2, 2))
+    for step in range(5):
+        gradient = rng.normal(size=(2, 2)).astype("float32")
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(gradient), variable)])
+        accumulator = 0.9 * accumulator + multiplier * gradient
+        theta = theta - 0.1 * 0.5 ** (step // 2) * accumulator
+        np.testing.assert_allclose(variable.numpy(), theta, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.tensorflow_only
+def test_tf1_momentum_runs_tf1s_fused_kernel_under_tensorflow():
+    import tensorflow as tf
+
+    from keras_hashing.optimizers import TF1Momentum
+
+    optimizer = TF1Momentum(0.1)
+    variable = keras.Variable(np.ones(3, "float32"))
+    optimizer.build([variable])
+    graph = tf.function(lambda g: optimizer.apply([g], [variable])).get_concrete_function(
+        tf.TensorSpec((3,), tf.float32)
+    )
+    assert "ResourceApplyMomentum" in {op.type for op in graph.graph.get_operations()}

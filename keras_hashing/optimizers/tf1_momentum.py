@@ -9,6 +9,7 @@ from typing import Any
 import keras
 from keras import ops
 
+from keras_hashing import backend_ops
 from keras_hashing import validation
 
 # thulab/DeepHash scales the gradients of every pretrained bias by 2 and of the last layer
@@ -94,9 +95,9 @@ class TF1Momentum(keras.optimizers.Optimizer):
         multiplier = self._multipliers[index]
         if multiplier != 1.0:
             gradient = gradient * multiplier
-        accumulator = self._accumulators[index]
-        self.assign(accumulator, self.momentum * accumulator + gradient)
-        self.assign_sub(variable, learning_rate * accumulator)
+        backend_ops.apply_momentum(
+            self, variable, self._accumulators[index], gradient, learning_rate, self.momentum
+        )
 
     def get_config(self):
         config = super().get_config()
