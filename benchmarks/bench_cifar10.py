@@ -319,8 +319,10 @@ def run_method(args, cache, method, bits, seed, results, key):
     return model
 
 
-def run_recipe(args, cache, method, bits, seed, results, key):
-    """DVSQ or DTQ through its recipe on `cache`, which must be the one the recipe names."""
+def recipe_for(args, method, bits, seed, cache_directory):
+    """DVSQ's or DTQ's recipe with the benchmark's settings, reading the cache in
+    `cache_directory`, which must be the one the recipe names (refused before anything is
+    built otherwise)."""
     from keras_hashing.recipes.deephash import cached
     from keras_hashing.recipes.deephash import quantizers
 
@@ -334,7 +336,7 @@ def run_recipe(args, cache, method, bits, seed, results, key):
         dataset="cifar10",
         img_model=f"efficientnet_{args.variant}",
         model_weights="imagenet",
-        trunk_cache=os.path.dirname(cache.directory),
+        trunk_cache=os.path.dirname(os.path.abspath(cache_directory)),
         train_from=args.train_from,
         train_views=args.train_views,
         validation=args.validation,
@@ -352,12 +354,19 @@ def run_recipe(args, cache, method, bits, seed, results, key):
         settings[entry["length"]] = args.steps
     recipe = getattr(quantizers, entry["recipe"])(**settings)
     expected = cached.cache_dir(recipe.config)
-    if os.path.abspath(expected) != os.path.abspath(cache.directory):
+    if os.path.abspath(expected) != os.path.abspath(cache_directory):
         raise SystemExit(
-            f"{method} reads the cache its recipe names, {expected}, not {cache.directory}: "
+            f"{method} reads the cache its recipe names, {expected}, not {cache_directory}: "
             "name --cache-dir so (<folder>/cifar10_<variant>_imagenet_from<N>_views<V>) with "
             "--split-at equal to --train-from."
         )
+    return recipe
+
+
+def run_recipe(args, cache, method, bits, seed, results, key):
+    """DVSQ or DTQ through its recipe on `cache`."""
+    entry = RECIPES[method]
+    recipe = recipe_for(args, method, bits, seed, cache.directory)
     data = recipe.load_data()
     model = recipe.build_model(data)
     start = time.time()
@@ -383,6 +392,12 @@ def main(argv=None):
     from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
 
     results = _load_results(args.out)
+    final_cache = args.cache_dir
+    if args.train_from > args.split_at:
+        final_cache = f"{args.cache_dir}_from{args.train_from}"
+    for method in [m for m in args.methods.split(",") if m in RECIPES]:
+        # Refuses settings or a cache name the recipe cannot take before any cache is built.
+        recipe_for(args, method, int(args.bits.split(",")[0]), 0, final_cache)
     trunk = efficientnet_lite_trunk(args.variant, args.split_at)
     start = time.time()
     cache = build_list_cache(args.list_dir, args.cache_dir, trunk, train_views=args.train_views)

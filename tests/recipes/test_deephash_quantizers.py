@@ -216,6 +216,29 @@ def test_dtq_trains_one_fit_per_epoch_and_returns_the_last_validation(tmp_path, 
 
 
 @pytest.mark.slow
+@pytest.mark.tensorflow_only
+def test_dtq_stopped_in_its_last_validation_validates_when_run_again(
+    tmp_path, fashion_dir, monkeypatch
+):
+    # The run's backup holds the last epoch, so the second run trains nothing and no epoch-end
+    # validation runs in it; it must still report its figures (it returned None before).
+    settings = tiny(tmp_path, fashion_dir, dtq=True, output_dim=8, epochs=1, subspace=2)
+    settings.update(subcenter=4, batch_size=8, n_part=2, triplet_margin=2.0, train_limit=48)
+
+    def stopped(self, model, data):
+        raise KeyboardInterrupt("stopped during the last validation")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(DTQRecipe, "evaluate", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            DTQRecipe(**settings).run()
+    recipe = DTQRecipe(**settings)
+    report = recipe.run()
+    assert recipe.validation.report is None
+    assert list(report) == ["map_feature_ip", "map_AQD_ip", "map_SQD_ip"]
+
+
+@pytest.mark.slow
 def test_dqn_loads_fc8_and_the_codebook_from_the_originals_file(tmp_path):
     from keras_hashing.backbones import load_alexnet_npy
     from keras_hashing.backbones import save_alexnet_npy

@@ -930,5 +930,9 @@ class DTQRecipe(QuantizerRecipe):
         )
 
     def final_report(self, model: keras.Model, data: QuantizerData) -> dict | None:
-        """The last validation's figures: no separate final validation, as the original."""
+        """The last validation's figures: no separate final validation, as the original. A run
+        that resumed with every epoch already trained (stopped during its last validation)
+        validated nothing in this process, so it validates once now."""
+        if self.validation.report is None:
+            return self.evaluate(model, data)
         return self.validation.report
