@@ -72,7 +72,7 @@ PRESETS = {
         "variant": "lite0",
         "train_from": 15,
         "description": f"DVSQ, 32 bits (4 codebooks of 256 words over 300-d outputs), {_CIFAR10} "
-        f"(benchmarks/bench_cifar10.py --methods dvsq, lr 0.3 chosen on the validation split); "
+        f"(benchmarks/bench_cifar10.py --methods dvsq, lr 1.0 chosen on the validation split); "
         f"{_CIFAR10_INPUT}",
     },
     "dtq_cifar10_32": {
