@@ -90,7 +90,7 @@ PRESETS = {
         "method": "DCH",
         "code_length": 32,
         "description": "DCH, 32 bits, Fashion-MNIST (the protocol's 5 000 training images), "
-        "the preset SmallCNN trained from scratch by the main job (scripts/run_main.sh); "
+        "the preset SmallCNN classifier fine-tuned by the main job (scripts/run_main.sh); "
         "input: (N, 28, 28, 1) in [0, 1], ten inference views",
     },
 }

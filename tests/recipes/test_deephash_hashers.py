@@ -39,7 +39,9 @@ def test_settings_are_the_script_defaults_and_unknown_ones_are_refused():
         DCHRecipe(gama=1.0)
     preset = DCHRecipe.preset("fashion_mnist", output_dim=16)
     assert (preset.config.img_model, preset.config.iter_num, preset.config.output_dim) == (
-        "small_cnn", 8000, 16)
+        "small_cnn", 1000, 16)
+    # The main job fine-tunes the shipped classifier, as the originals fine-tune ImageNet AlexNet.
+    assert preset.config.model_weights == "pretrained/fashion_mnist_small_cnn_10k.weights.h5"
     with pytest.raises(ValueError, match="no preset 'mnist'"):
         DCHRecipe.preset("mnist")
 
