@@ -42,6 +42,8 @@ def test_settings_are_the_script_defaults_and_unknown_ones_are_refused():
         "small_cnn", 1000, 16)
     # The main job fine-tunes the shipped classifier, as the originals fine-tune ImageNet AlexNet.
     assert preset.config.model_weights == "pretrained/fashion_mnist_small_cnn_10k.weights.h5"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert os.path.isfile(os.path.join(root, preset.config.model_weights))
     with pytest.raises(ValueError, match="no preset 'mnist'"):
         DCHRecipe.preset("mnist")
 
