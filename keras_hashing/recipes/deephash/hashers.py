@@ -7,7 +7,7 @@ script, and its steps can be called one by one:
 
 >>> recipe = DCHRecipe.preset("fashion_mnist", output_dim=16, iter_num=100)
 >>> (recipe.config.lr, recipe.config.img_model, recipe.config.iter_num)
-(0.05, 'small_cnn', 100)
+(0.02, 'small_cnn', 100)
 
     data = recipe.load_data()
     model = recipe.new_model(data)      # build_model(data) under the GPUs' strategy
