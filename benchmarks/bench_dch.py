@@ -68,9 +68,17 @@ def main():
         default=None,
         help="start the preset SmallCNN from this .weights.h5 (benchmarks/pretrain_small_cnn.py)",
     )
+    parser.add_argument(
+        "--dtype-policy",
+        default="float32",
+        help="Keras dtype policy of the model: float32, or mixed_bfloat16 (bfloat16 "
+        "convolutions, float32 weights and hash layer)",
+    )
     args = parser.parse_args()
 
     import keras
+
+    keras.config.set_dtype_policy(args.dtype_policy)
 
     from keras_hashing import baselines
     from keras_hashing.callbacks import StopAtStep

@@ -148,10 +148,13 @@ class AlexNet(LayerWeightsMixin, keras.Model):
         inputs = keras.Input((self.input_size, self.input_size, 3), name="images")
         x = conv(96, 11, "conv1", strides=4, padding="valid")(inputs)
         x = keras.layers.MaxPooling2D(3, 2, name="pool1")(x)
-        x = LocalResponseNormalization(name="lrn1")(x)
+        # Under a mixed policy (bfloat16 convolutions) LRN runs in the variables' dtype:
+        # TensorFlow has no bfloat16 LRN kernel on CPU, and its squares underflow in bfloat16.
+        lrn_dtype = keras.config.dtype_policy().variable_dtype
+        x = LocalResponseNormalization(name="lrn1", dtype=lrn_dtype)(x)
         x = conv(256, 5, "conv2", groups=2)(x)
         x = keras.layers.MaxPooling2D(3, 2, name="pool2")(x)
-        x = LocalResponseNormalization(name="lrn2")(x)
+        x = LocalResponseNormalization(name="lrn2", dtype=lrn_dtype)(x)
         x = conv(384, 3, "conv3")(x)
         x = conv(384, 3, "conv4", groups=2)(x)
         x = conv(256, 3, "conv5", groups=2)(x)

@@ -98,10 +98,14 @@ class HashingModel(NonFiniteLossGuard, keras.Model):
         )
         # fc8 of the original: plain (not truncated) Normal(0, 0.01) weights, zero bias
         # (thulab/DeepHash DeepHash/architecture/__init__.py, `img_alexnet_layers`).
+        # Under a mixed policy (keras.config.set_dtype_policy("mixed_bfloat16")) the backbone
+        # computes in bfloat16 and the hash layer in the variables' dtype, float32: the outputs
+        # the losses compare, and the codes' signs, keep float32 precision.
         self.hash_layer = keras.layers.Dense(
             self.code_length,
             kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
             bias_initializer="zeros",
+            dtype=keras.config.dtype_policy().variable_dtype,
             name="hash_layer",
         )
 
