@@ -1,6 +1,7 @@
 """DCH on the CaffeNet AlexNet: the library's training step and ten-view encoding vs the original.
 
     python benchmarks/bench_alexnet_step.py --original-src /tmp/DeepHash [--steps 15] [--encode 3]
+        [--dtype-policy mixed_bfloat16]
 
 Both run in this process on the same random weights (conv1..fc8 written once to a thulab/DeepHash
 `.npy` file that each side loads), the same thread count and the same batches:
