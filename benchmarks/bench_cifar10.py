@@ -98,6 +98,9 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=None, help="default: the original's")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the original's")
     parser.add_argument("--gamma", type=float, default=None, help="DCH's gamma")
+    parser.add_argument("--dtype-policy", default="float32",
+                        help="Keras dtype policy of the trained part: float32, or "
+                             "mixed_bfloat16 (bfloat16 compute, float32 weights and hash layer)")
     parser.add_argument("--schedule", default="step", choices=("step", "cosine"),
                         help="the original's staircase decay, or a cosine decay to 0")
     parser.add_argument("--validation", action="store_true",
@@ -307,6 +310,7 @@ def run_method(args, cache, method, bits, seed, results, key):
     report.update(
         method=method, bits=bits, seed=seed, lr=lr, batch_size=batch_size, steps=steps,
         schedule=args.schedule, validation=args.validation, train_seconds=train_seconds,
+        dtype_policy=args.dtype_policy,
         upper_encode_images_per_second=len(database_outputs) / encode_seconds, **method_args,
     )
     # The model on the maps (pretrained/make_presets.py --model): the trunk is in the wheel.
@@ -407,6 +411,11 @@ def main(argv=None):
         cache = deepen_cache(cache, f"{args.cache_dir}_from{args.train_from}", args.variant,
                              args.split_at, args.train_from)
         print(f"deeper cache ready in {time.time() - start:.0f} s: {cache.directory}")
+    import keras
+
+    # After the cache: its frozen blocks run in float32 whatever the policy, which applies to
+    # the trained part (and the baselines' pooled features).
+    keras.config.set_dtype_policy(args.dtype_policy)
     if args.baselines:
         run_baselines(args, cache, results)
     for method in [m for m in args.methods.split(",") if m]:
@@ -415,6 +424,8 @@ def main(argv=None):
                 settings = [args.lr, args.steps, args.batch_size, args.gamma, args.schedule]
                 key = f"{method}_{bits}_seed{seed}_" + "_".join(map(str, settings))
                 key += "_validation" if args.validation else "_test"
+                if args.dtype_policy != "float32":
+                    key += f"_{args.dtype_policy}"
                 if key in results:
                     print(f"{key}: done, skipped")
                     continue
