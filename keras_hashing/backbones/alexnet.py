@@ -149,7 +149,8 @@ class AlexNet(LayerWeightsMixin, keras.Model):
         x = conv(96, 11, "conv1", strides=4, padding="valid")(inputs)
         x = keras.layers.MaxPooling2D(3, 2, name="pool1")(x)
         # Under a mixed policy (bfloat16 convolutions) LRN runs in the variables' dtype:
-        # TensorFlow has no bfloat16 LRN kernel on CPU, and its squares underflow in bfloat16.
+        # TensorFlow has no bfloat16 LRN kernel on CPU, and its window sums of squares would
+        # keep only bfloat16's 8-bit mantissa.
         lrn_dtype = keras.config.dtype_policy().variable_dtype
         x = LocalResponseNormalization(name="lrn1", dtype=lrn_dtype)(x)
         x = conv(256, 5, "conv2", groups=2)(x)

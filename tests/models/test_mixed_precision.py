@@ -36,7 +36,7 @@ def test_alexnet_dch_keeps_float32_where_precision_matters(mixed_bfloat16, weigh
     model.build((None, 256, 256, 3))
     assert model.backbone.get_layer("conv2").compute_dtype == "bfloat16"
     assert model.backbone.get_layer("fc7").compute_dtype == "bfloat16"
-    for name in ("lrn1", "lrn2"):  # no bfloat16 LRN kernel on CPU; its squares underflow
+    for name in ("lrn1", "lrn2"):  # TensorFlow has no bfloat16 LRN kernel on CPU
         assert model.backbone.get_layer(name).compute_dtype == "float32"
     assert model.hash_layer.compute_dtype == "float32"
     assert all(weight.dtype == "float32" for weight in model.weights)
