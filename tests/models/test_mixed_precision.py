@@ -6,8 +6,6 @@ import numpy as np
 import pytest
 
 from keras_hashing.backbones import AlexNet
-from keras_hashing.backbones import load_alexnet_npy
-from keras_hashing.backbones import save_alexnet_npy
 from keras_hashing.layers import CaffeCrop
 from keras_hashing.models import DCH
 from keras_hashing.optimizers import deephash_optimizer
@@ -24,14 +22,7 @@ def mixed_bfloat16():
     keras.config.set_dtype_policy(previous)
 
 
-@pytest.fixture(scope="module")
-def weights_file(tmp_path_factory):
-    path = str(tmp_path_factory.mktemp("mixed") / "weights.npy")
-    save_alexnet_npy(path, fixture_weights())
-    return path
-
-
-def test_alexnet_dch_keeps_float32_where_precision_matters(mixed_bfloat16, weights_file):
+def test_alexnet_dch_keeps_float32_where_precision_matters(mixed_bfloat16):
     model = DCH(AlexNet(), code_length=8, preprocessor=CaffeCrop())
     model.build((None, 256, 256, 3))
     assert model.backbone.get_layer("conv2").compute_dtype == "bfloat16"
@@ -42,11 +33,9 @@ def test_alexnet_dch_keeps_float32_where_precision_matters(mixed_bfloat16, weigh
     assert all(weight.dtype == "float32" for weight in model.weights)
 
 
-def test_alexnet_dch_outputs_follow_the_original_to_bfloat16_precision(
-    mixed_bfloat16, weights_file
-):
+def test_alexnet_dch_outputs_follow_the_original_to_bfloat16_precision(mixed_bfloat16):
     model = DCH(AlexNet(), code_length=8, preprocessor=CaffeCrop())
-    model.set_deephash_weights(load_alexnet_npy(weights_file), source=weights_file)
+    model.set_deephash_weights(fixture_weights(), source="the §12.6 weights")
     outputs = model.predict(fixture_images(), verbose=0)
     assert outputs.dtype == np.float32
     # The original's float32 outputs to bfloat16's 8-bit mantissa through eight layers.
@@ -55,9 +44,9 @@ def test_alexnet_dch_outputs_follow_the_original_to_bfloat16_precision(
     np.testing.assert_array_equal(np.sign(outputs[clear]), np.sign(GOLDEN_TANH[clear]))
 
 
-def test_alexnet_dch_trains_under_mixed_bfloat16(mixed_bfloat16, weights_file):
+def test_alexnet_dch_trains_under_mixed_bfloat16(mixed_bfloat16):
     model = DCH(AlexNet(), code_length=8, preprocessor=CaffeCrop(seed=0))
-    model.set_deephash_weights(load_alexnet_npy(weights_file), source=weights_file)
+    model.set_deephash_weights(fixture_weights(), source="the §12.6 weights")
     model.compile(optimizer=deephash_optimizer(0.001, 100, 0.5))
     images = np.concatenate([fixture_images()] * 2)
     labels = np.eye(2, dtype="float32")[np.arange(len(images)) % 2]
