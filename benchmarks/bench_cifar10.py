@@ -24,6 +24,13 @@ Usage:
     python benchmarks/bench_cifar10.py ... --methods dvsq --bits 32 --steps 1000
     python benchmarks/bench_cifar10.py ... --methods dtq --bits 32 --steps 1 --lr 0.003  # epochs
     python benchmarks/bench_cifar10.py ... --baselines   # LSH / PCAH / ITQ / by feature
+    python benchmarks/bench_cifar10.py ... --evaluate dvsq_cifar10_32  # a preset, no training
+
+`--evaluate` measures a trained model instead of training one: a preset (its file, as
+`keras_hashing.models.<Method>.from_preset` loads it) or a `.keras` model a run saved, on the
+cache's queries (or validation queries) with the same figures as a run; the cache's
+`--train-from` must be the model's. Quantizers (DQN, DVSQ, DTQ) are ranked by AQD and SQD over
+codes from ICM with seed 0, whatever the method's own report does.
 """
 
 import argparse
@@ -88,7 +95,9 @@ def parse_args(argv=None):
                              "to a second cache (<cache-dir>_from<train_from>)")
     parser.add_argument("--train-views", type=int, default=3, help="cached views per image")
     parser.add_argument(
-        "--methods", default="dch", help="comma-separated: " + ",".join([*METHODS, *RECIPES])
+        "--methods", default=None,
+        help="comma-separated: " + ",".join([*METHODS, *RECIPES]) + " (default: dch, or none "
+        "with --evaluate)",
     )
     parser.add_argument("--bits", default="32", help="comma-separated code lengths")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds")
@@ -107,6 +116,9 @@ def parse_args(argv=None):
                         help="train on val_train.txt, search val_test.txt (not the queries)")
     parser.add_argument("--baselines", action="store_true",
                         help="LSH / PCAH / ITQ and cosine ranking on the frozen network's features")
+    parser.add_argument("--evaluate", default=None,
+                        help="evaluate instead of training: a preset name (dvsq_cifar10_32) or a "
+                        ".keras model a run saved (the model on the cached maps)")
     parser.add_argument("--out", default="bench_cifar10.json", help="results (JSON), resumable")
     return parser.parse_args(argv)
 
@@ -323,6 +335,52 @@ def run_method(args, cache, method, bits, seed, results, key):
     return model
 
 
+def evaluate_model(args, cache, target, results):
+    """A trained model's figures on the cache's queries: `target` is a preset name or the
+    path of a `.keras` model on the cached maps."""
+    import keras
+
+    from keras_hashing.data import trunk_cache_dataset
+    from keras_hashing.models import QuantizationModel
+    from keras_hashing.recipes.presets import PRESETS
+    from keras_hashing.recipes.presets import load_preset
+
+    if target in PRESETS:
+        if PRESETS[target].get("train_from") != args.train_from:
+            raise SystemExit(
+                f"--evaluate {target}: the preset fine-tuned blocks "
+                f"{PRESETS[target].get('train_from')}.., the cache starts at {args.train_from}."
+            )
+        model = load_preset(target, include_trunk=False)
+    else:
+        model = keras.models.load_model(os.path.expanduser(target), compile=False)
+    _, (query_split, query_rows) = _query_part(args, cache)
+    start = time.time()
+    database_outputs = model.predict_outputs(trunk_cache_dataset(cache, "database", 256))
+    encode_seconds = time.time() - start
+    query_outputs = model.predict_outputs(
+        trunk_cache_dataset(cache, query_split, 256, rows=query_rows)
+    )
+    query_labels = cache.labels(query_split)
+    if query_rows is not None:
+        query_labels = query_labels[query_rows]
+    method = type(model).__name__.lower()
+    if isinstance(model, QuantizationModel):
+        report = _quantized_report(model, query_outputs, query_labels, database_outputs,
+                                   cache.labels("database"), seed=0)
+        names = QUANTIZED_KEYS.get(method, QUANTIZED_KEYS["dqn"])
+        report = {names[QUANTIZED_KEYS["dqn"].index(k)] if k in QUANTIZED_KEYS["dqn"] else k: v
+                  for k, v in report.items()}
+    else:
+        report = _report(query_outputs, query_labels, database_outputs, cache.labels("database"))
+    report.update(method=method, evaluated=target, validation=args.validation,
+                  upper_encode_images_per_second=len(database_outputs) / encode_seconds)
+    key = f"evaluate_{os.path.basename(target)}" + ("_validation" if args.validation else "")
+    results[key] = report
+    _save_results(args.out, results)
+    print(key, json.dumps(report))
+
+
 def recipe_for(args, method, bits, seed, cache_directory):
     """DVSQ's or DTQ's recipe with the benchmark's settings, reading the cache in
     `cache_directory`, which must be the one the recipe names (refused before anything is
@@ -391,6 +449,8 @@ def run_recipe(args, cache, method, bits, seed, results, key):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.methods is None:
+        args.methods = "" if args.evaluate else "dch"
     from keras_hashing.recipes.cached_trunk import build_list_cache
     from keras_hashing.recipes.cached_trunk import deepen_cache
     from keras_hashing.recipes.cached_trunk import efficientnet_lite_trunk
@@ -418,6 +478,8 @@ def main(argv=None):
     keras.config.set_dtype_policy(args.dtype_policy)
     if args.baselines:
         run_baselines(args, cache, results)
+    if args.evaluate:
+        evaluate_model(args, cache, args.evaluate, results)
     for method in [m for m in args.methods.split(",") if m]:
         for bits in [int(b) for b in args.bits.split(",")]:
             for seed in [int(s) for s in args.seeds.split(",")]:

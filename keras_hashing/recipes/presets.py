@@ -19,11 +19,17 @@ import os
 import keras
 import numpy as np
 
-# What every CIFAR-10 preset's description ends with.
-_CIFAR10 = (
-    "CIFAR-10 (the DeepHash protocol's 5 000 training images), EfficientNet-Lite0 blocks 15.. "
-    "and head fine-tuned on a frozen, cached trunk"
-)
+
+def _cifar10(train_from: int, float16: bool = False) -> str:
+    """What a CIFAR-10 preset's description says of its training."""
+    rounded = " (the fine-tuned blocks rounded to float16)" if float16 else ""
+    return (
+        "CIFAR-10 (the DeepHash protocol's 5 000 training images), EfficientNet-Lite0 blocks "
+        f"{train_from}.. and head fine-tuned on a frozen, cached trunk{rounded}"
+    )
+
+
+_CIFAR10 = _cifar10(15)
 _CIFAR10_INPUT = "input: RGB 0..255, 224 x 224"
 
 PRESETS = {
@@ -32,8 +38,9 @@ PRESETS = {
         "method": "DCH",
         "code_length": 32,
         "variant": "lite0",
-        "train_from": 15,
-        "description": f"DCH, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py); {_CIFAR10_INPUT}",
+        "train_from": 11,
+        "description": f"DCH, 32 bits, {_cifar10(11, float16=True)} (benchmarks/bench_cifar10.py "
+        f"--split-at 11 --train-from 11, the original's settings); {_CIFAR10_INPUT}",
     },
     "dhn_cifar10_32": {
         "file": "dhn_cifar10_32.preset",
@@ -70,9 +77,10 @@ PRESETS = {
         "code_length": 32,
         "output_dim": 300,
         "variant": "lite0",
-        "train_from": 15,
-        "description": f"DVSQ, 32 bits (4 codebooks of 256 words over 300-d outputs), {_CIFAR10} "
-        f"(benchmarks/bench_cifar10.py --methods dvsq, lr 1.0 chosen on the validation split); "
+        "train_from": 11,
+        "description": f"DVSQ, 32 bits (4 codebooks of 256 words over 300-d outputs), "
+        f"{_cifar10(11, float16=True)} (benchmarks/bench_cifar10.py --split-at 11 --train-from 11 "
+        f"--methods dvsq, lr 1.0 and 500 iterations chosen on the validation split); "
         f"{_CIFAR10_INPUT}",
     },
     "dtq_cifar10_32": {
@@ -150,15 +158,19 @@ def _encoding_weights(model: keras.Model) -> list:
     return [variable for variable in model.weights if id(variable) not in per_item]
 
 
-def load_preset(name: str) -> keras.Model:
+def load_preset(name: str, include_trunk: bool = True) -> keras.Model:
     """The trained model `name` (see `list_presets()`), ready to encode images.
 
     Args:
         name: str, a key of `PRESETS`, e.g. "dch_cifar10_32".
+        include_trunk: bool. False gives a CIFAR-10 preset as its file holds it: the model on
+            the frozen trunk's maps (`cached_trunk.Trunk.lower`'s outputs, as a trunk cache
+            stores them), for evaluating it on a cache. A Fashion-MNIST preset has no trunk.
 
     Returns:
         a hashing model whose `encode` takes the preset's images: RGB in 0..255 at 224 x 224
-        (CIFAR-10 presets), or `(N, 28, 28, 1)` in [0, 1] (Fashion-MNIST presets).
+        (CIFAR-10 presets), or `(N, 28, 28, 1)` in [0, 1] (Fashion-MNIST presets); with
+        `include_trunk=False`, the trunk's maps.
 
     Raises:
         ValueError: for an unknown name; FileNotFoundError when the file is not in
@@ -184,7 +196,7 @@ def load_preset(name: str) -> keras.Model:
             f"load_preset: {path} holds a {type(model).__name__}, not the {entry['method']} "
             f"of preset {name!r}."
         )
-    return model if trunk is None else with_trunk(model, trunk)
+    return model if trunk is None or not include_trunk else with_trunk(model, trunk)
 
 
 def preset_trunk(name: str):
