@@ -107,6 +107,9 @@ def parse_args(argv=None):
     parser.add_argument("--lr", type=float, default=None, help="default: the original's")
     parser.add_argument("--batch-size", type=int, default=None, help="default: the original's")
     parser.add_argument("--gamma", type=float, default=None, help="DCH's gamma")
+    parser.add_argument("--alpha", type=float, default=None, help="DHN's alpha")
+    parser.add_argument("--q-lambda", type=float, default=None,
+                        help="DCH's and DHN's quantization weight (the originals' q_lambda)")
     parser.add_argument("--dtype-policy", default="float32",
                         help="Keras dtype policy of the trained part: float32, or "
                              "mixed_bfloat16 (bfloat16 compute, float32 weights and hash layer)")
@@ -270,6 +273,10 @@ def run_method(args, cache, method, bits, seed, results, key):
     method_args = dict(defaults["args"])
     if method == "dch" and args.gamma is not None:
         method_args["gamma"] = args.gamma
+    if method == "dhn" and args.alpha is not None:
+        method_args["alpha"] = args.alpha
+    if method in ("dch", "dhn") and args.q_lambda is not None:
+        method_args["q_lambda"] = args.q_lambda
     keras.utils.set_random_seed(seed)
     trunk = efficientnet_lite_trunk(args.variant, args.train_from)
     (train_split, train_rows), (query_split, query_rows) = _query_part(args, cache)
@@ -391,8 +398,12 @@ def recipe_for(args, method, bits, seed, cache_directory):
     entry = RECIPES[method]
     if bits % 8:
         raise SystemExit(f"{method}: --bits must be a multiple of 8 (256-word codebooks).")
-    if args.batch_size is not None or args.gamma is not None or args.schedule != "step":
-        raise SystemExit(f"{method}: --batch-size, --gamma and --schedule are not its settings.")
+    foreign = (args.batch_size, args.gamma, args.alpha, args.q_lambda)
+    if any(value is not None for value in foreign) or args.schedule != "step":
+        raise SystemExit(
+            f"{method}: --batch-size, --gamma, --alpha, --q-lambda and --schedule are not its "
+            "settings."
+        )
     settings = dict(
         entry["settings"],
         dataset="cifar10",
@@ -485,6 +496,11 @@ def main(argv=None):
             for seed in [int(s) for s in args.seeds.split(",")]:
                 settings = [args.lr, args.steps, args.batch_size, args.gamma, args.schedule]
                 key = f"{method}_{bits}_seed{seed}_" + "_".join(map(str, settings))
+                # Settings added later name themselves only when given, so older keys hold.
+                if args.alpha is not None:
+                    key += f"_alpha{args.alpha}"
+                if args.q_lambda is not None:
+                    key += f"_q{args.q_lambda}"
                 key += "_validation" if args.validation else "_test"
                 if args.dtype_policy != "float32":
                     key += f"_{args.dtype_policy}"
