@@ -30,7 +30,9 @@ Usage:
 `keras_hashing.models.<Method>.from_preset` loads it) or a `.keras` model a run saved, on the
 cache's queries (or validation queries) with the same figures as a run; the cache's
 `--train-from` must be the model's. Quantizers (DQN, DVSQ, DTQ) are ranked by AQD and SQD over
-codes from ICM with seed 0, whatever the method's own report does.
+codes from ICM with seed 0, whatever the method's own report does. `--against OTHER` also counts
+the query and database codes that differ from another model's (a float16 preset against its
+training run: `pretrained/make_presets.py --float16`).
 """
 
 import argparse
@@ -122,6 +124,9 @@ def parse_args(argv=None):
     parser.add_argument("--evaluate", default=None,
                         help="evaluate instead of training: a preset name (dvsq_cifar10_32) or a "
                         ".keras model a run saved (the model on the cached maps)")
+    parser.add_argument("--against", default=None,
+                        help="with --evaluate: another model (preset or .keras) whose codes are "
+                        "compared, e.g. the run a preset was made from")
     parser.add_argument("--out", default="bench_cifar10.json", help="results (JSON), resumable")
     return parser.parse_args(argv)
 
@@ -352,22 +357,27 @@ def evaluate_model(args, cache, target, results):
     from keras_hashing.recipes.presets import PRESETS
     from keras_hashing.recipes.presets import load_preset
 
-    if target in PRESETS:
-        if PRESETS[target].get("train_from") != args.train_from:
+    def load(name):
+        if name not in PRESETS:
+            return keras.models.load_model(os.path.expanduser(name), compile=False)
+        if PRESETS[name].get("train_from") != args.train_from:
             raise SystemExit(
-                f"--evaluate {target}: the preset fine-tuned blocks "
-                f"{PRESETS[target].get('train_from')}.., the cache starts at {args.train_from}."
+                f"--evaluate {name}: the preset fine-tuned blocks "
+                f"{PRESETS[name].get('train_from')}.., the cache starts at {args.train_from}."
             )
-        model = load_preset(target, include_trunk=False)
-    else:
-        model = keras.models.load_model(os.path.expanduser(target), compile=False)
+        return load_preset(name, include_trunk=False)
+
     _, (query_split, query_rows) = _query_part(args, cache)
+
+    def outputs_of(model):
+        database = model.predict_outputs(trunk_cache_dataset(cache, "database", 256))
+        query = model.predict_outputs(trunk_cache_dataset(cache, query_split, 256, rows=query_rows))
+        return query, database
+
+    model = load(target)
     start = time.time()
-    database_outputs = model.predict_outputs(trunk_cache_dataset(cache, "database", 256))
+    query_outputs, database_outputs = outputs_of(model)
     encode_seconds = time.time() - start
-    query_outputs = model.predict_outputs(
-        trunk_cache_dataset(cache, query_split, 256, rows=query_rows)
-    )
     query_labels = cache.labels(query_split)
     if query_rows is not None:
         query_labels = query_labels[query_rows]
@@ -382,6 +392,19 @@ def evaluate_model(args, cache, target, results):
         report = _report(query_outputs, query_labels, database_outputs, cache.labels("database"))
     report.update(method=method, evaluated=target, validation=args.validation,
                   upper_encode_images_per_second=len(database_outputs) / encode_seconds)
+    if args.against:
+        # How many codes differ from another model's (a preset against the run it was made
+        # from): sign codes, or a quantizer's codebook codes (ICM, the report's seeds).
+        other = load(args.against)
+        pairs = zip(("query", "database"), outputs_of(model), outputs_of(other), (1, 0))
+        for split, mine, theirs, seed in pairs:
+            if isinstance(model, QuantizationModel):
+                mine = model.quantize_outputs(mine, seed=seed)
+                theirs = other.quantize_outputs(theirs, seed=seed)
+            else:
+                mine, theirs = np.sign(mine), np.sign(theirs)
+            report[f"{split}_codes_differing"] = int(np.any(mine != theirs, axis=1).sum())
+        report["against"] = args.against
     key = f"evaluate_{os.path.basename(target)}" + ("_validation" if args.validation else "")
     results[key] = report
     _save_results(args.out, results)
