@@ -66,10 +66,10 @@ PRESETS = {
         "code_length": 32,
         "output_dim": 300,
         "variant": "lite0",
-        "train_from": 15,
-        "description": f"DQN, 32 bits (4 codebooks of 256 words over 300-d outputs), {_CIFAR10} "
-        f"(benchmarks/bench_cifar10.py, lr 0.01 chosen on the validation split); "
-        f"{_CIFAR10_INPUT}",
+        "train_from": 11,
+        "description": f"DQN, 32 bits (4 codebooks of 256 words over 300-d outputs), "
+        f"{_cifar10(11, float16=True)} (benchmarks/bench_cifar10.py --split-at 11 --train-from 11, "
+        f"lr 0.01 chosen on the validation split, 500 iterations); {_CIFAR10_INPUT}",
     },
     "dvsq_cifar10_32": {
         "file": "dvsq_cifar10_32.preset",
