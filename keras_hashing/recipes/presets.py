@@ -56,9 +56,10 @@ PRESETS = {
         "method": "DHNPyTorch",
         "code_length": 32,
         "variant": "lite0",
-        "train_from": 15,
-        "description": f"DHN_PyTorch, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py, lr "
-        f"chosen on the validation split); {_CIFAR10_INPUT}",
+        "train_from": 11,
+        "description": f"DHN_PyTorch, 32 bits, {_cifar10(11, float16=True)} "
+        f"(benchmarks/bench_cifar10.py --split-at 11 --train-from 11, lr chosen on the validation "
+        f"split); {_CIFAR10_INPUT}",
     },
     "dqn_cifar10_32": {
         "file": "dqn_cifar10_32.preset",
