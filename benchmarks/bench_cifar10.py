@@ -27,7 +27,7 @@ Usage:
     python benchmarks/bench_cifar10.py ... --evaluate dvsq_cifar10_32  # a preset, no training
 
 `--evaluate` measures a trained model instead of training one: a preset (its file, as
-`keras_hashing.models.<Method>.from_preset` loads it) or a `.keras` model a run saved, on the
+`keras_hashing.recipes.load_preset` loads it) or a `.keras` model a run saved, on the
 cache's queries (or validation queries) with the same figures as a run; the cache's
 `--train-from` must be the model's. Quantizers (DQN, DVSQ, DTQ) are ranked by AQD and SQD over
 codes from ICM with seed 0, whatever the method's own report does. `--against OTHER` also counts
