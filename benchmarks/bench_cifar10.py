@@ -385,9 +385,9 @@ def evaluate_model(args, cache, target, results):
     if isinstance(model, QuantizationModel):
         report = _quantized_report(model, query_outputs, query_labels, database_outputs,
                                    cache.labels("database"), seed=0)
-        names = QUANTIZED_KEYS.get(method, QUANTIZED_KEYS["dqn"])
-        report = {names[QUANTIZED_KEYS["dqn"].index(k)] if k in QUANTIZED_KEYS["dqn"] else k: v
-                  for k, v in report.items()}
+        # Under the method's own key names (DTQ's differ from DQN's and DVSQ's).
+        renamed = dict(zip(QUANTIZED_KEYS["dqn"], QUANTIZED_KEYS.get(method, ())))
+        report = {renamed.get(key, key): value for key, value in report.items()}
     else:
         report = _report(query_outputs, query_labels, database_outputs, cache.labels("database"))
     report.update(method=method, evaluated=target, validation=args.validation,
