@@ -154,6 +154,9 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
     A resumed run (round counter > 0) only re-mines from the restored stored outputs.
     On epoch end: (ICM, LS) on the outputs stored by the training steps, then refresh the
     embeddings and re-mine (halving `n_part` below the threshold). Logs `num_triplets`, `n_part`.
+    With `verbose`, each epoch also draws a bar over its batches: the number of triplets, so
+    the epoch's length, is known only once they are mined, which `fit` cannot know (a
+    generator's dataset), and one epoch of the original's triplets is hundreds of batches.
 
     The refresh pass covers every training sample; the original leaves the last `n mod 3T`
     samples with stale (initially zero) outputs (`DTQ.update_embedding_and_triplets`).
@@ -165,8 +168,11 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
         refresh_training: bool, default True: refresh with the training-stage forward pass
             (dropout, random crops) as the original; False uses clean inference outputs.
         seed: int or None.
-        verbose: int, default 1.
+        verbose: int, default 1: the mining lines, ICM progress and a bar over each epoch's
+            batches (redrawn every 10 batches, with the running loss).
     """
+
+    _BAR_EVERY = 10  # batches between redraws: a redraw reads the loss off the device
 
     def __init__(
         self,
@@ -185,6 +191,8 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
         self.verbose = int(verbose)
         self._rng = np.random.default_rng(seed)
         self._started = False
+        self._bar = None
+        self._batches = 0
 
     def refresh_embeddings(self) -> np.ndarray:
         quantizer = self.model.quantizer
@@ -239,6 +247,19 @@ class TripletQuantizationUpdate(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._catch_up(epoch)
+        # After the catch-up, which may re-mine: the bar's length is this epoch's.
+        self._batches = 0
+        self._bar = None
+        if self.verbose:
+            self._bar = keras.utils.Progbar(self.sampler.steps_per_epoch(), unit_name="batch")
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is None:
+            return
+        self._batches += 1
+        if self._batches % self._BAR_EVERY == 0 or self._batches >= self._bar.target:
+            values = [("loss", float(logs["loss"]))] if logs and "loss" in logs else None
+            self._bar.update(min(self._batches, self._bar.target), values=values)
 
     def on_epoch_end(self, epoch, logs=None):
         self._epochs_done = epoch + 1

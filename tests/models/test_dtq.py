@@ -52,6 +52,30 @@ def test_fit_rounds_mining_and_round_trip(tmp_path):
 
 
 @pytest.mark.tensorflow_only
+def test_verbose_draws_a_bar_over_each_epochs_mined_batches(capsys):
+    from keras_hashing.data import triplet_dataset
+
+    x, s = sampler()
+    lengths = []
+
+    class Length(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            lengths.append(s.steps_per_epoch())
+
+    make().fit(
+        triplet_dataset(s),
+        epochs=2,
+        verbose=0,
+        callbacks=[TripletQuantizationUpdate(s, seed=0, verbose=1), Length()],
+    )
+    out = capsys.readouterr().out
+    assert "mined" in out and "loss" in out
+    # Each epoch's bar ends at that epoch's own number of batches, read after its mining.
+    for steps in lengths:
+        assert f"{steps}/{steps}" in out
+
+
+@pytest.mark.tensorflow_only
 def test_resume_runs_the_owed_update(tmp_path):
     from keras_hashing.data import triplet_dataset
 
