@@ -89,10 +89,10 @@ PRESETS = {
         "method": "DTQ",
         "code_length": 32,
         "variant": "lite0",
-        "train_from": 15,
-        "description": f"DTQ, 32 bits (4 codebooks of 256 words over 32-d outputs), {_CIFAR10} "
-        f"(examples/dtq/train_val_script.py, lr 0.003 chosen on the validation split); "
-        f"{_CIFAR10_INPUT}",
+        "train_from": 11,
+        "description": f"DTQ, 32 bits (4 codebooks of 256 words over 32-d outputs), "
+        f"{_cifar10(11, float16=True)} (benchmarks/bench_cifar10.py --split-at 11 --train-from 11 "
+        f"--methods dtq, lr 0.003 chosen on the validation split, 1 epoch); {_CIFAR10_INPUT}",
     },
     "dch_fashion_mnist_32": {
         "file": "dch_fashion_mnist_32.preset",
