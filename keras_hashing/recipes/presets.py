@@ -48,8 +48,8 @@ PRESETS = {
         "code_length": 32,
         "variant": "lite0",
         "train_from": 15,
-        "description": f"DHN, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py, lr 5e-4 chosen "
-        f"on the validation split); {_CIFAR10_INPUT}",
+        "description": f"DHN, 32 bits, {_CIFAR10} (benchmarks/bench_cifar10.py, alpha 3 and lr "
+        f"0.005 chosen on the validation split, 500 iterations); {_CIFAR10_INPUT}",
     },
     "dhn_pytorch_cifar10_32": {
         "file": "dhn_pytorch_cifar10_32.preset",
